@@ -1,0 +1,45 @@
+/*
+ * cli.h -- what every command shares: the global options and the helpers
+ * that load the configuration and open the store with one clear error
+ * line. Each command lives in its own cmd_*.c and returns the exit status
+ * (SPEC §3: 0 success, 1 runtime failure, 2 usage or configuration error).
+ */
+#ifndef IB_CLI_H
+#define IB_CLI_H
+
+#include "config.h"
+#include "store.h"
+
+enum { IB_EXIT_OK = 0, IB_EXIT_FAILURE = 1, IB_EXIT_USAGE = 2 };
+
+typedef struct ib_cli {
+  const char *config_path; /* -c, $ITSM_BRIDGE_CONFIG, ./bridge.cfg */
+  const char *plugin_dir;  /* --plugin-dir, $ITSM_BRIDGE_PLUGIN_DIR, cfg */
+  int verbose;
+  int quiet;
+} ib_cli;
+
+/* Loads the configuration; prints "file:line: message" and returns NULL on
+ * error (exit 2). */
+ib_config *ib_cli_load_config(const ib_cli *cli);
+/* Opens the store; prints the error and returns NULL (exit 1). */
+ib_store *ib_cli_open_store(const ib_config *cfg);
+/* The plugin directory in force. */
+const char *ib_cli_plugin_dir(const ib_cli *cli, const ib_config *cfg);
+/* Parses --from/--to values: a date (midnight in `zone`) or an ISO
+ * instant. 0 or -1. */
+int ib_cli_parse_instant(const char *text, const char *zone, ib_time *out);
+/* --month YYYY-MM in `zone` -> [from, to). 0 or -1. */
+int ib_cli_parse_month(const char *text, const char *zone, ib_time *from,
+                       ib_time *to);
+
+/* Commands. argv[0] is the command name; options follow. */
+int ib_cmd_sync(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_status(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_plugins(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_check_config(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_export(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_report(const ib_cli *cli, int argc, char **argv);
+
+#endif /* IB_CLI_H */

@@ -1,0 +1,83 @@
+/*
+ * store.h -- the normalised store (SPEC §5, §8): tickets, pause intervals,
+ * outages, per-source sync state (watermark) and sync runs.
+ *
+ * SQLite by default (WAL, schema migrations through PRAGMA user_version,
+ * prepared statements only). The store knows the model; it knows nothing of
+ * plugins, HTTP or KPIs. Every function returns 0 on success or -1 with one
+ * line in err.
+ */
+#ifndef IB_STORE_H
+#define IB_STORE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "model.h"
+
+typedef struct ib_store ib_store;
+
+/* Opens (creating directories, file and schema as needed). Owned by the
+ * caller: ib_store_close. */
+ib_store *ib_store_open(const ib_store_cfg *cfg, char *err, size_t errlen);
+void ib_store_close(ib_store *st);
+
+/* One sync at a time per store: takes an exclusive lock held until close.
+ * On refusal err says "another sync is running (pid N, since T)". */
+int ib_store_lock_sync(ib_store *st, char *err, size_t errlen);
+
+/* ---- reading (KPI, exports) ---- */
+
+/* Tickets that matter for [from, to): created before `to` and not resolved
+ * before `from`; deleted tickets excluded. IB_TIME_NONE for both bounds
+ * loads every non-deleted ticket. Appends to *out. */
+int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
+                          ib_ticket_set *out, char *err, size_t errlen);
+/* Outages overlapping [from, to) (or all with NONE bounds), not deleted. */
+int ib_store_load_outages(ib_store *st, ib_time from, ib_time to,
+                          ib_outage_set *out, char *err, size_t errlen);
+
+typedef struct ib_source_state {
+  ib_time watermark;    /* IB_TIME_NONE before the first commit */
+  ib_time last_success; /* end of the last successful run */
+  ib_time last_run;     /* start of the last run */
+  char last_error[512]; /* of the last run, "" when it succeeded */
+  int64_t tickets;      /* stored, not deleted */
+  int64_t outages;
+} ib_source_state;
+
+int ib_store_source_state(ib_store *st, const char *source,
+                          ib_source_state *out, char *err, size_t errlen);
+
+/* ---- writing (sync) ---- */
+
+int ib_store_begin(ib_store *st, char *err, size_t errlen);
+int ib_store_commit(ib_store *st, char *err, size_t errlen);
+void ib_store_rollback(ib_store *st);
+
+/* Upsert by (source, id); replaces the pause intervals. `run_id` marks the
+ * row as seen by that run (for --full deletion marking). */
+int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int64_t run_id,
+                        char *err, size_t errlen);
+int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int64_t run_id,
+                        char *err, size_t errlen);
+/* Sets the watermark, never moving it backwards. */
+int ib_store_set_watermark(ib_store *st, const char *source, ib_time wm,
+                           char *err, size_t errlen);
+/* Clears the watermark (--full). */
+int ib_store_reset_watermark(ib_store *st, const char *source, char *err,
+                             size_t errlen);
+
+/* Runs: begin returns the new run id in *run_id. */
+int ib_store_run_begin(ib_store *st, const char *source, int full,
+                       int64_t *run_id, char *err, size_t errlen);
+int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
+                     int64_t stored, int64_t rejected, const char *error,
+                     char *err, size_t errlen);
+/* After a successful --full run: marks rows of `source` not seen by
+ * `run_id` as deleted at `now`. *count gets how many were marked. */
+int ib_store_mark_unseen_deleted(ib_store *st, const char *source,
+                                 int64_t run_id, ib_time now, int64_t *count,
+                                 char *err, size_t errlen);
+
+#endif /* IB_STORE_H */

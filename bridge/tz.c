@@ -1,0 +1,210 @@
+/*
+ * tz.c -- civil dates, IANA zones through the C library, ISO-8601.
+ * Must not know about calendars, configuration or the store.
+ */
+#define _GNU_SOURCE
+#include "tz.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Howard Hinnant's days_from_civil / civil_from_days. */
+int64_t ib_days_from_civil(int y, int m, int d) {
+  int64_t yy = (int64_t)y - (m <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void ib_civil_from_days(int64_t z, int *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t yy = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
+  int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int)(yy + (mm <= 2));
+  *m = mm;
+  *d = dd;
+}
+
+int ib_weekday_from_days(int64_t days) {
+  /* 1970-01-01 was a Thursday (3 when Monday = 0). */
+  int64_t w = (days + 3) % 7;
+  return (int)(w < 0 ? w + 7 : w);
+}
+
+static int is_utc(const char *zone) {
+  return zone == NULL || zone[0] == '\0' || strcmp(zone, "UTC") == 0 ||
+         strcmp(zone, "Etc/UTC") == 0 || strcmp(zone, "Z") == 0;
+}
+
+/* The zone currently installed in the C library; switched lazily. */
+static char current_zone[128];
+
+static int use_zone(const char *zone) {
+  if (strcmp(current_zone, zone) == 0) return 0;
+  if (strlen(zone) >= sizeof current_zone) return -1;
+  char tzval[sizeof current_zone + 1];
+  snprintf(tzval, sizeof tzval, ":%s", zone);
+  if (setenv("TZ", tzval, 1) != 0) return -1;
+  tzset();
+  snprintf(current_zone, sizeof current_zone, "%s", zone);
+  return 0;
+}
+
+int ib_tz_valid(const char *zone) {
+  if (is_utc(zone)) return 1;
+  if (zone[0] == '/' || strstr(zone, "..") != NULL) return 0;
+  const char *dir = getenv("TZDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo",
+           zone);
+  return access(path, R_OK) == 0;
+}
+
+static int gmtoff_at(int64_t t, int64_t *off) {
+  struct tm tm;
+  time_t tt = (time_t)t;
+  if (localtime_r(&tt, &tm) == NULL) return -1;
+  *off = tm.tm_gmtoff;
+  return 0;
+}
+
+int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
+                       int s, ib_time *out) {
+  int64_t secs = ib_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+                 (int64_t)mi * 60 + s;
+  if (is_utc(zone)) {
+    *out = secs;
+    return 0;
+  }
+  if (!ib_tz_valid(zone) || use_zone(zone) != 0) return -1;
+  /* The offsets in force a day before and a day after (zones change at
+   * most once in two days). A candidate instant is valid when its own
+   * offset is the one used to find it: two valid ones are a fold (take the
+   * earlier), none is a gap (read with the offset before it, which moves
+   * the time forward by the gap). */
+  int64_t before, after;
+  if (gmtoff_at(secs - 86400, &before) || gmtoff_at(secs + 86400, &after))
+    return -1;
+  int64_t best = INT64_MAX, off;
+  if (gmtoff_at(secs - before, &off) == 0 && off == before) best = secs - before;
+  if (gmtoff_at(secs - after, &off) == 0 && off == after &&
+      secs - after < best)
+    best = secs - after;
+  *out = best != INT64_MAX ? best : secs - before;
+  return 0;
+}
+
+int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out) {
+  time_t tt = (time_t)t;
+  if (is_utc(zone)) return gmtime_r(&tt, out) ? 0 : -1;
+  if (!ib_tz_valid(zone) || use_zone(zone) != 0) return -1;
+  return localtime_r(&tt, out) ? 0 : -1;
+}
+
+static int digits(const char **p, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)(*p)[i])) return -1;
+    v = v * 10 + ((*p)[i] - '0');
+  }
+  *p += n;
+  *out = v;
+  return 0;
+}
+
+static int days_in_month(int y, int m) {
+  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return dm[m - 1];
+}
+
+int ib_parse_iso8601(const char *text, const char *default_zone,
+                     ib_time *out) {
+  if (text == NULL) return -1;
+  const char *p = text;
+  while (isspace((unsigned char)*p)) p++;
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+      *p++ != '-' || digits(&p, 2, &d))
+    return -1;
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
+  int has_offset = 0;
+  int64_t offset = 0;
+  if (*p == 'T' || *p == 't' || *p == ' ') {
+    p++;
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
+    if (*p == ':') {
+      p++;
+      if (digits(&p, 2, &s)) return -1;
+      if (*p == '.' || *p == ',') {
+        p++;
+        if (!isdigit((unsigned char)*p)) return -1;
+        while (isdigit((unsigned char)*p)) p++;
+      }
+    }
+    if (h > 24 || mi > 59 || s > 60 || (h == 24 && (mi || s))) return -1;
+    if (s == 60) s = 59; /* leap second: keep it inside its minute */
+    if (*p == 'Z' || *p == 'z') {
+      has_offset = 1;
+      p++;
+    } else if (*p == '+' || *p == '-') {
+      int sign = *p == '-' ? -1 : 1, oh, om = 0;
+      p++;
+      if (digits(&p, 2, &oh)) return -1;
+      if (*p == ':') p++;
+      if (isdigit((unsigned char)*p) && digits(&p, 2, &om)) return -1;
+      if (oh > 18 || om > 59) return -1;
+      has_offset = 1;
+      offset = sign * ((int64_t)oh * 3600 + (int64_t)om * 60);
+    }
+  }
+  while (isspace((unsigned char)*p)) p++;
+  if (*p != '\0') return -1;
+  if (has_offset) {
+    *out = ib_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+           (int64_t)mi * 60 + s - offset;
+    return 0;
+  }
+  return ib_tz_local_to_utc(default_zone, y, mo, d, h, mi, s, out);
+}
+
+int ib_parse_with_format(const char *text, const char *format,
+                         const char *zone, ib_time *out) {
+  if (text == NULL || format == NULL) return -1;
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  tm.tm_mday = 1;
+  const char *end = strptime(text, format, &tm);
+  if (end == NULL) return -1;
+  while (isspace((unsigned char)*end)) end++;
+  if (*end != '\0') return -1;
+  int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
+  if (mo < 1 || mo > 12 || tm.tm_mday < 1 ||
+      tm.tm_mday > days_in_month(y, mo))
+    return -1;
+  return ib_tz_local_to_utc(zone, y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                            tm.tm_sec > 59 ? 59 : tm.tm_sec, out);
+}
+
+void ib_format_iso8601(ib_time t, char *buf) {
+  int64_t days = t / 86400, rem = t % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days--;
+  }
+  int y, m, d;
+  ib_civil_from_days(days, &y, &m, &d);
+  snprintf(buf, IB_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d,
+           (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+}

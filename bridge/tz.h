@@ -1,0 +1,47 @@
+/*
+ * tz.h -- civil dates, IANA time zones and ISO-8601 instants.
+ *
+ * Zones are read from the system tzdata through the C library. The C
+ * library keeps one current zone per process, so this module switches it
+ * on demand and must be used from one thread only (the host is single-
+ * threaded: HTTP concurrency is curl multi, not threads).
+ */
+#ifndef IB_TZ_H
+#define IB_TZ_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "itsm_bridge/plugin.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t ib_days_from_civil(int y, int m, int d);
+void ib_civil_from_days(int64_t days, int *y, int *m, int *d);
+/* 0 = Monday ... 6 = Sunday. */
+int ib_weekday_from_days(int64_t days);
+
+/* Non-zero when `zone` names a zone the system knows ("UTC" always). */
+int ib_tz_valid(const char *zone);
+
+/* Local wall-clock time in `zone` -> instant. In a DST gap the time is
+ * moved forward by the gap; in a fold the first (earlier) instant is taken.
+ * Returns 0, or -1 for an unknown zone. */
+int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
+                       int s, ib_time *out);
+/* Instant -> local broken-down time in `zone`. Returns 0 or -1. */
+int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out);
+
+/* Parses "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|+hh[:]mm|-hh[:]mm]".
+ * Text without offset (and a bare date, at midnight) is read in
+ * default_zone. Fractions are dropped. Returns 0 or -1. */
+int ib_parse_iso8601(const char *text, const char *default_zone,
+                     ib_time *out);
+/* Parses `text` with strptime-style `format`, read in `zone`. 0 or -1. */
+int ib_parse_with_format(const char *text, const char *format,
+                         const char *zone, ib_time *out);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+#define IB_ISO_LEN 21
+void ib_format_iso8601(ib_time t, char *buf);
+
+#endif /* IB_TZ_H */

@@ -1,0 +1,306 @@
+/*
+ * itsm_bridge/plugin.h -- the itsm-bridge source-plugin SDK.
+ *
+ * This is the only header a source plugin includes. A plugin is a shared
+ * object that exports exactly one symbol, the entry function
+ * `ib_plugin_entry`, which returns a pointer to a constant descriptor
+ * (struct ib_plugin). The descriptor begins with a magic value, the ABI
+ * version and its own size: the host checks all three before it touches
+ * anything else and refuses the plugin with a message naming the field that
+ * differs.
+ *
+ * At open, the host hands the plugin a table of services
+ * (struct ib_host_services): logging, option getters, time parsing, value
+ * mappings, emitting tickets and outages, committing a page together with the
+ * watermark, progress, and HTTP. Plugins never call host symbols directly and
+ * never touch the store.
+ *
+ * All state lives in the instance returned by open(): the same plugin may
+ * run as several sources at once (two Jira sites), so no globals.
+ *
+ * Compatibility rules: structures that cross the boundary start with their
+ * size and only ever grow at the end; enum values are only ever added.
+ * Strings passed to the host are borrowed for the duration of the call.
+ * Strings returned by the host are owned by the host and stay valid until
+ * close() returns, unless stated otherwise.
+ *
+ * This header must not include any host-internal header.
+ */
+#ifndef ITSM_BRIDGE_PLUGIN_H
+#define ITSM_BRIDGE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IB_PLUGIN_MAGIC 0x49544231u /* "ITB1" */
+#define IB_PLUGIN_ABI_VERSION 1u
+#define IB_PLUGIN_ENTRY_SYMBOL "ib_plugin_entry"
+
+#if defined(__GNUC__)
+#define IB_EXPORT __attribute__((visibility("default")))
+#define IB_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define IB_EXPORT
+#define IB_PRINTF(fmt, args)
+#endif
+
+/* Status codes. Values are only ever added. ib_host_services.strerror()
+ * gives the text. */
+typedef enum ib_status {
+  IB_OK = 0,
+  IB_ERR_NOMEM = 1,    /* out of memory */
+  IB_ERR_CONFIG = 2,   /* the source's configuration is unusable */
+  IB_ERR_IO = 3,       /* a file could not be read */
+  IB_ERR_PARSE = 4,    /* a payload could not be parsed */
+  IB_ERR_HTTP = 5,     /* a remote call failed after its retries */
+  IB_ERR_AUTH = 6,     /* 401/403: credentials refused; stop the source */
+  IB_ERR_REJECTED = 7, /* emit_*: the record was rejected (already counted) */
+  IB_ERR_STORE = 8,    /* the store failed; stop the source */
+  IB_ERR_ABORTED = 9,  /* interrupted by the user (SIGINT/SIGTERM) */
+  IB_ERR_INVALID = 10  /* a call was made with invalid arguments */
+} ib_status;
+
+/* An instant: seconds since the Unix epoch, UTC. IB_TIME_NONE = unknown. */
+typedef int64_t ib_time;
+#define IB_TIME_NONE INT64_MIN
+
+/* [start, end); end == IB_TIME_NONE while still running. */
+typedef struct ib_interval {
+  ib_time start;
+  ib_time end;
+} ib_interval;
+
+/* A verdict reported by the source itself (its own SLA widgets). */
+typedef enum ib_verdict {
+  IB_VERDICT_UNKNOWN = -1, /* not reported */
+  IB_VERDICT_MET = 0,
+  IB_VERDICT_BREACHED = 1
+} ib_verdict;
+
+/*
+ * A ticket as a plugin emits it. Normalised fields hold the model's words:
+ *   kind:     incident | request | problem | change | other
+ *   priority: P1 | P2 | P3 | P4 | P5
+ *   status:   new | open | pending | resolved | closed | cancelled
+ * The *_raw fields keep the source's own words. The host validates the
+ * normalised values and rejects (and counts) a ticket that breaks the model.
+ * Initialise with IB_TICKET_INIT so that new fields get their defaults.
+ */
+typedef struct ib_ticket {
+  size_t struct_size; /* sizeof(ib_ticket) as the plugin was built */
+  const char *id;     /* stable id in the source tool (required) */
+  const char *key;    /* human key, e.g. SUP-42; defaults to id */
+  const char *title;
+  const char *kind;
+  const char *kind_raw;
+  const char *priority;
+  const char *priority_raw;
+  const char *status;
+  const char *status_raw;
+  const char *service;
+  const char *group;
+  ib_time created_at; /* required */
+  ib_time first_response_at;
+  ib_time resolved_at;
+  ib_time closed_at;
+  ib_time updated_at; /* drives the watermark; defaults to created_at */
+  const ib_interval *pauses;
+  size_t n_pauses;
+  ib_verdict reported_response_breached;
+  ib_verdict reported_resolution_breached;
+} ib_ticket;
+
+#define IB_TICKET_INIT                                                      \
+  {                                                                         \
+    .struct_size = sizeof(ib_ticket), .created_at = IB_TIME_NONE,           \
+    .first_response_at = IB_TIME_NONE, .resolved_at = IB_TIME_NONE,         \
+    .closed_at = IB_TIME_NONE, .updated_at = IB_TIME_NONE,                  \
+    .reported_response_breached = IB_VERDICT_UNKNOWN,                       \
+    .reported_resolution_breached = IB_VERDICT_UNKNOWN                      \
+  }
+
+/* An outage of a service. kind: outage | degradation | planned. */
+typedef struct ib_outage {
+  size_t struct_size;
+  const char *id; /* required */
+  const char *service;
+  const char *kind;
+  const char *kind_raw;
+  ib_time start; /* required */
+  ib_time end;   /* IB_TIME_NONE while ongoing */
+  ib_time updated_at;
+} ib_outage;
+
+#define IB_OUTAGE_INIT                                                      \
+  {                                                                         \
+    .struct_size = sizeof(ib_outage), .start = IB_TIME_NONE,                \
+    .end = IB_TIME_NONE, .updated_at = IB_TIME_NONE                         \
+  }
+
+/* ---- declared options --------------------------------------------------- */
+
+typedef enum ib_option_type {
+  IB_OPT_STRING = 1,
+  IB_OPT_INT = 2,
+  IB_OPT_BOOL = 3,
+  IB_OPT_FLOAT = 4,
+  IB_OPT_STRINGS = 5, /* [ "a", "b" ] */
+  IB_OPT_PAIRS = 6,   /* ( ("raw", "normalised"), ... ) */
+  IB_OPT_GROUP = 7    /* { key = "value"; ... } with declared children */
+} ib_option_type;
+
+typedef struct ib_option_def {
+  const char *name;
+  ib_option_type type;
+  int required;
+  const char *default_value; /* as text; NULL = none */
+  const char *description;
+  /* Non-zero: the value is the *name* of an environment variable holding a
+   * secret. The host never logs or stores what it points to. */
+  int secret;
+  /* IB_OPT_GROUP only: the group's keys, terminated by a {NULL} entry. */
+  const struct ib_option_def *children;
+} ib_option_def;
+
+typedef struct ib_pair {
+  const char *from;
+  const char *to;
+} ib_pair;
+
+/* ---- host services ------------------------------------------------------ */
+
+typedef struct ib_source ib_source; /* opaque: one configured source */
+
+typedef enum ib_log_level {
+  IB_LOG_ERROR = 0,
+  IB_LOG_WARN = 1,
+  IB_LOG_INFO = 2,
+  IB_LOG_DEBUG = 3
+} ib_log_level;
+
+typedef struct ib_http_request {
+  size_t struct_size;
+  const char *method; /* "GET" (default when NULL) or "POST" */
+  const char *url;    /* absolute URL */
+  const char *body;   /* JSON body for POST, or NULL */
+  const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
+} ib_http_request;
+
+typedef struct ib_http_response {
+  size_t struct_size;
+  long status;   /* HTTP status; 0 when no response was received */
+  char *body;    /* NUL-terminated; owned by the host (http_free) */
+  size_t body_len;
+  char *error;   /* transport error text, or NULL; owned by the host */
+} ib_http_response;
+
+typedef struct ib_host_services {
+  size_t struct_size; /* grows at the end; check before using new fields */
+  uint32_t abi_version;
+
+  /* Logging, prefixed with the source name. */
+  void (*log)(ib_source *src, ib_log_level level, const char *fmt, ...)
+      IB_PRINTF(3, 4);
+  const char *(*strerror)(ib_status status);
+
+  /* Options, as declared by the plugin. Group members are addressed with a
+   * dot ("columns.id"). Unset options return their declared default (or
+   * NULL / 0 / fallback). */
+  const char *(*get_string)(ib_source *src, const char *name);
+  int64_t (*get_int)(ib_source *src, const char *name, int64_t fallback);
+  int (*get_bool)(ib_source *src, const char *name, int fallback);
+  double (*get_double)(ib_source *src, const char *name, double fallback);
+  const char *const *(*get_strings)(ib_source *src, const char *name,
+                                    size_t *count);
+  const ib_pair *(*get_pairs)(ib_source *src, const char *name,
+                              size_t *count);
+  /* Looks a raw value up in a pairs option (trimmed, case-insensitive).
+   * Returns the normalised value or NULL. */
+  const char *(*map)(ib_source *src, const char *pairs_option,
+                     const char *raw);
+
+  /* Time: ISO-8601 with offset or Z (fractions dropped), or -- when format
+   * is not NULL -- strptime-style text read in the source's timezone. A
+   * value without offset is read in the source's timezone. */
+  ib_status (*parse_time)(ib_source *src, const char *text,
+                          const char *format, ib_time *out);
+
+  /* Records. `where` names the record's position for messages ("line 42",
+   * "SUP-42"). emit_* validate and stage the record; it is stored by the
+   * next commit(). IB_ERR_REJECTED: the record was refused and counted. */
+  ib_status (*emit_ticket)(ib_source *src, const ib_ticket *t,
+                           const char *where);
+  ib_status (*emit_outage)(ib_source *src, const ib_outage *o,
+                           const char *where);
+  /* A record the plugin itself could not normalise: counted and reported. */
+  void (*reject)(ib_source *src, const char *where, const char *fmt, ...)
+      IB_PRINTF(3, 4);
+  /* Stores every record emitted since the last commit and advances the
+   * watermark to `watermark` (IB_TIME_NONE: keep it), in one transaction. */
+  ib_status (*commit)(ib_source *src, ib_time watermark);
+
+  /* Where to start: IB_TIME_NONE = read everything (first or --full sync),
+   * else the instant to ask changes from (watermark - overlap, --since). */
+  ib_time (*sync_since)(ib_source *src);
+  /* Progress: `done` units so far out of `total` (0 = unknown). */
+  void (*progress)(ib_source *src, uint64_t done, uint64_t total);
+  /* Non-zero once the user asked to stop: return IB_ERR_ABORTED soon. */
+  int (*should_stop)(ib_source *src);
+
+  /* HTTP, with the source's auth, timeouts, retries and TLS settings.
+   * Runs the n requests concurrently (at most max_concurrency in flight)
+   * and fills resps[i] for reqs[i]. Returns IB_OK when every request got an
+   * HTTP response (any status: check resps[i].status), IB_ERR_AUTH on
+   * 401/403 (message already logged), IB_ERR_HTTP when retries ran out.
+   * Free each response with http_free. Only for plugins with
+   * IB_PLUGIN_FLAG_HTTP. */
+  ib_status (*http)(ib_source *src, const ib_http_request *reqs, size_t n,
+                    ib_http_response *resps);
+  void (*http_free)(ib_http_response *resp);
+  /* Percent-encodes text for a query string; free with free_string. */
+  char *(*url_escape)(ib_source *src, const char *text);
+  void (*free_string)(char *s);
+} ib_host_services;
+
+/* ---- the descriptor ----------------------------------------------------- */
+
+/* The plugin talks HTTP: the host accepts and validates the common HTTP
+ * options (auth, ca_file, max_concurrency, timeout) for its sources. */
+#define IB_PLUGIN_FLAG_HTTP 0x1u
+
+typedef struct ib_plugin {
+  uint32_t magic;       /* IB_PLUGIN_MAGIC */
+  uint32_t abi_version; /* IB_PLUGIN_ABI_VERSION */
+  size_t struct_size;   /* sizeof(ib_plugin) */
+  const char *name;
+  const char *version;
+  const char *description;
+  uint32_t flags;
+  const ib_option_def *options; /* terminated by a {NULL} entry */
+
+  /* Creates an instance for one source; *instance is owned by the plugin
+   * and released by close(). NULL callbacks are "not supported". */
+  ib_status (*open)(const ib_host_services *host, ib_source *src,
+                    void **instance);
+  /* Reads changes since host->sync_since(), emitting records and
+   * committing them page by page. */
+  ib_status (*sync)(void *instance);
+  void (*close)(void *instance);
+} ib_plugin;
+
+typedef const ib_plugin *(*ib_plugin_entry_fn)(void);
+
+/* Every plugin defines this, and exports nothing else. */
+#define IB_PLUGIN_DEFINE(descriptor)                                        \
+  IB_EXPORT const ib_plugin *ib_plugin_entry(void);                         \
+  IB_EXPORT const ib_plugin *ib_plugin_entry(void) { return &(descriptor); }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ITSM_BRIDGE_PLUGIN_H */
