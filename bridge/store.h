@@ -55,11 +55,12 @@ int ib_store_begin(ib_store *st, char *err, size_t errlen);
 int ib_store_commit(ib_store *st, char *err, size_t errlen);
 void ib_store_rollback(ib_store *st);
 
-/* Upsert by (source, id); replaces the pause intervals. `run_id` marks the
- * row as seen by that run (for --full deletion marking). */
-int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int64_t run_id,
+/* Upsert by (source, id); replaces the pause intervals and clears
+ * deleted_at. With track_seen, the row is remembered (in this connection
+ * only) for ib_store_mark_unseen_deleted. */
+int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
                         char *err, size_t errlen);
-int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int64_t run_id,
+int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int track_seen,
                         char *err, size_t errlen);
 /* Sets the watermark, never moving it backwards. */
 int ib_store_set_watermark(ib_store *st, const char *source, ib_time wm,
@@ -74,10 +75,11 @@ int ib_store_run_begin(ib_store *st, const char *source, int full,
 int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
                      int64_t stored, int64_t rejected, const char *error,
                      char *err, size_t errlen);
-/* After a successful --full run: marks rows of `source` not seen by
- * `run_id` as deleted at `now`. *count gets how many were marked. */
+/* After a successful --full run: marks rows of `source` not put with
+ * track_seen since the store was opened as deleted at `now`. *count gets
+ * how many were newly marked. */
 int ib_store_mark_unseen_deleted(ib_store *st, const char *source,
-                                 int64_t run_id, ib_time now, int64_t *count,
-                                 char *err, size_t errlen);
+                                 ib_time now, int64_t *count, char *err,
+                                 size_t errlen);
 
 #endif /* IB_STORE_H */

@@ -205,6 +205,9 @@ void ib_format_iso8601(ib_time t, char *buf) {
   }
   int y, m, d;
   ib_civil_from_days(days, &y, &m, &d);
-  snprintf(buf, IB_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d,
-           (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m,
+           d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+  memcpy(buf, tmp, IB_ISO_LEN - 1);
+  buf[IB_ISO_LEN - 1] = '\0';
 }

@@ -1,0 +1,220 @@
+/*
+ * calendar.c -- business calendars: weekly hours in a zone, holidays,
+ * precomputed as sorted UTC open intervals with prefix sums (O(log n) per
+ * query). Must not know tickets, SLAs, the store or output formats.
+ */
+#include "calendar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tz.h"
+
+#define SECONDS_PER_DAY 86400
+#define MINUTES_PER_DAY 1440
+
+/* A technical bound, not a business rule: a span longer than this (bad data
+ * such as a ticket created in 1970) is precomputed only around its end; the
+ * rest is answered by walking days, correct but slower. */
+#define IB_CALENDAR_MAX_BUILD_DAYS (366 * 60)
+
+struct ib_calendar {
+  const ib_calendar_cfg *cfg; /* borrowed */
+  const char *zone;           /* borrowed from cfg, "UTC" when unset */
+  ib_time lo, hi;             /* intervals below are exact on [lo, hi) */
+  ib_interval *iv;            /* owned; sorted, disjoint, non-empty */
+  size_t n;
+  int64_t *prefix; /* owned; prefix[i] = open seconds of iv[0..i-1] */
+};
+
+static int is_holiday(const ib_calendar_cfg *cfg, int32_t ymd) {
+  size_t lo = 0, hi = cfg->n_holidays;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cfg->holidays[mid] == ymd) return 1;
+    if (cfg->holidays[mid] < ymd)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return 0;
+}
+
+static int cmp_interval(const void *a, const void *b) {
+  const ib_interval *x = a, *y = b;
+  return (x->start > y->start) - (x->start < y->start);
+}
+
+/* The open intervals of local day `day` (days since 1970-01-01 in the
+ * calendar's zone), sorted and merged into out[]. A range ending at 24:00
+ * ends at the next local midnight. Times in a DST gap move forward by the
+ * gap and times in a fold take the earlier instant (tz.h), so a range can
+ * map to an empty or overlapping interval: those are dropped or merged. */
+static int day_intervals(const ib_calendar *cal, int64_t day,
+                         ib_interval out[IB_MAX_RANGES_PER_DAY], size_t *n) {
+  const ib_calendar_cfg *cfg = cal->cfg;
+  int y, m, d;
+  *n = 0;
+  ib_civil_from_days(day, &y, &m, &d);
+  if (is_holiday(cfg, (int32_t)(y * 10000 + m * 100 + d))) return 0;
+  const ib_day_hours *hours = &cfg->week[ib_weekday_from_days(day)];
+  for (int i = 0; i < hours->n && i < IB_MAX_RANGES_PER_DAY; i++) {
+    const ib_time_range *r = &hours->ranges[i];
+    ib_time s, e;
+    if (ib_tz_local_to_utc(cal->zone, y, m, d, r->start_min / 60,
+                           r->start_min % 60, 0, &s) != 0)
+      return -1;
+    if (r->end_min >= MINUTES_PER_DAY) {
+      int ny, nm, nd;
+      ib_civil_from_days(day + 1, &ny, &nm, &nd);
+      if (ib_tz_local_to_utc(cal->zone, ny, nm, nd, 0, 0, 0, &e) != 0)
+        return -1;
+    } else if (ib_tz_local_to_utc(cal->zone, y, m, d, r->end_min / 60,
+                                  r->end_min % 60, 0, &e) != 0) {
+      return -1;
+    }
+    if (e > s) out[(*n)++] = (ib_interval){s, e};
+  }
+  if (*n > 1) qsort(out, *n, sizeof *out, cmp_interval);
+  size_t w = 0;
+  for (size_t i = 0; i < *n; i++) {
+    if (w > 0 && out[i].start <= out[w - 1].end) {
+      if (out[i].end > out[w - 1].end) out[w - 1].end = out[i].end;
+    } else {
+      out[w++] = out[i];
+    }
+  }
+  *n = w;
+  return 0;
+}
+
+/* Local day number of instant t in the calendar's zone. */
+static int local_day(const ib_calendar *cal, ib_time t, int64_t *day) {
+  struct tm tm;
+  if (ib_tz_utc_to_local(cal->zone, t, &tm) != 0) return -1;
+  *day = ib_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return 0;
+}
+
+static int64_t overlap(ib_time a, ib_time b, ib_time s, ib_time e) {
+  ib_time lo = a > s ? a : s, hi = b < e ? b : e;
+  return hi > lo ? hi - lo : 0;
+}
+
+/* Open seconds of [a, b) by walking local days: used outside [lo, hi). */
+static int64_t open_by_days(const ib_calendar *cal, ib_time a, ib_time b) {
+  int64_t first, last, total = 0;
+  if (b <= a) return 0;
+  if (local_day(cal, a, &first) != 0 || local_day(cal, b, &last) != 0)
+    return 0; /* the zone was validated at build time */
+  for (int64_t day = first - 1; day <= last + 1; day++) {
+    ib_interval iv[IB_MAX_RANGES_PER_DAY];
+    size_t n;
+    if (day_intervals(cal, day, iv, &n) != 0) return total;
+    for (size_t i = 0; i < n; i++)
+      total += overlap(a, b, iv[i].start, iv[i].end);
+  }
+  return total;
+}
+
+ib_calendar *ib_calendar_build(const ib_calendar_cfg *cfg, ib_time lo,
+                               ib_time hi, char *err, size_t errlen) {
+  ib_calendar *cal = calloc(1, sizeof *cal); /* owned by the caller */
+  if (cal == NULL) goto nomem;
+  cal->cfg = cfg;
+  cal->zone = cfg->timezone != NULL ? cfg->timezone : "UTC";
+  if (!ib_tz_valid(cal->zone)) {
+    snprintf(err, errlen,
+             "calendar '%s': unknown time zone '%s' (install tzdata or fix "
+             "the calendar's timezone)",
+             cfg->name ? cfg->name : "?", cal->zone);
+    goto fail;
+  }
+  if (hi < lo) hi = lo;
+  if ((hi - lo) / SECONDS_PER_DAY > IB_CALENDAR_MAX_BUILD_DAYS)
+    lo = hi - (int64_t)IB_CALENDAR_MAX_BUILD_DAYS * SECONDS_PER_DAY;
+  cal->lo = lo;
+  cal->hi = hi;
+  cal->prefix = calloc(1, sizeof *cal->prefix);
+  if (cal->prefix == NULL) goto nomem;
+  if (!cfg->has_hours) return cal;
+
+  int64_t first, last;
+  if (local_day(cal, lo, &first) != 0 || local_day(cal, hi, &last) != 0) {
+    snprintf(err, errlen, "calendar '%s': cannot convert instants to zone '%s'",
+             cfg->name ? cfg->name : "?", cal->zone);
+    goto fail;
+  }
+  size_t cap = (size_t)(last - first + 3) * IB_MAX_RANGES_PER_DAY;
+  cal->iv = malloc(cap * sizeof *cal->iv);
+  if (cal->iv == NULL) goto nomem;
+  for (int64_t day = first - 1; day <= last + 1; day++) {
+    ib_interval iv[IB_MAX_RANGES_PER_DAY];
+    size_t n;
+    if (day_intervals(cal, day, iv, &n) != 0) {
+      snprintf(err, errlen, "calendar '%s': cannot read zone '%s'",
+               cfg->name ? cfg->name : "?", cal->zone);
+      goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+      /* 24:00 of one day meets 00:00 of the next: one interval. */
+      if (cal->n > 0 && iv[i].start <= cal->iv[cal->n - 1].end) {
+        if (iv[i].end > cal->iv[cal->n - 1].end)
+          cal->iv[cal->n - 1].end = iv[i].end;
+      } else {
+        cal->iv[cal->n++] = iv[i];
+      }
+    }
+  }
+  free(cal->prefix);
+  cal->prefix = malloc((cal->n + 1) * sizeof *cal->prefix);
+  if (cal->prefix == NULL) goto nomem;
+  cal->prefix[0] = 0;
+  for (size_t i = 0; i < cal->n; i++)
+    cal->prefix[i + 1] = cal->prefix[i] + (cal->iv[i].end - cal->iv[i].start);
+  return cal;
+
+nomem:
+  snprintf(err, errlen, "out of memory building a calendar");
+fail:
+  ib_calendar_free(cal);
+  return NULL;
+}
+
+void ib_calendar_free(ib_calendar *cal) {
+  if (cal == NULL) return;
+  free(cal->iv);
+  free(cal->prefix);
+  free(cal);
+}
+
+const ib_calendar_cfg *ib_calendar_cfg_of(const ib_calendar *cal) {
+  return cal->cfg;
+}
+
+/* Open seconds from the first interval's start up to t. */
+static int64_t cumulative(const ib_calendar *cal, ib_time t) {
+  size_t lo = 0, hi = cal->n; /* count of intervals starting <= t */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cal->iv[mid].start <= t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0) return 0;
+  const ib_interval *last = &cal->iv[lo - 1];
+  return cal->prefix[lo - 1] + (t < last->end ? t : last->end) - last->start;
+}
+
+int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b) {
+  if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
+  if (!cal->cfg->has_hours) return b - a;
+  int64_t total = 0;
+  if (a < cal->lo) total += open_by_days(cal, a, b < cal->lo ? b : cal->lo);
+  if (b > cal->hi) total += open_by_days(cal, a > cal->hi ? a : cal->hi, b);
+  ib_time in_a = a > cal->lo ? a : cal->lo, in_b = b < cal->hi ? b : cal->hi;
+  if (in_b > in_a) total += cumulative(cal, in_b) - cumulative(cal, in_a);
+  return total;
+}

@@ -1,0 +1,33 @@
+/*
+ * calendar.h -- business calendars precomputed as sorted UTC open intervals
+ * with prefix sums, so open(c, a, b) (SPEC §6) is two binary searches.
+ * Knows calendars and time zones; must not know tickets, SLAs or the store.
+ */
+#ifndef IB_CALENDAR_H
+#define IB_CALENDAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct ib_calendar ib_calendar;
+
+/* Precomputes `cfg` over [lo, hi) (pass the smallest and largest instants
+ * you will query; queries outside still answer correctly, only slower).
+ * Returns NULL on ENOMEM or an unknown time zone (err says which).
+ * The calendar borrows `cfg`, which must outlive it; the result is owned by
+ * the caller (ib_calendar_free). */
+ib_calendar *ib_calendar_build(const ib_calendar_cfg *cfg, ib_time lo,
+                               ib_time hi, char *err, size_t errlen);
+void ib_calendar_free(ib_calendar *cal);
+
+/* Seconds of [a, b) during which the calendar is open; 0 when b <= a or
+ * either bound is IB_TIME_NONE. Weekly hours are read in the calendar's own
+ * zone (DST applied: real elapsed seconds), holidays are closed all day. */
+int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b);
+
+/* The configuration this calendar was built from. */
+const ib_calendar_cfg *ib_calendar_cfg_of(const ib_calendar *cal);
+
+#endif /* IB_CALENDAR_H */

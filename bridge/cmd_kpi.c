@@ -1,0 +1,182 @@
+/*
+ * cmd_kpi.c -- the `kpi` command: reads options, loads the period's
+ * tickets and outages from the store, runs the KPI engine and prints the
+ * result. Must not compute KPIs itself nor know SQL.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "kpi.h"
+#include "kpi_format.h"
+#include "tz.h"
+
+static const char kpi_usage[] =
+    "usage: itsm-bridge kpi (--month YYYY-MM | --from DATE --to DATE)\n"
+    "                       [--as-of ISO] [--format table|json|csv]\n"
+    "                       [--sla NAME] [--breaches]\n"
+    "  --month YYYY-MM   that month in the configuration's timezone\n"
+    "  --from/--to DATE  a date (midnight in timezone) or an ISO-8601 instant\n"
+    "  --as-of ISO       measure as if now were ISO (default: now)\n"
+    "  --format FMT      table (default), json (itsm-bridge.kpi/1) or csv\n"
+    "  --sla NAME        only that SLA (availability is always shown)\n"
+    "  --breaches        list breached tickets (csv: instead of the KPIs)\n";
+
+typedef struct kpi_opts {
+  const char *month, *from, *to, *as_of, *format, *sla;
+  int breaches, help;
+} kpi_opts;
+
+/* Accepts "--name value" and "--name=value". Returns 1 when argv[*i]
+ * is that option (value in *out), 0 when not, -1 when its value is
+ * missing. */
+static int take_value(int argc, char **argv, int *i, const char *name,
+                      const char **out) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return 0;
+  if (argv[*i][n] == '=') {
+    *out = argv[*i] + n + 1;
+    return 1;
+  }
+  if (argv[*i][n] != '\0') return 0;
+  if (*i + 1 >= argc) return -1;
+  *out = argv[++*i];
+  return 1;
+}
+
+static int parse_opts(int argc, char **argv, kpi_opts *o) {
+  static const char *const names[] = {"--month", "--from",   "--to",
+                                      "--as-of", "--format", "--sla"};
+  for (int i = 1; i < argc; i++) {
+    const char **slots[] = {&o->month, &o->from,   &o->to,
+                            &o->as_of, &o->format, &o->sla};
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      o->help = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--breaches") == 0) {
+      o->breaches = 1;
+      continue;
+    }
+    int matched = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
+      int r = take_value(argc, argv, &i, names[k], slots[k]);
+      if (r < 0) {
+        fprintf(stderr, "kpi: %s needs a value (see itsm-bridge kpi --help)\n",
+                names[k]);
+        return -1;
+      }
+      matched = r;
+    }
+    if (!matched) {
+      fprintf(stderr, "kpi: unknown option '%s' (see itsm-bridge kpi --help)\n",
+              argv[i]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
+  kpi_opts o;
+  memset(&o, 0, sizeof o);
+  ib_config *cfg = NULL;         /* owned here */
+  ib_store *st = NULL;           /* owned here */
+  ib_ticket_set tickets = {0};   /* owned here */
+  ib_outage_set outages = {0};   /* owned here */
+  ib_kpi_result *res = NULL;     /* owned here */
+  char err[512] = "", period[2 * IB_ISO_LEN + 2];
+  int rc = IB_EXIT_USAGE;
+
+  if (parse_opts(argc, argv, &o) != 0) goto done;
+  if (o.help) {
+    fputs(kpi_usage, stdout);
+    rc = IB_EXIT_OK;
+    goto done;
+  }
+  int format = o.format ? ib_kpi_format_parse(o.format) : IB_KPI_FORMAT_TABLE;
+  if (format < 0) {
+    fprintf(stderr, "kpi: --format must be table, json or csv, not '%s'\n",
+            o.format);
+    goto done;
+  }
+  if ((o.month != NULL) == (o.from != NULL || o.to != NULL) ||
+      (o.month == NULL && (o.from == NULL || o.to == NULL))) {
+    fprintf(stderr, "kpi: give either --month YYYY-MM or both --from DATE and "
+                    "--to DATE\n");
+    goto done;
+  }
+  cfg = ib_cli_load_config(cli);
+  if (cfg == NULL) goto done;
+  const char *zone = cfg->timezone ? cfg->timezone : "UTC";
+
+  ib_kpi_query q = {.as_of = IB_TIME_NONE, .sla = o.sla, .warnings = stderr};
+  if (o.month != NULL) {
+    if (ib_cli_parse_month(o.month, zone, &q.from, &q.to) != 0) {
+      fprintf(stderr, "kpi: --month '%s' is not a month YYYY-MM\n", o.month);
+      goto done;
+    }
+    snprintf(period, sizeof period, "%s", o.month);
+  } else {
+    if (ib_cli_parse_instant(o.from, zone, &q.from) != 0 ||
+        ib_cli_parse_instant(o.to, zone, &q.to) != 0) {
+      fprintf(stderr, "kpi: --from/--to take a date YYYY-MM-DD or an ISO-8601 "
+                      "instant such as 2026-10-01T00:00:00Z\n");
+      goto done;
+    }
+    if (q.to <= q.from) {
+      fprintf(stderr, "kpi: --to (%s) must be after --from (%s)\n", o.to,
+              o.from);
+      goto done;
+    }
+    char f[IB_ISO_LEN], t[IB_ISO_LEN];
+    ib_format_iso8601(q.from, f);
+    ib_format_iso8601(q.to, t);
+    snprintf(period, sizeof period, "%s/%s", f, t);
+  }
+  q.as_of = (ib_time)time(NULL);
+  if (o.as_of != NULL && ib_cli_parse_instant(o.as_of, zone, &q.as_of) != 0) {
+    fprintf(stderr, "kpi: --as-of '%s' is not an ISO-8601 instant\n", o.as_of);
+    goto done;
+  }
+  if (o.sla != NULL) {
+    size_t k;
+    for (k = 0; k < cfg->n_slas; k++)
+      if (strcmp(cfg->slas[k].name, o.sla) == 0) break;
+    if (k == cfg->n_slas) {
+      fprintf(stderr, "kpi: %s has no SLA named '%s'\n", cfg->file, o.sla);
+      goto done;
+    }
+  }
+
+  rc = IB_EXIT_FAILURE;
+  st = ib_cli_open_store(cfg);
+  if (st == NULL) goto done;
+  if (ib_store_load_tickets(st, q.from, q.to, &tickets, err, sizeof err) ||
+      ib_store_load_outages(st, q.from, q.to, &outages, err, sizeof err)) {
+    fprintf(stderr, "kpi: %s\n", err);
+    goto done;
+  }
+  if (ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err)) {
+    fprintf(stderr, "kpi: %s\n", err);
+    goto done;
+  }
+  int wrc = format == IB_KPI_FORMAT_JSON  ? ib_kpi_write_json(stdout, res, o.breaches)
+            : format == IB_KPI_FORMAT_CSV ? ib_kpi_write_csv(stdout, res, period, o.breaches)
+                                          : ib_kpi_write_table(stdout, res, o.breaches);
+  if (wrc != 0 || fflush(stdout) != 0) {
+    fprintf(stderr, "kpi: cannot write the result to standard output\n");
+    goto done;
+  }
+  rc = IB_EXIT_OK;
+done:
+  ib_kpi_result_free(res);
+  ib_ticket_set_free(&tickets);
+  ib_outage_set_free(&outages);
+  if (st != NULL) ib_store_close(st);
+  ib_config_free(cfg);
+  return rc;
+}

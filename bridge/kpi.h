@@ -1,0 +1,120 @@
+/*
+ * kpi.h -- the KPI engine (SPEC §6): first response, resolution, backlog at
+ * risk, availability and credits, recomputed from stored tickets and
+ * outages. Pure computation on the model: must not read the store, parse
+ * options or print results (kpi_format.h does that).
+ *
+ * Null figures are NAN in doubles (test with isnan) so that an empty cohort
+ * never reads as a zero.
+ */
+#ifndef IB_KPI_H
+#define IB_KPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "model.h"
+
+/* Where a ticket stands for one KPI. */
+typedef enum ib_kpi_verdict {
+  IB_KPI_NONE = 0, /* not in that cohort (or no target for that KPI) */
+  IB_KPI_MET,
+  IB_KPI_BREACHED,
+  IB_KPI_PENDING /* first response only: unanswered, not yet late */
+} ib_kpi_verdict;
+
+const char *ib_kpi_verdict_name(ib_kpi_verdict v); /* "met", ... , "" */
+
+/* One KPI of one ticket under one SLA. */
+typedef struct ib_kpi_measure {
+  ib_kpi_verdict verdict;
+  int64_t target_s;   /* IB_DURATION_NONE when the priority has none */
+  int64_t measured_s; /* open seconds (pause-adjusted for resolution);
+                         for a pending or unanswered first response the
+                         time so far, up to `end`; -1 when not measured */
+  int64_t over_s;     /* measured - target when breached, else 0 */
+  ib_verdict reported; /* the source's own verdict, UNKNOWN when none */
+  int disagrees;      /* met/breached and reported differs */
+} ib_kpi_measure;
+
+/* Per-ticket result: one row per (SLA, in-scope ticket) that is in a
+ * cohort or still open at `end` (created before `end`, unresolved then). */
+typedef struct ib_kpi_ticket {
+  const ib_ticket_row *ticket; /* borrowed from the ticket set */
+  size_t sla;                  /* index into ib_kpi_result.slas */
+  int priority;                /* 1..5 */
+  ib_kpi_measure first_response; /* cohort: created in [from, to) */
+  ib_kpi_measure resolution;      /* cohort: resolved in [from, to) */
+  int open_breached; /* unresolved at end, paused-adjusted time > target */
+} ib_kpi_ticket;
+
+/* Statistics of one cohort (SPEC §6/§7). */
+typedef struct ib_kpi_stats {
+  int64_t target_s; /* IB_DURATION_NONE: no target (and empty cohort) */
+  int64_t tickets;  /* met + breached (+ pending for first response) */
+  int64_t met, breached, pending, open_breached;
+  int64_t reported_disagreements;
+  double compliance_pct; /* NAN when met + breached = 0 */
+  double mean_s;         /* mttr_s for resolution; NAN when n = 0 */
+  double median_s;       /* mean of the two middle values when n even */
+  double p90_s;          /* nearest rank ceil(0.9 n) */
+} ib_kpi_stats;
+
+typedef struct ib_kpi_priority {
+  int priority; /* 1..5 */
+  ib_kpi_stats first_response;
+  ib_kpi_stats resolution;
+} ib_kpi_priority;
+
+typedef struct ib_kpi_sla {
+  const ib_sla_cfg *cfg;  /* borrowed from the configuration */
+  const char *calendar;   /* its calendar's name, borrowed */
+  ib_kpi_priority by_priority[IB_PRIORITY_MAX]; /* priorities with a target */
+  size_t n_priorities;
+  ib_kpi_stats total_first_response; /* pooled over priorities */
+  ib_kpi_stats total_resolution;
+  int has_penalty;
+  double credit_pct; /* min(cap, per-breach sums), when has_penalty */
+  double credit;     /* monthly_fee * credit_pct / 100 */
+} ib_kpi_sla;
+
+typedef struct ib_kpi_availability {
+  const ib_availability_cfg *cfg; /* borrowed */
+  const char *calendar;           /* borrowed */
+  int64_t service_time_s;         /* open(c, from, to) */
+  int64_t downtime_s;             /* open time of the union, clipped */
+  int64_t outages;                /* counted intervals overlapping */
+  double availability_pct;        /* NAN when service_time_s = 0 */
+  int breached;
+  double credit; /* NAN when the entry has no credit rule */
+} ib_kpi_availability;
+
+typedef struct ib_kpi_result {
+  ib_time from, to, as_of, end; /* end = min(to, as_of) */
+  ib_kpi_sla *slas;             /* owned; config order (or the one asked) */
+  size_t n_slas;
+  ib_kpi_availability *availability; /* owned; config order */
+  size_t n_availability;
+  ib_kpi_ticket *tickets; /* owned; grouped by SLA, ticket-set order */
+  size_t n_tickets;
+} ib_kpi_result;
+
+typedef struct ib_kpi_query {
+  ib_time from, to;  /* period [from, to) */
+  ib_time as_of;     /* IB_TIME_NONE: now */
+  const char *sla;   /* only this SLA; NULL = all */
+  FILE *warnings;    /* data warnings (reversed intervals); NULL = silent */
+} ib_kpi_query;
+
+/* Computes every KPI. `tickets` and `outages` are what the store loaded
+ * for the period; the result borrows them and `cfg`, which must outlive it.
+ * Returns 0, or -1 with one line in err (unknown SLA name, bad calendar
+ * zone, ENOMEM). *out is owned by the caller: ib_kpi_result_free. */
+int ib_kpi_compute(const ib_config *cfg, const ib_ticket_set *tickets,
+                   const ib_outage_set *outages, const ib_kpi_query *q,
+                   ib_kpi_result **out, char *err, size_t errlen);
+void ib_kpi_result_free(ib_kpi_result *res);
+
+#endif /* IB_KPI_H */

@@ -1,0 +1,104 @@
+/*
+ * main.c -- the command line: global options, command dispatch, signals.
+ * Each command lives in its own cmd_*.c. Must not hold business logic.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "source.h"
+
+typedef struct command {
+  const char *name;
+  int (*run)(const ib_cli *cli, int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"sync", ib_cmd_sync, "pull changed tickets and outages into the store"},
+    {"status", ib_cmd_status, "per source: last success, watermark, lag, errors"},
+    {"kpi", ib_cmd_kpi, "compute first response, resolution, availability, credits"},
+    {"plugins", ib_cmd_plugins, "list source plugins and their options"},
+    {"check-config", ib_cmd_check_config, "validate the configuration"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: itsm-bridge [-c FILE] [--plugin-dir DIR] [-v|-q] COMMAND "
+          "[OPTIONS]\n\n"
+          "Independent SLA figures from your providers' ticketing tools.\n\n"
+          "Commands:\n");
+  for (const command *c = commands; c->name; c++)
+    fprintf(out, "  %-13s %s\n", c->name, c->summary);
+  fprintf(out,
+          "\nGlobal options:\n"
+          "  -c, --config FILE    configuration (default: $ITSM_BRIDGE_CONFIG "
+          "or ./bridge.cfg)\n"
+          "  --plugin-dir DIR     where plugins are (default: $ITSM_BRIDGE_PLUGIN_DIR,\n"
+          "                       plugin_dir in the config, or %s)\n"
+          "  -v, --verbose        more detail (HTTP traces, secrets redacted)\n"
+          "  -q, --quiet          errors only\n"
+          "  -h, --help           this help; COMMAND --help for a command's\n"
+          "  --version            print the version\n\n"
+          "Exit status: 0 success, 1 runtime failure (a source failed, store "
+          "unreachable),\n2 usage or configuration error.\n",
+          IB_DEFAULT_PLUGIN_DIR);
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  ib_stop_requested = 1;
+}
+
+int main(int argc, char **argv) {
+  ib_cli cli = {0};
+  const char *env = getenv("ITSM_BRIDGE_CONFIG");
+  cli.config_path = env && *env ? env : "bridge.cfg";
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i];
+    if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
+      cli.config_path = argv[++i];
+    } else if (!strncmp(a, "--config=", 9)) {
+      cli.config_path = a + 9;
+    } else if (!strcmp(a, "--plugin-dir") && i + 1 < argc) {
+      cli.plugin_dir = argv[++i];
+    } else if (!strncmp(a, "--plugin-dir=", 13)) {
+      cli.plugin_dir = a + 13;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      cli.verbose = 1;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+      cli.quiet = 1;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return IB_EXIT_OK;
+    } else if (!strcmp(a, "--version")) {
+      printf("itsm-bridge %s (plugin ABI %u)\n", IB_VERSION,
+             IB_PLUGIN_ABI_VERSION);
+      return IB_EXIT_OK;
+    } else {
+      fprintf(stderr, "itsm-bridge: unknown option '%s' (see itsm-bridge --help)\n", a);
+      return IB_EXIT_USAGE;
+    }
+  }
+  if (i == argc) {
+    usage(stderr);
+    return IB_EXIT_USAGE;
+  }
+  for (const command *c = commands; c->name; c++) {
+    if (strcmp(c->name, argv[i]) != 0) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return c->run(&cli, argc - i, argv + i);
+  }
+  fprintf(stderr, "itsm-bridge: unknown command '%s' (see itsm-bridge --help)\n",
+          argv[i]);
+  return IB_EXIT_USAGE;
+}

@@ -1,0 +1,108 @@
+/*
+ * model.c -- words of the normalised model and the growable row sets.
+ * Must not know about storage, plugins or KPIs.
+ */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_words[IB_KIND_COUNT] = {
+    "incident", "request", "problem", "change", "other"};
+static const char *const state_words[IB_STATE_COUNT] = {
+    "new", "open", "pending", "resolved", "closed", "cancelled"};
+static const char *const outage_words[IB_OUTAGE_KIND_COUNT] = {
+    "outage", "degradation", "planned"};
+
+static int find_word(const char *const *words, int n, const char *word) {
+  if (word == NULL) return -1;
+  for (int i = 0; i < n; i++)
+    if (strcmp(words[i], word) == 0) return i;
+  return -1;
+}
+
+int ib_kind_parse(const char *w) { return find_word(kind_words, IB_KIND_COUNT, w); }
+const char *ib_kind_name(ib_kind k) {
+  return (unsigned)k < IB_KIND_COUNT ? kind_words[k] : "other";
+}
+int ib_state_parse(const char *w) {
+  return find_word(state_words, IB_STATE_COUNT, w);
+}
+const char *ib_state_name(ib_state s) {
+  return (unsigned)s < IB_STATE_COUNT ? state_words[s] : "open";
+}
+int ib_outage_kind_parse(const char *w) {
+  return find_word(outage_words, IB_OUTAGE_KIND_COUNT, w);
+}
+const char *ib_outage_kind_name(ib_outage_kind k) {
+  return (unsigned)k < IB_OUTAGE_KIND_COUNT ? outage_words[k] : "outage";
+}
+
+int ib_priority_parse(const char *w) {
+  if (w == NULL || (w[0] != 'P' && w[0] != 'p') || w[1] < '1' ||
+      w[1] > '0' + IB_PRIORITY_MAX || w[2] != '\0')
+    return -1;
+  return w[1] - '0';
+}
+
+static void *grow(void *rows, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return rows;
+  size_t ncap = *cap ? *cap * 2 : 64;
+  void *p = realloc(rows, ncap * size);
+  if (p == NULL) return NULL;
+  *cap = ncap;
+  return p;
+}
+
+ib_ticket_row *ib_ticket_set_add(ib_ticket_set *set) {
+  ib_ticket_row *rows = grow(set->rows, &set->cap, set->n, sizeof *rows);
+  if (rows == NULL) return NULL;
+  set->rows = rows;
+  ib_ticket_row *r = &rows[set->n++];
+  memset(r, 0, sizeof *r);
+  r->created_at = r->first_response_at = r->resolved_at = IB_TIME_NONE;
+  r->closed_at = r->updated_at = r->deleted_at = IB_TIME_NONE;
+  r->reported_response_breached = IB_VERDICT_UNKNOWN;
+  r->reported_resolution_breached = IB_VERDICT_UNKNOWN;
+  return r;
+}
+
+ib_outage_row *ib_outage_set_add(ib_outage_set *set) {
+  ib_outage_row *rows = grow(set->rows, &set->cap, set->n, sizeof *rows);
+  if (rows == NULL) return NULL;
+  set->rows = rows;
+  ib_outage_row *r = &rows[set->n++];
+  memset(r, 0, sizeof *r);
+  r->start = r->end = r->updated_at = r->deleted_at = IB_TIME_NONE;
+  return r;
+}
+
+void ib_ticket_set_free(ib_ticket_set *set) {
+  for (size_t i = 0; i < set->n; i++) {
+    ib_ticket_row *r = &set->rows[i];
+    free(r->source);
+    free(r->id);
+    free(r->key);
+    free(r->title);
+    free(r->service);
+    free(r->group);
+    free(r->kind_raw);
+    free(r->priority_raw);
+    free(r->status_raw);
+    free(r->pauses);
+  }
+  free(set->rows);
+  memset(set, 0, sizeof *set);
+}
+
+void ib_outage_set_free(ib_outage_set *set) {
+  for (size_t i = 0; i < set->n; i++) {
+    ib_outage_row *r = &set->rows[i];
+    free(r->source);
+    free(r->id);
+    free(r->service);
+    free(r->kind_raw);
+  }
+  free(set->rows);
+  memset(set, 0, sizeof *set);
+}

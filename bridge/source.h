@@ -1,0 +1,52 @@
+/*
+ * source.h -- one configured source at work: validates its settings
+ * against the plugin's declared options, offers the host services of
+ * plugin.h to the plugin, and runs one sync into the store (page commits
+ * with the watermark, rejections, progress, --full deletion marking).
+ */
+#ifndef IB_SOURCE_H
+#define IB_SOURCE_H
+
+#include <signal.h>
+
+#include "config.h"
+#include "itsm_bridge/plugin.h"
+#include "store.h"
+
+#define IB_MAX_REASONS 5
+
+typedef struct ib_sync_options {
+  int full;         /* re-read everything, mark vanished records deleted */
+  ib_time since;    /* --since, or IB_TIME_NONE */
+  int verbose;      /* debug logs and HTTP traces */
+  int quiet;        /* errors only */
+  int progress;     /* draw progress (stderr is a terminal) */
+} ib_sync_options;
+
+typedef struct ib_sync_result {
+  ib_status status;
+  int64_t read;     /* records the plugin produced (stored + rejected) */
+  int64_t stored;
+  int64_t rejected;
+  int64_t deleted;  /* marked deleted by --full */
+  double elapsed_s;
+  char error[512];  /* when status != IB_OK */
+  char reasons[IB_MAX_REASONS][256]; /* first rejections */
+  int n_reasons;
+} ib_sync_result;
+
+/* Set by the signal handlers: asks the running sync to stop. */
+extern volatile sig_atomic_t ib_stop_requested;
+
+/* Checks the source's keys: host-owned ones and the plugin's declared
+ * options (types, required, unknown). 0 or -1 with "file:line: message". */
+int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
+                       const ib_plugin *plugin, char *err, size_t errlen);
+
+/* Runs one sync of `sc` with `plugin` into `st`. Returns 0 when the source
+ * succeeded, -1 otherwise (details in *res). */
+int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
+                   const ib_plugin *plugin, ib_store *st,
+                   const ib_sync_options *opt, ib_sync_result *res);
+
+#endif /* IB_SOURCE_H */
