@@ -588,7 +588,6 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
     goto fail;
   }
   fclose(f);
-  config_set_include_dir(lc, NULL);
   if (config_read_file(lc, path) != CONFIG_TRUE) {
     snprintf(err, errlen, "%s:%d: %s",
              config_error_file(lc) ? config_error_file(lc) : path,

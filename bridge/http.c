@@ -397,8 +397,13 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size,
     while (end < size && data[end] != '\n' && data[end] != '\r')
       end++;
     size_t len = end - pos;
+    const char *line = data + pos;
+    /* curl names the user here; the user comes from a secret variable */
+    static const char auth_note[] = "Server auth using";
+    if (type == CURLINFO_TEXT && len >= sizeof auth_note - 1 &&
+        strncmp(line, auth_note, sizeof auth_note - 1) == 0)
+      len = 0;
     if (len > 0) {
-      const char *line = data + pos;
       if (type != CURLINFO_TEXT && is_sensitive_header(line, len)) {
         const char *colon = memchr(line, ':', len);
         client_log(s->client, IB_LOG_DEBUG, "%s %.*s: [redacted]", mark,
@@ -603,7 +608,7 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
   s->waited_s += wait;
   s->start_at = mono_now() + wait;
   s->state = SLOT_WAITING;
-  client_log(c, IB_LOG_INFO, "%s %s: %s, retry %d/%d in %.1f s", s->method,
+  client_log(c, IB_LOG_INFO, "%s %s: %s, retry %d/%d in %.2f s", s->method,
              where, what, s->attempts, c->max_retries, wait);
   return IB_OK;
 }
@@ -673,11 +678,12 @@ static ib_status slot_finished(http_slot *s, CURLcode code) {
   curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &elapsed);
   slot_release_easy(s);
   ib_http_url_for_message(s->req->url, where, sizeof where);
-  if (c->verbose)
-    client_log(c, IB_LOG_DEBUG, "%s %s -> %ld (%s), %zu bytes, %.3f s",
-               s->method, where, status,
-               code == CURLE_OK ? "ok" : curl_easy_strerror(code), s->len,
-               elapsed);
+  if (c->verbose && code == CURLE_OK)
+    client_log(c, IB_LOG_DEBUG, "%s %s -> HTTP %ld, %zu bytes, %.3f s",
+               s->method, where, status, s->len, elapsed);
+  else if (c->verbose)
+    client_log(c, IB_LOG_DEBUG, "%s %s -> failed (%s) after %.3f s",
+               s->method, where, curl_easy_strerror(code), elapsed);
 
   if (code == CURLE_OK && (status == 401 || status == 403)) {
     char host[256];

@@ -75,7 +75,10 @@ void ib_http_client_free(ib_http_client *c);
  * and X-RateLimit-Reset: HTTP 429, 502, 503, 504, and transient transport
  * errors (connection refused, timeouts, truncated bodies, receive/send
  * errors, empty replies). Any other status (404, 500...) is a response the
- * caller judges. Returns:
+ * caller judges (500 is not retried: it is rarely transient, and the
+ * plugin may know better). POSTs are retried like GETs: plugins POST only
+ * read-only searches. Redirects are followed (http/https only, credentials
+ * never sent to another host). Returns:
  *   IB_OK          every request got an HTTP response (check .status);
  *   IB_ERR_AUTH    a 401/403 (message logged, names credentials_hint);
  *   IB_ERR_HTTP    retries or wait budget ran out, or a permanent transport

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <libconfig.h>
 
 #include "source.h"
 
@@ -38,10 +39,13 @@ int ib_plugin_set_load(ib_plugin_set *set, const ib_config *cfg,
       struct stat sb;
       snprintf(path, sizeof path, "%s/%s.so", dir, sc->plugin);
       if (stat(path, &sb) != 0) {
+        const config_setting_t *ps =
+            config_setting_get_member(sc->setting, "plugin");
         fprintf(stderr,
                 "%s:%d: source '%s': unknown plugin '%s' (no %s; "
                 "'itsm-bridge plugins' lists the plugins found)\n",
-                cfg->file, sc->line, sc->name, sc->plugin, path);
+                cfg->file, ps ? (int)config_setting_source_line(ps) : sc->line,
+                sc->name, sc->plugin, path);
         return 2;
       }
       if (ib_plugin_load(dir, sc->plugin, &set->plugins[i], err, sizeof err)) {

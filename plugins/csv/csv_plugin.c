@@ -19,49 +19,67 @@
 #define CSV_STR(x) CSV_STR_(x)
 
 static const ib_option_def column_options[] = {
-    {"id", IB_OPT_STRING, 0, NULL, "header of the stable id column (tickets, outages)", 0, NULL},
-    {"key", IB_OPT_STRING, 0, NULL, "header of the human key column (default: the id)", 0, NULL},
-    {"title", IB_OPT_STRING, 0, NULL, "header of the title column", 0, NULL},
-    {"kind", IB_OPT_STRING, 0, NULL, "header of the kind column, mapped with `kinds`", 0, NULL},
-    {"priority", IB_OPT_STRING, 0, NULL, "header of the priority column, mapped with `priorities`", 0, NULL},
-    {"status", IB_OPT_STRING, 0, NULL, "header of the status column, mapped with `statuses`", 0, NULL},
-    {"service", IB_OPT_STRING, 0, NULL, "header of the service column", 0, NULL},
-    {"group", IB_OPT_STRING, 0, NULL, "header of the assignment group column", 0, NULL},
-    {"created", IB_OPT_STRING, 0, NULL, "header of the creation date column (tickets, required)", 0, NULL},
-    {"first_response", IB_OPT_STRING, 0, NULL, "header of the first response date column", 0, NULL},
-    {"resolved", IB_OPT_STRING, 0, NULL, "header of the resolution date column", 0, NULL},
-    {"closed", IB_OPT_STRING, 0, NULL, "header of the closure date column", 0, NULL},
-    {"updated", IB_OPT_STRING, 0, NULL, "header of the last update column (enables incremental sync)", 0, NULL},
-    {"pause_start", IB_OPT_STRING, 0, NULL, "header of the column where a pause (on hold) starts", 0, NULL},
-    {"pause_end", IB_OPT_STRING, 0, NULL, "header of the column where that pause ends (empty: still paused)", 0, NULL},
-    {"start", IB_OPT_STRING, 0, NULL, "header of the outage start column (outages, required)", 0, NULL},
-    {"end", IB_OPT_STRING, 0, NULL, "header of the outage end column (empty: ongoing)", 0, NULL},
+    {"id", IB_OPT_STRING, 0, NULL,
+     "Header of the stable id column (tickets, outages).", 0, NULL},
+    {"key", IB_OPT_STRING, 0, NULL,
+     "Header of the human key column (default: the id).", 0, NULL},
+    {"title", IB_OPT_STRING, 0, NULL,
+     "Header of the title column.", 0, NULL},
+    {"kind", IB_OPT_STRING, 0, NULL,
+     "Header of the kind column, mapped with `kinds`.", 0, NULL},
+    {"priority", IB_OPT_STRING, 0, NULL,
+     "Header of the priority column, mapped with `priorities`.", 0, NULL},
+    {"status", IB_OPT_STRING, 0, NULL,
+     "Header of the status column, mapped with `statuses`.", 0, NULL},
+    {"service", IB_OPT_STRING, 0, NULL,
+     "Header of the service column.", 0, NULL},
+    {"group", IB_OPT_STRING, 0, NULL,
+     "Header of the assignment group column.", 0, NULL},
+    {"created", IB_OPT_STRING, 0, NULL,
+     "Header of the creation date column (tickets, required).", 0, NULL},
+    {"first_response", IB_OPT_STRING, 0, NULL,
+     "Header of the first response date column.", 0, NULL},
+    {"resolved", IB_OPT_STRING, 0, NULL,
+     "Header of the resolution date column.", 0, NULL},
+    {"closed", IB_OPT_STRING, 0, NULL,
+     "Header of the closure date column.", 0, NULL},
+    {"updated", IB_OPT_STRING, 0, NULL,
+     "Header of the last update column (enables incremental sync).", 0, NULL},
+    {"pause_start", IB_OPT_STRING, 0, NULL,
+     "Header of the column where a pause (on hold) starts.", 0, NULL},
+    {"pause_end", IB_OPT_STRING, 0, NULL,
+     "Header of the column where that pause ends (empty: still paused).", 0,
+     NULL},
+    {"start", IB_OPT_STRING, 0, NULL,
+     "Header of the outage start column (outages, required).", 0, NULL},
+    {"end", IB_OPT_STRING, 0, NULL,
+     "Header of the outage end column (empty: ongoing).", 0, NULL},
     {NULL, 0, 0, NULL, NULL, 0, NULL}};
 
 static const ib_option_def csv_options[] = {
     {"path", IB_OPT_STRING, 1, NULL,
-     "the CSV file, relative to the working directory", 0, NULL},
+     "The CSV file, relative to the working directory.", 0, NULL},
     {"records", IB_OPT_STRING, 0, "tickets",
-     "what each row is: \"tickets\" or \"outages\"", 0, NULL},
+     "What each row is: \"tickets\" or \"outages\".", 0, NULL},
     {"delimiter", IB_OPT_STRING, 0, ",",
-     "field separator: one character, or \"tab\"", 0, NULL},
+     "Field separator: one character, or \"tab\".", 0, NULL},
     {"encoding", IB_OPT_STRING, 0, "utf-8",
-     "\"utf-8\" or \"latin1\" (Windows-1252, old Excel exports)", 0, NULL},
+     "\"utf-8\" or \"latin1\" (Windows-1252, old Excel exports).", 0, NULL},
     {"date_format", IB_OPT_STRING, 0, NULL,
-     "strptime format of dates, read in the source's timezone; ISO-8601 "
-     "is always accepted too", 0, NULL},
+     "strptime-style format of dates, read in the source's timezone; ISO-8601 "
+     "is always accepted too.", 0, NULL},
     {"columns", IB_OPT_GROUP, 0, NULL,
-     "header names of the columns; an unset column uses a header with its "
-     "own name when there is one", 0, column_options},
+     "Header names of the columns; an unset column uses a header with its "
+     "own name when there is one.", 0, column_options},
     {"priorities", IB_OPT_PAIRS, 0, NULL,
-     "raw priority -> P1..P5 (P1..P5 themselves need no pair)", 0, NULL},
+     "Raw priority -> P1..P5 (P1..P5 themselves need no pair).", 0, NULL},
     {"statuses", IB_OPT_PAIRS, 0, NULL,
-     "raw status -> new|open|pending|resolved|closed|cancelled", 0, NULL},
+     "Raw status -> new|open|pending|resolved|closed|cancelled.", 0, NULL},
     {"kinds", IB_OPT_PAIRS, 0, NULL,
-     "raw kind -> incident|request|problem|change|other (tickets) or "
-     "outage|degradation|planned (outages)", 0, NULL},
+     "Raw kind -> incident|request|problem|change|other (tickets) or "
+     "outage|degradation|planned (outages).", 0, NULL},
     {"commit_every", IB_OPT_INT, 0, CSV_STR(CSV_DEFAULT_COMMIT_EVERY),
-     "rows stored per transaction", 0, NULL},
+     "Rows stored per transaction.", 0, NULL},
     {NULL, 0, 0, NULL, NULL, 0, NULL}};
 
 static ib_status config_error(csv_instance *in, const char *option,
@@ -179,14 +197,14 @@ static ib_status csv_open(const ib_host_services *host, ib_source *src,
                           "incident, request, problem, change, other")))
       goto fail;
   } else {
-    size_t n = 0;
-    if (host->get_pairs(src, "priorities", &n) != NULL && n > 0) {
-      st = config_error(in, "priorities", "is not used with records = \"outages\"; remove it");
-      goto fail;
-    }
-    if (host->get_pairs(src, "statuses", &n) != NULL && n > 0) {
-      st = config_error(in, "statuses", "is not used with records = \"outages\"; remove it");
-      goto fail;
+    static const char *const ticket_only[] = {"priorities", "statuses"};
+    for (size_t i = 0; i < sizeof ticket_only / sizeof ticket_only[0]; i++) {
+      size_t n = 0;
+      if (host->get_pairs(src, ticket_only[i], &n) != NULL && n > 0) {
+        st = config_error(in, ticket_only[i],
+                          "is not used with records = \"outages\"; remove it");
+        goto fail;
+      }
     }
     if ((st = check_pairs(in, "kinds", csv_outage_kinds,
                           "outage, degradation, planned")))
@@ -268,7 +286,8 @@ static ib_status csv_sync(void *instance) {
       goto done;
     }
     in->rows++;
-    if (in->rows % CSV_STOP_CHECK_EVERY == 0 && in->host->should_stop(in->src)) {
+    if (in->rows % CSV_STOP_CHECK_EVERY == 0 &&
+        in->host->should_stop(in->src)) {
       st = IB_ERR_ABORTED;
       goto done;
     }
@@ -281,7 +300,7 @@ static ib_status csv_sync(void *instance) {
     }
   }
   if ((st = commit_page(in, in->max_updated)) != IB_OK) goto done;
-  in->host->log(in->src, IB_LOG_INFO,
+  in->host->log(in->src, IB_LOG_DEBUG,
                 "%s: %llu rows: %llu emitted, %llu unchanged since the last "
                 "sync, %llu rejected by the plugin",
                 in->path, (unsigned long long)in->rows,

@@ -11,7 +11,10 @@
 #include "csv_reader.h"
 #include "itsm_bridge/plugin.h"
 
-typedef enum csv_records { CSV_RECORDS_TICKETS = 1, CSV_RECORDS_OUTAGES = 2 } csv_records;
+typedef enum csv_records {
+  CSV_RECORDS_TICKETS = 1,
+  CSV_RECORDS_OUTAGES = 2
+} csv_records;
 
 /* Every column the plugin understands, for tickets and outages; the
  * `columns` option group has one child per entry (see csv_column_names). */

@@ -398,14 +398,14 @@ static void verdicts_from_slas(const sn_sla_row *slas, size_t n,
 
 static ib_status time_field(const sn_ctx *ctx, const cJSON *rec,
                             const char *name, ib_time *out, char *why,
-                            size_t whylen, const char *where) {
+                            size_t whylen) {
   if (sn_field_time(ctx, rec, name, out) == IB_OK) return IB_OK;
   char buf[64];
   const char *text = sn_field_text(rec, name, 0, buf, sizeof buf);
   snprintf(why, whylen,
-           "%s: field %s has an unreadable date \"%s\" (expected "
+           "field %s has an unreadable date \"%s\" (expected "
            "YYYY-MM-DD HH:MM:SS UTC)",
-           where, name, text ? text : "");
+           name, text ? text : "");
   return IB_ERR_REJECTED;
 }
 
@@ -425,8 +425,7 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
   snprintf(out->where, sizeof out->where, "%s",
            t->key ? t->key : (t->id ? t->id : "record without sys_id"));
   if (t->id == NULL) {
-    snprintf(why, whylen, "%s: no sys_id; add sys_id to the fields read",
-             out->where);
+    snprintf(why, whylen, "no sys_id; add sys_id to the fields read");
     return IB_ERR_REJECTED;
   }
   t->title = sn_field_text(rec, "short_description", 1, NULL, 0);
@@ -447,8 +446,8 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
   if (pdsp != NULL && pdsp != pdisp && pdsp != pval) t->priority_raw = pdsp;
   if (t->priority == NULL) {
     snprintf(why, whylen,
-             "%s: priority \"%s\" has no mapping; add it to priorities",
-             out->where, pdsp ? pdsp : (pval ? pval : ""));
+             "priority \"%s\" has no mapping; add it to priorities",
+             pdsp ? pdsp : (pval ? pval : ""));
     return IB_ERR_REJECTED;
   }
 
@@ -461,9 +460,9 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
   if (sdsp != NULL && sdsp != sdisp && sdsp != sval) t->status_raw = sdsp;
   if (t->status == NULL) {
     snprintf(why, whylen,
-             "%s: state \"%s\" has no mapping for table %s; add it to "
+             "state \"%s\" has no mapping for table %s; add it to "
              "statuses",
-             out->where, sval ? sval : "", ctx->table);
+             sval ? sval : "", ctx->table);
     return IB_ERR_REJECTED;
   }
 
@@ -472,22 +471,20 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
   t->group = sn_field_text(rec, "assignment_group", 1, NULL, 0);
 
   /* times */
-  if ((st = time_field(ctx, rec, "opened_at", &t->created_at, why, whylen,
-                       out->where)) != IB_OK)
+  if ((st = time_field(ctx, rec, "opened_at", &t->created_at, why, whylen)) != IB_OK)
     return st;
   if (t->created_at == IB_TIME_NONE) {
-    snprintf(why, whylen, "%s: opened_at is empty", out->where);
+    snprintf(why, whylen, "opened_at is empty");
     return IB_ERR_REJECTED;
   }
-  if ((st = time_field(ctx, rec, "closed_at", &t->closed_at, why, whylen,
-                       out->where)) != IB_OK ||
+  if ((st = time_field(ctx, rec, "closed_at", &t->closed_at, why, whylen)) != IB_OK ||
       (st = time_field(ctx, rec, "sys_updated_on", &t->updated_at, why,
-                       whylen, out->where)) != IB_OK)
+                       whylen)) != IB_OK)
     return st;
 
   if (ctx->fr_field != NULL) {
     if ((st = time_field(ctx, rec, ctx->fr_field, &t->first_response_at, why,
-                         whylen, out->where)) != IB_OK)
+                         whylen)) != IB_OK)
       return st;
   } else {
     t->first_response_at = first_response_from_audit(ctx, audit, n_audit);
@@ -498,7 +495,7 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
                  strcmp(t->status, "closed") == 0;
   if (finished) {
     if ((st = time_field(ctx, rec, "resolved_at", &t->resolved_at, why,
-                         whylen, out->where)) != IB_OK)
+                         whylen)) != IB_OK)
       return st;
     if (t->resolved_at == IB_TIME_NONE)
       t->resolved_at = last_resolution_from_audit(ctx, audit, n_audit);
@@ -552,7 +549,7 @@ ib_status sn_normalize_outage(const sn_ctx *ctx, const cJSON *rec,
   snprintf(out->where, sizeof out->where, "cmdb_ci_outage %s",
            number ? number : (o->id ? o->id : "without sys_id"));
   if (o->id == NULL) {
-    snprintf(why, whylen, "%s: no sys_id", out->where);
+    snprintf(why, whylen, "no sys_id");
     return IB_ERR_REJECTED;
   }
   o->service = service_of(ctx, sn_field_text(rec, "cmdb_ci", 1, NULL, 0));
@@ -563,19 +560,18 @@ ib_status sn_normalize_outage(const sn_ctx *ctx, const cJSON *rec,
   o->kind_raw = (tdsp != NULL && tdsp != disp) ? tdsp : tval;
   if (o->kind == NULL) {
     snprintf(why, whylen,
-             "%s: outage type \"%s\" is not outage, planned or degradation",
-             out->where, tval ? tval : "");
+             "outage type \"%s\" is not outage, planned or degradation",
+             tval ? tval : "");
     return IB_ERR_REJECTED;
   }
-  if ((st = time_field(ctx, rec, "begin", &o->start, why, whylen,
-                       out->where)) != IB_OK ||
-      (st = time_field(ctx, rec, "end", &o->end, why, whylen, out->where)) !=
+  if ((st = time_field(ctx, rec, "begin", &o->start, why, whylen)) != IB_OK ||
+      (st = time_field(ctx, rec, "end", &o->end, why, whylen)) !=
           IB_OK ||
       (st = time_field(ctx, rec, "sys_updated_on", &o->updated_at, why,
-                       whylen, out->where)) != IB_OK)
+                       whylen)) != IB_OK)
     return st;
   if (o->start == IB_TIME_NONE) {
-    snprintf(why, whylen, "%s: begin is empty", out->where);
+    snprintf(why, whylen, "begin is empty");
     return IB_ERR_REJECTED;
   }
   return IB_OK;

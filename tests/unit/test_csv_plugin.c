@@ -313,7 +313,8 @@ static ib_time utc(int y, int mo, int d, int h, int mi) {
 }
 
 static int setup_plugin(void **state) {
-  plugin_handle = dlopen(IB_BINARY_DIR "/plugins/csv.so", RTLD_NOW | RTLD_LOCAL);
+  plugin_handle =
+      dlopen(IB_BINARY_DIR "/plugins/csv.so", RTLD_NOW | RTLD_LOCAL);
   if (plugin_handle == NULL) {
     fprintf(stderr, "dlopen: %s\n", dlerror());
     return -1;

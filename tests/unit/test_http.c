@@ -720,6 +720,52 @@ static void test_connection_refused_gives_up(void **state) {
   ib_http_client_free(c);
 }
 
+static void test_retry_after_beyond_budget_fails_at_once(void **state) {
+  server s;
+  capture cap = {0};
+  start_server(&s, "[{\"path\": \"/json\", \"status\": 429,"
+                   " \"headers\": {\"Retry-After\": \"100\"}}]");
+  ib_http_config cfg = test_config(&cap);
+  cfg.max_wait_s = 5;
+  ib_http_client *c = new_client(&cfg);
+  ib_http_response r;
+  assert_int_equal(get_one(c, &s, "/json", &r), IB_ERR_HTTP);
+  ib_http_response_free(&r);
+  assert_int_equal(request_count(&s), 1);
+  assert_non_null(strstr(ib_http_client_last_error(c), "asks to wait 100 s"));
+  ib_http_client_free(c);
+  stop_server(&s);
+}
+
+/* A 401 in a batch stops the batch; every response stays freeable. */
+static void test_auth_failure_abandons_batch(void **state) {
+  enum { N = 4 };
+  server s;
+  capture cap = {0};
+  start_server_ex(&s, "[{\"path\": \"/status\", \"status\": 401}]", 200, 0);
+  ib_http_config cfg = test_config(&cap);
+  cfg.max_concurrency = 1;
+  ib_http_client *c = new_client(&cfg);
+  char urls[N][128];
+  ib_http_request reqs[N];
+  ib_http_response r[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(urls[i], sizeof urls[i], "%s/%s", s.base, i == 0 ? "status/200" : "json");
+    reqs[i] = (ib_http_request){.struct_size = sizeof reqs[i], .url = urls[i]};
+  }
+  assert_int_equal(ib_http_perform(c, reqs, N, r), IB_ERR_AUTH);
+  assert_int_equal(r[0].status, 401);
+  for (int i = 1; i < N; i++) {
+    assert_int_equal(r[i].status, 0);
+    assert_non_null(strstr(r[i].error, "another request"));
+  }
+  for (int i = 0; i < N; i++)
+    ib_http_response_free(&r[i]);
+  assert_int_equal(request_count(&s), 1); /* one at a time: nothing else sent */
+  ib_http_client_free(c);
+  stop_server(&s);
+}
+
 static int stop_now(void *ctx) {
   return 1;
 }
@@ -764,9 +810,13 @@ static void test_secrets_never_logged(void **state) {
   assert_non_null(strstr(cap.text, "> Authorization: [redacted]"));
   assert_non_null(strstr(cap.text, "HTTP 403 from"));
   assert_no_secret(cap.text);
+  assert_null(strstr(cap.text, "user '" TEST_USER "'"));
 }
 
 int main(void) {
+  /* loopback only: a proxy from the environment must not be used */
+  setenv("no_proxy", "127.0.0.1,localhost", 1);
+  setenv("NO_PROXY", "127.0.0.1,localhost", 1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape),
       cmocka_unit_test(test_url_for_message),
@@ -788,6 +838,8 @@ int main(void) {
       cmocka_unit_test(test_concurrency_is_bounded),
       cmocka_unit_test(test_tls_needs_ca_file),
       cmocka_unit_test(test_connection_refused_gives_up),
+      cmocka_unit_test(test_retry_after_beyond_budget_fails_at_once),
+      cmocka_unit_test(test_auth_failure_abandons_batch),
       cmocka_unit_test(test_should_stop_aborts),
       cmocka_unit_test(test_secrets_never_logged),
   };

@@ -1,0 +1,133 @@
+/*
+ * test_loader.c -- the loader refuses plugins built wrong on purpose, with
+ * one line naming the file and the field that differs, and loads the
+ * real ones.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "loader.h"
+
+#define TEST_PLUGINS IB_BINARY_DIR "/test-plugins"
+
+static void expect_refusal(const char *name, const char *fragment) {
+  ib_loaded_plugin p;
+  char err[1024] = "";
+  assert_int_equal(ib_plugin_load(TEST_PLUGINS, name, &p, err, sizeof err), -1);
+  char file[256];
+  snprintf(file, sizeof file, "%s/%s.so", TEST_PLUGINS, name);
+  if (strstr(err, file) == NULL || strstr(err, fragment) == NULL)
+    fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", err, file, fragment);
+  assert_null(strchr(err, '\n'));
+  assert_null(p.handle);
+  assert_null(p.desc);
+}
+
+static void test_bad_magic(void **state) {
+  (void)state;
+  expect_refusal("bad_magic",
+                 "magic differs (host has 0x49544231, plugin has 0xdeadbeef)");
+}
+
+static void test_bad_abi(void **state) {
+  (void)state;
+  char want[128];
+  snprintf(want, sizeof want, "ABI version differs (host has %u, plugin has %u)",
+           IB_PLUGIN_ABI_VERSION, IB_PLUGIN_ABI_VERSION + 1);
+  expect_refusal("bad_abi", want);
+}
+
+static void test_short_struct(void **state) {
+  (void)state;
+  char want[128];
+  snprintf(want, sizeof want, "descriptor size differs (host has %zu, plugin has %zu)",
+           sizeof(ib_plugin), offsetof(ib_plugin, options));
+  expect_refusal("short_struct", want);
+}
+
+static void test_no_entry(void **state) {
+  (void)state;
+  expect_refusal("no_entry", "no ib_plugin_entry() entry");
+}
+
+static void test_missing_file(void **state) {
+  (void)state;
+  expect_refusal("does_not_exist", "no such plugin");
+}
+
+static void test_bad_name(void **state) {
+  (void)state;
+  ib_loaded_plugin p;
+  char err[256];
+  assert_int_equal(ib_plugin_load(TEST_PLUGINS, "../csv", &p, err, sizeof err), -1);
+  assert_non_null(strstr(err, "not a plugin name"));
+}
+
+static void test_not_regular(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ib-loader-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char sub[300];
+  snprintf(sub, sizeof sub, "%s/fake.so", dir);
+  assert_int_equal(mkdir(sub, 0700), 0);
+  ib_loaded_plugin p;
+  char err[1024];
+  assert_int_equal(ib_plugin_load(dir, "fake", &p, err, sizeof err), -1);
+  assert_non_null(strstr(err, "not a regular file"));
+  rmdir(sub);
+  rmdir(dir);
+}
+
+static void test_real_plugin_loads(void **state) {
+  (void)state;
+  ib_loaded_plugin p;
+  char err[1024] = "";
+  if (ib_plugin_load(IB_BINARY_DIR "/plugins", "csv", &p, err, sizeof err))
+    fail_msg("%s", err);
+  assert_string_equal(p.desc->name, "csv");
+  assert_int_equal(p.desc->abi_version, IB_PLUGIN_ABI_VERSION);
+  assert_non_null(p.desc->options);
+  /* Loading the same plugin twice gives the same descriptor: state must
+   * therefore live in instances, never in the descriptor. */
+  ib_loaded_plugin q;
+  assert_int_equal(ib_plugin_load(IB_BINARY_DIR "/plugins", "csv", &q, err, sizeof err), 0);
+  assert_ptr_equal(p.desc, q.desc);
+  ib_plugin_unload(&q);
+  ib_plugin_unload(&p);
+}
+
+static void count_name(const char *name, void *arg) {
+  (void)name;
+  (*(int *)arg)++;
+}
+
+static void test_scan(void **state) {
+  (void)state;
+  int seen = 0;
+  char err[256];
+  int n = ib_plugin_scan(TEST_PLUGINS, count_name, &seen, err, sizeof err);
+  assert_int_equal(n, 4);
+  assert_int_equal(seen, 4);
+  assert_int_equal(ib_plugin_scan("/nonexistent-dir", count_name, &seen, err, sizeof err), -1);
+  assert_non_null(strstr(err, "/nonexistent-dir"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bad_magic),    cmocka_unit_test(test_bad_abi),
+      cmocka_unit_test(test_short_struct), cmocka_unit_test(test_no_entry),
+      cmocka_unit_test(test_missing_file), cmocka_unit_test(test_bad_name),
+      cmocka_unit_test(test_not_regular),  cmocka_unit_test(test_real_plugin_loads),
+      cmocka_unit_test(test_scan),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
