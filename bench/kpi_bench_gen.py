@@ -64,7 +64,7 @@ def main():
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
     con.close()
-    kpi_gen.fill(a.store, 7, a.tickets, 0, T0, T1, deleted=False)
+    kpi_gen.fill(a.store, 7, a.tickets, 0, T0, T1, deleted=False, anomalies=False)
 
 
 if __name__ == "__main__":

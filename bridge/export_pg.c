@@ -336,7 +336,7 @@ static void pg_result_error(pg_ctx *c, const PGresult *res, const char *table,
   first_line(primary ? primary : PQerrorMessage(c->conn), msg, sizeof msg);
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   set_err(c,
-          "postgres export: %s %s%s%s%s%s%s: %s%s%s%s; nothing was exported "
+          "postgres: %s %s%s%s%s%s%s: %s%s%s%s; nothing was exported "
           "(rolled back)",
           doing, table ? "" : "schema ", c->schema, table ? "." : "",
           table ? table : "", c->row[0] ? " at " : "", c->row, msg,
@@ -363,7 +363,7 @@ static int exec_params(pg_ctx *c, const char *table, const char *doing,
 
 static int exec_stmt(pg_ctx *c, int which, const pg_params *p) {
   if (p->n >= PG_MAX_PARAMS) { /* a programming error, caught loudly */
-    set_err(c, "postgres export: too many parameters for %s (internal)",
+    set_err(c, "postgres: too many parameters for %s (internal)",
             stmts[which].table);
     return -1;
   }
@@ -653,7 +653,7 @@ static int check_url(pg_ctx *c, const char *url) {
     char msg[256];
     first_line(perr ? perr : "out of memory", msg, sizeof msg);
     set_err(c,
-            "postgres export: --url is not a PostgreSQL URL (%s); expected "
+            "postgres: --url is not a PostgreSQL URL (%s); expected "
             "postgresql://USER@HOST:PORT/DATABASE",
             msg);
     PQfreemem(perr);
@@ -666,7 +666,7 @@ static int check_url(pg_ctx *c, const char *url) {
       has_password = 1;
   PQconninfoFree(opts);
   if (has_password) {
-    set_err(c, "postgres export: the --url contains a password; remove it "
+    set_err(c, "postgres: the --url contains a password; remove it "
                "and set PGPASSWORD or a ~/.pgpass entry instead");
     return -1;
   }
@@ -681,7 +681,7 @@ static int connect_db(pg_ctx *c, const char *url) {
                               url, NULL};
   c->conn = PQconnectdbParams(keys, vals, 1);
   if (c->conn == NULL) {
-    set_err(c, "postgres export: out of memory while connecting");
+    set_err(c, "postgres: out of memory while connecting");
     return -1;
   }
   if (PQstatus(c->conn) != CONNECTION_OK) {
@@ -690,7 +690,7 @@ static int connect_db(pg_ctx *c, const char *url) {
     const char *host = PQhost(c->conn), *port = PQport(c->conn),
                *db = PQdb(c->conn);
     set_err(c,
-            "postgres export: cannot connect to %s:%s/%s: %s; check --url, "
+            "postgres: cannot connect to %s:%s/%s: %s; check --url, "
             "that the server runs, and PGPASSWORD or ~/.pgpass",
             host ? host : "?", port ? port : "?", db ? db : "?", msg);
     return -1;
@@ -720,7 +720,7 @@ static int use_schema(pg_ctx *c) {
 
   ident = PQescapeIdentifier(c->conn, c->schema, strlen(c->schema));
   if (ident == NULL) {
-    set_err(c, "postgres export: cannot quote schema name '%s': %s",
+    set_err(c, "postgres: cannot quote schema name '%s': %s",
             c->schema, PQerrorMessage(c->conn));
     goto fail;
   }
@@ -729,7 +729,7 @@ static int use_schema(pg_ctx *c) {
     static const char prefix[] = "CREATE SCHEMA ";
     create = malloc(sizeof prefix + strlen(ident));
     if (create == NULL) {
-      set_err(c, "postgres export: out of memory");
+      set_err(c, "postgres: out of memory");
       goto fail;
     }
     snprintf(create, sizeof prefix + strlen(ident), "%s%s", prefix, ident);
@@ -778,17 +778,17 @@ int ib_export_postgres(const ib_export_data *d, const char *url,
   int rc = -1;
 
   if (d == NULL || d->kpi == NULL) {
-    set_err(&c, "postgres export: no KPI result to export (internal)");
+    set_err(&c, "postgres: no KPI result to export (internal)");
     goto fail;
   }
   if (url == NULL || url[0] == '\0') {
-    set_err(&c, "postgres export: --url is required, e.g. "
+    set_err(&c, "postgres: --url is required, e.g. "
                 "postgresql://USER@HOST:5432/DATABASE");
     goto fail;
   }
   if (!schema_name_ok(c.schema)) {
     set_err(&c,
-            "postgres export: schema '%s' must be 1-%d lower-case letters, "
+            "postgres: schema '%s' must be 1-%d lower-case letters, "
             "digits or '_', starting with a letter or '_'",
             c.schema, PG_IDENT_MAX);
     goto fail;

@@ -283,7 +283,7 @@ static void table_kpi(FILE *out, const ib_kpi_sla *s, int resolution) {
   fprintf(out, "  %s\n", resolution ? "Resolution" : "First response");
   fprintf(out, "    %-5s %9s %8s %6s %9s %9s %11s %10s %10s %10s %9s\n", "prio",
           "target", "tickets", "met", "breached",
-          resolution ? "backlog>" : "pending", "compliance",
+          resolution ? "at risk" : "pending", "compliance",
           resolution ? "MTTR" : "mean", "median", "p90", "disagree");
   for (size_t k = 0; k < s->n_priorities; k++) {
     const ib_kpi_priority *p = &s->by_priority[k];

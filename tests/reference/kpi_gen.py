@@ -117,18 +117,18 @@ def delay(rng, scale):
     return int(rng.expovariate(1.0 / scale))
 
 
-def ticket(rng, source, n, t0, t1):
+def ticket(rng, source, n, t0, t1, anomalies=True):
     created = rng.randint(t0, t1)
     fr = resolved = None
     if rng.random() < 0.8:
         fr = created + delay(rng, 4 * 3600)
-        if rng.random() < 0.04:
+        if anomalies and rng.random() < 0.04:
             fr = created - rng.randint(1, 3600)  # reversed: counts 0
         if rng.random() < 0.03:
             fr = created  # zero length
     if rng.random() < 0.7:
         resolved = max(created, fr or created) + delay(rng, 30 * 3600)
-        if rng.random() < 0.03:
+        if anomalies and rng.random() < 0.03:
             resolved = created - rng.randint(1, 7200)
     status = "cancelled" if rng.random() < 0.05 else (
         rng.choice(["resolved", "closed"]) if resolved is not None
@@ -142,7 +142,7 @@ def ticket(rng, source, n, t0, t1):
         r = rng.random()
         if r < 0.1:
             e = None  # still running
-        elif r < 0.13:
+        elif anomalies and r < 0.13:
             e = s - 60  # reversed
         pauses.append((s, e))
     tid = "%s-%d" % (source, n)
@@ -153,7 +153,7 @@ def ticket(rng, source, n, t0, t1):
     return row, [(source, tid, s, e) for s, e in pauses]
 
 
-def fill(db, seed, n_tickets, n_outages, t0=T0, t1=T1, deleted=True):
+def fill(db, seed, n_tickets, n_outages, t0=T0, t1=T1, deleted=True, anomalies=True):
     rng = random.Random(seed)
     con = sqlite3.connect(db)
     cols = ("source,id,key,title,kind,kind_raw,priority,priority_raw,status,status_raw,"
@@ -163,7 +163,7 @@ def fill(db, seed, n_tickets, n_outages, t0=T0, t1=T1, deleted=True):
     psql = "INSERT INTO pauses(source,ticket_id,start,end) VALUES(?,?,?,?)"
     batch, pbatch = [], []
     for n in range(n_tickets):
-        row, pauses = ticket(rng, rng.choice(SOURCES), n, t0, t1)
+        row, pauses = ticket(rng, rng.choice(SOURCES), n, t0, t1, anomalies)
         if deleted and rng.random() < 0.02:
             row = row[:17] + (row[12] + 10,) + row[18:]
         batch.append(row)
@@ -178,7 +178,7 @@ def fill(db, seed, n_tickets, n_outages, t0=T0, t1=T1, deleted=True):
             "deleted_at) VALUES(?,?,?,?,?,?,?,?,?)")
     for n in range(n_outages):
         start = rng.randint(t0, t1)
-        end = None if rng.random() < 0.1 else start + delay(rng, 3 * 3600)
+        end = None if rng.random() < 0.04 else start + delay(rng, 3 * 3600)
         kind = rng.choice(["outage", "outage", "degradation", "planned"])
         dele = start + 5 if deleted and rng.random() < 0.05 else None
         con.execute(osql, ("provider-b", "O%d" % n, rng.choice(SERVICES[:3]), kind, kind,

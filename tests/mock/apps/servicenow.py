@@ -22,6 +22,7 @@ Must not simulate HTTP faults or latency: that is mockserver's job.
 """
 
 import base64
+import bisect
 import json
 import threading
 
@@ -227,8 +228,35 @@ class App:
         rows = list(self.tables.get(table, []))
         for field, desc in reversed(order):
             rows.sort(key=lambda r: as_text(row_value(r, field)), reverse=desc)
-        self.sorted[key] = (ver, rows)
+        keys = [as_text(row_value(r, order[0][0])) for r in rows] if order else None
+        self.sorted[key] = (ver, rows, keys)
         return rows
+
+    def scan_range(self, table, group, order, n):
+        """[lo, hi) of the ordered rows a group can match: conditions on the
+        first (ascending, non-numeric) order field bound the scan."""
+        lo, hi = 0, n
+        if not order or order[0][1]:
+            return lo, hi
+        keys = self.sorted.get((table, tuple(order)))[2]
+        for ors in group:
+            if len(ors) != 1 or ors[0][0] != order[0][0]:
+                continue
+            field, op, arg = ors[0]
+            try:
+                float(arg)
+                continue
+            except ValueError:
+                pass
+            if op in (">=", "="):
+                lo = max(lo, bisect.bisect_left(keys, arg))
+            if op == ">":
+                lo = max(lo, bisect.bisect_right(keys, arg))
+            if op in ("<=", "="):
+                hi = min(hi, bisect.bisect_right(keys, arg))
+            if op == "<":
+                hi = min(hi, bisect.bisect_left(keys, arg))
+        return lo, hi
 
     def candidates(self, table, group, order):
         """(rows that may match, already ordered?): an IN condition uses an
@@ -284,19 +312,29 @@ class App:
                 return 400, {}, {"error": {"message": str(e)}, "status": "failure"}
             if not groups:
                 groups = [[]]
+            offset = int(q("sysparm_offset", "0") or 0)
+            limit = int(q("sysparm_limit", "10000") or 10000)
             seen, rows, in_order = set(), [], len(groups) == 1
             for g in groups:
                 cands, ordered = self.candidates(table, g, order)
                 in_order = in_order and ordered
-                for r in cands:
-                    if id(r) not in seen and group_matches(r, g):
-                        seen.add(id(r))
-                        rows.append(r)
+                found = 0
+                # In order, a group's first offset+limit rows are all the
+                # union can need from it.
+                lo, hi = (self.scan_range(table, g, order, len(cands)) if ordered
+                          else (0, len(cands)))
+                for i in range(lo, hi):
+                    r = cands[i]
+                    if group_matches(r, g):
+                        found += 1
+                        if id(r) not in seen:
+                            seen.add(id(r))
+                            rows.append(r)
+                        if ordered and found >= offset + limit:
+                            break
             if not in_order:
                 for field, desc in reversed(order):
                     rows.sort(key=lambda r: as_text(row_value(r, field)), reverse=desc)
-            offset = int(q("sysparm_offset", "0") or 0)
-            limit = int(q("sysparm_limit", "10000") or 10000)
             page = rows[offset:offset + limit]
             page = [r for r in page if not r.get("_acl_hidden")]
             fields = [f for f in (q("sysparm_fields", "") or "").split(",") if f]

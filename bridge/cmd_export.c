@@ -1,0 +1,285 @@
+/*
+ * cmd_export.c -- the `export` command: reads options, loads the period's
+ * tickets and outages, computes the KPIs once and hands everything to one
+ * exporter (export.h). Must not format rows itself nor know SQL.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "export.h"
+#include "export_rows.h"
+#include "kpi.h"
+#include "tz.h"
+
+#define DEFAULT_PG_SCHEMA "itsm_bridge"
+
+static const char export_usage[] =
+    "usage: itsm-bridge export --format csv|json|ndjson|openmetrics --out PATH\n"
+    "                          [--month YYYY-MM | --from DATE --to DATE]\n"
+    "                          [--as-of ISO] [--excel]\n"
+    "       itsm-bridge export --format postgres --url postgresql://... "
+    "[--schema NAME] [period]\n"
+    "       itsm-bridge export --columns\n"
+    "  --format csv          DIR/tickets.csv, ticket_sla.csv, kpi.csv,\n"
+    "                        availability.csv, outages.csv (RFC 4180, UTF-8)\n"
+    "  --excel               with csv: what French Excel opens directly\n"
+    "                        (BOM, ';', decimal comma)\n"
+    "  --format json|ndjson  the same tables as DIR/NAME.json or NAME.ndjson\n"
+    "  --format openmetrics  one FILE for the node-exporter textfile "
+    "collector\n"
+    "  --format postgres     the same tables in schema NAME (default "
+    DEFAULT_PG_SCHEMA ");\n"
+    "                        password from PGPASSWORD or ~/.pgpass only\n"
+    "  --month YYYY-MM       that month in the configuration's timezone;\n"
+    "  --from/--to DATE      a date (midnight in timezone) or an ISO-8601 "
+    "instant;\n"
+    "                        neither: the current month so far\n"
+    "  --as-of ISO           measure as if now were ISO (default: now)\n"
+    "  --columns             print every exported column and what it means\n"
+    "Files are replaced whole (written aside, then renamed).\n";
+
+typedef struct export_opts {
+  const char *format, *out, *url, *schema, *month, *from, *to, *as_of;
+  int excel, help, columns;
+} export_opts;
+
+enum { FMT_CSV, FMT_JSON, FMT_NDJSON, FMT_POSTGRES, FMT_OPENMETRICS };
+static const char *const format_names[] = {"csv", "json", "ndjson", "postgres",
+                                           "openmetrics"};
+
+/* "--name value" or "--name=value": 1 taken, 0 not this option, -1 no
+ * value. */
+static int take_value(int argc, char **argv, int *i, const char *name,
+                      const char **out) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return 0;
+  if (argv[*i][n] == '=') {
+    *out = argv[*i] + n + 1;
+    return 1;
+  }
+  if (argv[*i][n] != '\0') return 0;
+  if (*i + 1 >= argc) return -1;
+  *out = argv[++*i];
+  return 1;
+}
+
+static int parse_opts(int argc, char **argv, export_opts *o) {
+  static const char *const names[] = {"--format", "--out",  "--url",
+                                      "--schema", "--month", "--from",
+                                      "--to",     "--as-of"};
+  for (int i = 1; i < argc; i++) {
+    const char **slots[] = {&o->format, &o->out,   &o->url,
+                            &o->schema, &o->month, &o->from,
+                            &o->to,     &o->as_of};
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      o->help = 1;
+      continue;
+    }
+    if (!strcmp(argv[i], "--excel")) {
+      o->excel = 1;
+      continue;
+    }
+    if (!strcmp(argv[i], "--columns")) {
+      o->columns = 1;
+      continue;
+    }
+    int matched = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
+      int r = take_value(argc, argv, &i, names[k], slots[k]);
+      if (r < 0) {
+        fprintf(stderr,
+                "export: %s needs a value (see itsm-bridge export --help)\n",
+                names[k]);
+        return -1;
+      }
+      matched = r;
+    }
+    if (!matched) {
+      fprintf(stderr,
+              "export: unknown option '%s' (see itsm-bridge export --help)\n",
+              argv[i]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static const char *const type_names[] = {"text", "integer", "decimal",
+                                         "boolean", "instant (UTC)"};
+
+static void print_columns(FILE *out) {
+  for (int t = 0; t < IB_TABLE_COUNT; t++) {
+    const ib_export_table *tab = &ib_export_tables[t];
+    fprintf(out, "%s%s: %s\n", t ? "\n" : "", tab->name, tab->doc);
+    for (size_t k = 0; k < tab->n_columns; k++)
+      fprintf(out, "  %-29s %-14s %s\n", tab->columns[k].name,
+              type_names[tab->columns[k].type], tab->columns[k].doc);
+  }
+}
+
+/* Checks the combination of options; returns the format or -1. */
+static int check_opts(const export_opts *o) {
+  if (o->format == NULL) {
+    fprintf(stderr, "export: --format is required: csv, json, ndjson, "
+                    "postgres or openmetrics\n");
+    return -1;
+  }
+  int fmt = -1;
+  for (int k = 0; k < (int)(sizeof format_names / sizeof format_names[0]); k++)
+    if (!strcmp(o->format, format_names[k])) fmt = k;
+  if (fmt < 0) {
+    fprintf(stderr, "export: --format must be csv, json, ndjson, postgres or "
+                    "openmetrics, not '%s'\n", o->format);
+    return -1;
+  }
+  if (fmt == FMT_POSTGRES) {
+    if (o->url == NULL || o->out != NULL) {
+      fprintf(stderr, "export: --format postgres takes --url "
+                      "postgresql://USER@HOST/DB (not --out)\n");
+      return -1;
+    }
+  } else if (o->out == NULL || o->url != NULL || o->schema != NULL) {
+    fprintf(stderr, "export: --format %s writes to --out %s (--url and "
+                    "--schema are for postgres)\n", o->format,
+            fmt == FMT_OPENMETRICS ? "FILE" : "DIR");
+    return -1;
+  }
+  if (o->excel && fmt != FMT_CSV) {
+    fprintf(stderr, "export: --excel goes with --format csv only\n");
+    return -1;
+  }
+  if (o->month != NULL && (o->from != NULL || o->to != NULL)) {
+    fprintf(stderr, "export: give --month or --from/--to, not both\n");
+    return -1;
+  }
+  if ((o->from == NULL) != (o->to == NULL)) {
+    fprintf(stderr, "export: --from and --to go together\n");
+    return -1;
+  }
+  return fmt;
+}
+
+/* Resolves the period and as_of; fills the label. 0 or -1 (usage). */
+static int resolve_period(const export_opts *o, const char *zone,
+                          ib_kpi_query *q, char *label, size_t len) {
+  ib_time now = (ib_time)time(NULL);
+  q->as_of = now;
+  if (o->as_of != NULL && ib_cli_parse_instant(o->as_of, zone, &q->as_of)) {
+    fprintf(stderr, "export: --as-of '%s' is not an ISO-8601 instant\n",
+            o->as_of);
+    return -1;
+  }
+  if (o->from != NULL) {
+    if (ib_cli_parse_instant(o->from, zone, &q->from) != 0 ||
+        ib_cli_parse_instant(o->to, zone, &q->to) != 0) {
+      fprintf(stderr, "export: --from/--to take a date YYYY-MM-DD or an "
+                      "ISO-8601 instant such as 2026-10-01T00:00:00Z\n");
+      return -1;
+    }
+    if (q->to <= q->from) {
+      fprintf(stderr, "export: --to (%s) must be after --from (%s)\n", o->to,
+              o->from);
+      return -1;
+    }
+    char f[IB_ISO_LEN], t[IB_ISO_LEN];
+    ib_format_iso8601(q->from, f);
+    ib_format_iso8601(q->to, t);
+    snprintf(label, len, "%s/%s", f, t);
+    return 0;
+  }
+  char month[32];
+  if (o->month != NULL) {
+    snprintf(month, sizeof month, "%s", o->month);
+  } else { /* the month of as_of, in the configuration's zone */
+    struct tm lt;
+    if (ib_tz_utc_to_local(zone, q->as_of, &lt) != 0) {
+      fprintf(stderr, "export: unknown timezone '%s'\n", zone);
+      return -1;
+    }
+    snprintf(month, sizeof month, "%04d-%02d", lt.tm_year + 1900,
+             lt.tm_mon + 1);
+  }
+  if (ib_cli_parse_month(month, zone, &q->from, &q->to) != 0) {
+    fprintf(stderr, "export: --month '%s' is not a month YYYY-MM\n", month);
+    return -1;
+  }
+  snprintf(label, len, "%s", month);
+  return 0;
+}
+
+int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
+  export_opts o;
+  memset(&o, 0, sizeof o);
+  ib_config *cfg = NULL;       /* owned here */
+  ib_store *st = NULL;         /* owned here */
+  ib_ticket_set tickets = {0}; /* owned here */
+  ib_outage_set outages = {0}; /* owned here */
+  ib_kpi_result *res = NULL;   /* owned here */
+  char err[1024] = "", period[2 * IB_ISO_LEN + 2];
+  int rc = IB_EXIT_USAGE;
+
+  if (parse_opts(argc, argv, &o) != 0) goto done;
+  if (o.help || o.columns) {
+    if (o.help) fputs(export_usage, stdout);
+    if (o.columns) print_columns(stdout);
+    rc = IB_EXIT_OK;
+    goto done;
+  }
+  int fmt = check_opts(&o);
+  if (fmt < 0) goto done;
+  cfg = ib_cli_load_config(cli);
+  if (cfg == NULL) goto done;
+  const char *zone = cfg->timezone ? cfg->timezone : "UTC";
+  ib_kpi_query q = {.as_of = IB_TIME_NONE, .warnings = stderr};
+  if (resolve_period(&o, zone, &q, period, sizeof period) != 0) goto done;
+
+  rc = IB_EXIT_FAILURE;
+  st = ib_cli_open_store(cfg);
+  if (st == NULL) goto done;
+  if (ib_store_load_tickets(st, q.from, q.to, &tickets, err, sizeof err) ||
+      ib_store_load_outages(st, q.from, q.to, &outages, err, sizeof err) ||
+      ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err)) {
+    fprintf(stderr, "export: %s\n", err);
+    goto done;
+  }
+  ib_export_data d = {.cfg = cfg, .store = st, .tickets = &tickets,
+                      .outages = &outages, .kpi = res,
+                      .period_label = period};
+  int erc;
+  switch (fmt) {
+  case FMT_CSV:
+    erc = ib_export_csv(&d, o.out, o.excel, err, sizeof err);
+    break;
+  case FMT_JSON:
+  case FMT_NDJSON:
+    erc = ib_export_json(&d, o.out, fmt == FMT_NDJSON, err, sizeof err);
+    break;
+  case FMT_OPENMETRICS:
+    erc = ib_export_openmetrics(&d, o.out, err, sizeof err);
+    break;
+  default:
+    erc = ib_export_postgres(&d, o.url, o.schema ? o.schema : DEFAULT_PG_SCHEMA,
+                             err, sizeof err);
+    break;
+  }
+  if (erc != 0) {
+    fprintf(stderr, "export: %s\n", err);
+    goto done;
+  }
+  if (!cli->quiet)
+    fprintf(stderr, "export: %s for %s: %zu tickets, %zu ticket-SLA rows, "
+            "%zu outages -> %s\n", format_names[fmt], period, tickets.n,
+            res->n_tickets, outages.n, fmt == FMT_POSTGRES ? "PostgreSQL" : o.out);
+  rc = IB_EXIT_OK;
+done:
+  ib_kpi_result_free(res);
+  ib_ticket_set_free(&tickets);
+  ib_outage_set_free(&outages);
+  if (st != NULL) ib_store_close(st);
+  ib_config_free(cfg);
+  return rc;
+}

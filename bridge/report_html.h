@@ -1,0 +1,43 @@
+/*
+ * report_html.h -- the monthly steering report as one self-contained HTML
+ * file (inline CSS and SVG charts, no script, no external asset, prints on
+ * A4): headline tiles, charts, breached tickets, data freshness and the
+ * exact SLA definitions. French or English. Must not compute KPIs nor
+ * load tickets: it reads the ib_kpi_results it is given.
+ */
+#ifndef IB_REPORT_HTML_H
+#define IB_REPORT_HTML_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "kpi.h"
+#include "store.h"
+
+/* One month of the trend. kpi NULL: the store has no data that month. */
+typedef struct ib_report_month {
+  const char *label; /* "2026-10" */
+  const ib_kpi_result *kpi;
+} ib_report_month;
+
+typedef struct ib_report {
+  const ib_config *cfg;
+  ib_store *store;              /* read for data freshness only */
+  const char *month;            /* "2026-10" */
+  const ib_kpi_result *kpi;     /* the month, per-ticket rows included */
+  const ib_report_month *trend; /* oldest first; may be empty */
+  size_t n_trend;
+  const char *lang;             /* "fr" or "en" */
+  ib_time generated_at;
+} ib_report;
+
+/* "fr" | "en" -> 0, else -1. */
+int ib_report_lang_valid(const char *lang);
+
+/* Writes the whole document to out. 0, or -1 with one line in err (write
+ * error, store error). */
+int ib_report_write_html(FILE *out, const ib_report *r, char *err,
+                         size_t errlen);
+
+#endif /* IB_REPORT_HTML_H */

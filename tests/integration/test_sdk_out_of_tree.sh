@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the SDK with `cmake --install`, builds examples/hello_plugin out
+# of tree with pkg-config, checks it exports only the entry, and syncs
+# with it through the installed binary.
+set -euo pipefail
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$IB_BINARY_DIR" --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -1)
+export PKG_CONFIG_PATH="$libdir"
+test -f "$tmp/prefix/include/itsm_bridge/plugin.h" || { echo "FAIL: header not installed"; exit 1; }
+cflags=$(pkg-config --cflags itsm-bridge-plugin)
+plugindir=$(pkg-config --variable=plugindir itsm-bridge-plugin)
+test -f "$plugindir/csv.so" || { echo "FAIL: plugins not installed in $plugindir"; exit 1; }
+mkdir "$tmp/plugins"
+cc -std=c11 -Wall -Wextra -Werror -shared $cflags \
+  -o "$tmp/plugins/hello.so" "$IB_SOURCE_DIR/examples/hello_plugin/hello.c"
+exported=$(nm -D --defined-only "$tmp/plugins/hello.so" | awk '$2 == "T" {print $3}')
+[ "$exported" = "ib_plugin_entry" ] || { echo "FAIL: exports: $exported"; exit 1; }
+for so in "$plugindir"/*.so; do
+  e=$(nm -D --defined-only "$so" | awk '$2 == "T" {print $3}')
+  [ "$e" = "ib_plugin_entry" ] || { echo "FAIL: $so exports: $e"; exit 1; }
+done
+cat > "$tmp/bridge.cfg" <<CFG
+store = { path = "$tmp/store.db"; };
+plugin_dir = "$tmp/plugins";
+sources = ( { name = "greetings"; plugin = "hello"; count = 5; start = "2026-10-01T09:00:00Z"; } );
+CFG
+bin="$tmp/prefix/bin/itsm-bridge"
+"$bin" -c "$tmp/bridge.cfg" plugins | grep -q "^hello .*1.0.0 .*1 " || { echo "FAIL: not listed"; exit 1; }
+out=$("$bin" -c "$tmp/bridge.cfg" sync)
+echo "$out"
+echo "$out" | grep -q "greetings: 5 read, 5 stored, 0 rejected" || { echo "FAIL: sync"; exit 1; }
+n=$(sqlite3 "$tmp/store.db" "select count(*) from tickets where source='greetings' and priority=3")
+[ "$n" = 5 ] || { echo "FAIL: $n tickets stored"; exit 1; }
+echo "1 passed, 0 failed"
