@@ -450,27 +450,34 @@ nomem:
 
 /* ---- the whole computation -------------------------------------------- */
 
-static void widen(ib_time *lo, ib_time *hi, ib_time t) {
-  if (t == IB_TIME_NONE) return;
+/* Instants further than this from the period (bad data such as a year
+ * 2099 typo) are left out of the precomputed calendar span; the calendar
+ * still answers for them, by walking days. A technical bound only. */
+#define SPAN_MARGIN_S ((ib_time)5 * 366 * 86400)
+
+static void widen(const engine *en, ib_time *lo, ib_time *hi, ib_time t) {
+  if (t == IB_TIME_NONE || t < en->from - SPAN_MARGIN_S ||
+      t > en->to + SPAN_MARGIN_S)
+    return;
   if (t < *lo) *lo = t;
   if (t > *hi) *hi = t;
 }
 
-/* The smallest and largest instants any open() call will see. */
-static void find_span(engine *en, const ib_outage_set *outages) {
+/* The smallest and largest instants the open() calls will see. Outage
+ * intervals are clipped to [from, end), inside this span already. */
+static void find_span(engine *en) {
   en->lo = en->from;
   en->hi = en->to > en->end ? en->to : en->end;
   for (size_t i = 0; i < en->tickets->n; i++) {
     const ib_ticket_row *t = &en->tickets->rows[i];
-    widen(&en->lo, &en->hi, t->created_at);
-    widen(&en->lo, &en->hi, t->first_response_at);
-    widen(&en->lo, &en->hi, t->resolved_at);
+    widen(en, &en->lo, &en->hi, t->created_at);
+    widen(en, &en->lo, &en->hi, t->first_response_at);
+    widen(en, &en->lo, &en->hi, t->resolved_at);
     for (size_t k = 0; k < t->n_pauses; k++) {
-      widen(&en->lo, &en->hi, t->pauses[k].start);
-      widen(&en->lo, &en->hi, t->pauses[k].end);
+      widen(en, &en->lo, &en->hi, t->pauses[k].start);
+      widen(en, &en->lo, &en->hi, t->pauses[k].end);
     }
   }
-  (void)outages; /* outage intervals are clipped to [from, end) */
 }
 
 int ib_kpi_compute(const ib_config *cfg, const ib_ticket_set *tickets,
@@ -504,7 +511,7 @@ int ib_kpi_compute(const ib_config *cfg, const ib_ticket_set *tickets,
     }
     count = 1;
   }
-  find_span(&en, outages);
+  find_span(&en);
   en.cals = calloc(cfg->n_calendars + 1, sizeof *en.cals);
   en.warned = calloc(en.tickets->n + 1, 1);
   res->slas = calloc(count + 1, sizeof *res->slas);

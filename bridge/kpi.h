@@ -50,7 +50,10 @@ typedef struct ib_kpi_ticket {
   int open_breached; /* unresolved at end, paused-adjusted time > target */
 } ib_kpi_ticket;
 
-/* Statistics of one cohort (SPEC §6/§7). */
+/* Statistics of one cohort (SPEC §6/§7). mean/median/p90 are over the met
+ * and breached tickets; a first response breached while still unanswered
+ * counts with its time so far (open(created, end)); pending ones are left
+ * out. Totals pool every priority's durations (not an average of means). */
 typedef struct ib_kpi_stats {
   int64_t target_s; /* IB_DURATION_NONE: no target (and empty cohort) */
   int64_t tickets;  /* met + breached (+ pending for first response) */

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"status", ib_cmd_status, "per source: last success, watermark, lag, errors"},
     {"kpi", ib_cmd_kpi, "compute first response, resolution, availability, credits"},
     {"export", ib_cmd_export, "write tickets, per-ticket SLA results and KPIs for BI tools"},
+    {"report", ib_cmd_report, "write the monthly steering report (HTML with charts)"},
     {"plugins", ib_cmd_plugins, "list source plugins and their options"},
     {"check-config", ib_cmd_check_config, "validate the configuration"},
     {NULL, NULL, NULL},

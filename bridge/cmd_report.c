@@ -1,0 +1,188 @@
+/*
+ * cmd_report.c -- the `report` command: loads the month (and the five
+ * months before it, for the trend), computes each month's KPIs once and
+ * writes the HTML steering report atomically. Must not compute KPIs itself
+ * nor write HTML (report_html.c does).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "export_file.h"
+#include "kpi.h"
+#include "report_html.h"
+#include "tz.h"
+
+#define TREND_MONTHS 6
+#define DEFAULT_LANG "en"
+
+static const char report_usage[] =
+    "usage: itsm-bridge report --month YYYY-MM --out FILE.html [--lang fr|en]\n"
+    "                          [--as-of ISO]\n"
+    "  --month YYYY-MM   the month reported, in the configuration's timezone\n"
+    "  --out FILE.html   one self-contained HTML file (replaced whole)\n"
+    "  --lang fr|en      labels and number format (default " DEFAULT_LANG ")\n"
+    "  --as-of ISO       measure as if now were ISO (default: now)\n"
+    "The report has headline tiles, charts (compliance by priority, time\n"
+    "distribution, availability, six-month trend), the breached tickets,\n"
+    "data freshness per source and the SLA definitions used.\n";
+
+typedef struct report_opts {
+  const char *month, *out, *lang, *as_of;
+  int help;
+} report_opts;
+
+static int take_value(int argc, char **argv, int *i, const char *name,
+                      const char **out) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return 0;
+  if (argv[*i][n] == '=') {
+    *out = argv[*i] + n + 1;
+    return 1;
+  }
+  if (argv[*i][n] != '\0') return 0;
+  if (*i + 1 >= argc) return -1;
+  *out = argv[++*i];
+  return 1;
+}
+
+static int parse_opts(int argc, char **argv, report_opts *o) {
+  static const char *const names[] = {"--month", "--out", "--lang", "--as-of"};
+  for (int i = 1; i < argc; i++) {
+    const char **slots[] = {&o->month, &o->out, &o->lang, &o->as_of};
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      o->help = 1;
+      continue;
+    }
+    int matched = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
+      int r = take_value(argc, argv, &i, names[k], slots[k]);
+      if (r < 0) {
+        fprintf(stderr,
+                "report: %s needs a value (see itsm-bridge report --help)\n",
+                names[k]);
+        return -1;
+      }
+      matched = r;
+    }
+    if (!matched) {
+      fprintf(stderr,
+              "report: unknown option '%s' (see itsm-bridge report --help)\n",
+              argv[i]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* One month's data; the KPI result borrows the sets. */
+typedef struct month_data {
+  char label[16];
+  ib_ticket_set tickets; /* owned */
+  ib_outage_set outages; /* owned */
+  ib_kpi_result *kpi;    /* owned */
+} month_data;
+
+static void month_free(month_data *m) {
+  ib_kpi_result_free(m->kpi);
+  ib_ticket_set_free(&m->tickets);
+  ib_outage_set_free(&m->outages);
+  memset(m, 0, sizeof *m);
+}
+
+static int load_month(const ib_config *cfg, ib_store *st, const char *zone,
+                      int y, int mo, ib_time as_of, month_data *m, char *err,
+                      size_t errlen) {
+  snprintf(m->label, sizeof m->label, "%04d-%02d", y, mo);
+  ib_kpi_query q = {.as_of = as_of, .warnings = NULL};
+  if (ib_cli_parse_month(m->label, zone, &q.from, &q.to) != 0) {
+    snprintf(err, errlen, "cannot compute the month %s in zone %s", m->label,
+             zone);
+    return -1;
+  }
+  if (ib_store_load_tickets(st, q.from, q.to, &m->tickets, err, errlen) ||
+      ib_store_load_outages(st, q.from, q.to, &m->outages, err, errlen) ||
+      ib_kpi_compute(cfg, &m->tickets, &m->outages, &q, &m->kpi, err, errlen))
+    return -1;
+  return 0;
+}
+
+int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
+  report_opts o;
+  memset(&o, 0, sizeof o);
+  ib_config *cfg = NULL; /* owned here */
+  ib_store *st = NULL;   /* owned here */
+  month_data months[TREND_MONTHS]; /* owned here; the last is the month */
+  ib_report_month trend[TREND_MONTHS];
+  ib_atomic_file f = {0};
+  char err[1024] = "";
+  int rc = IB_EXIT_USAGE, y, mo;
+  char tail;
+  memset(months, 0, sizeof months);
+
+  if (parse_opts(argc, argv, &o) != 0) goto done;
+  if (o.help) {
+    fputs(report_usage, stdout);
+    rc = IB_EXIT_OK;
+    goto done;
+  }
+  if (o.month == NULL || o.out == NULL) {
+    fprintf(stderr, "report: give --month YYYY-MM and --out FILE.html\n");
+    goto done;
+  }
+  if (sscanf(o.month, "%4d-%2d%c", &y, &mo, &tail) != 2 ||
+      strlen(o.month) != 7 || mo < 1 || mo > 12) {
+    fprintf(stderr, "report: --month '%s' is not a month YYYY-MM\n", o.month);
+    goto done;
+  }
+  const char *lang = o.lang ? o.lang : DEFAULT_LANG;
+  if (ib_report_lang_valid(lang) != 0) {
+    fprintf(stderr, "report: --lang must be fr or en, not '%s'\n", lang);
+    goto done;
+  }
+  cfg = ib_cli_load_config(cli);
+  if (cfg == NULL) goto done;
+  const char *zone = cfg->timezone ? cfg->timezone : "UTC";
+  ib_time now = (ib_time)time(NULL), as_of = now;
+  if (o.as_of != NULL && ib_cli_parse_instant(o.as_of, zone, &as_of) != 0) {
+    fprintf(stderr, "report: --as-of '%s' is not an ISO-8601 instant\n",
+            o.as_of);
+    goto done;
+  }
+
+  rc = IB_EXIT_FAILURE;
+  st = ib_cli_open_store(cfg);
+  if (st == NULL) goto done;
+  for (int k = 0; k < TREND_MONTHS; k++) {
+    int back = TREND_MONTHS - 1 - k, idx = y * 12 + (mo - 1) - back;
+    if (load_month(cfg, st, zone, idx / 12, idx % 12 + 1, as_of, &months[k],
+                   err, sizeof err) != 0) {
+      fprintf(stderr, "report: %s\n", err);
+      goto done;
+    }
+    trend[k].label = months[k].label;
+    /* a month without a ticket in the store is a gap in the trend */
+    trend[k].kpi = months[k].kpi->n_tickets > 0 ? months[k].kpi : NULL;
+  }
+  ib_report rep = {.cfg = cfg, .store = st, .month = o.month,
+                   .kpi = months[TREND_MONTHS - 1].kpi, .trend = trend,
+                   .n_trend = TREND_MONTHS, .lang = lang, .generated_at = now};
+  if (ib_atomic_open(&f, o.out, err, sizeof err) != 0 ||
+      ib_report_write_html(f.fp, &rep, err, sizeof err) != 0 ||
+      ib_atomic_commit(&f, err, sizeof err) != 0) {
+    fprintf(stderr, "report: %s\n", err);
+    goto done;
+  }
+  if (!cli->quiet)
+    fprintf(stderr, "report: %s (%s) -> %s\n", o.month, lang, o.out);
+  rc = IB_EXIT_OK;
+done:
+  ib_atomic_abort(&f);
+  for (int k = 0; k < TREND_MONTHS; k++) month_free(&months[k]);
+  if (st != NULL) ib_store_close(st);
+  ib_config_free(cfg);
+  return rc;
+}
