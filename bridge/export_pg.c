@@ -25,6 +25,7 @@
 #define PG_VALUE_LEN 64           /* an int64, an instant or a number */
 #define PG_ROW_LABEL_LEN 256
 #define PG_KEY_MAX 4
+#define PG_BATCH_ROWS 500 /* rows per pipelined round trip */
 
 /* What PostgreSQL adds to the exported tables: each table's primary key,
  * and for tables of a period (those with a `period` column) the month,
@@ -232,6 +233,9 @@ static void sql_create(pg_ctx *c, sql_buf *b, const pg_table *pt) {
     sb_addf(b, " ADD COLUMN IF NOT EXISTS %s %s;\n", period_extras[i][0],
             period_extras[i][1]);
   }
+  sb_add(b, "ALTER TABLE ");
+  sb_ident(c, b, t->name);
+  sb_add(b, " ADD COLUMN IF NOT EXISTS exported_at timestamptz;\n");
 }
 
 /* INSERT ... VALUES ($1 ...) ON CONFLICT (key) DO UPDATE SET every other
@@ -335,35 +339,89 @@ static void cell_param(pg_params *p, size_t i, const ib_export_column *col,
   }
 }
 
-/* "ticket legacy/T1", "kpi support P1 first_response.met": what a failing
- * row was, from its key cells. */
-static void label_row(pg_ctx *c, const pg_table *pt, const pg_params *p) {
+/* "kpi period=2026-10 sla=support priority=P1 kpi=...": what a row is,
+ * from its key cells, for the error message should it fail. */
+static void label_row(const pg_table *pt, const pg_params *p, char *buf,
+                      size_t len) {
   const ib_export_table *t = &ib_export_tables[pt->id];
-  size_t used = (size_t)snprintf(c->row, sizeof c->row, "%s", t->name);
-  for (size_t i = 0; i < t->n_columns && used < sizeof c->row; i++) {
+  size_t used = (size_t)snprintf(buf, len, "%s", t->name);
+  for (size_t i = 0; i < t->n_columns && used < len; i++) {
     if (!is_key(pt, t->columns[i].name)) continue;
-    used += (size_t)snprintf(c->row + used, sizeof c->row - used, " %s=%s",
+    used += (size_t)snprintf(buf + used, len - used, " %s=%s",
                              t->columns[i].name,
                              p->values[i] ? p->values[i] : "NULL");
   }
+}
+
+/* Rows go out in pipelined batches: one network round trip per batch
+ * instead of one per row. labels[i] names the i-th row of the batch. */
+typedef struct pg_batch {
+  char (*labels)[PG_ROW_LABEL_LEN]; /* owned: free */
+  size_t pending;                   /* rows sent, results not read yet */
+} pg_batch;
+
+/* Sends a sync and reads every result of the batch, up to the sync. The
+ * first failing row sets the error (the server skips the rest). */
+static int drain_batch(pg_ctx *c, pg_batch *b, const char *table) {
+  int rc = 0;
+  if (PQpipelineSync(c->conn) != 1) {
+    c->row[0] = '\0';
+    result_error(c, NULL, table, "writing");
+    return -1;
+  }
+  size_t query = 0;     /* index of the row whose results are read */
+  size_t ends_seen = 0; /* NULLs: one ends each row's results */
+  for (;;) {
+    PGresult *res = PQgetResult(c->conn);
+    if (res == NULL) {
+      query++;
+      if (++ends_seen > b->pending || PQstatus(c->conn) == CONNECTION_BAD)
+        break; /* the connection is gone: nothing more will come */
+      continue;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(res);
+      break;
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && rc == 0) {
+      snprintf(c->row, sizeof c->row, "%s",
+               query < b->pending ? b->labels[query] : "");
+      result_error(c, res, table, "writing");
+      rc = -1;
+    }
+    if (st == PGRES_COMMAND_OK) c->written++;
+    PQclear(res);
+  }
+  b->pending = 0;
+  return rc;
 }
 
 static int write_rows(pg_ctx *c, const pg_table *pt, const char *stmt) {
   const ib_export_table *t = &ib_export_tables[pt->id];
   int period = has_period(t);
   ib_export_rows *it = NULL; /* owned here */
-  pg_params p = {0};
-  int rc = -1;
+  pg_params p = {0};         /* owned here */
+  pg_batch b = {0};          /* owned here */
+  int rc = -1, pipelined = 0;
 
   p.n = t->n_columns + (period ? PG_N_PERIOD_EXTRAS : 0);
   p.values = calloc(p.n, sizeof *p.values);
   p.text = calloc(p.n, sizeof *p.text);
   p.cells = calloc(t->n_columns, sizeof *p.cells);
-  if (p.values == NULL || p.text == NULL || p.cells == NULL) {
+  b.labels = calloc(PG_BATCH_ROWS, sizeof *b.labels);
+  if (p.values == NULL || p.text == NULL || p.cells == NULL ||
+      b.labels == NULL) {
     set_err(c, "postgres: out of memory while writing %s", t->name);
     goto fail;
   }
-  if (ib_export_rows_open(c->d, pt->id, &it, c->err, c->errlen) != 0) goto fail;
+  if (ib_export_rows_open(c->d, pt->id, &it, c->err, c->errlen) != 0)
+    goto fail;
+  if (PQenterPipelineMode(c->conn) != 1) {
+    result_error(c, NULL, t->name, "writing");
+    goto fail;
+  }
+  pipelined = 1;
   while (ib_export_rows_next(it, p.cells) == 1) {
     for (size_t i = 0; i < t->n_columns; i++) {
       cell_param(&p, i, &t->columns[i], &p.cells[i]);
@@ -377,18 +435,33 @@ static int write_rows(pg_ctx *c, const pg_table *pt, const char *stmt) {
       p.values[e++] = c->to;
       p.values[e++] = c->as_of;
     }
-    PGresult *res = PQexecPrepared(c->conn, stmt, (int)p.n, p.values, NULL,
-                                   NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) label_row(c, pt, &p);
-    if (check_result(c, res, t->name, "writing") != 0) goto fail;
-    c->written++;
+    label_row(pt, &p, b.labels[b.pending], PG_ROW_LABEL_LEN);
+    if (PQsendQueryPrepared(c->conn, stmt, (int)p.n, p.values, NULL, NULL,
+                            0) != 1) {
+      snprintf(c->row, sizeof c->row, "%s", b.labels[b.pending]);
+      result_error(c, NULL, t->name, "writing");
+      goto fail;
+    }
+    if (++b.pending == PG_BATCH_ROWS && drain_batch(c, &b, t->name) != 0)
+      goto fail;
   }
+  if (b.pending > 0 && drain_batch(c, &b, t->name) != 0) goto fail;
   rc = 0;
 fail:
+  if (pipelined) {
+    if (b.pending > 0) { /* sent but unread: read them, keep the 1st error */
+      char keep[1024];
+      snprintf(keep, sizeof keep, "%s", c->err);
+      drain_batch(c, &b, t->name);
+      snprintf(c->err, c->errlen, "%s", keep);
+    }
+    if (PQexitPipelineMode(c->conn) != 1) c->in_tx = 0; /* dropped below */
+  }
   ib_export_rows_close(it);
   free(p.values);
   free(p.text);
   free(p.cells);
+  free(b.labels);
   return rc;
 }
 

@@ -29,7 +29,7 @@ typedef struct labels {
       *all_sources, *kinds, *all_kinds, *targets, *penalty, *no_penalty,
       *penalty_text, *avail_defs, *degradation, *from_tickets, *credit_rule,
       *proportional, *none, *yes, *no, *computed, *open_breached, *all,
-      *pct_of_target,
+      *pct_of_target, *target_col,
       *days[7], *months[12];
   char decimal;
   const char *group_sep; /* thousands */
@@ -50,7 +50,7 @@ static const labels labels_en = {
     "Breached tickets", "No breached ticket this month.", "SLA", "KPI",
     "Ticket", "Title", "Priority", "Service", "Measured", "Over by",
     "Data freshness", "Source", "Plugin", "Last successful sync",
-    "Watermark", "Lag", "Last error", "Tickets", "Outages", "never",
+    "Latest update read", "Lag", "Last error", "Tickets", "Outages", "never",
     "How the figures were computed", "Calendar", "Time zone", "Hours",
     "Holidays", "always open", "closed", "Sources", "all sources", "Kinds",
     "all kinds", "Targets (open calendar time)", "Penalty", "no penalty",
@@ -64,7 +64,7 @@ static const labels labels_en = {
     "(or resolution) in open calendar time. Resolution: open calendar time "
     "to resolution minus pauses. Availability: service time minus the union "
     "of outages.",
-    "open and already late", "all", "% of the target",
+    "open and already late", "all", "% of the target", "Target",
     {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
     {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
      "Nov", "Dec"},
@@ -87,7 +87,7 @@ static const labels labels_fr = {
     "Tickets hors délai", "Aucun ticket hors délai ce mois-ci.", "SLA",
     "Indicateur", "Ticket", "Objet", "Priorité", "Service", "Mesuré",
     "Dépassement", "Fraîcheur des données", "Source", "Plugin",
-    "Dernière synchro réussie", "Filigrane", "Retard", "Dernière erreur",
+    "Dernière synchro réussie", "Dernière mise à jour lue", "Retard", "Dernière erreur",
     "Tickets", "Interruptions", "jamais", "Comment les chiffres sont calculés",
     "Calendrier", "Fuseau horaire", "Horaires", "Jours fériés",
     "toujours ouvert", "fermé", "Sources", "toutes les sources", "Types",
@@ -103,7 +103,7 @@ static const labels labels_fr = {
     "première réponse (ou la résolution) en temps ouvré. Résolution : temps "
     "ouvré jusqu'à la résolution, pauses déduites. Disponibilité : temps de "
     "service moins l'union des interruptions.",
-    "ouverts et déjà en retard", "toutes", "% de la cible",
+    "ouverts et déjà en retard", "toutes", "% de la cible", "Cible",
     {"lun", "mar", "mer", "jeu", "ven", "sam", "dim"},
     {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
      "sept.", "oct.", "nov.", "déc."},
@@ -204,7 +204,8 @@ static void fmt_pct(const ctx *c, double v, int decimals, char *buf,
   }
   char n[64];
   fmt_num(c, v, decimals, n, sizeof n);
-  snprintf(buf, len, "%s%s%%", n, c->L->pct_sep);
+  if (snprintf(buf, len, "%s%s%%", n, c->L->pct_sep) >= (int)len)
+    buf[len - 1] = '\0'; /* truncated: still a terminated string */
 }
 
 static void fmt_money(const ctx *c, double v, const char *currency,
@@ -719,7 +720,7 @@ static void breaches_table(const ctx *c) {
                    "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
                    "<th>%s</th></tr></thead><tbody>\n",
                 c->L->sla, c->L->kpi, c->L->ticket, c->L->title_col,
-                c->L->priority, c->L->service, c->L->measured, c->L->target,
+                c->L->priority, c->L->service, c->L->measured, c->L->target_col,
                 c->L->over_by);
       char meas[32], tgt[32], over[32];
       ib_kpi_format_duration((double)m[w]->measured_s, meas, sizeof meas);
@@ -874,7 +875,7 @@ static void sla_definitions(const ctx *c) {
   if (k->n_availability == 0) return;
   fprintf(o, "<h3>%s</h3>\n<table><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
              "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
-          c->L->avail_defs, c->L->service, c->L->target, c->L->calendar,
+          c->L->avail_defs, c->L->service, c->L->target_col, c->L->calendar,
           c->L->degradation, c->L->from_tickets, c->L->credit_rule);
   for (size_t i = 0; i < k->n_availability; i++) {
     const ib_availability_cfg *a = k->availability[i].cfg;

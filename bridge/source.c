@@ -652,12 +652,41 @@ static int h_should_stop(ib_source *src) {
   return ib_stop_requested != 0;
 }
 
+/* Plain http:// would send credentials in clear: only loopback (tests,
+ * local proxies) may use it. */
+static int plain_http_allowed(const char *url) {
+  static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]",
+                                         NULL};
+  if (strncasecmp(url, "http://", 7) != 0) return 1;
+  const char *host = url + 7;
+  for (const char *const *l = loopback; *l; l++) {
+    size_t len = strlen(*l);
+    if (strncasecmp(host, *l, len) == 0 &&
+        (host[len] == ':' || host[len] == '/' || host[len] == '\0'))
+      return 1;
+  }
+  return 0;
+}
+
 static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
                         ib_http_response *resps) {
   if (src->http == NULL) {
     h_log(src, IB_LOG_ERROR, "plugin %s did not declare IB_PLUGIN_FLAG_HTTP",
           src->plugin->name);
     return IB_ERR_INVALID;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (reqs[i].url && !plain_http_allowed(reqs[i].url)) {
+      char shown[256];
+      ib_http_url_for_message(reqs[i].url, shown, sizeof shown);
+      snprintf(src->res->error, sizeof src->res->error,
+               "refusing plain http:// for %s: use https:// (credentials "
+               "would travel in clear)",
+               shown);
+      for (size_t j = 0; j < n; j++)
+        resps[j] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
+      return IB_ERR_CONFIG;
+    }
   }
   ib_status s = ib_http_perform(src->http, reqs, n, resps);
   if (s != IB_OK && src->res->error[0] == '\0')
@@ -748,8 +777,10 @@ static int read_file_secret(ib_source *src, const char *path, char **out,
   return *out ? 0 : -1;
 }
 
+/* The HTTP client's final error is kept in the run's result and printed
+ * once by the sync summary, so it is not logged a second time here. */
 static void http_log(void *ctx, ib_log_level level, const char *msg) {
-  h_log(ctx, level, "%s", msg);
+  h_log(ctx, level == IB_LOG_ERROR ? IB_LOG_DEBUG : level, "%s", msg);
 }
 static int http_stop(void *ctx) { return h_should_stop(ctx); }
 

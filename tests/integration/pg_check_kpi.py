@@ -17,8 +17,11 @@ def psql(psql_bin, sql, **variables):
     args = [psql_bin, "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
     for name, value in variables.items():
         args += ["-v", "%s=%s" % (name, value)]
-    out = subprocess.run(args + ["-f", "-"], input=sql, check=True,
-                         capture_output=True, text=True).stdout
+    run = subprocess.run(args + ["-f", "-"], input=sql, capture_output=True,
+                         text=True)
+    if run.returncode != 0:
+        sys.exit("pg_check_kpi: psql failed: " + run.stderr.strip())
+    out = run.stdout
     return [line.split("\t") for line in out.splitlines() if line]
 
 

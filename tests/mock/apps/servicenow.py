@@ -200,6 +200,8 @@ class App:
         self.version = {}    # table -> bumps when rows change
         self.sorted = {}     # (table, order) -> (version, rows)
         self.index = {}      # (table, field) -> (version, {value: [rows]})
+        self.pending = {t: [r for r in rows if "_update_after" in r]
+                        for t, rows in self.tables.items()}
 
     def check_auth(self, headers):
         user = self.options.get("user")
@@ -210,7 +212,7 @@ class App:
         return headers.get("Authorization") == want
 
     def apply_updates(self, table):
-        for row in self.tables.get(table, []):
+        for row in self.pending.get(table, []):
             upd = row.get("_update_after")
             if upd and self.requests[table] > int(upd["requests"]) and not upd.get("_done"):
                 row.update(upd.get("fields", {}))

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""test_report_html.py -- `report --month YYYY-MM --out FILE.html --lang fr|en`.
+
+The report is rendered by headless Chromium (Debian's chromium; the test
+FAILS when it is missing) to a PNG, and the key figures are looked for in
+the DOM Chromium dumps: the hand-computed month of test_export_formats in
+both languages, then the sample data against `kpi --format json`. Also:
+no external asset, data strings HTML-escaped, a print stylesheet.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_export_formats import (SMALL_AS_OF, make_sample_store,  # noqa: E402
+                                 make_small_store, run)
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    raise AssertionError("chromium not found: install Debian's chromium package "
+                         "(scripts/setup.sh)")
+
+
+def render(html, png):
+    """Screenshot to png and return the DOM Chromium built."""
+    exe = chromium()
+    common = ["--headless", "--no-sandbox", "--disable-gpu",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", "--window-size=1100,3600"]
+    url = "file://" + os.path.abspath(html)
+    with tempfile.TemporaryDirectory() as profile:
+        p = subprocess.run([exe, *common, f"--user-data-dir={profile}",
+                            f"--screenshot={png}", url],
+                           capture_output=True, text=True, timeout=180)
+        assert p.returncode == 0, f"chromium --screenshot: {p.stderr[-2000:]}"
+    with tempfile.TemporaryDirectory() as profile:
+        p = subprocess.run([exe, *common, f"--user-data-dir={profile}", "--dump-dom", url],
+                           capture_output=True, text=True, timeout=180)
+        assert p.returncode == 0, f"chromium --dump-dom: {p.stderr[-2000:]}"
+    with open(png, "rb") as f:
+        data = f.read()
+    assert data[:8] == PNG_MAGIC, "the screenshot is not a PNG"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1100, 3600), (width, height)
+    assert len(data) > 50_000, f"the screenshot looks blank ({len(data)} bytes)"
+    assert "<svg" in p.stdout, "no chart in the rendered DOM"
+    return p.stdout
+
+
+def text_of(dom):
+    """The DOM's visible text with entities decoded, tags dropped."""
+    import html as htmlmod
+    body = re.sub(r"<style.*?</style>", "", dom, flags=re.S)
+    return htmlmod.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def check_self_contained(path):
+    src = open(path, encoding="utf-8").read()
+    for bad in ("<link", "<script", " src=", "href=", "url(", "@import", "http:", "https:"):
+        assert bad not in src, f"{path}: external reference or script: {bad!r}"
+    assert "@media print" in src and "@page" in src, "no print stylesheet"
+    return src
+
+
+def check_small(tmp):
+    cfg = make_small_store(tmp)
+    for lang in ("en", "fr"):
+        out = os.path.join(tmp, f"report-{lang}.html")
+        run(cfg, "report", "--month", "2026-10", "--out", out, "--lang", lang,
+            "--as-of", SMALL_AS_OF)
+        src = check_self_contained(out)
+        # the title of T2 (breached) carries markup: it must arrive as text
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in src
+        assert "<script>alert" not in src
+        dom = render(out, os.path.join(tmp, f"report-{lang}.png"))
+        text = text_of(dom)
+        assert '<script>alert("x")</script>' in text  # shown, not run
+        dec = "," if lang == "fr" else "."
+        pct = NBSP + "%" if lang == "fr" else "%"
+        group = NNBSP if lang == "fr" else ","
+        # hand-computed (test_export_formats): 2 of 4 first responses met,
+        # 2 of 3 resolutions, ERP at 100 * (1 - 14400/2678400)
+        for figure in (f"50{dec}0{pct}", f"66{dec}7{pct}", f"99{dec}462{pct}",
+                       f"99{dec}500{pct}", f"216{dec}13{NBSP}EUR",
+                       f"200{dec}00{NBSP}EUR", f"16{dec}13{NBSP}EUR",
+                       f"3{group}000{dec}00{NBSP}EUR"):
+            assert figure in text, f"{lang}: {figure!r} not in the rendered report"
+        # the breached tickets: T2 twice (response, resolution), T4 once
+        table = dom[dom.index('id="breaches"'):dom.index('id="freshness"')]
+        assert table.count("<tr>") == 1 + 3, table
+        assert "T2" in table and "T4" in table and ">T1<" not in table
+        # the SLA definitions as configured
+        defs = text_of(dom[dom.index('id="definitions"'):])
+        assert "30m" in defs and "4h" in defs and "8h" in defs and "24x7" in defs
+        # freshness: both sources synced
+        fresh = text_of(dom[dom.index('id="freshness"'):dom.index('id="definitions"')])
+        assert "desk-outages" in fresh and "csv" in fresh
+        # one month of data: no trend line
+        trend = dom[dom.index('id="trend"'):]
+        assert "<svg" not in trend[:trend.index("</figure>")]
+        labels = ("Première réponse", "Disponibilité", "Tickets hors délai") if lang == "fr" \
+            else ("First response", "Availability", "Breached tickets")
+        for label in labels:
+            assert label in text, f"{lang}: label {label!r} missing"
+    p = run(cfg, "report", "--month", "2026-13", "--out", os.path.join(tmp, "x.html"),
+            check=False)
+    assert p.returncode == 2 and "--month" in p.stderr, p.stderr
+    p = run(cfg, "report", "--month", "2026-10", "--out", os.path.join(tmp, "x.html"),
+            "--lang", "de", check=False)
+    assert p.returncode == 2 and "--lang" in p.stderr, p.stderr
+
+
+def check_sample(tmp):
+    cfg = make_sample_store(tmp)
+    as_of = "2026-12-01T08:00:00Z"
+    out = os.path.join(tmp, "report.html")
+    run(cfg, "report", "--month", "2026-11", "--out", out, "--lang", "en", "--as-of", as_of)
+    check_self_contained(out)
+    dom = render(out, os.path.join(tmp, "report.png"))
+    text = text_of(dom)
+    doc = json.loads(run(cfg, "kpi", "--month", "2026-11", "--as-of", as_of,
+                         "--format", "json").stdout)
+    for s in doc["slas"]:
+        tile = dom[dom.index(f'data-sla="{s["name"]}"'):]
+        tile = text_of(tile[:tile.index("</div>\n")])
+        for which in ("first_response", "resolution"):
+            pct = s["total"][which]["compliance_pct"]
+            want = "–" if pct is None else f"{pct:.1f}%"
+            assert want in tile, f"{s['name']} {which}: {want} not in {tile!r}"
+    for a in doc["availability"]:
+        assert f"{a['availability_pct']:.3f}%" in text, a
+    n_breaches = sum(s["total"][w]["breached"] for s in doc["slas"]
+                     for w in ("first_response", "resolution"))
+    table = dom[dom.index('id="breaches"'):dom.index('id="freshness"')]
+    assert table.count("<tr>") == (1 + n_breaches if n_breaches else 0), n_breaches
+    # August to November are in the store: the trend is drawn
+    trend = dom[dom.index('id="trend"'):]
+    trend = trend[:trend.index("</figure>")]
+    assert "<svg" in trend and trend.count("<circle") >= 4 * 3, "trend not drawn"
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        check_small(tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        check_sample(tmp)
+    print("1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        print("0 passed, 1 failed")
+        sys.exit(1)
