@@ -109,6 +109,9 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     }
     ib_sync_result res;
     int ok = ib_source_sync(cfg, sc, set.plugins[i].desc, st, &opt, &res) == 0;
+    if (!ok) failures++;
+    /* -q (cron) keeps quiet about sources that went well. */
+    if (cli->quiet && ok && res.rejected == 0) continue;
     fprintf(stdout, "%s: ", sc->name);
     print_count(stdout, "", res.read);
     print_count(stdout, " read, ", res.stored);
@@ -121,10 +124,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     if (res.rejected > res.n_reasons)
       fprintf(stdout, "    ... and %lld more (run with -v to see them all)\n",
               (long long)(res.rejected - res.n_reasons));
-    if (!ok) {
-      fprintf(stderr, "%s: sync failed: %s\n", sc->name, res.error);
-      failures++;
-    }
+    if (!ok) fprintf(stderr, "%s: sync failed: %s\n", sc->name, res.error);
   }
   fflush(stdout);
   if (ib_stop_requested) {

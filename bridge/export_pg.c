@@ -77,7 +77,6 @@ typedef struct pg_ctx {
   char month[32];   /* "YYYY-MM-01", "" when not a whole month */
   char from[IB_ISO_LEN], to[IB_ISO_LEN], as_of[IB_ISO_LEN];
   char row[PG_ROW_LABEL_LEN]; /* the row being written, for errors */
-  int64_t written;            /* rows upserted */
   char *err;
   size_t errlen;
 } pg_ctx;
@@ -390,7 +389,6 @@ static int drain_batch(pg_ctx *c, pg_batch *b, const char *table) {
       result_error(c, res, table, "writing");
       rc = -1;
     }
-    if (st == PGRES_COMMAND_OK) c->written++;
     PQclear(res);
   }
   b->pending = 0;

@@ -77,7 +77,45 @@ ib_outage_row *ib_outage_set_add(ib_outage_set *set) {
   return r;
 }
 
+struct ib_string_block {
+  ib_string_block *next;
+  size_t used;
+  size_t size;
+  char data[];
+};
+
+#define IB_STRING_BLOCK_SIZE ((size_t)64 * 1024)
+
+char *ib_ticket_set_strdup(ib_ticket_set *set, const char *text, size_t len) {
+  ib_string_block *b = set->strings;
+  if (b == NULL || b->size - b->used < len + 1) {
+    size_t size = len + 1 > IB_STRING_BLOCK_SIZE ? len + 1 : IB_STRING_BLOCK_SIZE;
+    ib_string_block *nb = malloc(sizeof *nb + size);
+    if (nb == NULL) return NULL;
+    nb->next = b;
+    nb->used = 0;
+    nb->size = size;
+    set->strings = b = nb;
+  }
+  char *out = b->data + b->used;
+  memcpy(out, text, len);
+  out[len] = '\0';
+  b->used += len + 1;
+  return out;
+}
+
 void ib_ticket_set_free(ib_ticket_set *set) {
+  if (set->strings) {
+    for (size_t i = 0; i < set->n; i++) free(set->rows[i].pauses);
+    while (set->strings) {
+      ib_string_block *b = set->strings;
+      set->strings = b->next;
+      free(b);
+    }
+    free(set->rows);
+    memset(set, 0, sizeof *set);
+    return;
+  }
   for (size_t i = 0; i < set->n; i++) {
     ib_ticket_row *r = &set->rows[i];
     free(r->source);

@@ -87,12 +87,22 @@ typedef struct ib_outage_row {
   ib_time deleted_at;
 } ib_outage_row;
 
-/* Growable arrays of rows; the set owns every string and pause array. */
+typedef struct ib_string_block ib_string_block;
+
+/* Growable arrays of rows; the set owns every string and pause array.
+ * Row strings are either each malloc'ed (strings == NULL) or all copied
+ * into the set's blocks with ib_ticket_set_strdup (a bulk load: one
+ * allocation per 64 KiB instead of one per string); never a mix. */
 typedef struct ib_ticket_set {
   ib_ticket_row *rows;
   size_t n;
   size_t cap;
+  ib_string_block *strings;
 } ib_ticket_set;
+
+/* Copies len bytes of text (plus a NUL) into the set's string blocks.
+ * NULL on ENOMEM. */
+char *ib_ticket_set_strdup(ib_ticket_set *set, const char *text, size_t len);
 
 typedef struct ib_outage_set {
   ib_outage_row *rows;

@@ -277,6 +277,8 @@ static const char css[] =
     "figcaption{font-weight:600;margin-bottom:4px}"
     "figure p{margin:4px 0;color:var(--muted);font-size:13px}"
     ".pair{display:grid;grid-template-columns:1fr 1fr;gap:12px}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,"
+    "1fr));gap:0 12px}"
     "svg{display:block;width:100%;height:auto}"
     "svg text{font-family:inherit;font-size:11px;fill:#374151}"
     ".legend span{display:inline-block;margin-right:14px;font-size:13px}"
@@ -416,6 +418,7 @@ static void tile_credits(const ctx *c) {
 
 #define CHART_W 640
 #define CHART_H 240
+#define COMPLIANCE_W 480 /* two side by side on a page */
 #define M_LEFT 44
 #define M_RIGHT 12
 #define M_TOP 16
@@ -437,7 +440,7 @@ static double y_of(double v, double lo, double hi) {
   return M_TOP + (1.0 - (v - lo) / (hi - lo)) * (CHART_H - M_TOP - M_BOTTOM);
 }
 
-static void y_grid(const ctx *c, double lo, double hi, double step) {
+static void y_grid(const ctx *c, double lo, double hi, double step, int width) {
   for (double v = lo; v <= hi + 1e-9; v += step) {
     double y = y_of(v, lo, hi);
     char pct[64];
@@ -445,7 +448,7 @@ static void y_grid(const ctx *c, double lo, double hi, double step) {
     fprintf(c->out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
                     "stroke=\"" COLOR_GRID "\"/><text x=\"%d\" y=\"%.1f\" "
                     "text-anchor=\"end\">%s</text>",
-            M_LEFT, y, CHART_W - M_RIGHT, y, M_LEFT - 4, y + 4, pct);
+            M_LEFT, y, width - M_RIGHT, y, M_LEFT - 4, y + 4, pct);
   }
 }
 
@@ -469,11 +472,11 @@ static void chart_compliance(const ctx *c, const ib_kpi_sla *s) {
   FILE *o = c->out;
   fprintf(o, "<figure><figcaption>%s — %s ", c->L->by_priority, c->L->sla);
   esc(o, s->cfg->name);
-  fprintf(o, "</figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\">", CHART_W,
-          CHART_H);
-  y_grid(c, 0, 100, 25);
+  fprintf(o, "</figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\">",
+          COMPLIANCE_W, CHART_H);
+  y_grid(c, 0, 100, 25, COMPLIANCE_W);
   size_t groups = s->n_priorities + 1;
-  double gw = (double)(CHART_W - M_LEFT - M_RIGHT) / (double)groups;
+  double gw = (double)(COMPLIANCE_W - M_LEFT - M_RIGHT) / (double)groups;
   double bw = gw * 0.34;
   for (size_t g = 0; g < groups; g++) {
     const ib_kpi_stats *fr, *res;
@@ -517,7 +520,7 @@ static void histogram(const ctx *c, size_t sla, int which) {
     if (++counts[b] > max) max = counts[b];
   }
   FILE *o = c->out;
-  const int w = CHART_W / 2 + 20, h = 200, ml = 30, mb = 34, mt = 16;
+  const int w = 460, h = 220, ml = 30, mb = 34, mt = 16;
   fprintf(o, "<div><h3>%s</h3><svg viewBox=\"0 0 %d %d\" role=\"img\">",
           kpi_label(c, which), w, h);
   double bw = (double)(w - ml - 8) / (double)N_BUCKETS;
@@ -656,7 +659,7 @@ static void chart_trend(const ctx *c) {
   lo = floor(lo / 10.0) * 10.0;
   if (lo > 90) lo = 90;
   fprintf(o, "<svg viewBox=\"0 0 %d %d\" role=\"img\">", CHART_W, CHART_H);
-  y_grid(c, lo, 100, 100 - lo >= 50 ? 20 : 100 - lo >= 20 ? 10 : 2);
+  y_grid(c, lo, 100, 100 - lo >= 50 ? 20 : 100 - lo >= 20 ? 10 : 2, CHART_W);
   double step = (double)(CHART_W - M_LEFT - M_RIGHT - 40) /
                 (double)(r->n_trend > 1 ? r->n_trend - 1 : 1);
   for (size_t m = 0; m < r->n_trend; m++) {
@@ -936,7 +939,9 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
   fputs("</div>\n", out);
 
   fprintf(out, "<h2 id=\"charts\">%s</h2>\n", c.L->charts);
+  fputs("<div class=\"grid\">\n", out);
   for (size_t i = 0; i < k->n_slas; i++) chart_compliance(&c, &k->slas[i]);
+  fputs("</div>\n", out);
   for (size_t i = 0; i < k->n_slas; i++) chart_distribution(&c, i);
   chart_availability(&c);
   chart_trend(&c);

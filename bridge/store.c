@@ -178,7 +178,9 @@ ib_store *ib_store_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
   st->lock_fd = -1;
   if (mkdirs_for(cfg->path, err, errlen)) goto fail;
   if (sqlite3_open_v2(cfg->path, &st->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX,
+                      NULL) !=
       SQLITE_OK) {
     db_fail(st, err, errlen, "cannot open");
     goto fail;
@@ -438,6 +440,17 @@ static char *col_text(sqlite3_stmt *s, int i, int *oom) {
   if (copy == NULL) *oom = 1;
   return copy;
 }
+
+/* A ticket's text column, copied into the set's string blocks. */
+static char *col_set_text(ib_ticket_set *set, sqlite3_stmt *s, int i,
+                          int *oom) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  if (t == NULL) return NULL;
+  char *copy = ib_ticket_set_strdup(set, (const char *)t,
+                                    (size_t)sqlite3_column_bytes(s, i));
+  if (copy == NULL) *oom = 1;
+  return copy;
+}
 static ib_time col_time(sqlite3_stmt *s, int i) {
   return sqlite3_column_type(s, i) == SQLITE_NULL ? IB_TIME_NONE
                                                   : sqlite3_column_int64(s, i);
@@ -445,6 +458,54 @@ static ib_time col_time(sqlite3_stmt *s, int i) {
 static ib_verdict col_verdict(sqlite3_stmt *s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) return IB_VERDICT_UNKNOWN;
   return sqlite3_column_int(s, i) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
+}
+
+/* An open-addressing index from (source, id) to a row of the set, so that
+ * pauses can be attached while both tables are read in storage order
+ * (sequential scans, no sort). */
+typedef struct row_index {
+  size_t *slots; /* row number + 1; 0 = empty */
+  size_t mask;
+} row_index;
+
+static uint64_t hash_key(const char *source, const char *id) {
+  uint64_t h = 1469598103934665603ull;
+  for (const unsigned char *p = (const unsigned char *)source; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return h;
+}
+
+static int row_index_build(row_index *ix, const ib_ticket_set *set,
+                           size_t first) {
+  size_t cap = 16;
+  while (cap < 2 * (set->n - first) + 1) cap *= 2;
+  ix->slots = calloc(cap, sizeof *ix->slots);
+  if (ix->slots == NULL) return -1;
+  ix->mask = cap - 1;
+  for (size_t i = first; i < set->n; i++) {
+    size_t at = hash_key(set->rows[i].source, set->rows[i].id) & ix->mask;
+    while (ix->slots[at]) at = (at + 1) & ix->mask;
+    ix->slots[at] = i + 1;
+  }
+  return 0;
+}
+
+static ib_ticket_row *row_index_find(const row_index *ix, ib_ticket_set *set,
+                                     const char *source, const char *id) {
+  size_t at = hash_key(source, id) & ix->mask;
+  for (; ix->slots[at]; at = (at + 1) & ix->mask) {
+    ib_ticket_row *r = &set->rows[ix->slots[at] - 1];
+    if (strcmp(r->id, id) == 0 && strcmp(r->source, source) == 0) return r;
+  }
+  return NULL;
+}
+
+static int cmp_interval(const void *a, const void *b) {
+  ib_time x = ((const ib_interval *)a)->start, y = ((const ib_interval *)b)->start;
+  return (x > y) - (x < y);
 }
 
 #define TICKET_FILTER                                                      \
@@ -457,15 +518,17 @@ int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
       "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,status,"
       "status_raw,service,grp,created_at,first_response_at,resolved_at,"
       "closed_at,updated_at,reported_response_breached,"
-      "reported_resolution_breached FROM tickets t" TICKET_FILTER
-      " ORDER BY source, id";
-  static const char *psql =
-      "SELECT p.source,p.ticket_id,p.start,p.end FROM pauses p JOIN tickets t"
-      " ON t.source=p.source AND t.id=p.ticket_id" TICKET_FILTER
-      " ORDER BY p.source, p.ticket_id, p.start";
+      "reported_resolution_breached FROM tickets t" TICKET_FILTER;
+  static const char *psql = "SELECT source,ticket_id,start,end FROM pauses";
   sqlite3_stmt *s = NULL, *p = NULL;
+  row_index ix = {0};
   size_t first = out->n;
   int oom = 0;
+  if (first > 0 && out->strings == NULL) {
+    snprintf(err, errlen, "store: cannot append a bulk load to a set of "
+             "individually allocated rows");
+    return -1;
+  }
   if (sqlite3_prepare_v2(st->db, tsql, -1, &s, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(st->db, psql, -1, &p, NULL) != SQLITE_OK) {
     db_fail(st, err, errlen, "loading tickets");
@@ -473,8 +536,6 @@ int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
   }
   bind_time(s, 1, to);
   bind_time(s, 2, from);
-  bind_time(p, 1, to);
-  bind_time(p, 2, from);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     ib_ticket_row *r = ib_ticket_set_add(out);
@@ -482,20 +543,20 @@ int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
       oom = 1;
       break;
     }
-    r->source = col_text(s, 0, &oom);
-    r->id = col_text(s, 1, &oom);
-    r->key = col_text(s, 2, &oom);
-    r->title = col_text(s, 3, &oom);
+    r->source = col_set_text(out, s, 0, &oom);
+    r->id = col_set_text(out, s, 1, &oom);
+    r->key = col_set_text(out, s, 2, &oom);
+    r->title = col_set_text(out, s, 3, &oom);
     int k = ib_kind_parse((const char *)sqlite3_column_text(s, 4));
     r->kind = k < 0 ? IB_KIND_OTHER : (ib_kind)k;
-    r->kind_raw = col_text(s, 5, &oom);
+    r->kind_raw = col_set_text(out, s, 5, &oom);
     r->priority = sqlite3_column_int(s, 6);
-    r->priority_raw = col_text(s, 7, &oom);
+    r->priority_raw = col_set_text(out, s, 7, &oom);
     int stt = ib_state_parse((const char *)sqlite3_column_text(s, 8));
     r->status = stt < 0 ? IB_STATE_OPEN : (ib_state)stt;
-    r->status_raw = col_text(s, 9, &oom);
-    r->service = col_text(s, 10, &oom);
-    r->group = col_text(s, 11, &oom);
+    r->status_raw = col_set_text(out, s, 9, &oom);
+    r->service = col_set_text(out, s, 10, &oom);
+    r->group = col_set_text(out, s, 11, &oom);
     r->created_at = col_time(s, 12);
     r->first_response_at = col_time(s, 13);
     r->resolved_at = col_time(s, 14);
@@ -505,7 +566,7 @@ int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
     r->reported_resolution_breached = col_verdict(s, 18);
     if (oom) break;
   }
-  if (oom) {
+  if (oom || row_index_build(&ix, out, first) != 0) {
     snprintf(err, errlen, "store %s: out of memory loading tickets", st->path);
     goto fail;
   }
@@ -513,20 +574,11 @@ int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
     db_fail(st, err, errlen, "loading tickets");
     goto fail;
   }
-  /* Both queries are ordered by (source, id): walk them together. */
-  size_t i = first;
   while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-    const char *src = (const char *)sqlite3_column_text(p, 0);
-    const char *tid = (const char *)sqlite3_column_text(p, 1);
-    while (i < out->n) {
-      int c = strcmp(out->rows[i].source, src);
-      if (c == 0) c = strcmp(out->rows[i].id, tid);
-      if (c >= 0) break;
-      i++;
-    }
-    if (i == out->n) break;
-    ib_ticket_row *r = &out->rows[i];
-    if (strcmp(r->source, src) != 0 || strcmp(r->id, tid) != 0) continue;
+    ib_ticket_row *r = row_index_find(&ix, out,
+                                      (const char *)sqlite3_column_text(p, 0),
+                                      (const char *)sqlite3_column_text(p, 1));
+    if (r == NULL) continue; /* a ticket outside the period */
     ib_interval *pv = realloc(r->pauses, (r->n_pauses + 1) * sizeof *pv);
     if (pv == NULL) {
       snprintf(err, errlen, "store %s: out of memory loading pauses", st->path);
@@ -537,14 +589,20 @@ int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
     pv[r->n_pauses].end = col_time(p, 3);
     r->n_pauses++;
   }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+  if (rc != SQLITE_DONE) {
     db_fail(st, err, errlen, "loading pauses");
     goto fail;
   }
+  for (size_t i = first; i < out->n; i++)
+    if (out->rows[i].n_pauses > 1)
+      qsort(out->rows[i].pauses, out->rows[i].n_pauses,
+            sizeof *out->rows[i].pauses, cmp_interval);
+  free(ix.slots);
   sqlite3_finalize(s);
   sqlite3_finalize(p);
   return 0;
 fail:
+  free(ix.slots);
   sqlite3_finalize(s);
   sqlite3_finalize(p);
   return -1;

@@ -134,6 +134,13 @@ counts1=$(counts)
 snap1=$(snapshot)
 at1=$(q "SELECT max(exported_at) FROM $S.kpi")
 
+# A row the month no longer has (an SLA since renamed) must go; another
+# month's row must stay.
+q "INSERT INTO $S.kpi (period, sla, priority, kpi, value, period_from, period_to,
+   as_of, exported_at) VALUES
+   ('2026-10', 'renamed-sla', 'all', 'penalty.credit', 1, now(), now(), now(), now()),
+   ('2026-09', 'support', 'all', 'penalty.credit', 2, now(), now(), now(), now())" >/dev/null
+
 # --- second export: same month asked as --from/--to, password from a
 # pgpass file (libpq reads PGPASSFILE, like ~/.pgpass) -------------------
 printf '127.0.0.1:%s:*:itsm:%s\n' "$PGPORT" "$PG_TEST_PASSWORD" >"$work/pgpass"
@@ -141,6 +148,10 @@ chmod 0600 "$work/pgpass"
 out=$(PGPASSFILE="$work/pgpass" ib export --format postgres \
   --url "$PG_URL" --from 2026-10-01 --to 2026-11-01 2>&1) ||
   fail "second export exited $?: $out"
+[ "$(q "SELECT string_agg(period || ':' || sla, ',') FROM $S.kpi
+       WHERE sla = 'renamed-sla' OR period = '2026-09'")" = "2026-09:support" ] ||
+  fail "stale rows of the month were not purged, or another month's were"
+q "DELETE FROM $S.kpi WHERE period = '2026-09'" >/dev/null
 counts2=$(counts)
 [ "$counts2" = "$counts1" ] || fail "duplicates after the second export: $counts2, was $counts1"
 [ "$(snapshot)" = "$snap1" ] || fail "the second export changed the figures"

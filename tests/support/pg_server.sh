@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pg_server.sh -- starts a throwaway PostgreSQL server for the tests (source
 # it, then pg_server_start; pg_server_stop in your EXIT trap). Initdb in a
 # temporary directory, loopback TCP on a free port, password auth. Must not
@@ -66,8 +67,7 @@ pg_server_start() {
   fi
   rm -f "$PG_SERVER_DIR/pwfile"
 
-  local attempt
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do  # a port taken meanwhile: try another
     PGPORT=$(pg_server_free_port) || return 1
     if pg_server_as_owner "$PG_BIN/pg_ctl" -D "$PG_SERVER_DIR/data" \
       -l "$PG_SERVER_DIR/server.log" -w -t 60 \

@@ -226,7 +226,7 @@ static size_t october_tickets(void) {
 
 static void test_october(void **state) {
   (void)state;
-  ib_ticket_set ts = {october, october_tickets(), 0};
+  ib_ticket_set ts = {.rows = october, .n = october_tickets()};
   FILE *warn = tmpfile();
   assert_non_null(warn);
   ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
@@ -363,7 +363,7 @@ static void test_october(void **state) {
 
 static void test_credit_cap_and_sla_filter(void **state) {
   (void)state;
-  ib_ticket_set ts = {october, october_tickets(), 0};
+  ib_ticket_set ts = {.rows = october, .n = october_tickets()};
   slas[0].penalty.cap_pct = 12.0;
   ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
                          utc(2026, 11, 1, 0, 0), utc(2026, 11, 5, 0, 0), NULL);
@@ -381,7 +381,7 @@ static void test_credit_cap_and_sla_filter(void **state) {
 
 static void test_as_of_inside_period(void **state) {
   (void)state;
-  ib_ticket_set ts = {october, october_tickets(), 0};
+  ib_ticket_set ts = {.rows = october, .n = october_tickets()};
   /* as_of Fri 30 Oct 12:00: T4 (Thu 29 16:00) has 1 h + 3 h = 14400 so
    * far: breached (> 1800) but not yet at risk for resolution (= 14400).
    * T5 and T14 are created after as_of: T5 pending with 0 s; T14 answered
@@ -399,7 +399,7 @@ static void test_as_of_inside_period(void **state) {
 
 static void test_empty_cohorts(void **state) {
   (void)state;
-  ib_ticket_set ts = {NULL, 0, 0};
+  ib_ticket_set ts = {.rows = NULL, .n = 0};
   ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
                          utc(2026, 11, 1, 0, 0), NONE, NULL);
   const ib_kpi_sla *s = &r->slas[0];
@@ -423,7 +423,7 @@ static void percentiles(size_t n, double median, double p90) {
     rows[i] = tk("P", 1, utc(2026, 10, 5, 0, 0),
                  utc(2026, 10, 5, 0, 0) + (ib_time)(i + 1) * 100,
                  utc(2026, 10, 5, 0, 0) + (ib_time)(n - i) * 100);
-  ib_ticket_set ts = {rows, n, 0};
+  ib_ticket_set ts = {.rows = rows, .n = n};
   ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
                          utc(2026, 11, 1, 0, 0), NONE, NULL);
   const ib_kpi_stats *s = &r->slas[0].by_priority[0].resolution;
@@ -459,7 +459,7 @@ static void test_dst(void **state) {
    * 1 h + 2 h = 10800. */
   rows[1] = tk("OCT", 1, utc(2026, 10, 23, 15, 0), utc(2026, 10, 23, 15, 30),
                utc(2026, 10, 26, 9, 0));
-  ib_ticket_set ts = {rows, 2, 0};
+  ib_ticket_set ts = {.rows = rows, .n = 2};
   ib_kpi_result *r = run(&ts, NULL, utc(2026, 3, 1, 0, 0),
                          utc(2026, 11, 1, 0, 0), NONE, NULL);
   const ib_kpi_ticket *mar = row_of(r, "MAR");
@@ -509,7 +509,7 @@ static void test_availability_outages(void **state) {
     o[i].updated_at = NONE;
   }
   ib_outage_set os = {o, 8, 0};
-  ib_ticket_set ts = {NULL, 0, 0};
+  ib_ticket_set ts = {.rows = NULL, .n = 0};
   ib_kpi_result *r = run(&ts, &os, utc(2026, 10, 1, 0, 0),
                          utc(2026, 11, 1, 0, 0), utc(2026, 11, 3, 0, 0), NULL);
   const ib_kpi_availability *a = &r->availability[0];
@@ -557,7 +557,7 @@ static void test_availability_from_tickets(void **state) {
   rows[4] = tk("C5", 1, utc(2026, 10, 13, 10, 0), NONE, utc(2026, 10, 13, 12, 0));
   rows[4].kind = IB_KIND_REQUEST;
   for (int i = 0; i < 5; i++) rows[i].service = "CRM";
-  ib_ticket_set ts = {rows, 5, 0};
+  ib_ticket_set ts = {.rows = rows, .n = 5};
   /* An outage record overlapping C1: 11:00-13:00, union 10:00-13:00. */
   ib_outage_row o;
   memset(&o, 0, sizeof o);
