@@ -447,9 +447,12 @@ static void note_rejection(ib_source *src, const char *where, const char *msg) {
   ib_sync_result *r = src->res;
   r->rejected++;
   r->read++;
-  if (r->n_reasons < IB_MAX_REASONS)
-    snprintf(r->reasons[r->n_reasons++], sizeof r->reasons[0], "%s: %s",
-             where ? where : "?", msg);
+  if (r->n_reasons < IB_MAX_REASONS) {
+    char *reason = r->reasons[r->n_reasons++];
+    if (snprintf(reason, sizeof r->reasons[0], "%s: %s", where ? where : "?",
+                 msg) >= (int)sizeof r->reasons[0])
+      strcpy(reason + sizeof r->reasons[0] - 4, "...");
+  }
   h_log(src, IB_LOG_DEBUG, "rejected %s: %s", where ? where : "?", msg);
 }
 

@@ -47,11 +47,13 @@ static int is_utc(const char *zone) {
          strcmp(zone, "Etc/UTC") == 0 || strcmp(zone, "Z") == 0;
 }
 
-/* The zone currently installed in the C library; switched lazily. */
+/* The zone currently installed in the C library; switched lazily (and
+ * validated only when it changes: conversions are per CSV cell). */
 static char current_zone[128];
 
 static int use_zone(const char *zone) {
   if (strcmp(current_zone, zone) == 0) return 0;
+  if (!ib_tz_valid(zone)) return -1;
   if (strlen(zone) >= sizeof current_zone) return -1;
   char tzval[sizeof current_zone + 1];
   snprintf(tzval, sizeof tzval, ":%s", zone);
@@ -87,7 +89,7 @@ int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
     *out = secs;
     return 0;
   }
-  if (!ib_tz_valid(zone) || use_zone(zone) != 0) return -1;
+  if (use_zone(zone) != 0) return -1;
   /* The offsets in force a day before and a day after (zones change at
    * most once in two days). A candidate instant is valid when its own
    * offset is the one used to find it: two valid ones are a fold (take the
@@ -108,7 +110,7 @@ int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
 int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out) {
   time_t tt = (time_t)t;
   if (is_utc(zone)) return gmtime_r(&tt, out) ? 0 : -1;
-  if (!ib_tz_valid(zone) || use_zone(zone) != 0) return -1;
+  if (use_zone(zone) != 0) return -1;
   return localtime_r(&tt, out) ? 0 : -1;
 }
 
