@@ -68,9 +68,16 @@ struct ib_store {
   char *path;
   int lock_fd;
   sqlite3_stmt *stmt[STMT_COUNT];
+  /* Whether the source being written may have pause rows: when it has
+   * none, replacing a pause-less ticket's pauses is a no-op to skip. */
+  char *pause_source;
+  int pause_source_has_rows;
 };
 
-/* Schema history: each entry moves user_version from i to i + 1. */
+/* Schema history: each entry moves user_version from i to i + 1.
+ * Tickets carry no secondary index on their dates: period loads are one
+ * sequential scan (cheaper than index probes for a month of a store), and
+ * every index would slow the nightly upserts. */
 static const char *const migrations[] = {
     /* 1: the first schema */
     "CREATE TABLE tickets("
@@ -81,8 +88,6 @@ static const char *const migrations[] = {
     " resolved_at INTEGER, closed_at INTEGER, updated_at INTEGER,"
     " deleted_at INTEGER, reported_response_breached INTEGER,"
     " reported_resolution_breached INTEGER, PRIMARY KEY(source, id));"
-    "CREATE INDEX tickets_created ON tickets(created_at);"
-    "CREATE INDEX tickets_resolved ON tickets(resolved_at);"
     "CREATE TABLE pauses(source TEXT NOT NULL, ticket_id TEXT NOT NULL,"
     " start INTEGER NOT NULL, end INTEGER);"
     "CREATE INDEX pauses_ticket ON pauses(source, ticket_id);"
@@ -213,6 +218,7 @@ void ib_store_close(ib_store *st) {
   for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   if (st->db) sqlite3_close(st->db);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
+  free(st->pause_source);
   free(st->path);
   free(st);
 }
@@ -309,10 +315,29 @@ int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
   bind_verdict(s, 18, t->reported_response_breached);
   bind_verdict(s, 19, t->reported_resolution_breached);
   if (step_done(st, s, err, errlen, "storing a ticket")) return -1;
-  s = st->stmt[STMT_DEL_PAUSES];
-  bind_text(s, 1, t->source);
-  bind_text(s, 2, t->id);
-  if (step_done(st, s, err, errlen, "replacing pauses")) return -1;
+  if (st->pause_source == NULL || strcmp(st->pause_source, t->source) != 0) {
+    sqlite3_stmt *q;
+    free(st->pause_source);
+    if ((st->pause_source = strdup(t->source)) == NULL) {
+      snprintf(err, errlen, "store: out of memory");
+      return -1;
+    }
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT EXISTS(SELECT 1 FROM pauses WHERE source=?1)",
+                           -1, &q, NULL) != SQLITE_OK)
+      return db_fail(st, err, errlen, "reading pauses");
+    bind_text(q, 1, t->source);
+    st->pause_source_has_rows =
+        sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 0;
+    sqlite3_finalize(q);
+  }
+  if (t->n_pauses > 0) st->pause_source_has_rows = 1;
+  if (st->pause_source_has_rows) {
+    s = st->stmt[STMT_DEL_PAUSES];
+    bind_text(s, 1, t->source);
+    bind_text(s, 2, t->id);
+    if (step_done(st, s, err, errlen, "replacing pauses")) return -1;
+  }
   for (size_t i = 0; i < t->n_pauses; i++) {
     s = st->stmt[STMT_PUT_PAUSE];
     bind_text(s, 1, t->source);

@@ -73,6 +73,14 @@ int ib_tz_valid(const char *zone) {
   return access(path, R_OK) == 0;
 }
 
+/* The last local-time window known to have one UTC offset. */
+static struct {
+  int valid;
+  int64_t lo, hi; /* local seconds, exclusive */
+  int64_t offset;
+  char zone[sizeof current_zone];
+} fixed_window;
+
 static int gmtoff_at(int64_t t, int64_t *off) {
   struct tm tm;
   time_t tt = (time_t)t;
@@ -90,6 +98,13 @@ int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
     return 0;
   }
   if (use_zone(zone) != 0) return -1;
+  /* Local times cluster (a CSV file, a calendar's days): reuse the offset
+   * of a recent two-day window with no transition. */
+  if (fixed_window.valid && secs > fixed_window.lo && secs < fixed_window.hi &&
+      strcmp(fixed_window.zone, current_zone) == 0) {
+    *out = secs - fixed_window.offset;
+    return 0;
+  }
   /* The offsets in force a day before and a day after (zones change at
    * most once in two days). A candidate instant is valid when its own
    * offset is the one used to find it: two valid ones are a fold (take the
@@ -104,6 +119,16 @@ int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
       secs - after < best)
     best = secs - after;
   *out = best != INT64_MAX ? best : secs - before;
+  if (before == after) {
+    /* Same offset at the instants secs - 1 day and secs + 1 day (zones
+     * change at most once in two days): the offset holds for every
+     * instant between, i.e. for local times L with L - offset in it. */
+    fixed_window.valid = 1;
+    fixed_window.lo = secs - 86400 + before;
+    fixed_window.hi = secs + 86400 + before;
+    fixed_window.offset = before;
+    snprintf(fixed_window.zone, sizeof fixed_window.zone, "%s", current_zone);
+  }
   return 0;
 }
 

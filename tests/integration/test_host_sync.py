@@ -136,24 +136,30 @@ with tempfile.TemporaryDirectory() as d:
     reference = dump(os.path.join(d, "ref.db"))
     crash_cfg = config(d, [csv_source("big", big)], db="crash.db")
     killed_mid_sync = False
-    for delay in (0.3, 0.6, 1.0):
-        for f in ("crash.db", "crash.db-wal", "crash.db-shm"):
-            if os.path.exists(os.path.join(d, f)):
-                os.remove(os.path.join(d, f))
-        p = subprocess.Popen([BIN, "-c", crash_cfg, "sync"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        time.sleep(delay)
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            con = sqlite3.connect(os.path.join(d, "crash.db"))
+    for f in ("crash.db", "crash.db-wal", "crash.db-shm"):
+        if os.path.exists(os.path.join(d, f)):
+            os.remove(os.path.join(d, f))
+    p = subprocess.Popen([BIN, "-c", crash_cfg, "sync"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    # Kill as soon as a first page is committed (whatever the build's speed).
+    deadline = time.time() + 120
+    n = 0
+    while time.time() < deadline and p.poll() is None:
+        try:
+            con = sqlite3.connect(os.path.join(d, "crash.db"), timeout=0.1)
             n = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
             con.close()
-            if 0 < n < 200000:
-                killed_mid_sync = True
-                break
-        else:
-            p.wait()
+        except sqlite3.Error:
+            n = 0
+        if n > 0:
+            p.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    p.wait()
+    con = sqlite3.connect(os.path.join(d, "crash.db"))
+    n = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    con.close()
+    killed_mid_sync = p.returncode == -signal.SIGKILL and 0 < n < 200000
     check(killed_mid_sync, "sync was killed with part of the data committed")
     rc, out, err = run(crash_cfg, "sync")
     check(rc == 0 and dump(os.path.join(d, "crash.db")) == reference,

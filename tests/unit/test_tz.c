@@ -49,6 +49,36 @@ static void test_paris_dst(void **state) {
   assert_int_equal(ib_tz_local_to_utc("Nowhere/Atlantis", 2026, 1, 1, 0, 0, 0, &t), -1);
 }
 
+/* Hour by hour across both 2026 changes, in order (so that the module's
+ * window of known offset is reused as much as possible): every result
+ * must match the rule CET (+1) before 29 March 01:00Z and after
+ * 25 October 01:00Z, CEST (+2) between. */
+static void test_paris_hour_by_hour(void **state) {
+  (void)state;
+  const int64_t spring = ib_days_from_civil(2026, 3, 29) * 86400 + 3600;
+  const int64_t autumn = ib_days_from_civil(2026, 10, 25) * 86400 + 3600;
+  const int starts[2][3] = {{2026, 3, 25}, {2026, 10, 21}};
+  for (int k = 0; k < 2; k++) {
+    int64_t day0 = ib_days_from_civil(starts[k][0], starts[k][1], starts[k][2]);
+    for (int h = 0; h < 8 * 24; h++) {
+      int y, m, d;
+      ib_civil_from_days(day0 + h / 24, &y, &m, &d);
+      int64_t local = (day0 + h / 24) * 86400 + (h % 24) * 3600 + 17 * 60;
+      ib_time got;
+      assert_int_equal(ib_tz_local_to_utc("Europe/Paris", y, m, d, h % 24, 17, 0, &got), 0);
+      int64_t winter = local - 3600, summer = local - 7200;
+      int64_t want;
+      if (k == 0)
+        want = winter < spring ? winter : (summer >= spring ? summer : winter);
+      else
+        want = summer < autumn ? summer : winter;
+      if (got != want)
+        fail_msg("%04d-%02d-%02d %02d:17 -> %lld, want %lld", y, m, d, h % 24,
+                 (long long)got, (long long)want);
+    }
+  }
+}
+
 static void test_iso(void **state) {
   (void)state;
   ib_time t, base = ib_days_from_civil(2026, 10, 5) * 86400;
@@ -84,6 +114,7 @@ static void test_format(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_civil), cmocka_unit_test(test_paris_dst),
+      cmocka_unit_test(test_paris_hour_by_hour),
       cmocka_unit_test(test_iso), cmocka_unit_test(test_format)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
