@@ -51,3 +51,25 @@ int ib_cli_parse_month(const char *text, const char *zone, ib_time *from,
     return -1;
   return 0;
 }
+
+int ib_cli_take_option(const char *cmd, int argc, char **argv, int *i,
+                       const char *const *names, const char **const *slots,
+                       size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    size_t len = strlen(names[k]);
+    if (strncmp(argv[*i], names[k], len) != 0) continue;
+    if (argv[*i][len] == '=') {
+      *slots[k] = argv[*i] + len + 1;
+      return 1;
+    }
+    if (argv[*i][len] != '\0') continue;
+    if (*i + 1 >= argc) {
+      fprintf(stderr, "%s: %s needs a value (see itsm-bridge %s --help)\n",
+              cmd, names[k], cmd);
+      return -1;
+    }
+    *slots[k] = argv[++*i];
+    return 1;
+  }
+  return 0;
+}

@@ -33,6 +33,14 @@ int ib_cli_parse_instant(const char *text, const char *zone, ib_time *out);
 int ib_cli_parse_month(const char *text, const char *zone, ib_time *from,
                        ib_time *to);
 
+/* Takes argv[*i] when it is one of the valued options names[0..n)
+ * ("--name value" or "--name=value"), storing the value in *slots[k] and
+ * moving *i past it. Returns 1 when taken, 0 when argv[*i] is none of
+ * them, -1 when its value is missing (message printed, naming cmd). */
+int ib_cli_take_option(const char *cmd, int argc, char **argv, int *i,
+                       const char *const *names, const char **const *slots,
+                       size_t n);
+
 /* Commands. argv[0] is the command name; options follow. */
 int ib_cmd_sync(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_status(const ib_cli *cli, int argc, char **argv);

@@ -51,22 +51,6 @@ enum { FMT_CSV, FMT_JSON, FMT_NDJSON, FMT_POSTGRES, FMT_OPENMETRICS };
 static const char *const format_names[] = {"csv", "json", "ndjson", "postgres",
                                            "openmetrics"};
 
-/* "--name value" or "--name=value": 1 taken, 0 not this option, -1 no
- * value. */
-static int take_value(int argc, char **argv, int *i, const char *name,
-                      const char **out) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return 0;
-  if (argv[*i][n] == '=') {
-    *out = argv[*i] + n + 1;
-    return 1;
-  }
-  if (argv[*i][n] != '\0') return 0;
-  if (*i + 1 >= argc) return -1;
-  *out = argv[++*i];
-  return 1;
-}
-
 static int parse_opts(int argc, char **argv, export_opts *o) {
   static const char *const names[] = {"--format", "--out",  "--url",
                                       "--schema", "--month", "--from",
@@ -87,17 +71,9 @@ static int parse_opts(int argc, char **argv, export_opts *o) {
       o->columns = 1;
       continue;
     }
-    int matched = 0;
-    for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
-      int r = take_value(argc, argv, &i, names[k], slots[k]);
-      if (r < 0) {
-        fprintf(stderr,
-                "export: %s needs a value (see itsm-bridge export --help)\n",
-                names[k]);
-        return -1;
-      }
-      matched = r;
-    }
+    int matched = ib_cli_take_option("export", argc, argv, &i, names, slots,
+                                     sizeof names / sizeof names[0]);
+    if (matched < 0) return -1;
     if (!matched) {
       fprintf(stderr,
               "export: unknown option '%s' (see itsm-bridge export --help)\n",

@@ -30,23 +30,6 @@ typedef struct kpi_opts {
   int breaches, help;
 } kpi_opts;
 
-/* Accepts "--name value" and "--name=value". Returns 1 when argv[*i]
- * is that option (value in *out), 0 when not, -1 when its value is
- * missing. */
-static int take_value(int argc, char **argv, int *i, const char *name,
-                      const char **out) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return 0;
-  if (argv[*i][n] == '=') {
-    *out = argv[*i] + n + 1;
-    return 1;
-  }
-  if (argv[*i][n] != '\0') return 0;
-  if (*i + 1 >= argc) return -1;
-  *out = argv[++*i];
-  return 1;
-}
-
 static int parse_opts(int argc, char **argv, kpi_opts *o) {
   static const char *const names[] = {"--month", "--from",   "--to",
                                       "--as-of", "--format", "--sla"};
@@ -61,16 +44,9 @@ static int parse_opts(int argc, char **argv, kpi_opts *o) {
       o->breaches = 1;
       continue;
     }
-    int matched = 0;
-    for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
-      int r = take_value(argc, argv, &i, names[k], slots[k]);
-      if (r < 0) {
-        fprintf(stderr, "kpi: %s needs a value (see itsm-bridge kpi --help)\n",
-                names[k]);
-        return -1;
-      }
-      matched = r;
-    }
+    int matched = ib_cli_take_option("kpi", argc, argv, &i, names, slots,
+                                     sizeof names / sizeof names[0]);
+    if (matched < 0) return -1;
     if (!matched) {
       fprintf(stderr, "kpi: unknown option '%s' (see itsm-bridge kpi --help)\n",
               argv[i]);

@@ -35,20 +35,6 @@ typedef struct report_opts {
   int help;
 } report_opts;
 
-static int take_value(int argc, char **argv, int *i, const char *name,
-                      const char **out) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return 0;
-  if (argv[*i][n] == '=') {
-    *out = argv[*i] + n + 1;
-    return 1;
-  }
-  if (argv[*i][n] != '\0') return 0;
-  if (*i + 1 >= argc) return -1;
-  *out = argv[++*i];
-  return 1;
-}
-
 static int parse_opts(int argc, char **argv, report_opts *o) {
   static const char *const names[] = {"--month", "--out", "--lang", "--as-of"};
   for (int i = 1; i < argc; i++) {
@@ -57,17 +43,9 @@ static int parse_opts(int argc, char **argv, report_opts *o) {
       o->help = 1;
       continue;
     }
-    int matched = 0;
-    for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
-      int r = take_value(argc, argv, &i, names[k], slots[k]);
-      if (r < 0) {
-        fprintf(stderr,
-                "report: %s needs a value (see itsm-bridge report --help)\n",
-                names[k]);
-        return -1;
-      }
-      matched = r;
-    }
+    int matched = ib_cli_take_option("report", argc, argv, &i, names, slots,
+                                     sizeof names / sizeof names[0]);
+    if (matched < 0) return -1;
     if (!matched) {
       fprintf(stderr,
               "report: unknown option '%s' (see itsm-bridge report --help)\n",
