@@ -35,6 +35,10 @@ static int fail_at(ctx *c, const config_setting_t *s, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* Values quoted from the file may hold control characters: the error
+   * stays one printable line. */
+  for (char *p = msg; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
   const char *file = s ? config_setting_source_file(s) : NULL;
   snprintf(c->err, c->errlen, "%s:%d: %s", file ? file : c->cfg->file,
            s ? config_setting_source_line(s) : 0, msg);

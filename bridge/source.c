@@ -52,6 +52,10 @@ static int vfail(char *err, size_t errlen, const config_setting_t *s,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* Values quoted from the file may hold control characters: the error
+   * stays one printable line. */
+  for (char *p = msg; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
   const char *file = config_setting_source_file(s);
   snprintf(err, errlen, "%s:%d: %s", file ? file : "?",
            config_setting_source_line(s), msg);

@@ -41,6 +41,7 @@ static void expect_error(const char *text, int line, const char *fragment) {
   snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
   if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, fragment))
     fail_msg("got \"%s\", wanted \"%s...%s\"", err, prefix, fragment);
+  if (strchr(err, '\n') != NULL) fail_msg("not one line: \"%s\"", err);
 }
 
 static const char *full_config =
@@ -160,6 +161,9 @@ static void test_errors(void **state) {
   expect_error("calendars = ( { name = \"c\"; } );\n"
                "availability = ( { service = \"ERP\";\n target_pct = \"high\"; calendar = \"c\"; } );\n",
                3, "'target_pct' must be a number");
+  /* A control character quoted from the file never breaks the line. */
+  expect_error("sources = ( { name = \"a\\nb\"; plugin = \"csv\"; } );\n", 1,
+               "source 'a?b': use letters");
   expect_error("store = { path = \"a\";\n url = \"postgresql://x\"; };\n", 1, "not both");
 }
 
