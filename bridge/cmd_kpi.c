@@ -140,9 +140,13 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "kpi: %s\n", err);
     goto done;
   }
+  char label[128];
+  snprintf(label, sizeof label, "%s (%s)", o.month ? o.month : "",
+           cfg->timezone);
   int wrc = format == IB_KPI_FORMAT_JSON  ? ib_kpi_write_json(stdout, res, o.breaches)
             : format == IB_KPI_FORMAT_CSV ? ib_kpi_write_csv(stdout, res, period, o.breaches)
-                                          : ib_kpi_write_table(stdout, res, o.breaches);
+                                          : ib_kpi_write_table(stdout, res, o.month ? label : NULL,
+                                                               o.breaches);
   if (wrc != 0 || fflush(stdout) != 0) {
     fprintf(stderr, "kpi: cannot write the result to standard output\n");
     goto done;

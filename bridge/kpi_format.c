@@ -313,12 +313,16 @@ static int breach_to_table(void *ctx, const ib_kpi_result *r,
   return 0;
 }
 
-int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, int breaches) {
+int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
+                       int breaches) {
   char from[IB_ISO_LEN], to[IB_ISO_LEN], as_of[IB_ISO_LEN];
   ib_format_iso8601(r->from, from);
   ib_format_iso8601(r->to, to);
   ib_format_iso8601(r->as_of, as_of);
-  fprintf(out, "KPIs for %s .. %s (as of %s)\n", from, to, as_of);
+  if (label)
+    fprintf(out, "KPIs for %s: %s .. %s (as of %s)\n", label, from, to, as_of);
+  else
+    fprintf(out, "KPIs for %s .. %s (as of %s)\n", from, to, as_of);
   for (size_t k = 0; k < r->n_slas; k++) {
     const ib_kpi_sla *s = &r->slas[k];
     fprintf(out, "\nSLA %s (calendar %s)\n", s->cfg->name, s->calendar);

@@ -30,7 +30,10 @@ cJSON *ib_kpi_to_json(const ib_kpi_result *r, int breaches);
 /* Each writes the whole result to `out`; 0, or -1 on a write error or
  * ENOMEM. `period` labels CSV rows ("2026-10", or "FROM/TO" instants). */
 int ib_kpi_write_json(FILE *out, const ib_kpi_result *r, int breaches);
-int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, int breaches);
+/* label: how the user named the period ("2026-10 (Europe/Paris)"), or
+ * NULL to show only the instants. */
+int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
+                       int breaches);
 /* Tidy long CSV "period,sla,priority,kpi,value": priority "all" for
  * totals, penalty and availability rows; availability rows carry the
  * service name in `sla` and kpi names "availability.*". Nulls are empty.
