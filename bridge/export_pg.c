@@ -17,6 +17,7 @@
 
 #include "export.h"
 #include "export_rows.h"
+#include "pg_url.h"
 #include "tz.h"
 
 #define PG_DEFAULT_SCHEMA "itsm_bridge"
@@ -518,30 +519,22 @@ static int schema_name_ok(const char *s) {
 /* Refuses a URL (or conninfo) that carries a password: it would end up in
  * shell history, process lists and configuration files. */
 static int check_url(pg_ctx *c, const char *url) {
-  char *perr = NULL; /* owned by libpq: PQfreemem */
-  PQconninfoOption *opts = PQconninfoParse(url, &perr); /* PQconninfoFree */
-  if (opts == NULL) {
-    char msg[256];
-    first_line(perr ? perr : "out of memory", msg, sizeof msg);
+  char why[256];
+  switch (ib_pg_url_check(url, why, sizeof why)) {
+  case IB_PG_URL_OK:
+    return 0;
+  case IB_PG_URL_INVALID:
     set_err(c,
             "postgres: --url is not a PostgreSQL URL (%s); expected "
             "postgresql://USER@HOST:PORT/DATABASE",
-            msg);
-    PQfreemem(perr);
+            why[0] ? why : "unknown error");
     return -1;
+  case IB_PG_URL_HAS_PASSWORD:
+    break;
   }
-  int has_password = 0;
-  for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
-    if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
-        o->val[0] != '\0')
-      has_password = 1;
-  PQconninfoFree(opts);
-  if (has_password) {
-    set_err(c, "postgres: the --url contains a password; remove it and set "
-               "PGPASSWORD or a ~/.pgpass entry instead");
-    return -1;
-  }
-  return 0;
+  set_err(c, "postgres: the --url contains a password; remove it and set "
+             "PGPASSWORD or a ~/.pgpass entry instead");
+  return -1;
 }
 
 static int connect_db(pg_ctx *c, const char *url) {

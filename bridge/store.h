@@ -3,7 +3,8 @@
  * outages, per-source sync state (watermark) and sync runs.
  *
  * SQLite by default (WAL, schema migrations through PRAGMA user_version,
- * prepared statements only). The store knows the model; it knows nothing of
+ * prepared statements only), or PostgreSQL (store.url; store_pg.c) with the
+ * same behaviour and an advisory lock. The store knows the model; it knows nothing of
  * plugins, HTTP or KPIs. Every function returns 0 on success or -1 with one
  * line in err.
  */

@@ -1,0 +1,75 @@
+/*
+ * store_backend.h -- internal to the store: the table of operations a store
+ * backend (SQLite, PostgreSQL) implements behind bridge/store.h, and the
+ * helpers both backends share to attach pauses to loaded tickets.
+ * Nothing outside bridge/store*.c includes this; callers use store.h only.
+ */
+#ifndef IB_STORE_BACKEND_H
+#define IB_STORE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* One entry per public function of store.h, same meaning and contract. */
+typedef struct ib_store_ops {
+  void (*close)(ib_store *st);
+  int (*lock_sync)(ib_store *st, char *err, size_t errlen);
+  int (*load_tickets)(ib_store *st, ib_time from, ib_time to,
+                      ib_ticket_set *out, char *err, size_t errlen);
+  int (*load_outages)(ib_store *st, ib_time from, ib_time to,
+                      ib_outage_set *out, char *err, size_t errlen);
+  int (*source_state)(ib_store *st, const char *source, ib_source_state *out,
+                      char *err, size_t errlen);
+  int (*begin)(ib_store *st, char *err, size_t errlen);
+  int (*commit)(ib_store *st, char *err, size_t errlen);
+  void (*rollback)(ib_store *st);
+  int (*put_ticket)(ib_store *st, const ib_ticket_row *t, int track_seen,
+                    char *err, size_t errlen);
+  int (*put_outage)(ib_store *st, const ib_outage_row *o, int track_seen,
+                    char *err, size_t errlen);
+  int (*set_watermark)(ib_store *st, const char *source, ib_time wm, char *err,
+                       size_t errlen);
+  int (*reset_watermark)(ib_store *st, const char *source, char *err,
+                         size_t errlen);
+  int (*run_begin)(ib_store *st, const char *source, int full, int64_t *run_id,
+                   char *err, size_t errlen);
+  int (*run_end)(ib_store *st, int64_t run_id, int ok, int64_t read,
+                 int64_t stored, int64_t rejected, const char *error, char *err,
+                 size_t errlen);
+  int (*mark_unseen_deleted)(ib_store *st, const char *source, ib_time now,
+                             int64_t *count, char *err, size_t errlen);
+} ib_store_ops;
+
+/* Every backend's handle starts with this, so store.c can dispatch. */
+struct ib_store {
+  const ib_store_ops *ops;
+};
+
+/* Backend constructors; owned by the caller (ops->close). */
+ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
+                               size_t errlen);
+ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen);
+
+/* ---- attaching pauses to a bulk load ----
+ * An open-addressing index from (source, id) to the rows appended to a set
+ * since `first`, so that pauses can be attached while both tables are read
+ * in storage order (sequential scans, no sort). */
+typedef struct ib_row_index {
+  size_t *slots; /* owned: ib_row_index_free; row number + 1, 0 = empty */
+  size_t mask;
+} ib_row_index;
+
+int ib_row_index_build(ib_row_index *ix, const ib_ticket_set *set,
+                       size_t first);
+/* The row of (source, id), or NULL (a ticket outside the period). */
+ib_ticket_row *ib_row_index_find(const ib_row_index *ix, ib_ticket_set *set,
+                                 const char *source, const char *id);
+void ib_row_index_free(ib_row_index *ix);
+/* Appends one pause to r->pauses; -1 on ENOMEM. */
+int ib_row_add_pause(ib_ticket_row *r, ib_time start, ib_time end);
+/* Sorts the pauses of rows [first, n) by start (store.h's promise). */
+void ib_rows_sort_pauses(ib_ticket_set *set, size_t first);
+
+#endif /* IB_STORE_BACKEND_H */

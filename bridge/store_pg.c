@@ -1,0 +1,920 @@
+/*
+ * store_pg.c -- the PostgreSQL store backend (store = { url = ...; }): the
+ * same tables and behaviour as store_sqlite.c, in schema itsm_bridge_store,
+ * with migrations, upserts, watermarks, sync runs, an advisory lock for
+ * one sync at a time, and bulk loads for the KPI engine and exporters.
+ * Must never put data into SQL text (prepared statements only), never accept
+ * or print a password, and know nothing of plugins, HTTP or KPI rules.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pg_url.h"
+#include "store_backend.h"
+#include "tz.h"
+
+/* The store's tables live in their own schema, so that they never meet the
+ * exporter's (schema itsm_bridge) or a team's own tables. */
+#define PG_STORE_SCHEMA "itsm_bridge_store"
+#define PG_CONNECT_TIMEOUT_S "10" /* the URL's connect_timeout wins */
+/* Advisory lock keys are derived from these names (FNV-1a, 64 bits). */
+#define PG_SYNC_LOCK_NAME "itsm-bridge sync"
+#define PG_MIGRATE_LOCK_NAME "itsm-bridge store migration"
+#define PG_INT_LEN 24 /* an int64 in decimal, with sign and NUL */
+
+/* Schema history: entry i moves schema_version from i to i + 1. Same
+ * tables, columns and meanings as the SQLite store; times are bigint epoch
+ * seconds (the store is internal; exports carry typed timestamps). */
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE tickets("
+    " source text NOT NULL, id text NOT NULL, key text, title text,"
+    " kind text NOT NULL, kind_raw text, priority integer, priority_raw text,"
+    " status text NOT NULL, status_raw text, service text, grp text,"
+    " created_at bigint NOT NULL, first_response_at bigint,"
+    " resolved_at bigint, closed_at bigint, updated_at bigint,"
+    " deleted_at bigint, reported_response_breached boolean,"
+    " reported_resolution_breached boolean, PRIMARY KEY(source, id));"
+    "CREATE TABLE pauses(source text NOT NULL, ticket_id text NOT NULL,"
+    " start bigint NOT NULL, \"end\" bigint);"
+    "CREATE INDEX pauses_ticket ON pauses(source, ticket_id);"
+    "CREATE TABLE outages(source text NOT NULL, id text NOT NULL,"
+    " service text, kind text NOT NULL, kind_raw text, start bigint NOT NULL,"
+    " \"end\" bigint, updated_at bigint, deleted_at bigint,"
+    " PRIMARY KEY(source, id));"
+    "CREATE TABLE sync_state(source text PRIMARY KEY, watermark bigint);"
+    "CREATE TABLE sync_runs("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " source text NOT NULL, \"full\" boolean NOT NULL,"
+    " started_at bigint NOT NULL, ended_at bigint, ok boolean,"
+    " records_read bigint, records_stored bigint, records_rejected bigint,"
+    " error text);"
+    "CREATE INDEX sync_runs_source ON sync_runs(source, id);"
+    /* Who holds the sync lock: the client's pid, which pg_locks cannot
+     * tell, written when the lock is taken. */
+    "CREATE TABLE sync_lock(lock_key bigint PRIMARY KEY, pid bigint NOT NULL,"
+    " since bigint NOT NULL, backend_pid integer NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+enum {
+  STMT_PUT_TICKET,
+  STMT_PUT_OUTAGE,
+  STMT_SET_WM,
+  STMT_RESET_WM,
+  STMT_RUN_BEGIN,
+  STMT_RUN_END,
+  STMT_MARK_TICKETS,
+  STMT_MARK_OUTAGES,
+  STMT_LOAD_TICKETS,
+  STMT_LOAD_PAUSES,
+  STMT_LOAD_OUTAGES,
+  STMT_STATE,
+  STMT_LOCK,
+  STMT_LOCK_NOTE,
+  STMT_LOCK_HOLDER,
+  STMT_COUNT
+};
+
+#define TICKET_FILTER                                                          \
+  " WHERE t.deleted_at IS NULL AND ($1::bigint IS NULL OR t.created_at < $1)"  \
+  " AND ($2::bigint IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= $2)"
+
+typedef struct pg_stmt {
+  const char *name;
+  const char *sql;
+} pg_stmt;
+
+/* One round trip per ticket: the upsert, the replacement of its pauses
+ * (the DELETE does not see the rows the INSERT adds: one snapshot) and,
+ * with track_seen, remembering it. */
+static const pg_stmt stmts[STMT_COUNT] = {
+    [STMT_PUT_TICKET] =
+        {"ib_put_ticket",
+         "WITH t AS (INSERT INTO tickets(source,id,key,title,kind,kind_raw,"
+         "priority,priority_raw,status,status_raw,service,grp,created_at,"
+         "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
+         "reported_response_breached,reported_resolution_breached) "
+         "VALUES($1,$2,$3,$4,$5,$6,$7::integer,$8,$9,$10,$11,$12,$13::bigint,"
+         "$14::bigint,$15::bigint,$16::bigint,$17::bigint,NULL,$18::boolean,"
+         "$19::boolean) ON CONFLICT(source,id) DO UPDATE SET "
+         "key=EXCLUDED.key,title=EXCLUDED.title,kind=EXCLUDED.kind,"
+         "kind_raw=EXCLUDED.kind_raw,priority=EXCLUDED.priority,"
+         "priority_raw=EXCLUDED.priority_raw,status=EXCLUDED.status,"
+         "status_raw=EXCLUDED.status_raw,service=EXCLUDED.service,"
+         "grp=EXCLUDED.grp,created_at=EXCLUDED.created_at,"
+         "first_response_at=EXCLUDED.first_response_at,"
+         "resolved_at=EXCLUDED.resolved_at,closed_at=EXCLUDED.closed_at,"
+         "updated_at=EXCLUDED.updated_at,deleted_at=NULL,"
+         "reported_response_breached=EXCLUDED.reported_response_breached,"
+         "reported_resolution_breached="
+         "EXCLUDED.reported_resolution_breached RETURNING 1), "
+         "d AS (DELETE FROM pauses WHERE source=$1 AND ticket_id=$2), "
+         "s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 't',$1,$2 "
+         "WHERE $22::boolean ON CONFLICT DO NOTHING) "
+         "INSERT INTO pauses(source,ticket_id,start,\"end\") "
+         "SELECT $1,$2,p.s,p.e FROM unnest($20::bigint[],$21::bigint[]) "
+         "AS p(s,e)"},
+    [STMT_PUT_OUTAGE] =
+        {"ib_put_outage",
+         "WITH o AS (INSERT INTO outages(source,id,service,kind,kind_raw,"
+         "start,\"end\",updated_at,deleted_at) VALUES($1,$2,$3,$4,$5,"
+         "$6::bigint,$7::bigint,$8::bigint,NULL) ON CONFLICT(source,id) DO "
+         "UPDATE SET service=EXCLUDED.service,kind=EXCLUDED.kind,"
+         "kind_raw=EXCLUDED.kind_raw,start=EXCLUDED.start,"
+         "\"end\"=EXCLUDED.\"end\",updated_at=EXCLUDED.updated_at,"
+         "deleted_at=NULL RETURNING 1) "
+         "INSERT INTO pg_temp.seen(tbl,source,id) SELECT 'o',$1,$2 "
+         "WHERE $9::boolean ON CONFLICT DO NOTHING"},
+    [STMT_SET_WM] =
+        {"ib_set_wm",
+         "INSERT INTO sync_state(source,watermark) VALUES($1,$2::bigint) "
+         "ON CONFLICT(source) DO UPDATE SET watermark="
+         "greatest(sync_state.watermark,EXCLUDED.watermark)"},
+    [STMT_RESET_WM] = {"ib_reset_wm", "DELETE FROM sync_state WHERE source=$1"},
+    [STMT_RUN_BEGIN] = {"ib_run_begin",
+                        "INSERT INTO sync_runs(source,\"full\",started_at) "
+                        "VALUES($1,$2::boolean,$3::bigint) RETURNING id"},
+    [STMT_RUN_END] =
+        {"ib_run_end",
+         "UPDATE sync_runs SET ok=$2::boolean,ended_at=$3::bigint,"
+         "records_read=$4::bigint,records_stored=$5::bigint,"
+         "records_rejected=$6::bigint,error=$7 WHERE id=$1::bigint"},
+    [STMT_MARK_TICKETS] =
+        {"ib_mark_tickets",
+         "UPDATE tickets t SET deleted_at=$2::bigint WHERE t.source=$1 AND "
+         "t.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s "
+         "WHERE s.tbl='t' AND s.source=t.source AND s.id=t.id)"},
+    [STMT_MARK_OUTAGES] =
+        {"ib_mark_outages",
+         "UPDATE outages o SET deleted_at=$2::bigint WHERE o.source=$1 AND "
+         "o.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s "
+         "WHERE s.tbl='o' AND s.source=o.source AND s.id=o.id)"},
+    [STMT_LOAD_TICKETS] =
+        {"ib_load_tickets",
+         "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,"
+         "status,status_raw,service,grp,created_at,first_response_at,"
+         "resolved_at,closed_at,updated_at,reported_response_breached,"
+         "reported_resolution_breached FROM tickets t" TICKET_FILTER},
+    /* Only the pauses of the tickets loaded: less to send. */
+    [STMT_LOAD_PAUSES] =
+        {"ib_load_pauses",
+         "SELECT p.source,p.ticket_id,p.start,p.\"end\" FROM pauses p "
+         "JOIN tickets t ON t.source=p.source AND "
+         "t.id=p.ticket_id" TICKET_FILTER},
+    /* Byte order, like SQLite's, whatever the database's collation. */
+    [STMT_LOAD_OUTAGES] =
+        {"ib_load_outages",
+         "SELECT source,id,service,kind,kind_raw,start,\"end\",updated_at "
+         "FROM outages WHERE deleted_at IS NULL AND ($1::bigint IS NULL OR "
+         "start < $1) AND ($2::bigint IS NULL OR \"end\" IS NULL OR "
+         "\"end\" > $2) ORDER BY source COLLATE \"C\", id COLLATE \"C\""},
+    [STMT_STATE] =
+        {"ib_state",
+         "SELECT (SELECT watermark FROM sync_state WHERE source=$1),"
+         " (SELECT max(ended_at) FROM sync_runs WHERE source=$1 AND ok),"
+         " (SELECT started_at FROM sync_runs WHERE source=$1"
+         " ORDER BY id DESC LIMIT 1),"
+         " (SELECT error FROM sync_runs WHERE source=$1"
+         " ORDER BY id DESC LIMIT 1),"
+         " (SELECT count(*) FROM tickets WHERE source=$1"
+         " AND deleted_at IS NULL),"
+         " (SELECT count(*) FROM outages WHERE source=$1"
+         " AND deleted_at IS NULL)"},
+    [STMT_LOCK] = {"ib_lock", "SELECT pg_catalog.pg_try_advisory_lock($1)"},
+    [STMT_LOCK_NOTE] =
+        {"ib_lock_note",
+         "INSERT INTO sync_lock(lock_key,pid,since,backend_pid) "
+         "VALUES($1::bigint,$2::bigint,$3::bigint,pg_catalog.pg_backend_pid())"
+         " ON CONFLICT(lock_key) DO UPDATE SET pid=EXCLUDED.pid,"
+         "since=EXCLUDED.since,backend_pid=EXCLUDED.backend_pid"},
+    /* The holder's client pid and time when it wrote them (an itsm-bridge),
+     * else its server process and session start (anything else). */
+    [STMT_LOCK_HOLDER] =
+        {"ib_lock_holder",
+         "SELECT coalesce(s.pid, k.pid), coalesce(s.since,"
+         " floor(extract(epoch FROM a.backend_start))::bigint)"
+         " FROM pg_catalog.pg_locks k"
+         " LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = k.pid"
+         " LEFT JOIN sync_lock s ON s.lock_key = $1::bigint"
+         " AND s.backend_pid = k.pid"
+         " WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1"
+         " AND k.classid = $2::oid AND k.objid = $3::oid AND k.database ="
+         " (SELECT oid FROM pg_catalog.pg_database"
+         " WHERE datname = pg_catalog.current_database())"
+         " LIMIT 1"},
+};
+
+typedef struct pg_store {
+  ib_store base; /* first: store.c dispatches through base.ops */
+  PGconn *conn;  /* owned: PQfinish (also releases the advisory lock) */
+  char *url;     /* owned: free; for messages (it holds no password) */
+} pg_store;
+
+/* ---- errors ---- */
+
+static void first_line(const char *text, char *buf, size_t len) {
+  snprintf(buf, len, "%s", text ? text : "");
+  buf[strcspn(buf, "\r\n")] = '\0';
+  if (buf[0] == '\0') snprintf(buf, len, "unknown error");
+}
+
+/* "store postgresql://...: storing a ticket (desk/T1): <server message>".
+ * Consumes nothing; res may be NULL (then the connection's message). */
+static int pg_fail(pg_store *st, const PGresult *res, char *err, size_t errlen,
+                   const char *what) {
+  char msg[512];
+  const char *primary =
+      res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  first_line(primary ? primary : PQerrorMessage(st->conn), msg, sizeof msg);
+  snprintf(err, errlen, "store %s: %s: %s", st->url, what, msg);
+  return -1;
+}
+
+static void fmt_int(char buf[PG_INT_LEN], int64_t v) {
+  snprintf(buf, PG_INT_LEN, "%" PRId64, v);
+}
+
+/* A time parameter: NULL for IB_TIME_NONE, else its decimal text in buf. */
+static const char *time_param(char buf[PG_INT_LEN], ib_time t) {
+  if (t == IB_TIME_NONE) return NULL;
+  fmt_int(buf, t);
+  return buf;
+}
+
+static ib_time get_time(const PGresult *r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return IB_TIME_NONE;
+  return (ib_time)strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static int64_t get_int(const PGresult *r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return 0;
+  return (int64_t)strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* ---- statements ---- */
+
+/* Runs a prepared statement to completion; *out (when not NULL) gets the
+ * result to PQclear, else it is cleared here. */
+static int run(pg_store *st, int stmt, int n, const char *const *values,
+               PGresult **out, char *err, size_t errlen, const char *what) {
+  PGresult *res =
+      PQexecPrepared(st->conn, stmts[stmt].name, n, values, NULL, NULL, 0);
+  ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+    pg_fail(st, res, err, errlen, what);
+    PQclear(res);
+    return -1;
+  }
+  if (out) *out = res;
+  else PQclear(res);
+  return 0;
+}
+
+/* Fixed statement text (DDL, BEGIN...), never data. */
+static int exec_static(pg_store *st, const char *sql, char *err, size_t errlen,
+                       const char *what) {
+  PGresult *res = PQexec(st->conn, sql);
+  ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  int ok = rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
+  if (!ok) pg_fail(st, res, err, errlen, what);
+  PQclear(res);
+  return ok ? 0 : -1;
+}
+
+/* A one-off query with parameters (before the statements are prepared). */
+static int exec_params(pg_store *st, const char *sql, int n,
+                       const char *const *values, PGresult **out, char *err,
+                       size_t errlen, const char *what) {
+  PGresult *res = PQexecParams(st->conn, sql, n, NULL, values, NULL, NULL, 0);
+  ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+    pg_fail(st, res, err, errlen, what);
+    PQclear(res);
+    return -1;
+  }
+  if (out) *out = res;
+  else PQclear(res);
+  return 0;
+}
+
+static uint64_t name_key(const char *name) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return h;
+}
+
+/* ---- opening ---- */
+
+static void pg_close(ib_store *base);
+static void pg_rollback(ib_store *base);
+static const ib_store_ops pg_ops;
+
+/* The installed schema version, 0 for a database without the store. */
+static int schema_version(pg_store *st, int *version, char *err,
+                          size_t errlen) {
+  const char *v[1] = {PG_STORE_SCHEMA ".schema_version"};
+  PGresult *res = NULL;
+  *version = 0;
+  if (exec_params(st, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, v,
+                  &res, err, errlen, "reading the schema version"))
+    return -1;
+  int exists = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  if (!exists) return 0;
+  if (exec_params(st, "SELECT coalesce(max(version), 0) FROM schema_version", 0,
+                  NULL, &res, err, errlen, "reading the schema version"))
+    return -1;
+  *version = (int)get_int(res, 0, 0);
+  PQclear(res);
+  return 0;
+}
+
+static int too_new(pg_store *st, int version, char *err, size_t errlen) {
+  snprintf(err, errlen,
+           "store %s: schema version %d is newer than this itsm-bridge "
+           "understands (%d): upgrade itsm-bridge",
+           st->url, version, SCHEMA_VERSION);
+  return -1;
+}
+
+/* Creates or upgrades the schema in one transaction; two first opens wait
+ * for each other on an advisory lock instead of racing on CREATE. */
+static int migrate(pg_store *st, char *err, size_t errlen) {
+  int version;
+  if (schema_version(st, &version, err, errlen)) return -1;
+  if (version == SCHEMA_VERSION) return 0; /* the usual case: no DDL */
+  if (version > SCHEMA_VERSION) return too_new(st, version, err, errlen);
+
+  char key[PG_INT_LEN], next[PG_INT_LEN];
+  fmt_int(key, (int64_t)name_key(PG_MIGRATE_LOCK_NAME));
+  const char *kv[1] = {key};
+  if (exec_static(st, "BEGIN", err, errlen, "starting the schema migration") ||
+      exec_params(st, "SELECT pg_catalog.pg_advisory_xact_lock($1::bigint)", 1,
+                  kv, NULL, err, errlen, "locking the schema migration") ||
+      exec_static(st,
+                  "CREATE SCHEMA IF NOT EXISTS " PG_STORE_SCHEMA ";"
+                  "CREATE TABLE IF NOT EXISTS schema_version("
+                  "version integer NOT NULL)",
+                  err, errlen, "creating schema " PG_STORE_SCHEMA) ||
+      schema_version(st, &version, err, errlen))
+    goto fail;
+  if (version > SCHEMA_VERSION) {
+    too_new(st, version, err, errlen);
+    goto fail;
+  }
+  for (int v = version; v < SCHEMA_VERSION; v++) {
+    char what[64];
+    snprintf(what, sizeof what, "migrating the schema to version %d", v + 1);
+    snprintf(next, sizeof next, "%d", v + 1);
+    const char *nv[1] = {next};
+    if (exec_static(st, migrations[v], err, errlen, what) ||
+        exec_static(st, "DELETE FROM schema_version", err, errlen, what) ||
+        exec_params(st, "INSERT INTO schema_version(version) VALUES($1::int)",
+                    1, nv, NULL, err, errlen, what))
+      goto fail;
+  }
+  if (exec_static(st, "COMMIT", err, errlen, "committing the schema"))
+    goto fail;
+  return 0;
+fail:
+  pg_rollback(&st->base);
+  return -1;
+}
+
+static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
+  /* Later keywords win: the URL may override the encoding and timeout. */
+  const char *const keys[] = {"client_encoding", "connect_timeout",
+                              "fallback_application_name", "dbname", NULL};
+  const char *const vals[] = {"UTF8", PG_CONNECT_TIMEOUT_S, "itsm-bridge", url,
+                              NULL};
+  st->conn = PQconnectdbParams(keys, vals, 1);
+  if (st->conn == NULL) {
+    snprintf(err, errlen, "store %s: out of memory while connecting", st->url);
+    return -1;
+  }
+  if (PQstatus(st->conn) != CONNECTION_OK) {
+    char msg[512];
+    first_line(PQerrorMessage(st->conn), msg, sizeof msg);
+    snprintf(err, errlen,
+             "store %s: cannot connect: %s; check store.url, that the server "
+             "runs, and PGPASSWORD or ~/.pgpass",
+             st->url, msg);
+    return -1;
+  }
+  /* Plain table names below; IF NOT EXISTS notices stay quiet. */
+  const char *v[2] = {PG_STORE_SCHEMA, "warning"};
+  return exec_params(st,
+                     "SELECT pg_catalog.set_config('search_path', $1, false),"
+                     " pg_catalog.set_config('client_min_messages', $2, "
+                     "false)",
+                     2, v, NULL, err, errlen, "configuring the session");
+}
+
+ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
+  char why[256];
+  switch (ib_pg_url_check(cfg->url, why, sizeof why)) {
+  case IB_PG_URL_OK:
+    break;
+  case IB_PG_URL_INVALID:
+    snprintf(err, errlen,
+             "store url is not a PostgreSQL URL (%s); expected "
+             "url = \"postgresql://USER@HOST:PORT/DATABASE\";",
+             why[0] ? why : "unknown error");
+    return NULL;
+  case IB_PG_URL_HAS_PASSWORD:
+    snprintf(err, errlen,
+             "store url contains a password; remove it from the "
+             "configuration and set PGPASSWORD or a ~/.pgpass entry instead");
+    return NULL;
+  }
+  pg_store *st = calloc(1, sizeof *st); /* owned by the caller: pg_close */
+  if (st == NULL || (st->url = strdup(cfg->url)) == NULL) {
+    snprintf(err, errlen, "store: out of memory");
+    free(st);
+    return NULL;
+  }
+  st->base.ops = &pg_ops;
+  if (connect_db(st, cfg->url, err, errlen) || migrate(st, err, errlen) ||
+      exec_static(st,
+                  "CREATE TEMP TABLE IF NOT EXISTS seen(tbl text, source "
+                  "text, id text, PRIMARY KEY(tbl, source, id))",
+                  err, errlen, "creating the seen table"))
+    goto fail;
+  for (int i = 0; i < STMT_COUNT; i++) {
+    PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+      char what[96];
+      snprintf(what, sizeof what, "preparing statement %s", stmts[i].name);
+      pg_fail(st, res, err, errlen, what);
+      PQclear(res);
+      goto fail;
+    }
+    PQclear(res);
+  }
+  return &st->base;
+fail:
+  pg_close(&st->base);
+  return NULL;
+}
+
+static void pg_close(ib_store *base) {
+  pg_store *st = (pg_store *)base;
+  if (st == NULL) return;
+  if (st->conn) PQfinish(st->conn); /* ends the session: frees the lock */
+  free(st->url);
+  free(st);
+}
+
+/* ---- the sync lock ---- */
+
+static int pg_lock_sync(ib_store *base, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  uint64_t key = name_key(PG_SYNC_LOCK_NAME);
+  char k[PG_INT_LEN], hi[PG_INT_LEN], lo[PG_INT_LEN];
+  fmt_int(k, (int64_t)key);
+  PGresult *res = NULL;
+  const char *kv[1] = {k};
+  if (run(st, STMT_LOCK, 1, kv, &res, err, errlen, "taking the sync lock"))
+    return -1;
+  int got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  if (got) {
+    /* Autocommit: visible to a refused sync at once. */
+    char pid[PG_INT_LEN], now[PG_INT_LEN];
+    fmt_int(pid, (int64_t)getpid());
+    fmt_int(now, (int64_t)time(NULL));
+    const char *nv[3] = {k, pid, now};
+    return run(st, STMT_LOCK_NOTE, 3, nv, NULL, err, errlen,
+               "noting the sync lock's holder");
+  }
+  /* pg_locks shows a bigint key as its high and low halves. */
+  snprintf(hi, sizeof hi, "%" PRIu64, key >> 32);
+  snprintf(lo, sizeof lo, "%" PRIu64, key & 0xffffffffu);
+  const char *hv[3] = {k, hi, lo};
+  if (run(st, STMT_LOCK_HOLDER, 3, hv, &res, err, errlen,
+          "finding who holds the sync lock"))
+    return -1;
+  long holder = 0;
+  char since[IB_ISO_LEN] = "unknown time";
+  if (PQntuples(res) == 1) {
+    holder = (long)get_int(res, 0, 0);
+    ib_time t = get_time(res, 0, 1);
+    if (t != IB_TIME_NONE) ib_format_iso8601(t, since);
+  }
+  PQclear(res);
+  snprintf(err, errlen, "another sync is running (pid %ld, since %s)", holder,
+           since);
+  return -1;
+}
+
+/* ---- transactions ---- */
+
+static int pg_begin(ib_store *base, char *err, size_t errlen) {
+  return exec_static((pg_store *)base, "BEGIN", err, errlen,
+                     "starting a transaction");
+}
+
+static int pg_commit(ib_store *base, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  PGresult *res = PQexec(st->conn, "COMMIT");
+  ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (rs != PGRES_COMMAND_OK) {
+    pg_fail(st, res, err, errlen, "committing");
+    PQclear(res);
+    return -1;
+  }
+  /* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
+  int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+  PQclear(res);
+  if (rolled_back) {
+    snprintf(err, errlen,
+             "store %s: committing: the transaction had failed and was "
+             "rolled back",
+             st->url);
+    return -1;
+  }
+  return 0;
+}
+
+static void pg_rollback(ib_store *base) {
+  pg_store *st = (pg_store *)base;
+  if (st->conn && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+    PQclear(PQexec(st->conn, "ROLLBACK"));
+}
+
+/* ---- writing ---- */
+
+/* Pause bounds as two bigint array literals "{1,2,NULL}": digits and
+ * NULL only, built from numbers. Owned by the caller: free both. */
+static int pause_arrays(const ib_ticket_row *t, char **starts, char **ends) {
+  size_t cap = 3 + t->n_pauses * PG_INT_LEN;
+  *starts = malloc(cap);
+  *ends = malloc(cap);
+  if (*starts == NULL || *ends == NULL) return -1;
+  size_t ls = 0, le = 0;
+  (*starts)[ls++] = '{';
+  (*ends)[le++] = '{';
+  for (size_t i = 0; i < t->n_pauses; i++) {
+    const char *sep = i ? "," : "";
+    ls += (size_t)snprintf(*starts + ls, cap - ls, "%s%" PRId64, sep,
+                           (int64_t)t->pauses[i].start);
+    if (t->pauses[i].end == IB_TIME_NONE)
+      le += (size_t)snprintf(*ends + le, cap - le, "%sNULL", sep);
+    else
+      le += (size_t)snprintf(*ends + le, cap - le, "%s%" PRId64, sep,
+                             (int64_t)t->pauses[i].end);
+  }
+  snprintf(*starts + ls, cap - ls, "}");
+  snprintf(*ends + le, cap - le, "}");
+  return 0;
+}
+
+static const char *verdict_param(ib_verdict v) {
+  if (v == IB_VERDICT_UNKNOWN) return NULL;
+  return v == IB_VERDICT_BREACHED ? "t" : "f";
+}
+
+static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+                         char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  char prio[PG_INT_LEN], created[PG_INT_LEN], first[PG_INT_LEN],
+      resolved[PG_INT_LEN], closed[PG_INT_LEN], updated[PG_INT_LEN];
+  char *starts = NULL, *ends = NULL; /* owned: free */
+  int rc = -1;
+  if (pause_arrays(t, &starts, &ends) != 0) {
+    snprintf(err, errlen, "store %s: out of memory storing ticket %s/%s",
+             st->url, t->source, t->id);
+    goto fail;
+  }
+  fmt_int(prio, t->priority);
+  const char *v[22] = {
+      t->source,
+      t->id,
+      t->key,
+      t->title,
+      ib_kind_name(t->kind),
+      t->kind_raw,
+      t->priority > 0 ? prio : NULL,
+      t->priority_raw,
+      ib_state_name(t->status),
+      t->status_raw,
+      t->service,
+      t->group,
+      time_param(created, t->created_at),
+      time_param(first, t->first_response_at),
+      time_param(resolved, t->resolved_at),
+      time_param(closed, t->closed_at),
+      time_param(updated, t->updated_at),
+      verdict_param(t->reported_response_breached),
+      verdict_param(t->reported_resolution_breached),
+      starts,
+      ends,
+      track_seen ? "t" : "f",
+  };
+  char what[160];
+  snprintf(what, sizeof what, "storing ticket %s/%s", t->source, t->id);
+  rc = run(st, STMT_PUT_TICKET, 22, v, NULL, err, errlen, what);
+fail:
+  free(starts);
+  free(ends);
+  return rc;
+}
+
+static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
+                         char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  char start[PG_INT_LEN], end[PG_INT_LEN], updated[PG_INT_LEN];
+  const char *v[9] = {o->source,
+                      o->id,
+                      o->service,
+                      ib_outage_kind_name(o->kind),
+                      o->kind_raw,
+                      time_param(start, o->start),
+                      time_param(end, o->end),
+                      time_param(updated, o->updated_at),
+                      track_seen ? "t" : "f"};
+  char what[160];
+  snprintf(what, sizeof what, "storing outage %s/%s", o->source, o->id);
+  return run(st, STMT_PUT_OUTAGE, 9, v, NULL, err, errlen, what);
+}
+
+static int pg_set_watermark(ib_store *base, const char *source, ib_time wm,
+                            char *err, size_t errlen) {
+  if (wm == IB_TIME_NONE) return 0;
+  char w[PG_INT_LEN];
+  const char *v[2] = {source, time_param(w, wm)};
+  return run((pg_store *)base, STMT_SET_WM, 2, v, NULL, err, errlen,
+             "advancing the watermark");
+}
+
+static int pg_reset_watermark(ib_store *base, const char *source, char *err,
+                              size_t errlen) {
+  const char *v[1] = {source};
+  return run((pg_store *)base, STMT_RESET_WM, 1, v, NULL, err, errlen,
+             "resetting the watermark");
+}
+
+static int pg_run_begin(ib_store *base, const char *source, int full,
+                        int64_t *run_id, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  char now[PG_INT_LEN];
+  fmt_int(now, (int64_t)time(NULL));
+  const char *v[3] = {source, full ? "t" : "f", now};
+  PGresult *res = NULL;
+  if (run(st, STMT_RUN_BEGIN, 3, v, &res, err, errlen, "recording the run"))
+    return -1;
+  *run_id = get_int(res, 0, 0);
+  PQclear(res);
+  return 0;
+}
+
+static int pg_run_end(ib_store *base, int64_t run_id, int ok, int64_t read,
+                      int64_t stored, int64_t rejected, const char *error,
+                      char *err, size_t errlen) {
+  char id[PG_INT_LEN], now[PG_INT_LEN], r[PG_INT_LEN], s[PG_INT_LEN],
+      x[PG_INT_LEN];
+  fmt_int(id, run_id);
+  fmt_int(now, (int64_t)time(NULL));
+  fmt_int(r, read);
+  fmt_int(s, stored);
+  fmt_int(x, rejected);
+  const char *v[7] = {id, ok ? "t" : "f", now, r, s, x, error};
+  return run((pg_store *)base, STMT_RUN_END, 7, v, NULL, err, errlen,
+             "recording the run");
+}
+
+static int pg_mark_unseen_deleted(ib_store *base, const char *source,
+                                  ib_time now, int64_t *count, char *err,
+                                  size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  char n[PG_INT_LEN];
+  const char *v[2] = {source, time_param(n, now)};
+  PGresult *res = NULL;
+  *count = 0;
+  /* Autovacuum never analyzes temporary tables: without statistics the
+   * anti-join below becomes a nested loop (quadratic in the rows). */
+  if (exec_static(st, "ANALYZE pg_temp.seen", err, errlen,
+                  "marking vanished rows"))
+    return -1;
+  if (run(st, STMT_MARK_TICKETS, 2, v, &res, err, errlen,
+          "marking vanished tickets"))
+    return -1;
+  *count += strtoll(PQcmdTuples(res), NULL, 10);
+  PQclear(res);
+  if (run(st, STMT_MARK_OUTAGES, 2, v, &res, err, errlen,
+          "marking vanished outages"))
+    return -1;
+  *count += strtoll(PQcmdTuples(res), NULL, 10);
+  PQclear(res);
+  return 0;
+}
+
+/* ---- reading ---- */
+
+/* Streams a prepared query row by row (single-row mode: a month of a big
+ * store never sits twice in memory). on_row returns -1 to stop on ENOMEM;
+ * the rest of the result is drained either way. */
+typedef int (*row_fn)(void *ctx, const PGresult *row);
+
+static int stream(pg_store *st, int stmt, int n, const char *const *values,
+                  row_fn on_row, void *ctx, int *oom, char *err, size_t errlen,
+                  const char *what) {
+  if (!PQsendQueryPrepared(st->conn, stmts[stmt].name, n, values, NULL, NULL,
+                           0))
+    return pg_fail(st, NULL, err, errlen, what);
+  /* Refused only when called at the wrong time: then drain and fail. */
+  int rc =
+      PQsetSingleRowMode(st->conn) ? 0 : pg_fail(st, NULL, err, errlen, what);
+  PGresult *res;
+  while ((res = PQgetResult(st->conn)) != NULL) {
+    ExecStatusType rs = PQresultStatus(res);
+    if (rs == PGRES_SINGLE_TUPLE) {
+      if (rc == 0 && !*oom && on_row(ctx, res) != 0) *oom = 1;
+    } else if (rs != PGRES_TUPLES_OK && rc == 0) {
+      rc = pg_fail(st, res, err, errlen, what);
+    }
+    PQclear(res);
+  }
+  return rc;
+}
+
+typedef struct ticket_load {
+  ib_ticket_set *out;
+  ib_row_index ix;
+} ticket_load;
+
+static char *set_text(ib_ticket_set *set, const PGresult *r, int col,
+                      int *oom) {
+  if (PQgetisnull(r, 0, col)) return NULL;
+  char *copy = ib_ticket_set_strdup(set, PQgetvalue(r, 0, col),
+                                    (size_t)PQgetlength(r, 0, col));
+  if (copy == NULL) *oom = 1;
+  return copy;
+}
+
+static ib_verdict get_verdict(const PGresult *r, int col) {
+  if (PQgetisnull(r, 0, col)) return IB_VERDICT_UNKNOWN;
+  return PQgetvalue(r, 0, col)[0] == 't' ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
+}
+
+static int ticket_row(void *ctx, const PGresult *res) {
+  ib_ticket_set *out = ((ticket_load *)ctx)->out;
+  int oom = 0;
+  ib_ticket_row *r = ib_ticket_set_add(out);
+  if (r == NULL) return -1;
+  r->source = set_text(out, res, 0, &oom);
+  r->id = set_text(out, res, 1, &oom);
+  r->key = set_text(out, res, 2, &oom);
+  r->title = set_text(out, res, 3, &oom);
+  int k = ib_kind_parse(PQgetvalue(res, 0, 4));
+  r->kind = k < 0 ? IB_KIND_OTHER : (ib_kind)k;
+  r->kind_raw = set_text(out, res, 5, &oom);
+  r->priority = (int)get_int(res, 0, 6);
+  r->priority_raw = set_text(out, res, 7, &oom);
+  int s = ib_state_parse(PQgetvalue(res, 0, 8));
+  r->status = s < 0 ? IB_STATE_OPEN : (ib_state)s;
+  r->status_raw = set_text(out, res, 9, &oom);
+  r->service = set_text(out, res, 10, &oom);
+  r->group = set_text(out, res, 11, &oom);
+  r->created_at = get_time(res, 0, 12);
+  r->first_response_at = get_time(res, 0, 13);
+  r->resolved_at = get_time(res, 0, 14);
+  r->closed_at = get_time(res, 0, 15);
+  r->updated_at = get_time(res, 0, 16);
+  r->reported_response_breached = get_verdict(res, 17);
+  r->reported_resolution_breached = get_verdict(res, 18);
+  return oom ? -1 : 0;
+}
+
+static int pause_row(void *ctx, const PGresult *res) {
+  ticket_load *l = ctx;
+  ib_ticket_row *r = ib_row_index_find(&l->ix, l->out, PQgetvalue(res, 0, 0),
+                                       PQgetvalue(res, 0, 1));
+  if (r == NULL) return 0; /* loaded meanwhile by another transaction */
+  return ib_row_add_pause(r, get_time(res, 0, 2), get_time(res, 0, 3));
+}
+
+static int pg_load_tickets(ib_store *base, ib_time from, ib_time to,
+                           ib_ticket_set *out, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  ticket_load l = {.out = out};
+  size_t first = out->n;
+  int oom = 0;
+  char tb[PG_INT_LEN], fb[PG_INT_LEN];
+  const char *v[2] = {time_param(tb, to), time_param(fb, from)};
+  if (first > 0 && out->strings == NULL) {
+    snprintf(err, errlen,
+             "store: cannot append a bulk load to a set of "
+             "individually allocated rows");
+    return -1;
+  }
+  if (stream(st, STMT_LOAD_TICKETS, 2, v, ticket_row, &l, &oom, err, errlen,
+             "loading tickets"))
+    goto fail;
+  if (oom || ib_row_index_build(&l.ix, out, first) != 0) {
+    snprintf(err, errlen, "store %s: out of memory loading tickets", st->url);
+    goto fail;
+  }
+  if (stream(st, STMT_LOAD_PAUSES, 2, v, pause_row, &l, &oom, err, errlen,
+             "loading pauses"))
+    goto fail;
+  if (oom) {
+    snprintf(err, errlen, "store %s: out of memory loading pauses", st->url);
+    goto fail;
+  }
+  ib_rows_sort_pauses(out, first);
+  ib_row_index_free(&l.ix);
+  return 0;
+fail:
+  ib_row_index_free(&l.ix);
+  return -1;
+}
+
+static char *dup_text(const PGresult *r, int col, int *oom) {
+  if (PQgetisnull(r, 0, col)) return NULL;
+  char *copy = strdup(PQgetvalue(r, 0, col));
+  if (copy == NULL) *oom = 1;
+  return copy;
+}
+
+static int outage_row(void *ctx, const PGresult *res) {
+  int oom = 0;
+  ib_outage_row *r = ib_outage_set_add(ctx);
+  if (r == NULL) return -1;
+  r->source = dup_text(res, 0, &oom);
+  r->id = dup_text(res, 1, &oom);
+  r->service = dup_text(res, 2, &oom);
+  int k = ib_outage_kind_parse(PQgetvalue(res, 0, 3));
+  r->kind = k < 0 ? IB_OUTAGE_OUTAGE : (ib_outage_kind)k;
+  r->kind_raw = dup_text(res, 4, &oom);
+  r->start = get_time(res, 0, 5);
+  r->end = get_time(res, 0, 6);
+  r->updated_at = get_time(res, 0, 7);
+  return oom ? -1 : 0;
+}
+
+static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
+                           ib_outage_set *out, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  int oom = 0;
+  char tb[PG_INT_LEN], fb[PG_INT_LEN];
+  const char *v[2] = {time_param(tb, to), time_param(fb, from)};
+  if (stream(st, STMT_LOAD_OUTAGES, 2, v, outage_row, out, &oom, err, errlen,
+             "loading outages"))
+    return -1;
+  if (oom) {
+    snprintf(err, errlen, "store %s: out of memory loading outages", st->url);
+    return -1;
+  }
+  return 0;
+}
+
+static int pg_source_state(ib_store *base, const char *source,
+                           ib_source_state *out, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  const char *v[1] = {source};
+  PGresult *res = NULL;
+  memset(out, 0, sizeof *out);
+  if (run(st, STMT_STATE, 1, v, &res, err, errlen, "reading sync state"))
+    return -1;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    snprintf(err, errlen, "store %s: reading sync state: no row", st->url);
+    return -1;
+  }
+  out->watermark = get_time(res, 0, 0);
+  out->last_success = get_time(res, 0, 1);
+  out->last_run = get_time(res, 0, 2);
+  snprintf(out->last_error, sizeof out->last_error, "%s",
+           PQgetisnull(res, 0, 3) ? "" : PQgetvalue(res, 0, 3));
+  out->tickets = get_int(res, 0, 4);
+  out->outages = get_int(res, 0, 5);
+  PQclear(res);
+  return 0;
+}
+
+static const ib_store_ops pg_ops = {
+    .close = pg_close,
+    .lock_sync = pg_lock_sync,
+    .load_tickets = pg_load_tickets,
+    .load_outages = pg_load_outages,
+    .source_state = pg_source_state,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .put_ticket = pg_put_ticket,
+    .put_outage = pg_put_outage,
+    .set_watermark = pg_set_watermark,
+    .reset_watermark = pg_reset_watermark,
+    .run_begin = pg_run_begin,
+    .run_end = pg_run_end,
+    .mark_unseen_deleted = pg_mark_unseen_deleted,
+};

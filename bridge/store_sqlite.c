@@ -1,0 +1,685 @@
+/*
+ * store_sqlite.c -- the SQLite store backend (store = { path = ...; }):
+ * schema and migrations, upserts, watermarks, sync runs, the
+ * one-sync-at-a-time file lock, and loading rows for the KPI engine and
+ * exporters. Prepared statements only; WAL journal.
+ * Must not know about plugins, HTTP or KPI rules; reached via store.c only.
+ */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_backend.h"
+#include "tz.h"
+
+enum {
+  STMT_PUT_TICKET,
+  STMT_DEL_PAUSES,
+  STMT_PUT_PAUSE,
+  STMT_PUT_OUTAGE,
+  STMT_SEEN_TICKET,
+  STMT_SEEN_OUTAGE,
+  STMT_SET_WM,
+  STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_PUT_TICKET] =
+        "INSERT INTO tickets(source,id,key,title,kind,kind_raw,priority,"
+        "priority_raw,status,status_raw,service,grp,created_at,"
+        "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
+        "reported_response_breached,reported_resolution_breached) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+        "NULL,?18,?19) ON CONFLICT(source,id) DO UPDATE SET key=?3,title=?4,"
+        "kind=?5,kind_raw=?6,priority=?7,priority_raw=?8,status=?9,"
+        "status_raw=?10,service=?11,grp=?12,created_at=?13,"
+        "first_response_at=?14,resolved_at=?15,closed_at=?16,updated_at=?17,"
+        "deleted_at=NULL,reported_response_breached=?18,"
+        "reported_resolution_breached=?19",
+    [STMT_DEL_PAUSES] = "DELETE FROM pauses WHERE source=?1 AND ticket_id=?2",
+    [STMT_PUT_PAUSE] =
+        "INSERT INTO pauses(source,ticket_id,start,end) VALUES(?1,?2,?3,?4)",
+    [STMT_PUT_OUTAGE] =
+        "INSERT INTO outages(source,id,service,kind,kind_raw,start,end,"
+        "updated_at,deleted_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,NULL) "
+        "ON CONFLICT(source,id) DO UPDATE SET service=?3,kind=?4,"
+        "kind_raw=?5,start=?6,end=?7,updated_at=?8,deleted_at=NULL",
+    [STMT_SEEN_TICKET] =
+        "INSERT OR IGNORE INTO temp.seen(tbl,source,id) VALUES('t',?1,?2)",
+    [STMT_SEEN_OUTAGE] =
+        "INSERT OR IGNORE INTO temp.seen(tbl,source,id) VALUES('o',?1,?2)",
+    [STMT_SET_WM] =
+        "INSERT INTO sync_state(source,watermark) VALUES(?1,?2) "
+        "ON CONFLICT(source) DO UPDATE SET watermark=max(coalesce(watermark,"
+        "?2),?2)",
+};
+
+typedef struct sq_store {
+  ib_store base; /* first: store.c dispatches through base.ops */
+  sqlite3 *db;
+  char *path;
+  int lock_fd;
+  sqlite3_stmt *stmt[STMT_COUNT];
+  /* Whether the source being written may have pause rows: when it has
+   * none, replacing a pause-less ticket's pauses is a no-op to skip. */
+  char *pause_source;
+  int pause_source_has_rows;
+} sq_store;
+
+static void sq_close(ib_store *base);
+static void sq_rollback(ib_store *base);
+
+/* Schema history: each entry moves user_version from i to i + 1.
+ * Tickets carry no secondary index on their dates: period loads are one
+ * sequential scan (cheaper than index probes for a month of a store), and
+ * every index would slow the nightly upserts. */
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE tickets("
+    " source TEXT NOT NULL, id TEXT NOT NULL, key TEXT, title TEXT,"
+    " kind TEXT NOT NULL, kind_raw TEXT, priority INTEGER, priority_raw TEXT,"
+    " status TEXT NOT NULL, status_raw TEXT, service TEXT, grp TEXT,"
+    " created_at INTEGER NOT NULL, first_response_at INTEGER,"
+    " resolved_at INTEGER, closed_at INTEGER, updated_at INTEGER,"
+    " deleted_at INTEGER, reported_response_breached INTEGER,"
+    " reported_resolution_breached INTEGER, PRIMARY KEY(source, id));"
+    "CREATE TABLE pauses(source TEXT NOT NULL, ticket_id TEXT NOT NULL,"
+    " start INTEGER NOT NULL, end INTEGER);"
+    "CREATE INDEX pauses_ticket ON pauses(source, ticket_id);"
+    "CREATE TABLE outages(source TEXT NOT NULL, id TEXT NOT NULL,"
+    " service TEXT, kind TEXT NOT NULL, kind_raw TEXT, start INTEGER NOT NULL,"
+    " end INTEGER, updated_at INTEGER, deleted_at INTEGER,"
+    " PRIMARY KEY(source, id));"
+    "CREATE TABLE sync_state(source TEXT PRIMARY KEY, watermark INTEGER);"
+    "CREATE TABLE sync_runs(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " source TEXT NOT NULL, full INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+    " ended_at INTEGER, ok INTEGER, records_read INTEGER,"
+    " records_stored INTEGER, records_rejected INTEGER, error TEXT);"
+    "CREATE INDEX sync_runs_source ON sync_runs(source, id);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+static int db_fail(sq_store *st, char *err, size_t errlen, const char *what) {
+  snprintf(err, errlen, "store %s: %s: %s", st->path, what,
+           sqlite3_errmsg(st->db));
+  return -1;
+}
+
+static int exec(sq_store *st, const char *sql, char *err, size_t errlen) {
+  char *msg = NULL;
+  if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "store %s: %s", st->path, msg ? msg : "error");
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int mkdirs_for(const char *path, char *err, size_t errlen) {
+  char *copy = strdup(path);
+  if (copy == NULL) return -1;
+  char *dir = dirname(copy);
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) goto fail;
+    *p = '/';
+  }
+  if (mkdir(dir, 0750) != 0 && errno != EEXIST) goto fail;
+  free(copy);
+  return 0;
+fail:
+  snprintf(err, errlen, "store %s: cannot create directory %s: %s", path, dir,
+           strerror(errno));
+  free(copy);
+  return -1;
+}
+
+static int migrate(sq_store *st, char *err, size_t errlen) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL))
+    return db_fail(st, err, errlen, "reading the schema version");
+  int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+  sqlite3_finalize(q);
+  if (version > SCHEMA_VERSION) {
+    snprintf(err, errlen,
+             "store %s: schema version %d is newer than this itsm-bridge "
+             "understands (%d): upgrade itsm-bridge",
+             st->path, version, SCHEMA_VERSION);
+    return -1;
+  }
+  for (int v = version; v < SCHEMA_VERSION; v++) {
+    char set[64];
+    snprintf(set, sizeof set, "PRAGMA user_version=%d;", v + 1);
+    if (exec(st, "BEGIN IMMEDIATE", err, errlen)) return -1;
+    if (exec(st, migrations[v], err, errlen) || exec(st, set, err, errlen)) {
+      sq_rollback(&st->base);
+      return -1;
+    }
+    if (exec(st, "COMMIT", err, errlen)) return -1;
+  }
+  return 0;
+}
+
+static const ib_store_ops sq_ops;
+
+ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
+                               size_t errlen) {
+  sq_store *st = calloc(1, sizeof *st); /* owned by the caller: sq_close */
+  if (st == NULL || (st->path = strdup(cfg->path)) == NULL) {
+    snprintf(err, errlen, "store: out of memory");
+    free(st);
+    return NULL;
+  }
+  st->base.ops = &sq_ops;
+  st->lock_fd = -1;
+  if (mkdirs_for(cfg->path, err, errlen)) goto fail;
+  if (sqlite3_open_v2(cfg->path, &st->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    db_fail(st, err, errlen, "cannot open");
+    goto fail;
+  }
+  sqlite3_busy_timeout(st->db, 10000);
+  if (exec(st,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+           "PRAGMA foreign_keys=ON;",
+           err, errlen) ||
+      migrate(st, err, errlen) ||
+      exec(st,
+           "CREATE TEMP TABLE IF NOT EXISTS seen(tbl TEXT, source TEXT, id "
+           "TEXT, PRIMARY KEY(tbl, source, id))",
+           err, errlen))
+    goto fail;
+  for (int i = 0; i < STMT_COUNT; i++)
+    if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->stmt[i], NULL) != SQLITE_OK) {
+      db_fail(st, err, errlen, "preparing statements");
+      goto fail;
+    }
+  return &st->base;
+fail:
+  sq_close(&st->base);
+  return NULL;
+}
+
+static void sq_close(ib_store *base) {
+  sq_store *st = (sq_store *)base;
+  if (st == NULL) return;
+  for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+  if (st->db) sqlite3_close(st->db);
+  if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
+  free(st->pause_source);
+  free(st->path);
+  free(st);
+}
+
+static int sq_lock_sync(ib_store *base, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  char lockpath[4096];
+  snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
+  int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    snprintf(err, errlen, "store %s: cannot open lock file %s: %s", st->path,
+             lockpath, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char info[128] = "";
+    ssize_t n = pread(fd, info, sizeof info - 1, 0);
+    info[n > 0 ? n : 0] = '\0';
+    long pid = 0;
+    char since[64] = "unknown time";
+    if (sscanf(info, "%ld %63s", &pid, since) < 1) pid = 0;
+    snprintf(err, errlen, "another sync is running (pid %ld, since %s)", pid,
+             since);
+    close(fd);
+    return -1;
+  }
+  char info[128], iso[IB_ISO_LEN];
+  ib_format_iso8601((ib_time)time(NULL), iso);
+  int len = snprintf(info, sizeof info, "%ld %s\n", (long)getpid(), iso);
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, info, (size_t)len, 0) != len) {
+    snprintf(err, errlen, "store %s: cannot write lock file: %s", st->path,
+             strerror(errno));
+    close(fd);
+    return -1;
+  }
+  st->lock_fd = fd;
+  return 0;
+}
+
+/* ---- binding helpers ---- */
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v) {
+  if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, i);
+}
+static void bind_time(sqlite3_stmt *s, int i, ib_time t) {
+  if (t == IB_TIME_NONE) sqlite3_bind_null(s, i);
+  else sqlite3_bind_int64(s, i, t);
+}
+static void bind_verdict(sqlite3_stmt *s, int i, ib_verdict v) {
+  if (v == IB_VERDICT_UNKNOWN) sqlite3_bind_null(s, i);
+  else sqlite3_bind_int(s, i, v == IB_VERDICT_BREACHED);
+}
+static int step_done(sq_store *st, sqlite3_stmt *s, char *err, size_t errlen,
+                     const char *what) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_DONE) return db_fail(st, err, errlen, what);
+  return 0;
+}
+
+static int sq_begin(ib_store *base, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  return exec(st, "BEGIN IMMEDIATE", err, errlen);
+}
+static int sq_commit(ib_store *base, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  return exec(st, "COMMIT", err, errlen);
+}
+static void sq_rollback(ib_store *base) {
+  sq_store *st = (sq_store *)base;
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+                         char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s = st->stmt[STMT_PUT_TICKET];
+  bind_text(s, 1, t->source);
+  bind_text(s, 2, t->id);
+  bind_text(s, 3, t->key);
+  bind_text(s, 4, t->title);
+  bind_text(s, 5, ib_kind_name(t->kind));
+  bind_text(s, 6, t->kind_raw);
+  if (t->priority > 0) sqlite3_bind_int(s, 7, t->priority);
+  else sqlite3_bind_null(s, 7);
+  bind_text(s, 8, t->priority_raw);
+  bind_text(s, 9, ib_state_name(t->status));
+  bind_text(s, 10, t->status_raw);
+  bind_text(s, 11, t->service);
+  bind_text(s, 12, t->group);
+  bind_time(s, 13, t->created_at);
+  bind_time(s, 14, t->first_response_at);
+  bind_time(s, 15, t->resolved_at);
+  bind_time(s, 16, t->closed_at);
+  bind_time(s, 17, t->updated_at);
+  bind_verdict(s, 18, t->reported_response_breached);
+  bind_verdict(s, 19, t->reported_resolution_breached);
+  if (step_done(st, s, err, errlen, "storing a ticket")) return -1;
+  if (st->pause_source == NULL || strcmp(st->pause_source, t->source) != 0) {
+    sqlite3_stmt *q;
+    free(st->pause_source);
+    if ((st->pause_source = strdup(t->source)) == NULL) {
+      snprintf(err, errlen, "store: out of memory");
+      return -1;
+    }
+    if (sqlite3_prepare_v2(
+            st->db, "SELECT EXISTS(SELECT 1 FROM pauses WHERE source=?1)", -1,
+            &q, NULL) != SQLITE_OK)
+      return db_fail(st, err, errlen, "reading pauses");
+    bind_text(q, 1, t->source);
+    st->pause_source_has_rows =
+        sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 0;
+    sqlite3_finalize(q);
+  }
+  if (t->n_pauses > 0) st->pause_source_has_rows = 1;
+  if (st->pause_source_has_rows) {
+    s = st->stmt[STMT_DEL_PAUSES];
+    bind_text(s, 1, t->source);
+    bind_text(s, 2, t->id);
+    if (step_done(st, s, err, errlen, "replacing pauses")) return -1;
+  }
+  for (size_t i = 0; i < t->n_pauses; i++) {
+    s = st->stmt[STMT_PUT_PAUSE];
+    bind_text(s, 1, t->source);
+    bind_text(s, 2, t->id);
+    bind_time(s, 3, t->pauses[i].start);
+    bind_time(s, 4, t->pauses[i].end);
+    if (step_done(st, s, err, errlen, "storing a pause")) return -1;
+  }
+  if (track_seen) {
+    s = st->stmt[STMT_SEEN_TICKET];
+    bind_text(s, 1, t->source);
+    bind_text(s, 2, t->id);
+    if (step_done(st, s, err, errlen, "tracking a ticket")) return -1;
+  }
+  return 0;
+}
+
+static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
+                         char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s = st->stmt[STMT_PUT_OUTAGE];
+  bind_text(s, 1, o->source);
+  bind_text(s, 2, o->id);
+  bind_text(s, 3, o->service);
+  bind_text(s, 4, ib_outage_kind_name(o->kind));
+  bind_text(s, 5, o->kind_raw);
+  bind_time(s, 6, o->start);
+  bind_time(s, 7, o->end);
+  bind_time(s, 8, o->updated_at);
+  if (step_done(st, s, err, errlen, "storing an outage")) return -1;
+  if (track_seen) {
+    s = st->stmt[STMT_SEEN_OUTAGE];
+    bind_text(s, 1, o->source);
+    bind_text(s, 2, o->id);
+    if (step_done(st, s, err, errlen, "tracking an outage")) return -1;
+  }
+  return 0;
+}
+
+static int sq_set_watermark(ib_store *base, const char *source, ib_time wm,
+                            char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  if (wm == IB_TIME_NONE) return 0;
+  sqlite3_stmt *s = st->stmt[STMT_SET_WM];
+  bind_text(s, 1, source);
+  sqlite3_bind_int64(s, 2, wm);
+  return step_done(st, s, err, errlen, "advancing the watermark");
+}
+
+/* Runs a one-off statement with text/int64 parameters given as a format:
+ * 't' text, 'i' int64, 'T' time (NONE -> NULL). */
+static int run_sql(sq_store *st, const char *sql, const char *fmt,
+                   const void *const *args, char *err, size_t errlen,
+                   const char *what) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, what);
+  for (int i = 0; fmt[i]; i++) {
+    if (fmt[i] == 't') bind_text(s, i + 1, args[i]);
+    else if (fmt[i] == 'i')
+      sqlite3_bind_int64(s, i + 1, *(const int64_t *)args[i]);
+    else bind_time(s, i + 1, *(const ib_time *)args[i]);
+  }
+  int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return db_fail(st, err, errlen, what);
+  return 0;
+}
+
+static int sq_reset_watermark(ib_store *base, const char *source, char *err,
+                              size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  const void *args[] = {source};
+  return run_sql(st, "DELETE FROM sync_state WHERE source=?1", "t", args, err,
+                 errlen, "resetting the watermark");
+}
+
+static int sq_run_begin(ib_store *base, const char *source, int full,
+                        int64_t *run_id, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int64_t f = full, now = (int64_t)time(NULL);
+  const void *args[] = {source, &f, &now};
+  if (run_sql(st,
+              "INSERT INTO sync_runs(source,full,started_at) VALUES(?1,?2,?3)",
+              "tii", args, err, errlen, "recording the run"))
+    return -1;
+  *run_id = sqlite3_last_insert_rowid(st->db);
+  return 0;
+}
+
+static int sq_run_end(ib_store *base, int64_t run_id, int ok, int64_t read,
+                      int64_t stored, int64_t rejected, const char *error,
+                      char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int64_t okv = ok, now = (int64_t)time(NULL);
+  const void *args[] = {&run_id, &okv, &now, &read, &stored, &rejected, error};
+  return run_sql(
+      st,
+      "UPDATE sync_runs SET ok=?2, ended_at=?3, records_read=?4,"
+      " records_stored=?5, records_rejected=?6, error=?7 WHERE id=?1",
+      "iiiiiit", args, err, errlen, "recording the run");
+}
+
+static int sq_mark_unseen_deleted(ib_store *base, const char *source,
+                                  ib_time now, int64_t *count, char *err,
+                                  size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  const void *args[] = {source, &now};
+  if (run_sql(st,
+              "UPDATE tickets SET deleted_at=?2 WHERE source=?1 AND deleted_at "
+              "IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE "
+              "s.tbl='t' AND s.source=tickets.source AND s.id=tickets.id)",
+              "tT", args, err, errlen, "marking vanished tickets"))
+    return -1;
+  *count = sqlite3_changes(st->db);
+  if (run_sql(st,
+              "UPDATE outages SET deleted_at=?2 WHERE source=?1 AND deleted_at "
+              "IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE "
+              "s.tbl='o' AND s.source=outages.source AND s.id=outages.id)",
+              "tT", args, err, errlen, "marking vanished outages"))
+    return -1;
+  *count += sqlite3_changes(st->db);
+  return 0;
+}
+
+/* ---- reading ---- */
+
+static char *col_text(sqlite3_stmt *s, int i, int *oom) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  if (t == NULL) return NULL;
+  char *copy = strdup((const char *)t);
+  if (copy == NULL) *oom = 1;
+  return copy;
+}
+
+/* A ticket's text column, copied into the set's string blocks. */
+static char *col_set_text(ib_ticket_set *set, sqlite3_stmt *s, int i,
+                          int *oom) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  if (t == NULL) return NULL;
+  char *copy = ib_ticket_set_strdup(set, (const char *)t,
+                                    (size_t)sqlite3_column_bytes(s, i));
+  if (copy == NULL) *oom = 1;
+  return copy;
+}
+static ib_time col_time(sqlite3_stmt *s, int i) {
+  return sqlite3_column_type(s, i) == SQLITE_NULL ? IB_TIME_NONE
+                                                  : sqlite3_column_int64(s, i);
+}
+static ib_verdict col_verdict(sqlite3_stmt *s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return IB_VERDICT_UNKNOWN;
+  return sqlite3_column_int(s, i) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
+}
+
+#define TICKET_FILTER                                                          \
+  " WHERE t.deleted_at IS NULL AND (?1 IS NULL OR t.created_at < ?1)"          \
+  " AND (?2 IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= ?2)"
+
+static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
+                           ib_ticket_set *out, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  static const char *tsql =
+      "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,status,"
+      "status_raw,service,grp,created_at,first_response_at,resolved_at,"
+      "closed_at,updated_at,reported_response_breached,"
+      "reported_resolution_breached FROM tickets t" TICKET_FILTER;
+  static const char *psql = "SELECT source,ticket_id,start,end FROM pauses";
+  sqlite3_stmt *s = NULL, *p = NULL;
+  ib_row_index ix = {0};
+  size_t first = out->n;
+  int oom = 0;
+  if (first > 0 && out->strings == NULL) {
+    snprintf(err, errlen,
+             "store: cannot append a bulk load to a set of "
+             "individually allocated rows");
+    return -1;
+  }
+  if (sqlite3_prepare_v2(st->db, tsql, -1, &s, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db, psql, -1, &p, NULL) != SQLITE_OK) {
+    db_fail(st, err, errlen, "loading tickets");
+    goto fail;
+  }
+  bind_time(s, 1, to);
+  bind_time(s, 2, from);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    ib_ticket_row *r = ib_ticket_set_add(out);
+    if (r == NULL) {
+      oom = 1;
+      break;
+    }
+    r->source = col_set_text(out, s, 0, &oom);
+    r->id = col_set_text(out, s, 1, &oom);
+    r->key = col_set_text(out, s, 2, &oom);
+    r->title = col_set_text(out, s, 3, &oom);
+    int k = ib_kind_parse((const char *)sqlite3_column_text(s, 4));
+    r->kind = k < 0 ? IB_KIND_OTHER : (ib_kind)k;
+    r->kind_raw = col_set_text(out, s, 5, &oom);
+    r->priority = sqlite3_column_int(s, 6);
+    r->priority_raw = col_set_text(out, s, 7, &oom);
+    int stt = ib_state_parse((const char *)sqlite3_column_text(s, 8));
+    r->status = stt < 0 ? IB_STATE_OPEN : (ib_state)stt;
+    r->status_raw = col_set_text(out, s, 9, &oom);
+    r->service = col_set_text(out, s, 10, &oom);
+    r->group = col_set_text(out, s, 11, &oom);
+    r->created_at = col_time(s, 12);
+    r->first_response_at = col_time(s, 13);
+    r->resolved_at = col_time(s, 14);
+    r->closed_at = col_time(s, 15);
+    r->updated_at = col_time(s, 16);
+    r->reported_response_breached = col_verdict(s, 17);
+    r->reported_resolution_breached = col_verdict(s, 18);
+    if (oom) break;
+  }
+  if (oom || ib_row_index_build(&ix, out, first) != 0) {
+    snprintf(err, errlen, "store %s: out of memory loading tickets", st->path);
+    goto fail;
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    db_fail(st, err, errlen, "loading tickets");
+    goto fail;
+  }
+  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+    ib_ticket_row *r =
+        ib_row_index_find(&ix, out, (const char *)sqlite3_column_text(p, 0),
+                          (const char *)sqlite3_column_text(p, 1));
+    if (r == NULL) continue; /* a ticket outside the period */
+    if (ib_row_add_pause(r, col_time(p, 2), col_time(p, 3)) != 0) {
+      snprintf(err, errlen, "store %s: out of memory loading pauses", st->path);
+      goto fail;
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    db_fail(st, err, errlen, "loading pauses");
+    goto fail;
+  }
+  ib_rows_sort_pauses(out, first);
+  ib_row_index_free(&ix);
+  sqlite3_finalize(s);
+  sqlite3_finalize(p);
+  return 0;
+fail:
+  ib_row_index_free(&ix);
+  sqlite3_finalize(s);
+  sqlite3_finalize(p);
+  return -1;
+}
+
+static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
+                           ib_outage_set *out, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  static const char *sql =
+      "SELECT source,id,service,kind,kind_raw,start,end,updated_at FROM "
+      "outages WHERE deleted_at IS NULL AND (?1 IS NULL OR start < ?1) AND "
+      "(?2 IS NULL OR end IS NULL OR end > ?2) ORDER BY source, id";
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "loading outages");
+  bind_time(s, 1, to);
+  bind_time(s, 2, from);
+  int rc, oom = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    ib_outage_row *r = ib_outage_set_add(out);
+    if (r == NULL) {
+      oom = 1;
+      break;
+    }
+    r->source = col_text(s, 0, &oom);
+    r->id = col_text(s, 1, &oom);
+    r->service = col_text(s, 2, &oom);
+    int k = ib_outage_kind_parse((const char *)sqlite3_column_text(s, 3));
+    r->kind = k < 0 ? IB_OUTAGE_OUTAGE : (ib_outage_kind)k;
+    r->kind_raw = col_text(s, 4, &oom);
+    r->start = col_time(s, 5);
+    r->end = col_time(s, 6);
+    r->updated_at = col_time(s, 7);
+    if (oom) break;
+  }
+  sqlite3_finalize(s);
+  if (oom) {
+    snprintf(err, errlen, "store %s: out of memory loading outages", st->path);
+    return -1;
+  }
+  if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "loading outages");
+  return 0;
+}
+
+static int sq_source_state(ib_store *base, const char *source,
+                           ib_source_state *out, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  static const char *sql =
+      "SELECT (SELECT watermark FROM sync_state WHERE source=?1),"
+      " (SELECT max(ended_at) FROM sync_runs WHERE source=?1 AND ok=1),"
+      " (SELECT started_at FROM sync_runs WHERE source=?1 ORDER BY id DESC "
+      "LIMIT 1),"
+      " (SELECT error FROM sync_runs WHERE source=?1 ORDER BY id DESC LIMIT 1),"
+      " (SELECT count(*) FROM tickets WHERE source=?1 AND deleted_at IS NULL),"
+      " (SELECT count(*) FROM outages WHERE source=?1 AND deleted_at IS NULL)";
+  sqlite3_stmt *s;
+  memset(out, 0, sizeof *out);
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading sync state");
+  bind_text(s, 1, source);
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    sqlite3_finalize(s);
+    return db_fail(st, err, errlen, "reading sync state");
+  }
+  out->watermark = col_time(s, 0);
+  out->last_success = col_time(s, 1);
+  out->last_run = col_time(s, 2);
+  const unsigned char *e = sqlite3_column_text(s, 3);
+  snprintf(out->last_error, sizeof out->last_error, "%s",
+           e ? (const char *)e : "");
+  out->tickets = sqlite3_column_int64(s, 4);
+  out->outages = sqlite3_column_int64(s, 5);
+  sqlite3_finalize(s);
+  return 0;
+}
+
+static const ib_store_ops sq_ops = {
+    .close = sq_close,
+    .lock_sync = sq_lock_sync,
+    .load_tickets = sq_load_tickets,
+    .load_outages = sq_load_outages,
+    .source_state = sq_source_state,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .put_ticket = sq_put_ticket,
+    .put_outage = sq_put_outage,
+    .set_watermark = sq_set_watermark,
+    .reset_watermark = sq_reset_watermark,
+    .run_begin = sq_run_begin,
+    .run_end = sq_run_end,
+    .mark_unseen_deleted = sq_mark_unseen_deleted,
+};
