@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tz.h"
 
@@ -71,5 +72,60 @@ int ib_cli_take_option(const char *cmd, int argc, char **argv, int *i,
     *slots[k] = argv[++*i];
     return 1;
   }
+  return 0;
+}
+
+int ib_cli_resolve_period(const char *cmd, const ib_cli_period_args *a,
+                          const char *zone, int default_month, ib_time *from,
+                          ib_time *to, ib_time *as_of, char *label,
+                          size_t len) {
+  *as_of = (ib_time)time(NULL);
+  if (a->as_of != NULL && ib_cli_parse_instant(a->as_of, zone, as_of) != 0) {
+    fprintf(stderr, "%s: --as-of '%s' is not an ISO-8601 instant\n", cmd,
+            a->as_of);
+    return -1;
+  }
+  if ((a->from != NULL) != (a->to != NULL) ||
+      (a->month != NULL && a->from != NULL) ||
+      (!default_month && a->month == NULL && a->from == NULL)) {
+    fprintf(stderr, "%s: give either --month YYYY-MM or both --from DATE and "
+                    "--to DATE\n", cmd);
+    return -1;
+  }
+  if (a->from != NULL) {
+    if (ib_cli_parse_instant(a->from, zone, from) != 0 ||
+        ib_cli_parse_instant(a->to, zone, to) != 0) {
+      fprintf(stderr, "%s: --from/--to take a date YYYY-MM-DD or an ISO-8601 "
+                      "instant such as 2026-10-01T00:00:00Z\n", cmd);
+      return -1;
+    }
+    if (*to <= *from) {
+      fprintf(stderr, "%s: --to (%s) must be after --from (%s)\n", cmd, a->to,
+              a->from);
+      return -1;
+    }
+    char f[IB_ISO_LEN], t[IB_ISO_LEN];
+    ib_format_iso8601(*from, f);
+    ib_format_iso8601(*to, t);
+    snprintf(label, len, "%s/%s", f, t);
+    return 0;
+  }
+  char month[32];
+  if (a->month != NULL) {
+    snprintf(month, sizeof month, "%s", a->month);
+  } else { /* the month of as_of, in the configuration's zone */
+    struct tm lt;
+    if (ib_tz_utc_to_local(zone, *as_of, &lt) != 0) {
+      fprintf(stderr, "%s: unknown timezone '%s'\n", cmd, zone);
+      return -1;
+    }
+    snprintf(month, sizeof month, "%04d-%02d", lt.tm_year + 1900,
+             lt.tm_mon + 1);
+  }
+  if (ib_cli_parse_month(month, zone, from, to) != 0) {
+    fprintf(stderr, "%s: --month '%s' is not a month YYYY-MM\n", cmd, month);
+    return -1;
+  }
+  snprintf(label, len, "%s", month);
   return 0;
 }

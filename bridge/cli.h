@@ -33,6 +33,19 @@ int ib_cli_parse_instant(const char *text, const char *zone, ib_time *out);
 int ib_cli_parse_month(const char *text, const char *zone, ib_time *from,
                        ib_time *to);
 
+/* The period a command reports on: --month, or --from/--to (dates at
+ * midnight in `zone` or ISO instants), else -- with default_month -- the
+ * month of as_of in `zone`; as_of from --as-of or now. label gets
+ * "YYYY-MM" or "FROM/TO" (ISO instants). 0, or -1 with one line printed
+ * naming cmd (a usage error). */
+typedef struct ib_cli_period_args {
+  const char *month, *from, *to, *as_of;
+} ib_cli_period_args;
+int ib_cli_resolve_period(const char *cmd, const ib_cli_period_args *a,
+                          const char *zone, int default_month, ib_time *from,
+                          ib_time *to, ib_time *as_of, char *label,
+                          size_t len);
+
 /* Takes argv[*i] when it is one of the valued options names[0..n)
  * ("--name value" or "--name=value"), storing the value in *slots[k] and
  * moving *i past it. Returns 1 when taken, 0 when argv[*i] is none of

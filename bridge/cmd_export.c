@@ -139,54 +139,6 @@ static int check_opts(const export_opts *o) {
   return fmt;
 }
 
-/* Resolves the period and as_of; fills the label. 0 or -1 (usage). */
-static int resolve_period(const export_opts *o, const char *zone,
-                          ib_kpi_query *q, char *label, size_t len) {
-  ib_time now = (ib_time)time(NULL);
-  q->as_of = now;
-  if (o->as_of != NULL && ib_cli_parse_instant(o->as_of, zone, &q->as_of)) {
-    fprintf(stderr, "export: --as-of '%s' is not an ISO-8601 instant\n",
-            o->as_of);
-    return -1;
-  }
-  if (o->from != NULL) {
-    if (ib_cli_parse_instant(o->from, zone, &q->from) != 0 ||
-        ib_cli_parse_instant(o->to, zone, &q->to) != 0) {
-      fprintf(stderr, "export: --from/--to take a date YYYY-MM-DD or an "
-                      "ISO-8601 instant such as 2026-10-01T00:00:00Z\n");
-      return -1;
-    }
-    if (q->to <= q->from) {
-      fprintf(stderr, "export: --to (%s) must be after --from (%s)\n", o->to,
-              o->from);
-      return -1;
-    }
-    char f[IB_ISO_LEN], t[IB_ISO_LEN];
-    ib_format_iso8601(q->from, f);
-    ib_format_iso8601(q->to, t);
-    snprintf(label, len, "%s/%s", f, t);
-    return 0;
-  }
-  char month[32];
-  if (o->month != NULL) {
-    snprintf(month, sizeof month, "%s", o->month);
-  } else { /* the month of as_of, in the configuration's zone */
-    struct tm lt;
-    if (ib_tz_utc_to_local(zone, q->as_of, &lt) != 0) {
-      fprintf(stderr, "export: unknown timezone '%s'\n", zone);
-      return -1;
-    }
-    snprintf(month, sizeof month, "%04d-%02d", lt.tm_year + 1900,
-             lt.tm_mon + 1);
-  }
-  if (ib_cli_parse_month(month, zone, &q->from, &q->to) != 0) {
-    fprintf(stderr, "export: --month '%s' is not a month YYYY-MM\n", month);
-    return -1;
-  }
-  snprintf(label, len, "%s", month);
-  return 0;
-}
-
 int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   export_opts o;
   memset(&o, 0, sizeof o);
@@ -211,7 +163,10 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   if (cfg == NULL) goto done;
   const char *zone = cfg->timezone ? cfg->timezone : "UTC";
   ib_kpi_query q = {.as_of = IB_TIME_NONE, .warnings = stderr};
-  if (resolve_period(&o, zone, &q, period, sizeof period) != 0) goto done;
+  ib_cli_period_args pa = {o.month, o.from, o.to, o.as_of};
+  if (ib_cli_resolve_period("export", &pa, zone, 1, &q.from, &q.to, &q.as_of,
+                            period, sizeof period) != 0)
+    goto done;
 
   rc = IB_EXIT_FAILURE;
   st = ib_cli_open_store(cfg);

@@ -90,34 +90,10 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   const char *zone = cfg->timezone ? cfg->timezone : "UTC";
 
   ib_kpi_query q = {.as_of = IB_TIME_NONE, .sla = o.sla, .warnings = stderr};
-  if (o.month != NULL) {
-    if (ib_cli_parse_month(o.month, zone, &q.from, &q.to) != 0) {
-      fprintf(stderr, "kpi: --month '%s' is not a month YYYY-MM\n", o.month);
-      goto done;
-    }
-    snprintf(period, sizeof period, "%s", o.month);
-  } else {
-    if (ib_cli_parse_instant(o.from, zone, &q.from) != 0 ||
-        ib_cli_parse_instant(o.to, zone, &q.to) != 0) {
-      fprintf(stderr, "kpi: --from/--to take a date YYYY-MM-DD or an ISO-8601 "
-                      "instant such as 2026-10-01T00:00:00Z\n");
-      goto done;
-    }
-    if (q.to <= q.from) {
-      fprintf(stderr, "kpi: --to (%s) must be after --from (%s)\n", o.to,
-              o.from);
-      goto done;
-    }
-    char f[IB_ISO_LEN], t[IB_ISO_LEN];
-    ib_format_iso8601(q.from, f);
-    ib_format_iso8601(q.to, t);
-    snprintf(period, sizeof period, "%s/%s", f, t);
-  }
-  q.as_of = (ib_time)time(NULL);
-  if (o.as_of != NULL && ib_cli_parse_instant(o.as_of, zone, &q.as_of) != 0) {
-    fprintf(stderr, "kpi: --as-of '%s' is not an ISO-8601 instant\n", o.as_of);
+  ib_cli_period_args pa = {o.month, o.from, o.to, o.as_of};
+  if (ib_cli_resolve_period("kpi", &pa, zone, 0, &q.from, &q.to, &q.as_of,
+                            period, sizeof period) != 0)
     goto done;
-  }
   if (o.sla != NULL) {
     size_t k;
     for (k = 0; k < cfg->n_slas; k++)

@@ -29,19 +29,34 @@ typedef struct ctx {
 static int fail_at(ctx *c, const config_setting_t *s, const char *fmt, ...)
     IB_PRINTF(3, 4);
 
-static int fail_at(ctx *c, const config_setting_t *s, const char *fmt, ...) {
+static int vfail_at(const config_setting_t *s, const char *fallback,
+                    char *err, size_t errlen, const char *fmt, va_list ap) {
   char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   /* Values quoted from the file may hold control characters: the error
    * stays one printable line. */
   for (char *p = msg; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
   const char *file = s ? config_setting_source_file(s) : NULL;
-  snprintf(c->err, c->errlen, "%s:%d: %s", file ? file : c->cfg->file,
-           s ? config_setting_source_line(s) : 0, msg);
+  snprintf(err, errlen, "%s:%d: %s", file ? file : fallback,
+           s ? (int)config_setting_source_line(s) : 0, msg);
+  return -1;
+}
+
+int ib_config_error_at(const void *setting, const char *file, char *err,
+                       size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail_at(setting, file ? file : "?", err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static int fail_at(ctx *c, const config_setting_t *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail_at(s, c->cfg->file, c->err, c->errlen, fmt, ap);
+  va_end(ap);
   return -1;
 }
 

@@ -117,6 +117,12 @@ typedef struct ib_config {
 ib_config *ib_config_load(const char *path, char *err, size_t errlen);
 void ib_config_free(ib_config *cfg);
 
+/* Writes "file:line: message" for the libconfig setting `setting` (a
+ * config_setting_t *; its own file, else `file`) into err, with control
+ * characters quoted from the file made printable. Returns -1. */
+int ib_config_error_at(const void *setting, const char *file, char *err,
+                       size_t errlen, const char *fmt, ...) IB_PRINTF(5, 6);
+
 /* Index of the calendar / source named `name`, or -1. */
 int ib_config_find_calendar(const ib_config *cfg, const char *name);
 int ib_config_find_source(const ib_config *cfg, const char *name);

@@ -43,25 +43,6 @@ static int in_list(const char *const *list, const char *name) {
   return 0;
 }
 
-static int vfail(char *err, size_t errlen, const config_setting_t *s,
-                 const char *fmt, ...) IB_PRINTF(4, 5);
-static int vfail(char *err, size_t errlen, const config_setting_t *s,
-                 const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  /* Values quoted from the file may hold control characters: the error
-   * stays one printable line. */
-  for (char *p = msg; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-  const char *file = config_setting_source_file(s);
-  snprintf(err, errlen, "%s:%d: %s", file ? file : "?",
-           config_setting_source_line(s), msg);
-  return -1;
-}
-
 static int is_string_list(const config_setting_t *s) {
   if (!config_setting_is_array(s) && !config_setting_is_list(s)) return 0;
   for (int i = 0; i < config_setting_length(s); i++)
@@ -120,12 +101,12 @@ static int validate_group(const char *source, const char *plugin,
     const ib_option_def *d = defs;
     while (d && d->name && strcmp(d->name, name) != 0) d++;
     if (d == NULL || d->name == NULL)
-      return vfail(err, errlen, m,
+      return ib_config_error_at(m, NULL, err, errlen,
                    "source '%s': unknown key '%s%s' for plugin %s (see "
                    "'itsm-bridge plugins --describe %s')",
                    source, prefix, name, plugin, plugin);
     if (!type_ok(m, d->type))
-      return vfail(err, errlen, m, "source '%s': '%s%s' must be %s", source,
+      return ib_config_error_at(m, NULL, err, errlen, "source '%s': '%s%s' must be %s", source,
                    prefix, name, type_example(d->type));
     if (d->type == IB_OPT_GROUP) {
       char sub[128];
@@ -137,7 +118,7 @@ static int validate_group(const char *source, const char *plugin,
   }
   for (const ib_option_def *d = defs; d && d->name; d++) {
     if (!d->required || config_setting_get_member(s, d->name)) continue;
-    return vfail(err, errlen, s, "source '%s': missing required key '%s%s' (%s)",
+    return ib_config_error_at(s, NULL, err, errlen, "source '%s': missing required key '%s%s' (%s)",
                  source, prefix, d->name,
                  d->description ? d->description : "see plugins --describe");
   }
@@ -151,7 +132,7 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
     static const char *const keys[] = {"type", "user_env", "token_env",
                                        "token_file", NULL};
     if (!config_setting_is_group(m))
-      return vfail(err, errlen, m,
+      return ib_config_error_at(m, NULL, err, errlen,
                    "source '%s': auth must be a group: auth = { type = "
                    "\"basic\"; user_env = \"USER_VAR\"; token_env = "
                    "\"TOKEN_VAR\"; }",
@@ -159,46 +140,46 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
     for (int i = 0; i < config_setting_length(m); i++) {
       config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
       if (!in_list(keys, config_setting_name(e)))
-        return vfail(err, errlen, e,
+        return ib_config_error_at(e, NULL, err, errlen,
                      "source '%s': unknown key 'auth.%s' (secrets are given "
                      "only as environment variable names or an owner-only "
                      "file: user_env, token_env, token_file)",
                      sc->name, config_setting_name(e));
       if (config_setting_type(e) != CONFIG_TYPE_STRING)
-        return vfail(err, errlen, e, "source '%s': 'auth.%s' must be a string",
+        return ib_config_error_at(e, NULL, err, errlen, "source '%s': 'auth.%s' must be a string",
                      sc->name, config_setting_name(e));
     }
     const char *type = NULL;
     config_setting_lookup_string(m, "type", &type);
     if (type == NULL || (strcmp(type, "basic") && strcmp(type, "bearer") &&
                          strcmp(type, "none")))
-      return vfail(err, errlen, m,
+      return ib_config_error_at(m, NULL, err, errlen,
                    "source '%s': auth.type must be \"basic\", \"bearer\" or "
                    "\"none\"",
                    sc->name);
     int has_token = config_setting_get_member(m, "token_env") ||
                     config_setting_get_member(m, "token_file");
     if (strcmp(type, "none") != 0 && !has_token)
-      return vfail(err, errlen, m, "source '%s': auth needs token_env (or token_file)",
+      return ib_config_error_at(m, NULL, err, errlen, "source '%s': auth needs token_env (or token_file)",
                    sc->name);
     if (strcmp(type, "basic") == 0 && !config_setting_get_member(m, "user_env"))
-      return vfail(err, errlen, m, "source '%s': basic auth needs user_env",
+      return ib_config_error_at(m, NULL, err, errlen, "source '%s': basic auth needs user_env",
                    sc->name);
   }
   if ((m = config_setting_get_member(s, "ca_file")) != NULL &&
       config_setting_type(m) != CONFIG_TYPE_STRING)
-    return vfail(err, errlen, m, "source '%s': ca_file must be a path string",
+    return ib_config_error_at(m, NULL, err, errlen, "source '%s': ca_file must be a path string",
                  sc->name);
   if ((m = config_setting_get_member(s, "max_concurrency")) != NULL &&
       (config_setting_type(m) != CONFIG_TYPE_INT ||
        config_setting_get_int(m) < 1 || config_setting_get_int(m) > 64))
-    return vfail(err, errlen, m,
+    return ib_config_error_at(m, NULL, err, errlen,
                  "source '%s': max_concurrency must be an integer from 1 to 64",
                  sc->name);
   if ((m = config_setting_get_member(s, "timeout")) != NULL &&
       (config_setting_type(m) != CONFIG_TYPE_STRING ||
        ib_parse_duration(config_setting_get_string(m)) <= 0))
-    return vfail(err, errlen, m,
+    return ib_config_error_at(m, NULL, err, errlen,
                  "source '%s': timeout must be a duration like \"2m\"",
                  sc->name);
   return 0;
