@@ -229,6 +229,7 @@ struct ib_source {
   char credentials_hint[160];
   struct timespec started, last_draw;
   uint64_t prog_done, prog_total;
+  int64_t pages; /* commits so far: a page each for the API sources */
   int drew_progress;
 };
 
@@ -474,6 +475,7 @@ static ib_status ensure_tx(ib_source *src) {
 static ib_status h_commit(ib_source *src, ib_time watermark) {
   char err[512];
   if (src->store_failed) return IB_ERR_STORE;
+  src->pages++;
   if (watermark != IB_TIME_NONE) {
     ib_status s = ensure_tx(src);
     if (s != IB_OK) return s;
@@ -621,8 +623,9 @@ static void h_progress(ib_source *src, uint64_t done, uint64_t total) {
   src->last_draw = now;
   double el = since_start(src);
   double rate = el > 0 ? (double)src->res->read / el : 0;
-  fprintf(stderr, "\r\033[K%s: %lld records (%.0f/s)", src->sc->name,
-          (long long)src->res->read, rate);
+  fprintf(stderr, "\r\033[K%s: %lld pages, %lld records (%.0f/s)",
+          src->sc->name, (long long)src->pages, (long long)src->res->read,
+          rate);
   if (total > 0 && done <= total) {
     double frac = (double)done / (double)total;
     fprintf(stderr, ", %.0f%%", 100.0 * frac);
