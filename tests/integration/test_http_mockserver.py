@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,47 +17,15 @@ import unittest
 
 SOURCE_DIR = os.environ.get("IB_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
-MOCKSERVER = os.path.join(SOURCE_DIR, "tests", "mock", "mockserver.py")
-START_TIMEOUT_S = 10
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "mock"))
+from harness import MockServer  # noqa: E402
 
 
-def read_text(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
+class Server(MockServer):
+    """The static app, plus plain-client helpers to talk to it."""
 
-
-class Server:
     def __init__(self, tmp, faults=None, latency_ms=0, tls=False, data=None):
-        self.tmp = tmp
-        self.log_path = os.path.join(tmp, "requests.jsonl")
-        port_file = os.path.join(tmp, "port")
-        args = ["/usr/bin/python3", MOCKSERVER, "--port-file", port_file,
-                "--request-log", self.log_path, "--latency-ms", str(latency_ms)]
-        if data:
-            args += ["--data", data]
-        if faults is not None:
-            path = os.path.join(tmp, "faults.json")
-            with open(path, "w") as f:
-                json.dump(faults, f)
-            args += ["--faults", path]
-        self.tls = tls
-        if tls:
-            self.cert = os.path.join(tmp, "cert.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                            "-keyout", os.path.join(tmp, "key.pem"), "-out", self.cert],
-                           check=True, capture_output=True)
-            args += ["--tls-cert", self.cert, "--tls-key", os.path.join(tmp, "key.pem")]
-        self.proc = subprocess.Popen(args)
-        deadline = time.time() + START_TIMEOUT_S
-        while not read_text(port_file).strip():
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("mock server did not start")
-            time.sleep(0.02)
-        self.port = int(read_text(port_file))
+        super().__init__(tmp, data=data, faults=faults, tls=tls, latency_ms=latency_ms)
 
     def conn(self, timeout=5):
         if self.tls:
@@ -76,14 +43,7 @@ class Server:
             c.close()
 
     def log(self):
-        if not os.path.exists(self.log_path):
-            return []
-        with open(self.log_path) as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+        return self.requests()
 
 
 class MockServerTest(unittest.TestCase):

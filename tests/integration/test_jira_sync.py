@@ -16,13 +16,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 
 BIN = os.environ["IB_BIN"]
 PLUGIN_DIR = os.environ["IB_PLUGIN_DIR"]
 SOURCE_DIR = os.environ["IB_SOURCE_DIR"]
-MOCK = os.path.join(SOURCE_DIR, "tests", "mock", "mockserver.py")
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "mock"))
+from harness import MockServer  # noqa: E402
 PLUS2 = timezone(timedelta(hours=2))
 FAILURES = []
 
@@ -101,41 +101,12 @@ def check(cond, what):
         print("FAIL: " + what)
 
 
-class Mock:
-    def __init__(self, tmp, options, faults=None):
-        self.tmp = tmp
-        self.log = os.path.join(tmp, "requests.jsonl")
-        port_file = os.path.join(tmp, "port")
-        for f in (self.log, port_file):
-            if os.path.exists(f):
-                os.unlink(f)
-        data = os.path.join(tmp, "issues.json")
-        with open(data, "w", encoding="utf-8") as f:
-            json.dump({"issues": ISSUES}, f)
-        args = ["/usr/bin/python3", MOCK, "--port-file", port_file, "--app", "jira",
-                "--data", data, "--request-log", self.log]
-        for k, v in options.items():
-            args += ["--option", "%s=%s" % (k, v)]
-        if faults is not None:
-            fpath = os.path.join(tmp, "faults.json")
-            with open(fpath, "w", encoding="utf-8") as f:
-                json.dump(faults, f)
-            args += ["--faults", fpath]
-        self.proc = subprocess.Popen(args)
-        for _ in range(200):
-            if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
-                break
-            time.sleep(0.05)
-        with open(port_file, encoding="utf-8") as f:
-            self.port = int(f.read().strip())
-
-    def requests(self):
-        with open(self.log, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+def Mock(tmp, options, faults=None):
+    """The mock Jira serving ISSUES (tests/mock/apps/jira.py)."""
+    data = os.path.join(tmp, "issues.json")
+    with open(data, "w", encoding="utf-8") as f:
+        json.dump({"issues": ISSUES}, f)
+    return MockServer(tmp, app="jira", data=data, options=options, faults=faults)
 
 
 def write_config(tmp, port, api, page_size, extra=""):

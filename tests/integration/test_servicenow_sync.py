@@ -20,13 +20,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 
 BIN = os.environ["IB_BIN"]
 PLUGIN_DIR = os.environ["IB_PLUGIN_DIR"]
 SOURCE_DIR = os.environ["IB_SOURCE_DIR"]
-MOCK = os.path.join(SOURCE_DIR, "tests", "mock", "mockserver.py")
+sys.path.insert(0, os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "mock"))
+from harness import MockServer  # noqa: E402
 FAILURES = []
 
 
@@ -184,32 +184,12 @@ availability = (
 FROM, TO, AS_OF = ts(sn(1, 0)), ts(sn(1, 0, month=11)), ts(sn(5, 0, month=11))
 
 
-def start_mock(tmp, data_path, name, extra=()):
-    port_file = os.path.join(tmp, name + ".port")
-    log = os.path.join(tmp, name + ".jsonl")
-    proc = subprocess.Popen(
-        ["/usr/bin/python3", MOCK, "--port-file", port_file, "--app", "servicenow",
-         "--data", data_path, "--option", "user=svc.bridge",
-         "--option", "password=s3cret", "--request-log", log] + list(extra))
-    for _ in range(200):
-        if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
-            break
-        time.sleep(0.05)
-    with open(port_file) as f:
-        return proc, f.read().strip(), log
-
-
 def run(tmp, args, password="s3cret"):
     env = dict(os.environ, SN_USER="svc.bridge", SN_PASSWORD=password,
                TZDIR="/usr/share/zoneinfo")
     p = subprocess.run([BIN, "-c", os.path.join(tmp, "bridge.cfg")] + args,
                        capture_output=True, text=True, env=env, timeout=120)
     return p.returncode, p.stdout, p.stderr
-
-
-def requests(log):
-    with open(log) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 # ---- an independent SPEC §6 for a 24x7 calendar ----------------------------
@@ -349,17 +329,17 @@ def compare_kpis(got, exp, avail):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="ib-sn-")
-    procs = []
+    mocks = []
     try:
         data_path = os.path.join(tmp, "sn.json")
         with open(data_path, "w", encoding="utf-8") as f:
             json.dump(DATA, f, ensure_ascii=False)
-        faults = os.path.join(tmp, "faults.json")
-        with open(faults, "w") as f:
-            json.dump([{"path": "/api/now/table/incident", "status": 429,
-                        "headers": {"Retry-After": "1"}, "times": 2}], f)
-        proc, port, log = start_mock(tmp, data_path, "sn", ["--faults", faults])
-        procs.append(proc)
+        faults = [{"path": "/api/now/table/incident", "status": 429,
+                   "headers": {"Retry-After": "1"}, "times": 2}]
+        mock = MockServer(tmp, app="servicenow", data=data_path, name="sn", faults=faults,
+                          options={"user": "svc.bridge", "password": "s3cret"})
+        mocks.append(mock)
+        port = mock.port
         with open(os.path.join(tmp, "bridge.cfg"), "w") as f:
             f.write(CONFIG % {"tmp": tmp, "plugins": PLUGIN_DIR, "port": port})
         db = os.path.join(tmp, "bridge.db")
@@ -370,7 +350,7 @@ def main():
         check(rc == 0, "sync exit status %d" % rc)
         check("INC0001008" in out + err and "priorities" in out + err,
               "the unmapped priority is reported with its number")
-        reqs = requests(log)
+        reqs = mock.requests()
         inc = [r for r in reqs if r["path"] == "/api/now/table/incident"]
         check(sum(1 for r in inc if r["fault"] == "status") == 2, "two 429 answers seen")
         audit_reqs = [r for r in reqs if r["path"] == "/api/now/table/sys_audit"]
@@ -460,9 +440,8 @@ def main():
         check("401" in err and "sn" in err, "401 message names the source: %r" % err)
         check(len(err.strip().splitlines()) <= 3, "401: a short message, not noise: %r" % err)
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait()
+        for m in mocks:
+            m.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES), file=sys.stderr)

@@ -19,11 +19,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 
 BIN = os.environ["IB_BIN"]
 PLUGIN_DIR = os.environ["IB_PLUGIN_DIR"]
-MOCK = os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "mock", "mockserver.py")
+sys.path.insert(0, os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "mock"))
+from harness import MockServer  # noqa: E402
 USER = "bot@example.com"
 TOKEN = "tok-" + secrets.token_hex(16)
 SEEN_OUTPUT = []  # everything the binary printed, searched for the token
@@ -47,34 +47,12 @@ def issue(n):
         "components": [], "labels": []}, "changelog": {"histories": []}}
 
 
-class Mock:
-    def __init__(self, tmp, faults=None, tls=None):
-        port_file = os.path.join(tmp, "port")
-        if os.path.exists(port_file):
-            os.unlink(port_file)
-        data = os.path.join(tmp, "issues.json")
-        with open(data, "w") as f:
-            json.dump({"issues": [issue(n) for n in range(50)]}, f)
-        args = ["/usr/bin/python3", MOCK, "--port-file", port_file, "--app", "jira",
-                "--data", data, "--option", "api=cloud"]
-        if faults:
-            fpath = os.path.join(tmp, "faults.json")
-            with open(fpath, "w") as f:
-                json.dump(faults, f)
-            args += ["--faults", fpath]
-        if tls:
-            args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
-        self.proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read().strip())
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+def jira_mock(tmp, faults=None, tls=False):
+    data = os.path.join(tmp, "issues.json")
+    with open(data, "w") as f:
+        json.dump({"issues": [issue(n) for n in range(50)]}, f)
+    return MockServer(tmp, app="jira", data=data, options={"api": "cloud"},
+                      faults=faults, tls=tls, quiet=True)
 
 
 def write_cfg(tmp, db, url, extra=""):
@@ -110,36 +88,26 @@ def store(tmp, db):
 
 def interrupted(tmp, name, fault, message):
     """A fault on the 3rd search page: 2 pages stay, watermark not ahead."""
-    mock = Mock(tmp, [dict(fault, path="/rest/api/3/search/jql", after=2)])
-    try:
-        cfg = write_cfg(tmp, name, "http://127.0.0.1:%d" % mock.port)
-        rc, out, err = run(cfg, "sync")
-        check(rc == 1 and message in err, "%s: source fails with a clear message (rc %d): %s"
-              % (name, rc, err.strip().splitlines()[-1:] if err.strip() else ""))
-        tickets, wm, newest = store(tmp, name)
-        check(len(tickets) == 20, "%s: the two pages before the fault stay committed (%d)"
-              % (name, len(tickets)))
-        check(wm is not None and wm <= newest, "%s: watermark %s not ahead of data %s"
-              % (name, wm, newest))
-    finally:
-        mock.stop()
-    mock = Mock(tmp)
-    try:
-        cfg = write_cfg(tmp, name, "http://127.0.0.1:%d" % mock.port)
-        rc, out, err = run(cfg, "sync")
-        check(rc == 0, "%s: the next sync succeeds" % name)
-    finally:
-        mock.stop()
+    with jira_mock(tmp, [dict(fault, path="/rest/api/3/search/jql", after=2)]) as m:
+        rc, out, err = run(write_cfg(tmp, name, m.url), "sync")
+    check(rc == 1 and message in err, "%s: source fails with a clear message (rc %d): %s"
+          % (name, rc, err.strip().splitlines()[-1:] if err.strip() else ""))
+    tickets, wm, newest = store(tmp, name)
+    check(len(tickets) == 20, "%s: the two pages before the fault stay committed (%d)"
+          % (name, len(tickets)))
+    check(wm is not None and wm <= newest, "%s: watermark %s not ahead of data %s"
+          % (name, wm, newest))
+    with jira_mock(tmp) as m:
+        rc, out, err = run(write_cfg(tmp, name, m.url), "sync")
+    check(rc == 0, "%s: the next sync succeeds" % name)
     return store(tmp, name)[0]
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="ib-faults-")
     try:
-        mock = Mock(tmp)
-        cfg = write_cfg(tmp, "reference", "http://127.0.0.1:%d" % mock.port)
-        rc, out, err = run(cfg, "sync")
-        mock.stop()
+        with jira_mock(tmp) as m:
+            rc, out, err = run(write_cfg(tmp, "reference", m.url), "sync")
         reference = store(tmp, "reference")[0]
         check(rc == 0 and len(reference) == 50, "undisturbed sync stores 50 issues")
 
@@ -150,32 +118,20 @@ def main():
 
         for name, fault, extra in (("truncated", {"truncate": True}, ""),
                                    ("stall", {"stall_s": 3}, 'timeout = "1s";')):
-            mock = Mock(tmp, [dict(fault, path="/rest/api/3/search/jql", after=1)])
-            try:
-                cfg = write_cfg(tmp, name, "http://127.0.0.1:%d" % mock.port, extra)
-                rc, out, err = run(cfg, "sync")
-                check(rc == 0 and store(tmp, name)[0] == reference,
-                      "%s response is retried and the sync completes (rc %d)" % (name, rc))
-            finally:
-                mock.stop()
+            with jira_mock(tmp, [dict(fault, path="/rest/api/3/search/jql", after=1)]) as m:
+                rc, out, err = run(write_cfg(tmp, name, m.url, extra), "sync")
+            check(rc == 0 and store(tmp, name)[0] == reference,
+                  "%s response is retried and the sync completes (rc %d)" % (name, rc))
 
         # TLS: a self-signed server is refused unless its CA is configured.
-        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, capture_output=True)
-        mock = Mock(tmp, tls=(cert, key))
-        try:
-            url = "https://127.0.0.1:%d" % mock.port
-            rc, out, err = run(write_cfg(tmp, "tls-refused", url), "sync")
+        with jira_mock(tmp, tls=True) as m:
+            rc, out, err = run(write_cfg(tmp, "tls-refused", m.url), "sync")
             check(rc == 1 and "certificate" in err.lower(),
                   "self-signed server refused without ca_file: %s" % err.strip()[-200:])
-            rc, out, err = run(write_cfg(tmp, "tls-ok", url, 'ca_file = "%s";' % cert), "sync")
+            rc, out, err = run(write_cfg(tmp, "tls-ok", m.url, 'ca_file = "%s";' % m.cert),
+                               "sync")
             check(rc == 0 and len(store(tmp, "tls-ok")[0]) == 50,
                   "self-signed server accepted with its CA in ca_file")
-        finally:
-            mock.stop()
 
         # Should the refusal ever regress, the proxy keeps the request on
         # loopback (a closed port), and no name is resolved.
