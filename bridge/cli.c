@@ -65,8 +65,8 @@ int ib_cli_take_option(const char *cmd, int argc, char **argv, int *i,
     }
     if (argv[*i][len] != '\0') continue;
     if (*i + 1 >= argc) {
-      fprintf(stderr, "%s: %s needs a value (see itsm-bridge %s --help)\n",
-              cmd, names[k], cmd);
+      fprintf(stderr, "%s: %s needs a value (see itsm-bridge %s --help)\n", cmd,
+              names[k], cmd);
       return -1;
     }
     *slots[k] = argv[++*i];
@@ -88,15 +88,19 @@ int ib_cli_resolve_period(const char *cmd, const ib_cli_period_args *a,
   if ((a->from != NULL) != (a->to != NULL) ||
       (a->month != NULL && a->from != NULL) ||
       (!default_month && a->month == NULL && a->from == NULL)) {
-    fprintf(stderr, "%s: give either --month YYYY-MM or both --from DATE and "
-                    "--to DATE\n", cmd);
+    fprintf(stderr,
+            "%s: give either --month YYYY-MM or both --from DATE and "
+            "--to DATE\n",
+            cmd);
     return -1;
   }
   if (a->from != NULL) {
     if (ib_cli_parse_instant(a->from, zone, from) != 0 ||
         ib_cli_parse_instant(a->to, zone, to) != 0) {
-      fprintf(stderr, "%s: --from/--to take a date YYYY-MM-DD or an ISO-8601 "
-                      "instant such as 2026-10-01T00:00:00Z\n", cmd);
+      fprintf(stderr,
+              "%s: --from/--to take a date YYYY-MM-DD or an ISO-8601 "
+              "instant such as 2026-10-01T00:00:00Z\n",
+              cmd);
       return -1;
     }
     if (*to <= *from) {

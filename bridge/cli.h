@@ -43,8 +43,7 @@ typedef struct ib_cli_period_args {
 } ib_cli_period_args;
 int ib_cli_resolve_period(const char *cmd, const ib_cli_period_args *a,
                           const char *zone, int default_month, ib_time *from,
-                          ib_time *to, ib_time *as_of, char *label,
-                          size_t len);
+                          ib_time *to, ib_time *as_of, char *label, size_t len);
 
 /* Takes argv[*i] when it is one of the valued options names[0..n)
  * ("--name value" or "--name=value"), storing the value in *slots[k] and

@@ -18,7 +18,8 @@
 #define DEFAULT_PG_SCHEMA "itsm_bridge"
 
 static const char export_usage[] =
-    "usage: itsm-bridge export --format csv|json|ndjson|openmetrics --out PATH\n"
+    "usage: itsm-bridge export --format csv|json|ndjson|openmetrics --out "
+    "PATH\n"
     "                          [--month YYYY-MM | --from DATE --to DATE]\n"
     "                          [--as-of ISO] [--excel]\n"
     "       itsm-bridge export --format postgres --url postgresql://... "
@@ -31,8 +32,9 @@ static const char export_usage[] =
     "  --format json|ndjson  the same tables as DIR/NAME.json or NAME.ndjson\n"
     "  --format openmetrics  one FILE for the node-exporter textfile "
     "collector\n"
-    "  --format postgres     the same tables in schema NAME (default "
-    DEFAULT_PG_SCHEMA ");\n"
+    "  --format postgres     the same tables in schema NAME "
+    "(default " DEFAULT_PG_SCHEMA
+    ");\n"
     "                        password from PGPASSWORD or ~/.pgpass only\n"
     "  --month YYYY-MM       that month in the configuration's timezone;\n"
     "  --from/--to DATE      a date (midnight in timezone) or an ISO-8601 "
@@ -52,13 +54,11 @@ static const char *const format_names[] = {"csv", "json", "ndjson", "postgres",
                                            "openmetrics"};
 
 static int parse_opts(int argc, char **argv, export_opts *o) {
-  static const char *const names[] = {"--format", "--out",  "--url",
-                                      "--schema", "--month", "--from",
-                                      "--to",     "--as-of"};
+  static const char *const names[] = {"--format", "--out",  "--url", "--schema",
+                                      "--month",  "--from", "--to",  "--as-of"};
   for (int i = 1; i < argc; i++) {
-    const char **slots[] = {&o->format, &o->out,   &o->url,
-                            &o->schema, &o->month, &o->from,
-                            &o->to,     &o->as_of};
+    const char **slots[] = {&o->format, &o->out,  &o->url, &o->schema,
+                            &o->month,  &o->from, &o->to,  &o->as_of};
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       o->help = 1;
       continue;
@@ -100,28 +100,33 @@ static void print_columns(FILE *out) {
 /* Checks the combination of options; returns the format or -1. */
 static int check_opts(const export_opts *o) {
   if (o->format == NULL) {
-    fprintf(stderr, "export: --format is required: csv, json, ndjson, "
-                    "postgres or openmetrics\n");
+    fprintf(stderr,
+            "export: --format is required: csv, json, ndjson, "
+            "postgres or openmetrics\n");
     return -1;
   }
   int fmt = -1;
   for (int k = 0; k < (int)(sizeof format_names / sizeof format_names[0]); k++)
     if (!strcmp(o->format, format_names[k])) fmt = k;
   if (fmt < 0) {
-    fprintf(stderr, "export: --format must be csv, json, ndjson, postgres or "
-                    "openmetrics, not '%s'\n", o->format);
+    fprintf(stderr,
+            "export: --format must be csv, json, ndjson, postgres or "
+            "openmetrics, not '%s'\n",
+            o->format);
     return -1;
   }
   if (fmt == FMT_POSTGRES) {
     if (o->url == NULL || o->out != NULL) {
-      fprintf(stderr, "export: --format postgres takes --url "
-                      "postgresql://USER@HOST/DB (not --out)\n");
+      fprintf(stderr,
+              "export: --format postgres takes --url "
+              "postgresql://USER@HOST/DB (not --out)\n");
       return -1;
     }
   } else if (o->out == NULL || o->url != NULL || o->schema != NULL) {
-    fprintf(stderr, "export: --format %s writes to --out %s (--url and "
-                    "--schema are for postgres)\n", o->format,
-            fmt == FMT_OPENMETRICS ? "FILE" : "DIR");
+    fprintf(stderr,
+            "export: --format %s writes to --out %s (--url and "
+            "--schema are for postgres)\n",
+            o->format, fmt == FMT_OPENMETRICS ? "FILE" : "DIR");
     return -1;
   }
   if (o->excel && fmt != FMT_CSV) {
@@ -177,34 +182,39 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "export: %s\n", err);
     goto done;
   }
-  ib_export_data d = {.cfg = cfg, .store = st, .tickets = &tickets,
-                      .outages = &outages, .kpi = res,
+  ib_export_data d = {.cfg = cfg,
+                      .store = st,
+                      .tickets = &tickets,
+                      .outages = &outages,
+                      .kpi = res,
                       .period_label = period};
   int erc;
   switch (fmt) {
-  case FMT_CSV:
-    erc = ib_export_csv(&d, o.out, o.excel, err, sizeof err);
-    break;
-  case FMT_JSON:
-  case FMT_NDJSON:
-    erc = ib_export_json(&d, o.out, fmt == FMT_NDJSON, err, sizeof err);
-    break;
-  case FMT_OPENMETRICS:
-    erc = ib_export_openmetrics(&d, o.out, err, sizeof err);
-    break;
-  default:
-    erc = ib_export_postgres(&d, o.url, o.schema ? o.schema : DEFAULT_PG_SCHEMA,
-                             err, sizeof err);
-    break;
+    case FMT_CSV:
+      erc = ib_export_csv(&d, o.out, o.excel, err, sizeof err);
+      break;
+    case FMT_JSON:
+    case FMT_NDJSON:
+      erc = ib_export_json(&d, o.out, fmt == FMT_NDJSON, err, sizeof err);
+      break;
+    case FMT_OPENMETRICS:
+      erc = ib_export_openmetrics(&d, o.out, err, sizeof err);
+      break;
+    default:
+      erc = ib_export_postgres(
+          &d, o.url, o.schema ? o.schema : DEFAULT_PG_SCHEMA, err, sizeof err);
+      break;
   }
   if (erc != 0) {
     fprintf(stderr, "export: %s\n", err);
     goto done;
   }
   if (!cli->quiet)
-    fprintf(stderr, "export: %s for %s: %zu tickets, %zu ticket-SLA rows, "
-            "%zu outages -> %s\n", format_names[fmt], period, tickets.n,
-            res->n_tickets, outages.n, fmt == FMT_POSTGRES ? "PostgreSQL" : o.out);
+    fprintf(stderr,
+            "export: %s for %s: %zu tickets, %zu ticket-SLA rows, "
+            "%zu outages -> %s\n",
+            format_names[fmt], period, tickets.n, res->n_tickets, outages.n,
+            fmt == FMT_POSTGRES ? "PostgreSQL" : o.out);
   rc = IB_EXIT_OK;
 done:
   ib_kpi_result_free(res);

@@ -59,11 +59,11 @@ static int parse_opts(int argc, char **argv, kpi_opts *o) {
 int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   kpi_opts o;
   memset(&o, 0, sizeof o);
-  ib_config *cfg = NULL;         /* owned here */
-  ib_store *st = NULL;           /* owned here */
-  ib_ticket_set tickets = {0};   /* owned here */
-  ib_outage_set outages = {0};   /* owned here */
-  ib_kpi_result *res = NULL;     /* owned here */
+  ib_config *cfg = NULL;       /* owned here */
+  ib_store *st = NULL;         /* owned here */
+  ib_ticket_set tickets = {0}; /* owned here */
+  ib_outage_set outages = {0}; /* owned here */
+  ib_kpi_result *res = NULL;   /* owned here */
   char err[512] = "", period[2 * IB_ISO_LEN + 2];
   int rc = IB_EXIT_USAGE;
 
@@ -81,8 +81,9 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   }
   if ((o.month != NULL) == (o.from != NULL || o.to != NULL) ||
       (o.month == NULL && (o.from == NULL || o.to == NULL))) {
-    fprintf(stderr, "kpi: give either --month YYYY-MM or both --from DATE and "
-                    "--to DATE\n");
+    fprintf(stderr,
+            "kpi: give either --month YYYY-MM or both --from DATE and "
+            "--to DATE\n");
     goto done;
   }
   cfg = ib_cli_load_config(cli);
@@ -119,10 +120,11 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   char label[128];
   snprintf(label, sizeof label, "%s (%s)", o.month ? o.month : "",
            cfg->timezone);
-  int wrc = format == IB_KPI_FORMAT_JSON  ? ib_kpi_write_json(stdout, res, o.breaches)
-            : format == IB_KPI_FORMAT_CSV ? ib_kpi_write_csv(stdout, res, period, o.breaches)
-                                          : ib_kpi_write_table(stdout, res, o.month ? label : NULL,
-                                                               o.breaches);
+  int wrc =
+      format == IB_KPI_FORMAT_JSON ? ib_kpi_write_json(stdout, res, o.breaches)
+      : format == IB_KPI_FORMAT_CSV
+          ? ib_kpi_write_csv(stdout, res, period, o.breaches)
+          : ib_kpi_write_table(stdout, res, o.month ? label : NULL, o.breaches);
   if (wrc != 0 || fflush(stdout) != 0) {
     fprintf(stderr, "kpi: cannot write the result to standard output\n");
     goto done;

@@ -38,8 +38,7 @@ static void describe_options(const ib_option_def *defs, const char *prefix) {
     char name[128];
     snprintf(name, sizeof name, "%s%s", prefix, d->name);
     printf("  %-26s %-15s %s%s%s%s\n", name, ib_option_type_name(d->type),
-           d->required ? "required. " : "",
-           d->default_value ? "default: " : "",
+           d->required ? "required. " : "", d->default_value ? "default: " : "",
            d->default_value ? d->default_value : "",
            d->default_value ? ". " : "");
     if (d->description) printf("  %-26s %s\n", "", d->description);
@@ -61,11 +60,13 @@ static int describe(const char *dir, const char *name) {
     return IB_EXIT_FAILURE;
   }
   const ib_plugin *d = p.desc;
-  printf("%s %s (plugin ABI %u, %s)\n%s\n\nOptions of a source with plugin = "
-         "\"%s\":\n",
-         d->name, d->version ? d->version : "?", d->abi_version, p.path,
-         d->description ? d->description : "", d->name);
-  printf("  %-26s %-15s %s\n", "name", "string", "required. The source's name.");
+  printf(
+      "%s %s (plugin ABI %u, %s)\n%s\n\nOptions of a source with plugin = "
+      "\"%s\":\n",
+      d->name, d->version ? d->version : "?", d->abi_version, p.path,
+      d->description ? d->description : "", d->name);
+  printf("  %-26s %-15s %s\n", "name", "string",
+         "required. The source's name.");
   printf("  %-26s %-15s %s\n", "timezone", "string",
          "default: UTC. Zone of source times given without offset.");
   printf("  %-26s %-15s %s\n", "overlap", "duration",
@@ -101,14 +102,17 @@ int ib_cmd_plugins(const ib_cli *cli, int argc, char **argv) {
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (c == 'd') which = optarg;
+    if (c == 'd')
+      which = optarg;
     else if (c == 'h') {
-      printf("Usage: itsm-bridge plugins [--describe NAME]\n\n"
-             "Lists the source plugins in the plugin directory with their "
-             "version and ABI;\n--describe documents every option of one "
-             "plugin.\n");
+      printf(
+          "Usage: itsm-bridge plugins [--describe NAME]\n\n"
+          "Lists the source plugins in the plugin directory with their "
+          "version and ABI;\n--describe documents every option of one "
+          "plugin.\n");
       return IB_EXIT_OK;
-    } else return IB_EXIT_USAGE;
+    } else
+      return IB_EXIT_USAGE;
   }
   /* The configuration only tells the plugin directory: optional here. */
   ib_config *cfg = NULL;
@@ -144,11 +148,12 @@ int ib_cmd_plugins(const ib_cli *cli, int argc, char **argv) {
 int ib_cmd_check_config(const ib_cli *cli, int argc, char **argv) {
   if (argc > 1) {
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-      printf("Usage: itsm-bridge check-config\n\n"
-             "Validates the configuration: syntax, calendars, SLAs, "
-             "availability,\nand each source's keys against its plugin's "
-             "declared options.\nErrors are printed as file:line: message; "
-             "exit status 2 on error.\n");
+      printf(
+          "Usage: itsm-bridge check-config\n\n"
+          "Validates the configuration: syntax, calendars, SLAs, "
+          "availability,\nand each source's keys against its plugin's "
+          "declared options.\nErrors are printed as file:line: message; "
+          "exit status 2 on error.\n");
       return IB_EXIT_OK;
     }
     fprintf(stderr, "check-config: unexpected argument '%s'\n", argv[1]);
@@ -162,13 +167,15 @@ int ib_cmd_check_config(const ib_cli *cli, int argc, char **argv) {
   for (size_t i = 0; i < set.n; i++)
     if (set.errors[i]) refused++;
   if (rc == 0) {
-    printf("%s: OK: %zu source(s), %zu calendar(s), %zu SLA(s), %zu "
-           "availability entr%s\n",
-           cfg->file, cfg->n_sources, cfg->n_calendars, cfg->n_slas,
-           cfg->n_availability, cfg->n_availability == 1 ? "y" : "ies");
+    printf(
+        "%s: OK: %zu source(s), %zu calendar(s), %zu SLA(s), %zu "
+        "availability entr%s\n",
+        cfg->file, cfg->n_sources, cfg->n_calendars, cfg->n_slas,
+        cfg->n_availability, cfg->n_availability == 1 ? "y" : "ies");
     if (refused) {
-      printf("but %d source(s) have a plugin that cannot be loaded (see above)\n",
-             refused);
+      printf(
+          "but %d source(s) have a plugin that cannot be loaded (see above)\n",
+          refused);
       rc = IB_EXIT_FAILURE;
     }
   }

@@ -24,7 +24,8 @@ static const char report_usage[] =
     "                          [--as-of ISO]\n"
     "  --month YYYY-MM   the month reported, in the configuration's timezone\n"
     "  --out FILE.html   one self-contained HTML file (replaced whole)\n"
-    "  --lang fr|en      labels and number format (default " DEFAULT_LANG ")\n"
+    "  --lang fr|en      labels and number format (default " DEFAULT_LANG
+    ")\n"
     "  --as-of ISO       measure as if now were ISO (default: now)\n"
     "The report has headline tiles, charts (compliance by priority, time\n"
     "distribution, availability, six-month trend), the breached tickets,\n"
@@ -91,8 +92,8 @@ static int load_month(const ib_config *cfg, ib_store *st, const char *zone,
 int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   report_opts o;
   memset(&o, 0, sizeof o);
-  ib_config *cfg = NULL; /* owned here */
-  ib_store *st = NULL;   /* owned here */
+  ib_config *cfg = NULL;           /* owned here */
+  ib_store *st = NULL;             /* owned here */
   month_data months[TREND_MONTHS]; /* owned here; the last is the month */
   ib_report_month trend[TREND_MONTHS];
   ib_atomic_file f = {0};
@@ -145,9 +146,14 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
     /* a month without a ticket in the store is a gap in the trend */
     trend[k].kpi = months[k].kpi->n_tickets > 0 ? months[k].kpi : NULL;
   }
-  ib_report rep = {.cfg = cfg, .store = st, .month = o.month,
-                   .kpi = months[TREND_MONTHS - 1].kpi, .trend = trend,
-                   .n_trend = TREND_MONTHS, .lang = lang, .generated_at = now};
+  ib_report rep = {.cfg = cfg,
+                   .store = st,
+                   .month = o.month,
+                   .kpi = months[TREND_MONTHS - 1].kpi,
+                   .trend = trend,
+                   .n_trend = TREND_MONTHS,
+                   .lang = lang,
+                   .generated_at = now};
   if (ib_atomic_open(&f, o.out, err, sizeof err) != 0 ||
       ib_report_write_html(f.fp, &rep, err, sizeof err) != 0 ||
       ib_atomic_commit(&f, err, sizeof err) != 0) {

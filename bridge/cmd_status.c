@@ -12,8 +12,10 @@
 #include "tz.h"
 
 static void fmt_time(ib_time t, char *buf) {
-  if (t == IB_TIME_NONE) snprintf(buf, IB_ISO_LEN, "never");
-  else ib_format_iso8601(t, buf);
+  if (t == IB_TIME_NONE)
+    snprintf(buf, IB_ISO_LEN, "never");
+  else
+    ib_format_iso8601(t, buf);
 }
 
 static void fmt_lag(ib_time t, ib_time now, char *buf, size_t len) {
@@ -34,11 +36,12 @@ static void fmt_lag(ib_time t, ib_time now, char *buf, size_t len) {
 int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
   if (argc > 1) {
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-      printf("Usage: itsm-bridge status\n\n"
-             "Per source: last successful sync, watermark (latest source "
-             "update stored),\nlag since the last success, last error, "
-             "tickets and outages stored.\nExit status 1 when a source's "
-             "last run failed or it never succeeded.\n");
+      printf(
+          "Usage: itsm-bridge status\n\n"
+          "Per source: last successful sync, watermark (latest source "
+          "update stored),\nlag since the last success, last error, "
+          "tickets and outages stored.\nExit status 1 when a source's "
+          "last run failed or it never succeeded.\n");
       return IB_EXIT_OK;
     }
     fprintf(stderr, "status: unexpected argument '%s'\n", argv[1]);
@@ -66,8 +69,8 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
     fmt_time(s.last_success, ok);
     fmt_time(s.watermark, wm);
     fmt_lag(s.last_success, now, lag, sizeof lag);
-    printf("%-18s %-21s %-21s %-9s %9lld %8lld  %s\n", cfg->sources[i].name,
-           ok, wm, lag, (long long)s.tickets, (long long)s.outages,
+    printf("%-18s %-21s %-21s %-9s %9lld %8lld  %s\n", cfg->sources[i].name, ok,
+           wm, lag, (long long)s.tickets, (long long)s.outages,
            s.last_error[0] ? s.last_error : "-");
     if (s.last_error[0] || s.last_success == IB_TIME_NONE) rc = IB_EXIT_FAILURE;
   }

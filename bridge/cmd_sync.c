@@ -16,19 +16,20 @@
 #include "tz.h"
 
 static void sync_usage(FILE *out) {
-  fputs("Usage: itsm-bridge sync [--source NAME]... [--full] [--since ISO]\n\n"
-        "Pulls the tickets and outages changed since the last run from each\n"
-        "configured source into the store. Each page is committed with the\n"
-        "source's watermark, so an interrupted sync resumes safely.\n\n"
-        "  --source NAME  only this source (repeatable)\n"
-        "  --full         re-read everything; records that vanished from the\n"
-        "                 source are marked deleted (they leave the KPIs)\n"
-        "  --since ISO    ask for changes since this date/instant instead of\n"
-        "                 the watermark\n"
-        "  -h, --help     this help\n\n"
-        "Exit status: 0 all sources succeeded, 1 one failed (the others still\n"
-        "committed) or another sync holds the lock, 2 configuration error.\n",
-        out);
+  fputs(
+      "Usage: itsm-bridge sync [--source NAME]... [--full] [--since ISO]\n\n"
+      "Pulls the tickets and outages changed since the last run from each\n"
+      "configured source into the store. Each page is committed with the\n"
+      "source's watermark, so an interrupted sync resumes safely.\n\n"
+      "  --source NAME  only this source (repeatable)\n"
+      "  --full         re-read everything; records that vanished from the\n"
+      "                 source are marked deleted (they leave the KPIs)\n"
+      "  --since ISO    ask for changes since this date/instant instead of\n"
+      "                 the watermark\n"
+      "  -h, --help     this help\n\n"
+      "Exit status: 0 all sources succeeded, 1 one failed (the others still\n"
+      "committed) or another sync holds the lock, 2 configuration error.\n",
+      out);
 }
 
 static void print_count(FILE *out, const char *label, int64_t n) {
@@ -44,8 +45,10 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
   const char **only = calloc((size_t)argc + 1, sizeof *only);
   size_t n_only = 0;
   const char *since_text = NULL;
-  ib_sync_options opt = {.since = IB_TIME_NONE, .verbose = cli->verbose,
-                         .quiet = cli->quiet, .progress = isatty(2)};
+  ib_sync_options opt = {.since = IB_TIME_NONE,
+                         .verbose = cli->verbose,
+                         .quiet = cli->quiet,
+                         .progress = isatty(2)};
   int c, rc = IB_EXIT_USAGE;
   ib_config *cfg = NULL;
   ib_store *st = NULL;
@@ -56,7 +59,10 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
       case 's': only[n_only++] = optarg; break;
       case 'f': opt.full = 1; break;
       case 'S': since_text = optarg; break;
-      case 'h': sync_usage(stdout); rc = IB_EXIT_OK; goto out;
+      case 'h':
+        sync_usage(stdout);
+        rc = IB_EXIT_OK;
+        goto out;
       default: sync_usage(stderr); goto out;
     }
   }
@@ -83,8 +89,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "sync: %s configures no sources\n", cfg->file);
     goto out;
   }
-  if (ib_plugin_set_load(&set, cfg, ib_cli_plugin_dir(cli, cfg)) != 0)
-    goto out;
+  if (ib_plugin_set_load(&set, cfg, ib_cli_plugin_dir(cli, cfg)) != 0) goto out;
   rc = IB_EXIT_FAILURE;
   if ((st = ib_cli_open_store(cfg)) == NULL) goto out;
   char err[1024];
@@ -117,7 +122,8 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     print_count(stdout, " read, ", res.stored);
     print_count(stdout, " stored, ", res.rejected);
     fprintf(stdout, " rejected");
-    if (opt.full) print_count(stdout, ", ", res.deleted), fputs(" marked deleted", stdout);
+    if (opt.full)
+      print_count(stdout, ", ", res.deleted), fputs(" marked deleted", stdout);
     fprintf(stdout, " in %.1f s%s\n", res.elapsed_s, ok ? "" : " -- FAILED");
     for (int r = 0; r < res.n_reasons; r++)
       fprintf(stdout, "    rejected %s\n", res.reasons[r]);
@@ -128,8 +134,9 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
   }
   fflush(stdout);
   if (ib_stop_requested) {
-    fprintf(stderr, "sync: interrupted; committed pages are kept, the next "
-                    "sync resumes from the watermark\n");
+    fprintf(stderr,
+            "sync: interrupted; committed pages are kept, the next "
+            "sync resumes from the watermark\n");
     failures++;
   }
   rc = failures ? IB_EXIT_FAILURE : IB_EXIT_OK;

@@ -29,8 +29,8 @@ typedef struct ctx {
 static int fail_at(ctx *c, const config_setting_t *s, const char *fmt, ...)
     IB_PRINTF(3, 4);
 
-static int vfail_at(const config_setting_t *s, const char *fallback,
-                    char *err, size_t errlen, const char *fmt, va_list ap) {
+static int vfail_at(const config_setting_t *s, const char *fallback, char *err,
+                    size_t errlen, const char *fmt, va_list ap) {
   char msg[400];
   vsnprintf(msg, sizeof msg, fmt, ap);
   /* Values quoted from the file may hold control characters: the error
@@ -125,7 +125,9 @@ static int get_number(ctx *c, const config_setting_t *grp, const char *key,
   }
   switch (config_setting_type(m)) {
     case CONFIG_TYPE_INT: *out = config_setting_get_int(m); return 0;
-    case CONFIG_TYPE_INT64: *out = (double)config_setting_get_int64(m); return 0;
+    case CONFIG_TYPE_INT64:
+      *out = (double)config_setting_get_int64(m);
+      return 0;
     case CONFIG_TYPE_FLOAT: *out = config_setting_get_float(m); return 0;
     default: return fail_at(c, m, "%s: '%s' must be a number", what, key);
   }
@@ -166,8 +168,8 @@ static int each_string(ctx *c, const config_setting_t *grp, const char *key,
   config_setting_t *m = config_setting_get_member(grp, key);
   if (m == NULL) return 0;
   if (!config_setting_is_aggregate(m) || config_setting_is_group(m))
-    return fail_at(c, m, "%s: '%s' must be a list like [ \"a\", \"b\" ]",
-                   what, key);
+    return fail_at(c, m, "%s: '%s' must be a list like [ \"a\", \"b\" ]", what,
+                   key);
   int n = config_setting_length(m);
   for (int i = 0; i < n; i++) {
     config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
@@ -225,15 +227,17 @@ static int parse_day_hours(ctx *c, const config_setting_t *m,
                          ? config_setting_get_string(m)
                          : NULL;
   if (text == NULL)
-    return fail_at(c, m, "hours: '%s' must be a string like \"08:00-12:30,13:30-18:00\"",
-                   config_setting_name(m));
+    return fail_at(
+        c, m, "hours: '%s' must be a string like \"08:00-12:30,13:30-18:00\"",
+        config_setting_name(m));
   const char *p = text;
   day->n = 0;
   while (*p) {
     while (*p == ' ') p++;
     int a, b;
     if (day->n == IB_MAX_RANGES_PER_DAY)
-      return fail_at(c, m, "hours: at most %d ranges a day", IB_MAX_RANGES_PER_DAY);
+      return fail_at(c, m, "hours: at most %d ranges a day",
+                     IB_MAX_RANGES_PER_DAY);
     if (parse_hhmm(&p, &a) || *p++ != '-' || parse_hhmm(&p, &b) || a >= b)
       return fail_at(c, m,
                      "hours: '%s' is not a list of HH:MM-HH:MM ranges "
@@ -243,8 +247,10 @@ static int parse_day_hours(ctx *c, const config_setting_t *m,
     day->ranges[day->n].end_min = b;
     day->n++;
     while (*p == ' ') p++;
-    if (*p == ',') p++;
-    else if (*p) return fail_at(c, m, "hours: unexpected text in '%s'", text);
+    if (*p == ',')
+      p++;
+    else if (*p)
+      return fail_at(c, m, "hours: unexpected text in '%s'", text);
   }
   qsort(day->ranges, (size_t)day->n, sizeof day->ranges[0], cmp_range);
   for (int i = 1; i < day->n; i++)
@@ -296,8 +302,10 @@ static int load_calendar(ctx *c, const config_setting_t *s,
   config_setting_t *hours = config_setting_get_member(s, "hours");
   if (hours) {
     if (!config_setting_is_group(hours))
-      return fail_at(c, hours, "calendar '%s': hours must be a group { mon = \"08:00-18:00\"; ... }",
-                     cal->name);
+      return fail_at(
+          c, hours,
+          "calendar '%s': hours must be a group { mon = \"08:00-18:00\"; ... }",
+          cal->name);
     if (check_keys(c, hours, "hours (use mon..sun)", days)) return -1;
     cal->has_hours = 1;
     for (int d = 0; d < 7; d++) {
@@ -328,9 +336,10 @@ static int load_source(ctx *c, config_setting_t *s, ib_source_cfg *src) {
     return fail_at(c, s, "source: 'name' must not be empty");
   for (const char *p = src->name; *p; p++)
     if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
-      return fail_at(c, config_setting_get_member(s, "name"),
-                     "source '%s': use letters, digits, '-', '_' or '.' in names",
-                     src->name);
+      return fail_at(
+          c, config_setting_get_member(s, "name"),
+          "source '%s': use letters, digits, '-', '_' or '.' in names",
+          src->name);
   for (const char *p = src->plugin; *p; p++)
     if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
       return fail_at(c, config_setting_get_member(s, "plugin"),
@@ -390,8 +399,8 @@ static int find_calendar_key(ctx *c, const config_setting_t *s,
 }
 
 static int load_target(ctx *c, const config_setting_t *t, ib_sla_cfg *sla) {
-  static const char *const keys[] = {"priority", "first_response",
-                                     "resolution", NULL};
+  static const char *const keys[] = {"priority", "first_response", "resolution",
+                                     NULL};
   if (!config_setting_is_group(t))
     return fail_at(c, t, "sla '%s': each target must be a { ... } group",
                    sla->name);
@@ -414,18 +423,21 @@ static int load_target(ctx *c, const config_setting_t *t, ib_sla_cfg *sla) {
     return -1;
   if (tg->first_response_s == IB_DURATION_NONE &&
       tg->resolution_s == IB_DURATION_NONE)
-    return fail_at(c, t,
-                   "sla '%s': target P%d needs first_response and/or resolution",
-                   sla->name, p);
+    return fail_at(
+        c, t, "sla '%s': target P%d needs first_response and/or resolution",
+        sla->name, p);
   return 0;
 }
 
 static int load_sla(ctx *c, const config_setting_t *s, ib_sla_cfg *sla) {
-  static const char *const keys[] = {"name", "sources", "kinds", "calendar",
+  static const char *const keys[] = {"name",    "sources", "kinds", "calendar",
                                      "targets", "penalty", NULL};
-  static const char *const pkeys[] = {
-      "monthly_fee", "currency", "per_response_breach_pct",
-      "per_resolution_breach_pct", "cap_pct", NULL};
+  static const char *const pkeys[] = {"monthly_fee",
+                                      "currency",
+                                      "per_response_breach_pct",
+                                      "per_resolution_breach_pct",
+                                      "cap_pct",
+                                      NULL};
   sla->line = config_setting_source_line(s);
   if (!config_setting_is_group(s))
     return fail_at(c, s, "slas: each SLA must be a { ... } group");
@@ -474,8 +486,8 @@ static int load_sla(ctx *c, const config_setting_t *s, ib_sla_cfg *sla) {
 static int load_availability(ctx *c, const config_setting_t *s,
                              ib_availability_cfg *a) {
   static const char *const keys[] = {
-      "service", "target_pct", "calendar", "monthly_fee", "currency",
-      "credit", "count_degradation", "from_tickets", NULL};
+      "service", "target_pct",        "calendar",     "monthly_fee", "currency",
+      "credit",  "count_degradation", "from_tickets", NULL};
   static const char *const ftkeys[] = {"kinds", "priorities", NULL};
   a->line = config_setting_source_line(s);
   if (!config_setting_is_group(s))
@@ -583,8 +595,8 @@ static int load_av_fn(ctx *c, config_setting_t *s, void *item) {
 }
 
 ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
-  static const char *const keys[] = {"store",   "timezone", "plugin_dir",
-                                     "calendars", "sources", "slas",
+  static const char *const keys[] = {"store",        "timezone", "plugin_dir",
+                                     "calendars",    "sources",  "slas",
                                      "availability", NULL};
   ib_config *cfg = calloc(1, sizeof *cfg);
   config_t *lc = calloc(1, sizeof *lc);
@@ -631,7 +643,8 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   if (store) {
     static const char *const skeys[] = {"path", "url", NULL};
     if (!config_setting_is_group(store)) {
-      fail_at(&c, store, "store must be a group: store = { path = \"var/bridge.db\"; };");
+      fail_at(&c, store,
+              "store must be a group: store = { path = \"var/bridge.db\"; };");
       goto fail;
     }
     if (check_keys(&c, store, "store", skeys) ||
@@ -639,7 +652,8 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
         get_string(&c, store, "url", 0, "store", &cfg->store.url))
       goto fail;
     if (cfg->store.path && cfg->store.url) {
-      fail_at(&c, store, "store: give either path (SQLite) or url (PostgreSQL), not both");
+      fail_at(&c, store,
+              "store: give either path (SQLite) or url (PostgreSQL), not both");
       goto fail;
     }
   }

@@ -29,10 +29,10 @@ typedef struct ib_day_hours {
 
 typedef struct ib_calendar_cfg {
   char *name;
-  char *timezone;    /* IANA name; "UTC" by default */
-  int has_hours;     /* 0: always open */
+  char *timezone;       /* IANA name; "UTC" by default */
+  int has_hours;        /* 0: always open */
   ib_day_hours week[7]; /* 0 = Monday ... 6 = Sunday */
-  int32_t *holidays; /* local dates as YYYYMMDD, sorted */
+  int32_t *holidays;    /* local dates as YYYYMMDD, sorted */
   size_t n_holidays;
   int line;
 } ib_calendar_cfg;
@@ -40,9 +40,9 @@ typedef struct ib_calendar_cfg {
 #define IB_DURATION_NONE (-1)
 
 typedef struct ib_target_cfg {
-  int present;               /* this priority has a target */
-  int64_t first_response_s;  /* IB_DURATION_NONE when not set */
-  int64_t resolution_s;      /* IB_DURATION_NONE when not set */
+  int present;              /* this priority has a target */
+  int64_t first_response_s; /* IB_DURATION_NONE when not set */
+  int64_t resolution_s;     /* IB_DURATION_NONE when not set */
 } ib_target_cfg;
 
 typedef struct ib_penalty_cfg {
@@ -58,8 +58,8 @@ typedef struct ib_sla_cfg {
   char *name;
   char **sources; /* NULL/0: all sources */
   size_t n_sources;
-  unsigned kinds_mask; /* bit (1 << ib_kind); all bits when omitted */
-  size_t calendar;     /* index into ib_config.calendars */
+  unsigned kinds_mask;      /* bit (1 << ib_kind); all bits when omitted */
+  size_t calendar;          /* index into ib_config.calendars */
   ib_target_cfg targets[6]; /* [1..5] = P1..P5; [0] unused */
   ib_penalty_cfg penalty;
   int line;
@@ -69,11 +69,11 @@ typedef struct ib_availability_cfg {
   char *service;
   double target_pct;
   size_t calendar;
-  int has_credit;        /* credit = "proportional" */
+  int has_credit; /* credit = "proportional" */
   double monthly_fee;
   char *currency;
   int count_degradation;
-  int from_tickets;      /* derive downtime from tickets too */
+  int from_tickets;            /* derive downtime from tickets too */
   unsigned ft_kinds_mask;      /* from_tickets.kinds; all when omitted */
   unsigned ft_priorities_mask; /* bit (1 << priority); all when omitted */
   int line;
@@ -88,10 +88,10 @@ typedef struct ib_store_cfg {
 typedef struct ib_source_cfg {
   char *name;
   char *plugin;
-  char *timezone;      /* default: UTC */
-  int64_t overlap_s;   /* default 300 */
+  char *timezone;        /* default: UTC */
+  int64_t overlap_s;     /* default 300 */
   ib_time initial_since; /* IB_TIME_NONE: everything */
-  void *setting;       /* config_setting_t *, owned by ib_config */
+  void *setting;         /* config_setting_t *, owned by ib_config */
   int line;
 } ib_source_cfg;
 

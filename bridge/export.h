@@ -17,11 +17,11 @@
 
 typedef struct ib_export_data {
   const ib_config *cfg;
-  ib_store *store;               /* for sync state (freshness) */
-  const ib_ticket_set *tickets;  /* the tickets exported */
-  const ib_outage_set *outages;  /* the outages exported */
-  const ib_kpi_result *kpi;      /* KPIs of the period, per-ticket included */
-  const char *period_label;      /* "2026-10" or "2026-10-01..2026-10-15" */
+  ib_store *store;              /* for sync state (freshness) */
+  const ib_ticket_set *tickets; /* the tickets exported */
+  const ib_outage_set *outages; /* the outages exported */
+  const ib_kpi_result *kpi;     /* KPIs of the period, per-ticket included */
+  const char *period_label;     /* "2026-10" or "2026-10-01..2026-10-15" */
 } ib_export_data;
 
 /* Each returns 0, or -1 with one line in err. */
@@ -29,8 +29,8 @@ int ib_export_csv(const ib_export_data *d, const char *dir, int excel,
                   char *err, size_t errlen);
 int ib_export_json(const ib_export_data *d, const char *dir, int ndjson,
                    char *err, size_t errlen);
-int ib_export_openmetrics(const ib_export_data *d, const char *file,
-                          char *err, size_t errlen);
+int ib_export_openmetrics(const ib_export_data *d, const char *file, char *err,
+                          size_t errlen);
 /* url: postgresql://...; the password comes from PGPASSWORD or ~/.pgpass
  * only. schema: default "itsm_bridge". */
 int ib_export_postgres(const ib_export_data *d, const char *url,

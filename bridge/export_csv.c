@@ -27,8 +27,8 @@ typedef struct csv_style {
 static void put_text(FILE *out, const char *s, const csv_style *st) {
   /* Excel runs a cell starting with = + - @ as a formula (CSV injection). */
   int guard = st->excel && strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
-  int quote = guard || strchr(s, st->delim) != NULL ||
-              strpbrk(s, "\"\r\n") != NULL;
+  int quote =
+      guard || strchr(s, st->delim) != NULL || strpbrk(s, "\"\r\n") != NULL;
   if (!quote) {
     fputs(s, out);
     return;
@@ -47,30 +47,26 @@ static void put_cell(FILE *out, const ib_export_column *col,
   char buf[64];
   if (c->null) return;
   switch (col->type) {
-  case IB_COL_TEXT:
-    put_text(out, c->text, st);
-    break;
-  case IB_COL_INT:
-    fprintf(out, "%lld", (long long)c->i);
-    break;
-  case IB_COL_NUM: {
-    ib_export_format_num(c->num, col->decimals, buf, sizeof buf);
-    char *dot = strchr(buf, '.');
-    if (dot != NULL) *dot = st->decimal;
-    fputs(buf, out);
-    break;
-  }
-  case IB_COL_BOOL:
-    fputs(st->excel ? (c->i ? "1" : "0") : (c->i ? "true" : "false"), out);
-    break;
-  case IB_COL_TIME:
-    ib_format_iso8601(c->i, buf);
-    if (st->excel) { /* "2026-10-01T08:00:00Z" -> "2026-10-01 08:00:00" */
-      buf[10] = ' ';
-      buf[19] = '\0';
+    case IB_COL_TEXT: put_text(out, c->text, st); break;
+    case IB_COL_INT: fprintf(out, "%lld", (long long)c->i); break;
+    case IB_COL_NUM: {
+      ib_export_format_num(c->num, col->decimals, buf, sizeof buf);
+      char *dot = strchr(buf, '.');
+      if (dot != NULL) *dot = st->decimal;
+      fputs(buf, out);
+      break;
     }
-    fputs(buf, out);
-    break;
+    case IB_COL_BOOL:
+      fputs(st->excel ? (c->i ? "1" : "0") : (c->i ? "true" : "false"), out);
+      break;
+    case IB_COL_TIME:
+      ib_format_iso8601(c->i, buf);
+      if (st->excel) { /* "2026-10-01T08:00:00Z" -> "2026-10-01 08:00:00" */
+        buf[10] = ' ';
+        buf[19] = '\0';
+      }
+      fputs(buf, out);
+      break;
   }
 }
 

@@ -39,8 +39,10 @@ int ib_atomic_open(ib_atomic_file *f, const char *path, char *err,
            TMP_SUFFIX);
   fd = mkstemp(f->tmp);
   if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot create a file there (%s); check the "
-             "directory exists and is writable", path, strerror(errno));
+    snprintf(err, errlen,
+             "%s: cannot create a file there (%s); check the "
+             "directory exists and is writable",
+             path, strerror(errno));
     free(f->tmp);
     f->tmp = NULL;
     goto fail;
@@ -71,8 +73,10 @@ int ib_atomic_commit(ib_atomic_file *f, char *err, size_t errlen) {
     saved = errno;
   }
   if (bad) {
-    snprintf(err, errlen, "%s: cannot write the file (%s); check free space "
-             "and permissions", f->path, strerror(saved));
+    snprintf(err, errlen,
+             "%s: cannot write the file (%s); check free space "
+             "and permissions",
+             f->path, strerror(saved));
     ib_atomic_abort(f);
     return -1;
   }
@@ -90,8 +94,10 @@ int ib_export_make_dir(const char *dir, char *err, size_t errlen) {
   struct stat sb;
   if (stat(dir, &sb) == 0) {
     if (S_ISDIR(sb.st_mode)) return 0;
-    snprintf(err, errlen, "%s exists and is not a directory; give --out a "
-             "directory", dir);
+    snprintf(err, errlen,
+             "%s exists and is not a directory; give --out a "
+             "directory",
+             dir);
     return -1;
   }
   if (mkdir(dir, 0777) != 0) {

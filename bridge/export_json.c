@@ -20,19 +20,16 @@ static cJSON *cell_json(const ib_export_column *col, const ib_export_cell *c) {
   char buf[64];
   if (c->null) return cJSON_CreateNull();
   switch (col->type) {
-  case IB_COL_TEXT:
-    return cJSON_CreateString(c->text);
-  case IB_COL_INT:
-    return cJSON_CreateNumber((double)c->i);
-  case IB_COL_NUM:
-    /* the same rounding as the CSV: "99.474" reads back as 99.474 */
-    ib_export_format_num(c->num, col->decimals, buf, sizeof buf);
-    return cJSON_CreateNumber(strtod(buf, NULL));
-  case IB_COL_BOOL:
-    return cJSON_CreateBool(c->i != 0);
-  case IB_COL_TIME:
-    ib_format_iso8601(c->i, buf);
-    return cJSON_CreateString(buf);
+    case IB_COL_TEXT: return cJSON_CreateString(c->text);
+    case IB_COL_INT: return cJSON_CreateNumber((double)c->i);
+    case IB_COL_NUM:
+      /* the same rounding as the CSV: "99.474" reads back as 99.474 */
+      ib_export_format_num(c->num, col->decimals, buf, sizeof buf);
+      return cJSON_CreateNumber(strtod(buf, NULL));
+    case IB_COL_BOOL: return cJSON_CreateBool(c->i != 0);
+    case IB_COL_TIME:
+      ib_format_iso8601(c->i, buf);
+      return cJSON_CreateString(buf);
   }
   return NULL;
 }
@@ -60,8 +57,7 @@ fail:
 }
 
 static int write_table(const ib_export_data *d, ib_export_table_id id,
-                       const char *dir, int ndjson, char *err,
-                       size_t errlen) {
+                       const char *dir, int ndjson, char *err, size_t errlen) {
   const ib_export_table *t = &ib_export_tables[id];
   ib_export_rows *rows = NULL;  /* owned here */
   ib_export_cell *cells = NULL; /* owned here */

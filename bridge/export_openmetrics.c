@@ -81,13 +81,14 @@ static void per_priority(FILE *out, const ib_kpi_result *r, const char *name,
                  : &s->by_priority[p].first_response;
           snprintf(prio, sizeof prio, "P%d", s->by_priority[p].priority);
         }
-        const char *labels[] = {"sla",      s->cfg->name, "priority", prio,
-                                "kpi",      kpi_words[w], NULL};
+        const char *labels[] = {"sla", s->cfg->name, "priority", prio,
+                                "kpi", kpi_words[w], NULL};
         if (kpis_mask == 3)
           sample(out, name, labels, pick(st), decimals);
         else /* one KPI only: its name is in the metric name */
-          sample(out, name, (const char *const[]){"sla", s->cfg->name,
-                                                  "priority", prio, NULL},
+          sample(out, name,
+                 (const char *const[]){"sla", s->cfg->name, "priority", prio,
+                                       NULL},
                  pick(st), decimals);
       }
     }
@@ -100,17 +101,27 @@ static double pick_compliance(const ib_kpi_stats *s) {
 static double pick_target(const ib_kpi_stats *s) {
   return s->target_s == IB_DURATION_NONE ? NAN : (double)s->target_s;
 }
-static double pick_met(const ib_kpi_stats *s) { return (double)s->met; }
+static double pick_met(const ib_kpi_stats *s) {
+  return (double)s->met;
+}
 static double pick_breached(const ib_kpi_stats *s) {
   return (double)s->breached;
 }
-static double pick_pending(const ib_kpi_stats *s) { return (double)s->pending; }
+static double pick_pending(const ib_kpi_stats *s) {
+  return (double)s->pending;
+}
 static double pick_open_breached(const ib_kpi_stats *s) {
   return (double)s->open_breached;
 }
-static double pick_mean(const ib_kpi_stats *s) { return s->mean_s; }
-static double pick_median(const ib_kpi_stats *s) { return s->median_s; }
-static double pick_p90(const ib_kpi_stats *s) { return s->p90_s; }
+static double pick_mean(const ib_kpi_stats *s) {
+  return s->mean_s;
+}
+static double pick_median(const ib_kpi_stats *s) {
+  return s->median_s;
+}
+static double pick_p90(const ib_kpi_stats *s) {
+  return s->p90_s;
+}
 static double pick_disagreements(const ib_kpi_stats *s) {
   return (double)s->reported_disagreements;
 }
@@ -154,8 +165,7 @@ static void write_slas(FILE *out, const ib_kpi_result *r) {
                SECONDS_DECIMALS);
   family(out, "sla_mttr_seconds",
          "Mean time to resolve in open calendar seconds, pauses deducted.");
-  per_priority(out, r, "sla_mttr_seconds", pick_mean, RES, 1,
-               SECONDS_DECIMALS);
+  per_priority(out, r, "sla_mttr_seconds", pick_mean, RES, 1, SECONDS_DECIMALS);
   family(out, "sla_resolution_median_seconds",
          "Median resolution time in open calendar seconds, pauses deducted.");
   per_priority(out, r, "sla_resolution_median_seconds", pick_median, RES, 1,
@@ -180,7 +190,8 @@ static void write_slas(FILE *out, const ib_kpi_result *r) {
   for (size_t k = 0; k < r->n_slas; k++) {
     const ib_kpi_sla *s = &r->slas[k];
     if (!s->has_penalty) continue;
-    sample(out, "sla_credit_ratio", (const char *const[]){"sla", s->cfg->name, NULL},
+    sample(out, "sla_credit_ratio",
+           (const char *const[]){"sla", s->cfg->name, NULL},
            s->credit_pct / 100.0, RATIO_DECIMALS);
   }
 }
@@ -216,11 +227,11 @@ static void write_availability(FILE *out, const ib_kpi_result *r) {
          "Availability credit due for the period, in the entry's currency.");
   for (size_t k = 0; k < r->n_availability; k++) {
     const ib_kpi_availability *a = &r->availability[k];
-    sample(out, "availability_credit",
-           (const char *const[]){"service", a->cfg->service, "currency",
-                                 a->cfg->currency ? a->cfg->currency : "",
-                                 NULL},
-           a->credit, MONEY_DECIMALS);
+    sample(
+        out, "availability_credit",
+        (const char *const[]){"service", a->cfg->service, "currency",
+                              a->cfg->currency ? a->cfg->currency : "", NULL},
+        a->credit, MONEY_DECIMALS);
   }
 }
 
@@ -241,8 +252,8 @@ static int write_freshness(FILE *out, const ib_export_data *d, char *err,
   return 0;
 }
 
-int ib_export_openmetrics(const ib_export_data *d, const char *file,
-                          char *err, size_t errlen) {
+int ib_export_openmetrics(const ib_export_data *d, const char *file, char *err,
+                          size_t errlen) {
   ib_atomic_file f = {0};
   if (ib_atomic_open(&f, file, err, errlen) != 0) return -1;
   const ib_kpi_result *r = d->kpi;

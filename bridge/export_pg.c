@@ -179,11 +179,11 @@ static void sb_ident(pg_ctx *c, sql_buf *b, const char *name) {
 
 static const char *sql_type(const ib_export_column *col) {
   switch (col->type) {
-  case IB_COL_INT: return "bigint";
-  case IB_COL_NUM: return "numeric";
-  case IB_COL_BOOL: return "boolean";
-  case IB_COL_TIME: return "timestamptz";
-  default: return "text";
+    case IB_COL_INT: return "bigint";
+    case IB_COL_NUM: return "numeric";
+    case IB_COL_BOOL: return "boolean";
+    case IB_COL_TIME: return "timestamptz";
+    default: return "text";
   }
 }
 
@@ -253,7 +253,8 @@ static void sql_upsert(pg_ctx *c, sql_buf *b, const pg_table *pt) {
   }
   for (size_t i = 0; i < n_extra; i++) sb_addf(b, "%s, ", period_extras[i][0]);
   sb_add(b, "exported_at) VALUES (");
-  for (size_t i = 0; i < t->n_columns + n_extra; i++) sb_addf(b, "$%zu, ", i + 1);
+  for (size_t i = 0; i < t->n_columns + n_extra; i++)
+    sb_addf(b, "$%zu, ", i + 1);
   sb_add(b, "now()) ON CONFLICT (");
   for (int k = 0; k < PG_KEY_MAX && pt->key[k]; k++) {
     if (k) sb_add(b, ", ");
@@ -315,9 +316,9 @@ static void describe_period(pg_ctx *c) {
 /* Parameter texts of one row: values[i] points into text[i] or at
  * borrowed cell text. */
 typedef struct pg_params {
-  const char **values;           /* owned: free */
-  char (*text)[PG_VALUE_LEN];    /* owned: free */
-  ib_export_cell *cells;         /* owned: free */
+  const char **values;        /* owned: free */
+  char (*text)[PG_VALUE_LEN]; /* owned: free */
+  ib_export_cell *cells;      /* owned: free */
   size_t n;
 } pg_params;
 
@@ -329,13 +330,15 @@ static void cell_param(pg_params *p, size_t i, const ib_export_column *col,
   }
   p->values[i] = p->text[i];
   switch (col->type) {
-  case IB_COL_TEXT: p->values[i] = cell->text; break;
-  case IB_COL_INT: snprintf(p->text[i], PG_VALUE_LEN, "%" PRId64, cell->i); break;
-  case IB_COL_NUM:
-    ib_export_format_num(cell->num, col->decimals, p->text[i], PG_VALUE_LEN);
-    break;
-  case IB_COL_BOOL: p->values[i] = cell->i ? "true" : "false"; break;
-  case IB_COL_TIME: ib_format_iso8601(cell->i, p->text[i]); break;
+    case IB_COL_TEXT: p->values[i] = cell->text; break;
+    case IB_COL_INT:
+      snprintf(p->text[i], PG_VALUE_LEN, "%" PRId64, cell->i);
+      break;
+    case IB_COL_NUM:
+      ib_export_format_num(cell->num, col->decimals, p->text[i], PG_VALUE_LEN);
+      break;
+    case IB_COL_BOOL: p->values[i] = cell->i ? "true" : "false"; break;
+    case IB_COL_TIME: ib_format_iso8601(cell->i, p->text[i]); break;
   }
 }
 
@@ -347,9 +350,9 @@ static void label_row(const pg_table *pt, const pg_params *p, char *buf,
   size_t used = (size_t)snprintf(buf, len, "%s", t->name);
   for (size_t i = 0; i < t->n_columns && used < len; i++) {
     if (!is_key(pt, t->columns[i].name)) continue;
-    used += (size_t)snprintf(buf + used, len - used, " %s=%s",
-                             t->columns[i].name,
-                             p->values[i] ? p->values[i] : "NULL");
+    used +=
+        (size_t)snprintf(buf + used, len - used, " %s=%s", t->columns[i].name,
+                         p->values[i] ? p->values[i] : "NULL");
   }
 }
 
@@ -414,8 +417,7 @@ static int write_rows(pg_ctx *c, const pg_table *pt, const char *stmt) {
     set_err(c, "postgres: out of memory while writing %s", t->name);
     goto fail;
   }
-  if (ib_export_rows_open(c->d, pt->id, &it, c->err, c->errlen) != 0)
-    goto fail;
+  if (ib_export_rows_open(c->d, pt->id, &it, c->err, c->errlen) != 0) goto fail;
   if (PQenterPipelineMode(c->conn) != 1) {
     result_error(c, NULL, t->name, "writing");
     goto fail;
@@ -435,8 +437,8 @@ static int write_rows(pg_ctx *c, const pg_table *pt, const char *stmt) {
       p.values[e++] = c->as_of;
     }
     label_row(pt, &p, b.labels[b.pending], PG_ROW_LABEL_LEN);
-    if (PQsendQueryPrepared(c->conn, stmt, (int)p.n, p.values, NULL, NULL,
-                            0) != 1) {
+    if (PQsendQueryPrepared(c->conn, stmt, (int)p.n, p.values, NULL, NULL, 0) !=
+        1) {
       snprintf(c->row, sizeof c->row, "%s", b.labels[b.pending]);
       result_error(c, NULL, t->name, "writing");
       goto fail;
@@ -521,19 +523,18 @@ static int schema_name_ok(const char *s) {
 static int check_url(pg_ctx *c, const char *url) {
   char why[256];
   switch (ib_pg_url_check(url, why, sizeof why)) {
-  case IB_PG_URL_OK:
-    return 0;
-  case IB_PG_URL_INVALID:
-    set_err(c,
-            "postgres: --url is not a PostgreSQL URL (%s); expected "
-            "postgresql://USER@HOST:PORT/DATABASE",
-            why[0] ? why : "unknown error");
-    return -1;
-  case IB_PG_URL_HAS_PASSWORD:
-    break;
+    case IB_PG_URL_OK: return 0;
+    case IB_PG_URL_INVALID:
+      set_err(c,
+              "postgres: --url is not a PostgreSQL URL (%s); expected "
+              "postgresql://USER@HOST:PORT/DATABASE",
+              why[0] ? why : "unknown error");
+      return -1;
+    case IB_PG_URL_HAS_PASSWORD: break;
   }
-  set_err(c, "postgres: the --url contains a password; remove it and set "
-             "PGPASSWORD or a ~/.pgpass entry instead");
+  set_err(c,
+          "postgres: the --url contains a password; remove it and set "
+          "PGPASSWORD or a ~/.pgpass entry instead");
   return -1;
 }
 
@@ -541,8 +542,8 @@ static int connect_db(pg_ctx *c, const char *url) {
   /* Later keywords win: the URL may override the encoding and timeout. */
   const char *const keys[] = {"client_encoding", "connect_timeout",
                               "fallback_application_name", "dbname", NULL};
-  const char *const vals[] = {"UTF8", PG_CONNECT_TIMEOUT_S, "itsm-bridge",
-                              url, NULL};
+  const char *const vals[] = {"UTF8", PG_CONNECT_TIMEOUT_S, "itsm-bridge", url,
+                              NULL};
   c->conn = PQconnectdbParams(keys, vals, 1);
   if (c->conn == NULL) {
     set_err(c, "postgres: out of memory while connecting");
@@ -567,7 +568,7 @@ static int connect_db(pg_ctx *c, const char *url) {
  * search_path, so that every statement names plain tables. */
 static int use_schema(pg_ctx *c) {
   int rc = -1;
-  char *ident = NULL; /* owned: PQfreemem */
+  char *ident = NULL;   /* owned: PQfreemem */
   sql_buf create = {0}; /* owned: free */
   const char *v[1] = {c->schema};
 
@@ -630,8 +631,9 @@ int ib_export_postgres(const ib_export_data *d, const char *url,
     goto fail;
   }
   if (url == NULL || url[0] == '\0') {
-    set_err(&c, "postgres: --url is required, e.g. "
-                "postgresql://USER@HOST:5432/DATABASE");
+    set_err(&c,
+            "postgres: --url is required, e.g. "
+            "postgresql://USER@HOST:5432/DATABASE");
     goto fail;
   }
   if (!schema_name_ok(c.schema)) {

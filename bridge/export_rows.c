@@ -118,8 +118,7 @@ const ib_export_table ib_export_tables[IB_TABLE_COUNT] = {
      COLS(ticket_sla_columns)},
     {"kpi", "every KPI of the period, one figure per row", COLS(kpi_columns)},
     {"availability", "availability per service", COLS(availability_columns)},
-    {"outages", "outage records overlapping the period",
-     COLS(outage_columns)},
+    {"outages", "outage records overlapping the period", COLS(outage_columns)},
 };
 
 /* A tidy KPI row read back from kpi_format's CSV. */
@@ -314,12 +313,10 @@ static void ticket_sla_cells(ib_export_rows *it, const ib_kpi_ticket *k,
   set_text(&c[5], it->prio);
   measure_cells(&k->first_response, &c[6]);
   measure_cells(&k->resolution, &c[12]);
-  set_int(&c[18], k->open_breached,
-          k->resolution.target_s == IB_DURATION_NONE);
+  set_int(&c[18], k->open_breached, k->resolution.target_s == IB_DURATION_NONE);
 }
 
-static void availability_cells(ib_export_rows *it,
-                               const ib_kpi_availability *a,
+static void availability_cells(ib_export_rows *it, const ib_kpi_availability *a,
                                ib_export_cell *c) {
   set_text(&c[0], it->d->period_label);
   set_text(&c[1], a->cfg->service);
@@ -357,28 +354,27 @@ int ib_export_rows_next(ib_export_rows *it, ib_export_cell *cells) {
   const ib_export_data *d = it->d;
   size_t i = it->next;
   switch (it->table) {
-  case IB_TABLE_TICKETS:
-    if (i >= d->tickets->n) return 0;
-    ticket_cells(it, &d->tickets->rows[i], cells);
-    break;
-  case IB_TABLE_TICKET_SLA:
-    if (i >= d->kpi->n_tickets) return 0;
-    ticket_sla_cells(it, &d->kpi->tickets[i], cells);
-    break;
-  case IB_TABLE_KPI:
-    if (i >= it->n_kpi) return 0;
-    kpi_cells(&it->kpi[i], cells);
-    break;
-  case IB_TABLE_AVAILABILITY:
-    if (i >= d->kpi->n_availability) return 0;
-    availability_cells(it, &d->kpi->availability[i], cells);
-    break;
-  case IB_TABLE_OUTAGES:
-    if (i >= d->outages->n) return 0;
-    outage_cells(&d->outages->rows[i], cells);
-    break;
-  default:
-    return 0;
+    case IB_TABLE_TICKETS:
+      if (i >= d->tickets->n) return 0;
+      ticket_cells(it, &d->tickets->rows[i], cells);
+      break;
+    case IB_TABLE_TICKET_SLA:
+      if (i >= d->kpi->n_tickets) return 0;
+      ticket_sla_cells(it, &d->kpi->tickets[i], cells);
+      break;
+    case IB_TABLE_KPI:
+      if (i >= it->n_kpi) return 0;
+      kpi_cells(&it->kpi[i], cells);
+      break;
+    case IB_TABLE_AVAILABILITY:
+      if (i >= d->kpi->n_availability) return 0;
+      availability_cells(it, &d->kpi->availability[i], cells);
+      break;
+    case IB_TABLE_OUTAGES:
+      if (i >= d->outages->n) return 0;
+      outage_cells(&d->outages->rows[i], cells);
+      break;
+    default: return 0;
   }
   it->next++;
   return 1;

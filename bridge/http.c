@@ -36,13 +36,13 @@
 #define IB_HTTP_ABANDONED "not completed: another request of the batch failed"
 
 struct ib_http_client {
-  char *label;      /* owned */
+  char *label; /* owned */
   ib_auth_type auth;
-  char *user;       /* owned, secret */
-  char *token;      /* owned, secret */
-  char *basic_b64;  /* owned, secret: base64(user:token), for scrubbing */
-  char *hint;       /* owned, may be NULL */
-  char *ca_file;    /* owned, may be NULL */
+  char *user;      /* owned, secret */
+  char *token;     /* owned, secret */
+  char *basic_b64; /* owned, secret: base64(user:token), for scrubbing */
+  char *hint;      /* owned, may be NULL */
+  char *ca_file;   /* owned, may be NULL */
   long connect_timeout_s;
   long timeout_s;
   long low_speed_time_s;
@@ -69,17 +69,17 @@ typedef struct http_slot {
   const ib_http_request *req;
   ib_http_response *resp;
   const char *method;
-  CURL *easy;                  /* owned while running */
-  struct curl_slist *headers;  /* owned while running */
-  char *buf;                   /* owned: body being received */
+  CURL *easy;                 /* owned while running */
+  struct curl_slist *headers; /* owned while running */
+  char *buf;                  /* owned: body being received */
   size_t len, cap;
   int too_big;
   slot_state state;
   int attempts;
   double waited_s;
-  double start_at;             /* monotonic seconds */
-  double retry_after_s;        /* from the last answer; -1 = none */
-  double ratelimit_reset_s;    /* idem */
+  double start_at;          /* monotonic seconds */
+  double retry_after_s;     /* from the last answer; -1 = none */
+  double ratelimit_reset_s; /* idem */
   char errbuf[CURL_ERROR_SIZE];
 } http_slot;
 
@@ -98,8 +98,7 @@ static char *dup_or_null(const char *s) {
 static void free_secret(char *s) {
   if (s) {
     volatile char *p = s;
-    while (*p)
-      *p++ = '\0';
+    while (*p) *p++ = '\0';
     free(s);
   }
 }
@@ -118,16 +117,13 @@ static char *base64(const char *in) {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t n = strlen(in);
   char *out = malloc(4 * ((n + 2) / 3) + 1); /* owned by the caller */
-  if (!out)
-    return NULL;
+  if (!out) return NULL;
   const unsigned char *s = (const unsigned char *)in;
   size_t o = 0;
   for (size_t i = 0; i < n; i += 3) {
     unsigned v = (unsigned)s[i] << 16;
-    if (i + 1 < n)
-      v |= (unsigned)s[i + 1] << 8;
-    if (i + 2 < n)
-      v |= s[i + 2];
+    if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
+    if (i + 2 < n) v |= s[i + 2];
     out[o++] = tbl[(v >> 18) & 63];
     out[o++] = tbl[(v >> 12) & 63];
     out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
@@ -139,8 +135,7 @@ static char *base64(const char *in) {
 
 /* Replaces every occurrence of secret in buf (in place) by "***". */
 static void scrub_one(char *buf, size_t size, const char *secret) {
-  if (!secret || strlen(secret) < IB_HTTP_MIN_SCRUB_LEN)
-    return;
+  if (!secret || strlen(secret) < IB_HTTP_MIN_SCRUB_LEN) return;
   size_t slen = strlen(secret);
   char *p;
   while ((p = strstr(buf, secret)) != NULL) {
@@ -217,7 +212,7 @@ done:
 
 /* host[:port] of url, for the 401/403 message. */
 static void url_host(const char *url, char *buf, size_t len) {
-  CURLU *u = curl_url(); /* owned here */
+  CURLU *u = curl_url();           /* owned here */
   char *host = NULL, *port = NULL; /* curl_free */
   if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
@@ -233,12 +228,10 @@ static void url_host(const char *url, char *buf, size_t len) {
 
 char *ib_http_escape(const char *text) {
   static const char hex[] = "0123456789ABCDEF";
-  if (!text)
-    return NULL;
+  if (!text) return NULL;
   size_t n = strlen(text);
   char *out = malloc(3 * n + 1); /* owned by the caller */
-  if (!out)
-    return NULL;
+  if (!out) return NULL;
   size_t o = 0;
   for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
     if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
@@ -259,38 +252,29 @@ static int parse_number(const char *value, double *out) {
   char *end;
   errno = 0;
   double v = strtod(value, &end);
-  while (isspace((unsigned char)*end))
-    end++;
-  if (end == value || *end || errno || !isfinite(v) || v < 0)
-    return -1;
+  while (isspace((unsigned char)*end)) end++;
+  if (end == value || *end || errno || !isfinite(v) || v < 0) return -1;
   *out = v;
   return 0;
 }
 
 double ib_http_parse_retry_after(const char *value, long long now) {
   double v;
-  if (!value)
-    return -1;
-  while (isspace((unsigned char)*value))
-    value++;
-  if (parse_number(value, &v) == 0)
-    return v;
+  if (!value) return -1;
+  while (isspace((unsigned char)*value)) value++;
+  if (parse_number(value, &v) == 0) return v;
   time_t t = curl_getdate(value, NULL);
-  if (t == (time_t)-1)
-    return -1;
+  if (t == (time_t)-1) return -1;
   return (double)t > (double)now ? (double)t - (double)now : 0.0;
 }
 
 double ib_http_parse_ratelimit_reset(const char *value, long long now) {
   double v;
   ib_time t;
-  if (!value)
-    return -1;
-  while (isspace((unsigned char)*value))
-    value++;
+  if (!value) return -1;
+  while (isspace((unsigned char)*value)) value++;
   if (parse_number(value, &v) == 0) {
-    if (v <= IB_HTTP_EPOCH_THRESHOLD_S)
-      return v;
+    if (v <= IB_HTTP_EPOCH_THRESHOLD_S) return v;
     return v > (double)now ? v - (double)now : 0.0;
   }
   if (ib_parse_iso8601(value, "UTC", &t) == 0)
@@ -309,11 +293,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
   }
   if (s->len + n + 1 > s->cap) {
     size_t cap = s->cap ? s->cap : 16384;
-    while (cap < s->len + n + 1)
-      cap *= 2;
+    while (cap < s->len + n + 1) cap *= 2;
     char *grown = realloc(s->buf, cap);
-    if (!grown)
-      return 0;
+    if (!grown) return 0;
     s->buf = grown;
     s->cap = cap;
   }
@@ -347,12 +329,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
     which = 1;
   else if ((v = header_value(data, n, "X-RateLimit-Reset")) != NULL)
     which = 2;
-  if (!which)
-    return n;
+  if (!which) return n;
   char value[128];
   size_t vl = n - (size_t)(v - data);
-  if (vl >= sizeof value)
-    return n;
+  if (vl >= sizeof value) return n;
   memcpy(value, v, vl);
   value[vl] = '\0';
   value[strcspn(value, "\r\n")] = '\0';
@@ -365,17 +345,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
 }
 
 static int is_sensitive_header(const char *line, size_t len) {
-  static const char *const words[] = {"auth", "token", "key", "secret",
+  static const char *const words[] = {"auth",   "token",    "key", "secret",
                                       "cookie", "password", NULL};
   const char *colon = memchr(line, ':', len);
-  if (!colon)
-    return 0;
+  if (!colon) return 0;
   size_t nl = (size_t)(colon - line);
   for (int w = 0; words[w]; w++) {
     size_t wl = strlen(words[w]);
     for (size_t i = 0; i + wl <= nl; i++)
-      if (strncasecmp(line + i, words[w], wl) == 0)
-        return 1;
+      if (strncasecmp(line + i, words[w], wl) == 0) return 1;
   }
   return 0;
 }
@@ -386,16 +364,15 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size,
   http_slot *s = userp;
   const char *mark;
   switch (type) {
-  case CURLINFO_TEXT: mark = "*"; break;
-  case CURLINFO_HEADER_OUT: mark = ">"; break;
-  case CURLINFO_HEADER_IN: mark = "<"; break;
-  default: return 0;
+    case CURLINFO_TEXT: mark = "*"; break;
+    case CURLINFO_HEADER_OUT: mark = ">"; break;
+    case CURLINFO_HEADER_IN: mark = "<"; break;
+    default: return 0;
   }
   size_t pos = 0;
   while (pos < size) {
     size_t end = pos;
-    while (end < size && data[end] != '\n' && data[end] != '\r')
-      end++;
+    while (end < size && data[end] != '\n' && data[end] != '\r') end++;
     size_t len = end - pos;
     const char *line = data + pos;
     /* curl names the user here; the user comes from a secret variable */
@@ -417,7 +394,8 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size,
   return 0;
 }
 
-/* ---- one attempt ---------------------------------------------------------- */
+/* ---- one attempt ----------------------------------------------------------
+ */
 
 static int has_header(const char *const *headers, const char *name) {
   size_t nl = strlen(name);
@@ -429,8 +407,7 @@ static int has_header(const char *const *headers, const char *name) {
 
 static ib_status add_header(struct curl_slist **list, const char *line) {
   struct curl_slist *grown = curl_slist_append(*list, line);
-  if (!grown)
-    return IB_ERR_NOMEM;
+  if (!grown) return IB_ERR_NOMEM;
   *list = grown;
   return IB_OK;
 }
@@ -452,15 +429,13 @@ static ib_status slot_start(http_slot *s) {
   ib_status st = IB_ERR_NOMEM;
 
   s->len = 0;
-  if (s->buf)
-    s->buf[0] = '\0';
+  if (s->buf) s->buf[0] = '\0';
   s->too_big = 0;
   s->retry_after_s = -1;
   s->ratelimit_reset_s = -1;
   s->errbuf[0] = '\0';
   s->easy = curl_easy_init();
-  if (!s->easy)
-    goto fail;
+  if (!s->easy) goto fail;
 
   if (!has_header(r->headers, "Accept") &&
       add_header(&s->headers, "Accept: application/json") != IB_OK)
@@ -468,11 +443,9 @@ static ib_status slot_start(http_slot *s) {
   if (post && !has_header(r->headers, "Content-Type") &&
       add_header(&s->headers, "Content-Type: application/json") != IB_OK)
     goto fail;
-  if (add_header(&s->headers, "Expect:") != IB_OK)
-    goto fail;
+  if (add_header(&s->headers, "Expect:") != IB_OK) goto fail;
   for (size_t i = 0; r->headers && r->headers[i]; i++)
-    if (add_header(&s->headers, r->headers[i]) != IB_OK)
-      goto fail;
+    if (add_header(&s->headers, r->headers[i]) != IB_OK) goto fail;
 
   CURL *e = s->easy;
   curl_easy_setopt(e, CURLOPT_URL, r->url);
@@ -522,8 +495,7 @@ static ib_status slot_start(http_slot *s) {
     curl_easy_setopt(e, CURLOPT_DEBUGDATA, s);
     curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
   }
-  if (curl_multi_add_handle(c->multi, e) != CURLM_OK)
-    goto fail;
+  if (curl_multi_add_handle(c->multi, e) != CURLM_OK) goto fail;
   s->attempts++;
   s->state = SLOT_RUNNING;
   return IB_OK;
@@ -532,7 +504,8 @@ fail:
   return st;
 }
 
-/* ---- outcome of an attempt ------------------------------------------------- */
+/* ---- outcome of an attempt -------------------------------------------------
+ */
 
 static int retryable_status(long status) {
   return status == 429 || status == 502 || status == 503 || status == 504;
@@ -540,17 +513,15 @@ static int retryable_status(long status) {
 
 static int transient_error(CURLcode code) {
   switch (code) {
-  case CURLE_COULDNT_CONNECT:
-  case CURLE_OPERATION_TIMEDOUT:
-  case CURLE_PARTIAL_FILE:
-  case CURLE_RECV_ERROR:
-  case CURLE_SEND_ERROR:
-  case CURLE_GOT_NOTHING:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-    return 1;
-  default:
-    return 0;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return 1;
+    default: return 0;
   }
 }
 
@@ -560,7 +531,8 @@ static void describe_attempt(const http_slot *s, CURLcode code, long status,
   if (code == CURLE_OK)
     snprintf(buf, len, "HTTP %ld", status);
   else
-    snprintf(buf, len, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(code));
+    snprintf(buf, len, "%s",
+             s->errbuf[0] ? s->errbuf : curl_easy_strerror(code));
 }
 
 /* Schedules the next attempt, or fails the batch when retries or the wait
@@ -572,9 +544,10 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
   describe_attempt(s, code, status, what, sizeof what);
 
   if (s->attempts > c->max_retries) {
-    fail_slot(s, "%s %s: gave up after %d attempts, last: %s; the service is "
-                 "unavailable or rate-limiting: try again later, or raise "
-                 "max_retries/timeout",
+    fail_slot(s,
+              "%s %s: gave up after %d attempts, last: %s; the service is "
+              "unavailable or rate-limiting: try again later, or raise "
+              "max_retries/timeout",
               s->method, where, s->attempts, what);
     return IB_ERR_HTTP;
   }
@@ -582,13 +555,13 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
                                                         : s->ratelimit_reset_s;
   double remaining = c->max_wait_s - s->waited_s;
   double step = c->backoff_base_s * pow(2.0, (double)(s->attempts - 1));
-  if (step > IB_HTTP_MAX_BACKOFF_STEP_S)
-    step = IB_HTTP_MAX_BACKOFF_STEP_S;
+  if (step > IB_HTTP_MAX_BACKOFF_STEP_S) step = IB_HTTP_MAX_BACKOFF_STEP_S;
   double wait;
   if (hint >= 0) {
     if (hint > remaining) {
-      fail_slot(s, "%s %s: %s and the server asks to wait %.0f s, more than "
-                   "the %.0f s left of the retry budget; try again later",
+      fail_slot(s,
+                "%s %s: %s and the server asks to wait %.0f s, more than "
+                "the %.0f s left of the retry budget; try again later",
                 s->method, where, what, hint, remaining > 0 ? remaining : 0);
       return IB_ERR_HTTP;
     }
@@ -597,11 +570,11 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
   } else {
     wait = rng_uniform(c) * step; /* full jitter */
   }
-  if (wait > remaining)
-    wait = remaining > 0 ? remaining : 0;
+  if (wait > remaining) wait = remaining > 0 ? remaining : 0;
   if (remaining <= 0) {
-    fail_slot(s, "%s %s: %s; waited %.0f s in retries already (max %.0f s): "
-                 "try again later",
+    fail_slot(s,
+              "%s %s: %s; waited %.0f s in retries already (max %.0f s): "
+              "try again later",
               s->method, where, what, s->waited_s, c->max_wait_s);
     return IB_ERR_HTTP;
   }
@@ -613,40 +586,44 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
   return IB_OK;
 }
 
-static ib_status fail_transport(http_slot *s, CURLcode code, const char *where) {
+static ib_status fail_transport(http_slot *s, CURLcode code,
+                                const char *where) {
   char host[256];
   url_host(s->req->url, host, sizeof host);
   const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(code);
   switch (code) {
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_CERTPROBLEM:
-    fail_slot(s, "%s %s: TLS certificate of %s not trusted (%s); if the "
-                 "server uses a private CA, set ca_file to its PEM certificate",
-              s->method, where, host, detail);
-    break;
-  case CURLE_COULDNT_RESOLVE_HOST:
-    fail_slot(s, "%s %s: cannot resolve host %s; check the source's url and "
-                 "the DNS/proxy settings",
-              s->method, where, host);
-    break;
-  case CURLE_URL_MALFORMAT:
-  case CURLE_UNSUPPORTED_PROTOCOL:
-    fail_slot(s, "%s %s: unusable URL (%s); check the source's url", s->method,
-              where, detail);
-    break;
-  case CURLE_WRITE_ERROR:
-    if (s->too_big) {
-      fail_slot(s, "%s %s: response larger than %zu bytes; ask for smaller "
-                   "pages",
-                s->method, where, (size_t)IB_HTTP_MAX_BODY_BYTES);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      fail_slot(s,
+                "%s %s: TLS certificate of %s not trusted (%s); if the "
+                "server uses a private CA, set ca_file to its PEM certificate",
+                s->method, where, host, detail);
       break;
-    }
-    /* fall through */
-  default:
-    fail_slot(s, "%s %s: %s (curl error %d)", s->method, where, detail,
-              (int)code);
-    break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      fail_slot(s,
+                "%s %s: cannot resolve host %s; check the source's url and "
+                "the DNS/proxy settings",
+                s->method, where, host);
+      break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      fail_slot(s, "%s %s: unusable URL (%s); check the source's url",
+                s->method, where, detail);
+      break;
+    case CURLE_WRITE_ERROR:
+      if (s->too_big) {
+        fail_slot(s,
+                  "%s %s: response larger than %zu bytes; ask for smaller "
+                  "pages",
+                  s->method, where, (size_t)IB_HTTP_MAX_BODY_BYTES);
+        break;
+      }
+      /* fall through */
+    default:
+      fail_slot(s, "%s %s: %s (curl error %d)", s->method, where, detail,
+                (int)code);
+      break;
   }
   return code == CURLE_WRITE_ERROR && !s->too_big ? IB_ERR_NOMEM : IB_ERR_HTTP;
 }
@@ -655,8 +632,7 @@ static ib_status fail_transport(http_slot *s, CURLcode code, const char *where) 
 static ib_status slot_deliver(http_slot *s, long status) {
   if (!s->buf) {
     s->buf = calloc(1, 1);
-    if (!s->buf)
-      return IB_ERR_NOMEM;
+    if (!s->buf) return IB_ERR_NOMEM;
   }
   free(s->resp->body);
   s->resp->body = s->buf;
@@ -682,35 +658,35 @@ static ib_status slot_finished(http_slot *s, CURLcode code) {
     client_log(c, IB_LOG_DEBUG, "%s %s -> HTTP %ld, %zu bytes, %.3f s",
                s->method, where, status, s->len, elapsed);
   else if (c->verbose)
-    client_log(c, IB_LOG_DEBUG, "%s %s -> failed (%s) after %.3f s",
-               s->method, where, curl_easy_strerror(code), elapsed);
+    client_log(c, IB_LOG_DEBUG, "%s %s -> failed (%s) after %.3f s", s->method,
+               where, curl_easy_strerror(code), elapsed);
 
   if (code == CURLE_OK && (status == 401 || status == 403)) {
     char host[256];
     url_host(s->req->url, host, sizeof host);
     st = slot_deliver(s, status);
-    if (st != IB_OK)
-      return st;
+    if (st != IB_OK) return st;
     s->state = SLOT_DONE;
     if (status == 401)
       fail_slot(s, "HTTP 401 from %s: check the credentials in %s", host,
                 c->hint ? c->hint : "the source's auth settings");
     else
-      fail_slot(s, "HTTP 403 from %s: check the credentials in %s and that "
-                   "the account may read %s",
+      fail_slot(s,
+                "HTTP 403 from %s: check the credentials in %s and that "
+                "the account may read %s",
                 host, c->hint ? c->hint : "the source's auth settings", where);
     return IB_ERR_AUTH;
   }
   if ((code == CURLE_OK && retryable_status(status)) || transient_error(code))
     return slot_retry(s, code, status, where);
-  if (code != CURLE_OK)
-    return fail_transport(s, code, where);
+  if (code != CURLE_OK) return fail_transport(s, code, where);
   st = slot_deliver(s, status);
   s->state = SLOT_DONE;
   return st;
 }
 
-/* ---- the batch ------------------------------------------------------------- */
+/* ---- the batch -------------------------------------------------------------
+ */
 
 static ib_status run_batch(ib_http_client *c, http_slot *slots, size_t n) {
   size_t done = 0;
@@ -725,12 +701,10 @@ static ib_status run_batch(ib_http_client *c, http_slot *slots, size_t n) {
     double next_start = -1;
     for (size_t i = 0; i < n; i++) {
       http_slot *s = &slots[i];
-      if (s->state != SLOT_WAITING)
-        continue;
+      if (s->state != SLOT_WAITING) continue;
       if (s->start_at <= now && running < c->max_concurrency) {
         ib_status st = slot_start(s);
-        if (st != IB_OK)
-          return st;
+        if (st != IB_OK) return st;
         running++;
       } else if (next_start < 0 || s->start_at < next_start) {
         next_start = s->start_at;
@@ -740,30 +714,25 @@ static ib_status run_batch(ib_http_client *c, http_slot *slots, size_t n) {
     int timeout_ms = IB_HTTP_POLL_SLICE_MS;
     if (next_start >= 0 && running < c->max_concurrency) {
       double until = (next_start - now) * 1000.0;
-      if (until < timeout_ms)
-        timeout_ms = until > 0 ? (int)until + 1 : 0;
+      if (until < timeout_ms) timeout_ms = until > 0 ? (int)until + 1 : 0;
     }
     if (curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
       return IB_ERR_HTTP;
     int still;
-    if (curl_multi_perform(c->multi, &still) != CURLM_OK)
-      return IB_ERR_HTTP;
+    if (curl_multi_perform(c->multi, &still) != CURLM_OK) return IB_ERR_HTTP;
 
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-      if (msg->msg != CURLMSG_DONE)
-        continue;
+      if (msg->msg != CURLMSG_DONE) continue;
       char *priv = NULL;
       CURLcode code = msg->data.result;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
       http_slot *s = (http_slot *)priv;
       running--;
       ib_status st = slot_finished(s, code);
-      if (st != IB_OK)
-        return st;
-      if (s->state == SLOT_DONE)
-        done++;
+      if (st != IB_OK) return st;
+      if (s->state == SLOT_DONE) done++;
     }
   }
   return IB_OK;
@@ -774,15 +743,12 @@ ib_status ib_http_perform(ib_http_client *c, const ib_http_request *reqs,
   http_slot *slots = NULL; /* owned here */
   ib_status st = IB_ERR_INVALID;
 
-  if (!resps && n > 0)
-    return IB_ERR_INVALID;
+  if (!resps && n > 0) return IB_ERR_INVALID;
   for (size_t i = 0; i < n; i++)
     resps[i] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
-  if (!c || (!reqs && n > 0))
-    return IB_ERR_INVALID;
+  if (!c || (!reqs && n > 0)) return IB_ERR_INVALID;
   c->last_error[0] = '\0';
-  if (n == 0)
-    return IB_OK;
+  if (n == 0) return IB_OK;
 
   slots = calloc(n, sizeof *slots);
   if (!slots) {
@@ -796,7 +762,8 @@ ib_status ib_http_perform(ib_http_client *c, const ib_http_request *reqs,
     s->resp = &resps[i];
     s->method = reqs[i].method ? reqs[i].method : "GET";
     s->state = SLOT_WAITING;
-    if (!reqs[i].url || (strcmp(s->method, "GET") && strcmp(s->method, "POST"))) {
+    if (!reqs[i].url ||
+        (strcmp(s->method, "GET") && strcmp(s->method, "POST"))) {
       snprintf(c->last_error, sizeof c->last_error,
                "request %zu: %s; only GET and POST with an absolute URL are "
                "supported",
@@ -808,8 +775,7 @@ ib_status ib_http_perform(ib_http_client *c, const ib_http_request *reqs,
   st = run_batch(c, slots, n);
   if (st == IB_ERR_NOMEM && !c->last_error[0])
     snprintf(c->last_error, sizeof c->last_error, "out of memory");
-  if (st != IB_OK)
-    goto fail;
+  if (st != IB_OK) goto fail;
   free(slots);
   return IB_OK;
 
@@ -819,15 +785,15 @@ fail:
     slot_release_easy(s);
     free(s->buf);
     if (s->state != SLOT_DONE && !resps[i].error)
-      resps[i].error = strdup(st == IB_ERR_ABORTED ? "interrupted" : IB_HTTP_ABANDONED);
+      resps[i].error =
+          strdup(st == IB_ERR_ABORTED ? "interrupted" : IB_HTTP_ABANDONED);
   }
   free(slots);
   return st;
 }
 
 void ib_http_response_free(ib_http_response *r) {
-  if (!r)
-    return;
+  if (!r) return;
   free(r->body);
   free(r->error);
   size_t size = r->struct_size;
@@ -855,8 +821,7 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
     return NULL;
   }
   c = calloc(1, sizeof *c);
-  if (!c)
-    goto nomem;
+  if (!c) goto nomem;
   c->auth = cfg->auth;
   c->label = strdup(label);
   c->user = dup_or_null(cfg->user);
@@ -880,17 +845,16 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
   if (c->auth == IB_AUTH_BASIC) {
     size_t len = strlen(c->user) + strlen(c->token) + 2;
     char *pair = malloc(len); /* owned here, secret */
-    if (!pair)
-      goto nomem;
+    if (!pair) goto nomem;
     snprintf(pair, len, "%s:%s", c->user, c->token);
     c->basic_b64 = base64(pair);
     free_secret(pair);
-    if (!c->basic_b64)
-      goto nomem;
+    if (!c->basic_b64) goto nomem;
   }
   if (c->ca_file && access(c->ca_file, R_OK) != 0) {
-    snprintf(err, errlen, "%s: ca_file %s cannot be read (%s); give the path "
-                          "of a PEM certificate",
+    snprintf(err, errlen,
+             "%s: ca_file %s cannot be read (%s); give the path "
+             "of a PEM certificate",
              label, c->ca_file, strerror(errno));
     goto fail;
   }
@@ -898,16 +862,19 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
   c->connect_timeout_s = cfg->connect_timeout_s > 0
                              ? cfg->connect_timeout_s
                              : IB_HTTP_DEFAULT_CONNECT_TIMEOUT_S;
-  c->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : IB_HTTP_DEFAULT_TIMEOUT_S;
+  c->timeout_s =
+      cfg->timeout_s > 0 ? cfg->timeout_s : IB_HTTP_DEFAULT_TIMEOUT_S;
   c->low_speed_time_s = cfg->low_speed_time_s > 0
                             ? cfg->low_speed_time_s
                             : IB_HTTP_DEFAULT_LOW_SPEED_TIME_S;
-  c->max_concurrency = cfg->max_concurrency > 0 ? cfg->max_concurrency
-                                                : IB_HTTP_DEFAULT_MAX_CONCURRENCY;
+  c->max_concurrency = cfg->max_concurrency > 0
+                           ? cfg->max_concurrency
+                           : IB_HTTP_DEFAULT_MAX_CONCURRENCY;
   c->max_retries = cfg->max_retries > 0    ? cfg->max_retries
                    : cfg->max_retries == 0 ? IB_HTTP_DEFAULT_MAX_RETRIES
                                            : 0;
-  c->max_wait_s = cfg->max_wait_s > 0 ? cfg->max_wait_s : IB_HTTP_DEFAULT_MAX_WAIT_S;
+  c->max_wait_s =
+      cfg->max_wait_s > 0 ? cfg->max_wait_s : IB_HTTP_DEFAULT_MAX_WAIT_S;
   c->backoff_base_s = cfg->backoff_base_s > 0 ? cfg->backoff_base_s
                                               : IB_HTTP_DEFAULT_BACKOFF_BASE_S;
   c->verbose = cfg->verbose;
@@ -921,12 +888,10 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
   clock_gettime(CLOCK_REALTIME, &ts);
   c->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
            ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)c;
-  if (!c->rng)
-    c->rng = 0x9E3779B97F4A7C15ULL;
+  if (!c->rng) c->rng = 0x9E3779B97F4A7C15ULL;
 
   c->multi = curl_multi_init();
-  if (!c->multi)
-    goto nomem;
+  if (!c->multi) goto nomem;
   curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   return c;
 
@@ -934,16 +899,13 @@ nomem:
   snprintf(err, errlen, "%s: out of memory setting up HTTP", label);
 fail:
   ib_http_client_free(c);
-  if (!c)
-    curl_global_cleanup();
+  if (!c) curl_global_cleanup();
   return NULL;
 }
 
 void ib_http_client_free(ib_http_client *c) {
-  if (!c)
-    return;
-  if (c->multi)
-    curl_multi_cleanup(c->multi);
+  if (!c) return;
+  if (c->multi) curl_multi_cleanup(c->multi);
   free(c->label);
   free_secret(c->user);
   free_secret(c->token);

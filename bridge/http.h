@@ -48,7 +48,7 @@ typedef struct ib_http_config {
   long timeout_s;        /* total per attempt */
   long low_speed_time_s; /* abort when below 1 byte/s for this long */
   int max_concurrency;
-  int max_retries;  /* retries after the first attempt; 0 = default, <0 = none */
+  int max_retries; /* retries after the first attempt; 0 = default, <0 = none */
   double max_wait_s;     /* cap on the time one request spends waiting */
   double backoff_base_s; /* first backoff step */
   int verbose;           /* trace requests at IB_LOG_DEBUG, secrets redacted */

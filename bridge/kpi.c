@@ -19,10 +19,10 @@
 
 const char *ib_kpi_verdict_name(ib_kpi_verdict v) {
   switch (v) {
-  case IB_KPI_MET: return "met";
-  case IB_KPI_BREACHED: return "breached";
-  case IB_KPI_PENDING: return "pending";
-  default: return "";
+    case IB_KPI_MET: return "met";
+    case IB_KPI_BREACHED: return "breached";
+    case IB_KPI_PENDING: return "pending";
+    default: return "";
   }
 }
 
@@ -58,19 +58,19 @@ static int cmp_interval(const void *a, const void *b) {
 /* Fills mean/median/p90 from durations (sorted in place) and compliance
  * from the counts; NAN for what is undefined. */
 static void finish_stats(ib_kpi_stats *s, dur_vec *d) {
-  s->compliance_pct = s->met + s->breached > 0
-                          ? PERCENT * (double)s->met /
-                                (double)(s->met + s->breached)
-                          : NAN;
+  s->compliance_pct =
+      s->met + s->breached > 0
+          ? PERCENT * (double)s->met / (double)(s->met + s->breached)
+          : NAN;
   s->mean_s = s->median_s = s->p90_s = NAN;
   if (d->n == 0) return;
   qsort(d->v, d->n, sizeof *d->v, cmp_i64);
   double sum = 0;
   for (size_t i = 0; i < d->n; i++) sum += (double)d->v[i];
   s->mean_s = sum / (double)d->n;
-  s->median_s = d->n % 2 ? (double)d->v[d->n / 2]
-                         : ((double)d->v[d->n / 2 - 1] +
-                            (double)d->v[d->n / 2]) / 2.0;
+  s->median_s =
+      d->n % 2 ? (double)d->v[d->n / 2]
+               : ((double)d->v[d->n / 2 - 1] + (double)d->v[d->n / 2]) / 2.0;
   size_t rank = (P90_NUM * d->n + P90_DEN - 1) / P90_DEN; /* ceil, >= 1 */
   s->p90_s = (double)d->v[rank - 1];
 }
@@ -105,8 +105,8 @@ static const ib_calendar *calendar_at(engine *en, size_t idx, char *err,
     return NULL;
   }
   if (en->cals[idx] == NULL)
-    en->cals[idx] = ib_calendar_build(&en->cfg->calendars[idx], en->lo,
-                                      en->hi, err, errlen);
+    en->cals[idx] = ib_calendar_build(&en->cfg->calendars[idx], en->lo, en->hi,
+                                      err, errlen);
   return en->cals[idx];
 }
 
@@ -118,8 +118,8 @@ static void warn_ticket(engine *en, size_t i, const char *what) {
   fprintf(en->q->warnings,
           "warning: ticket %s (source %s): %s; that duration counts as 0 s "
           "(fix the record in the source tool)\n",
-          t->key ? t->key : (t->id ? t->id : "?"),
-          t->source ? t->source : "?", what);
+          t->key ? t->key : (t->id ? t->id : "?"), t->source ? t->source : "?",
+          what);
 }
 
 static int pauses_sorted(const ib_ticket_row *t) {
@@ -180,8 +180,7 @@ static int in_scope(const ib_sla_cfg *sla, const ib_ticket_row *t) {
   if (!(sla->kinds_mask & (1u << t->kind))) return 0;
   if (sla->n_sources == 0) return 1;
   for (size_t k = 0; k < sla->n_sources; k++)
-    if (t->source != NULL && strcmp(sla->sources[k], t->source) == 0)
-      return 1;
+    if (t->source != NULL && strcmp(sla->sources[k], t->source) == 0) return 1;
   return 0;
 }
 
@@ -303,15 +302,18 @@ static int compute_sla(engine *en, const ib_sla_cfg *sla, size_t sla_idx,
     count_verdict(&res_s[p], res);
     res_s[p].open_breached += row.open_breached;
     if (fr->verdict == IB_KPI_MET || fr->verdict == IB_KPI_BREACHED)
-      if (dur_push(&fr_d[p], fr->measured_s) || dur_push(&fr_all, fr->measured_s))
+      if (dur_push(&fr_d[p], fr->measured_s) ||
+          dur_push(&fr_all, fr->measured_s))
         goto nomem;
     if (res->verdict != IB_KPI_NONE)
       if (dur_push(&res_d[p], res->measured_s) ||
           dur_push(&res_all, res->measured_s))
         goto nomem;
-    int open_at_end = t->created_at < en->end &&
-                      (t->resolved_at == IB_TIME_NONE || t->resolved_at >= en->end);
-    if (fr->verdict != IB_KPI_NONE || res->verdict != IB_KPI_NONE || open_at_end)
+    int open_at_end =
+        t->created_at < en->end &&
+        (t->resolved_at == IB_TIME_NONE || t->resolved_at >= en->end);
+    if (fr->verdict != IB_KPI_NONE || res->verdict != IB_KPI_NONE ||
+        open_at_end)
       if (push_row(en, &row) != 0) goto nomem;
   }
 
@@ -429,8 +431,8 @@ static int compute_availability(engine *en, const ib_outage_set *outages,
   out->service_time_s = ib_calendar_open(cal, en->from, en->to);
   out->availability_pct =
       out->service_time_s > 0
-          ? PERCENT * (1.0 - (double)out->downtime_s /
-                                 (double)out->service_time_s)
+          ? PERCENT *
+                (1.0 - (double)out->downtime_s / (double)out->service_time_s)
           : NAN;
   out->breached =
       !isnan(out->availability_pct) && out->availability_pct < av->target_pct;

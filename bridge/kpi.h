@@ -30,23 +30,23 @@ const char *ib_kpi_verdict_name(ib_kpi_verdict v); /* "met", ... , "" */
 /* One KPI of one ticket under one SLA. */
 typedef struct ib_kpi_measure {
   ib_kpi_verdict verdict;
-  int64_t target_s;   /* IB_DURATION_NONE when the priority has none */
-  int64_t measured_s; /* open seconds (pause-adjusted for resolution);
-                         for a pending or unanswered first response the
-                         time so far, up to `end`; -1 when not measured */
-  int64_t over_s;     /* measured - target when breached, else 0 */
+  int64_t target_s;    /* IB_DURATION_NONE when the priority has none */
+  int64_t measured_s;  /* open seconds (pause-adjusted for resolution);
+                          for a pending or unanswered first response the
+                          time so far, up to `end`; -1 when not measured */
+  int64_t over_s;      /* measured - target when breached, else 0 */
   ib_verdict reported; /* the source's own verdict, UNKNOWN when none */
-  int disagrees;      /* met/breached and reported differs */
+  int disagrees;       /* met/breached and reported differs */
 } ib_kpi_measure;
 
 /* Per-ticket result: one row per (SLA, in-scope ticket) that is in a
  * cohort or still open at `end` (created before `end`, unresolved then). */
 typedef struct ib_kpi_ticket {
-  const ib_ticket_row *ticket; /* borrowed from the ticket set */
-  size_t sla;                  /* index into ib_kpi_result.slas */
-  int priority;                /* 1..5 */
+  const ib_ticket_row *ticket;   /* borrowed from the ticket set */
+  size_t sla;                    /* index into ib_kpi_result.slas */
+  int priority;                  /* 1..5 */
   ib_kpi_measure first_response; /* cohort: created in [from, to) */
-  ib_kpi_measure resolution;      /* cohort: resolved in [from, to) */
+  ib_kpi_measure resolution;     /* cohort: resolved in [from, to) */
   int open_breached; /* unresolved at end, paused-adjusted time > target */
 } ib_kpi_ticket;
 
@@ -72,8 +72,8 @@ typedef struct ib_kpi_priority {
 } ib_kpi_priority;
 
 typedef struct ib_kpi_sla {
-  const ib_sla_cfg *cfg;  /* borrowed from the configuration */
-  const char *calendar;   /* its calendar's name, borrowed */
+  const ib_sla_cfg *cfg; /* borrowed from the configuration */
+  const char *calendar;  /* its calendar's name, borrowed */
   ib_kpi_priority by_priority[IB_PRIORITY_MAX]; /* priorities with a target */
   size_t n_priorities;
   ib_kpi_stats total_first_response; /* pooled over priorities */
@@ -105,10 +105,10 @@ typedef struct ib_kpi_result {
 } ib_kpi_result;
 
 typedef struct ib_kpi_query {
-  ib_time from, to;  /* period [from, to) */
-  ib_time as_of;     /* IB_TIME_NONE: now */
-  const char *sla;   /* only this SLA; NULL = all */
-  FILE *warnings;    /* data warnings (reversed intervals); NULL = silent */
+  ib_time from, to; /* period [from, to) */
+  ib_time as_of;    /* IB_TIME_NONE: now */
+  const char *sla;  /* only this SLA; NULL = all */
+  FILE *warnings;   /* data warnings (reversed intervals); NULL = silent */
 } ib_kpi_query;
 
 /* Computes every KPI. `tickets` and `outages` are what the store loaded

@@ -11,8 +11,8 @@
 #include "tz.h"
 
 #define KPI_SCHEMA "itsm-bridge.kpi/1"
-#define PCT_DECIMALS 1000.0   /* percentages: 3 decimals */
-#define MONEY_DECIMALS 100.0  /* money: 2 decimals */
+#define PCT_DECIMALS 1000.0  /* percentages: 3 decimals */
+#define MONEY_DECIMALS 100.0 /* money: 2 decimals */
 #define DURATION_DECIMALS 1000.0
 
 static double round_to(double x, double scale) {
@@ -44,8 +44,9 @@ void ib_kpi_format_duration(double seconds, char *buf, size_t len) {
 
 /* Adds a number, or null for NAN. */
 static int add_num(cJSON *obj, const char *key, double v, double scale) {
-  cJSON *item = isnan(v) ? cJSON_CreateNull()
-                         : cJSON_CreateNumber(scale > 0 ? round_to(v, scale) : v);
+  cJSON *item = isnan(v)
+                    ? cJSON_CreateNull()
+                    : cJSON_CreateNumber(scale > 0 ? round_to(v, scale) : v);
   if (item == NULL) return -1;
   cJSON_AddItemToObject(obj, key, item);
   return 0;
@@ -138,7 +139,8 @@ static cJSON *sla_json(const ib_kpi_sla *s) {
   }
   cJSON *pen = cJSON_AddObjectToObject(o, "penalty");
   if (pen == NULL || add_str(pen, "currency", s->cfg->penalty.currency) ||
-      add_num(pen, "monthly_fee", s->cfg->penalty.monthly_fee, MONEY_DECIMALS) ||
+      add_num(pen, "monthly_fee", s->cfg->penalty.monthly_fee,
+              MONEY_DECIMALS) ||
       add_num(pen, "credit_pct", s->credit_pct, PCT_DECIMALS) ||
       add_num(pen, "credit", s->credit, MONEY_DECIMALS))
     goto fail;
@@ -154,7 +156,8 @@ static cJSON *availability_json(const ib_kpi_availability *a) {
   if (add_str(o, "service", a->cfg->service) ||
       add_str(o, "calendar", a->calendar) ||
       add_num(o, "target_pct", a->cfg->target_pct, PCT_DECIMALS) ||
-      !cJSON_AddNumberToObject(o, "service_time_s", (double)a->service_time_s) ||
+      !cJSON_AddNumberToObject(o, "service_time_s",
+                               (double)a->service_time_s) ||
       !cJSON_AddNumberToObject(o, "downtime_s", (double)a->downtime_s) ||
       !cJSON_AddNumberToObject(o, "outages", (double)a->outages) ||
       add_num(o, "availability_pct", a->availability_pct, PCT_DECIMALS) ||
@@ -272,7 +275,8 @@ static void table_row(FILE *out, const char *label, const ib_kpi_stats *s,
   ib_kpi_format_duration(s->median_s, median, sizeof median);
   ib_kpi_format_duration(s->p90_s, p90, sizeof p90);
   fmt_pct(s->compliance_pct, pct, sizeof pct);
-  fprintf(out, "    %-5s %9s %8lld %6lld %9lld %9lld %11s %10s %10s %10s %9lld\n",
+  fprintf(out,
+          "    %-5s %9s %8lld %6lld %9lld %9lld %11s %10s %10s %10s %9lld\n",
           label, target, (long long)s->tickets, (long long)s->met,
           (long long)s->breached,
           (long long)(resolution ? s->open_breached : s->pending), pct, mean,
@@ -329,7 +333,8 @@ int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
     table_kpi(out, s, 0);
     table_kpi(out, s, 1);
     if (s->has_penalty) {
-      const char *cur = s->cfg->penalty.currency ? s->cfg->penalty.currency : "";
+      const char *cur =
+          s->cfg->penalty.currency ? s->cfg->penalty.currency : "";
       fprintf(out, "  Penalty: %.3f %% of %.2f %s = %.2f %s\n",
               round_to(s->credit_pct, PCT_DECIMALS),
               s->cfg->penalty.monthly_fee, cur,
@@ -339,7 +344,8 @@ int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
     }
   }
   if (r->n_availability > 0) {
-    fprintf(out, "\nAvailability\n    %-16s %-14s %9s %12s %10s %7s %12s %-8s %s\n",
+    fprintf(out,
+            "\nAvailability\n    %-16s %-14s %9s %12s %10s %7s %12s %-8s %s\n",
             "service", "calendar", "target", "service time", "downtime",
             "outages", "available", "status", "credit");
     for (size_t k = 0; k < r->n_availability; k++) {
@@ -355,7 +361,8 @@ int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
       if (isnan(a->credit))
         snprintf(credit, sizeof credit, "-");
       else
-        snprintf(credit, sizeof credit, "%.2f %s", round_to(a->credit, MONEY_DECIMALS),
+        snprintf(credit, sizeof credit, "%.2f %s",
+                 round_to(a->credit, MONEY_DECIMALS),
                  a->cfg->currency ? a->cfg->currency : "");
       fprintf(out, "    %-16s %-14s %9s %12s %10s %7lld %12s %-8s %s\n",
               a->cfg->service, a->calendar, target, st, down,
@@ -367,7 +374,8 @@ int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
     }
   }
   if (breaches) {
-    fprintf(out, "\nBreached tickets\n  %-12s %-14s %-16s %-2s %10s %10s %10s  %s\n",
+    fprintf(out,
+            "\nBreached tickets\n  %-12s %-14s %-16s %-2s %10s %10s %10s  %s\n",
             "sla", "kpi", "ticket", "pr", "measured", "target", "over by",
             "title");
     each_breach(r, breach_to_table, out);
@@ -427,11 +435,13 @@ static void csv_stats(FILE *out, const char *period, const char *sla,
   csv_row(out, period, sla, prio, k, "met", (double)s->met);
   csv_row(out, period, sla, prio, k, "breached", (double)s->breached);
   if (resolution)
-    csv_row(out, period, sla, prio, k, "open_breached", (double)s->open_breached);
+    csv_row(out, period, sla, prio, k, "open_breached",
+            (double)s->open_breached);
   else
     csv_row(out, period, sla, prio, k, "pending", (double)s->pending);
   csv_row(out, period, sla, prio, k, "compliance_pct", s->compliance_pct);
-  csv_row(out, period, sla, prio, k, resolution ? "mttr_s" : "mean_s", s->mean_s);
+  csv_row(out, period, sla, prio, k, resolution ? "mttr_s" : "mean_s",
+          s->mean_s);
   csv_row(out, period, sla, prio, k, "median_s", s->median_s);
   csv_row(out, period, sla, prio, k, "p90_s", s->p90_s);
   csv_row(out, period, sla, prio, k, "reported_disagreements",
@@ -466,9 +476,10 @@ int ib_kpi_write_csv(FILE *out, const ib_kpi_result *r, const char *period,
                      int breaches) {
   if (breaches) {
     csv_ctx c = {out, period};
-    fputs("period,sla,kpi,source,key,title,priority,measured_s,target_s,"
-          "over_s\n",
-          out);
+    fputs(
+        "period,sla,kpi,source,key,title,priority,measured_s,target_s,"
+        "over_s\n",
+        out);
     each_breach(r, breach_to_csv, &c);
     return ferror(out) ? -1 : 0;
   }
@@ -480,8 +491,8 @@ int ib_kpi_write_csv(FILE *out, const ib_kpi_result *r, const char *period,
       snprintf(prio, sizeof prio, "P%d", s->by_priority[p].priority);
       csv_stats(out, period, s->cfg->name, prio,
                 &s->by_priority[p].first_response, 0, 1);
-      csv_stats(out, period, s->cfg->name, prio,
-                &s->by_priority[p].resolution, 1, 1);
+      csv_stats(out, period, s->cfg->name, prio, &s->by_priority[p].resolution,
+                1, 1);
     }
     csv_stats(out, period, s->cfg->name, "all", &s->total_first_response, 0, 0);
     csv_stats(out, period, s->cfg->name, "all", &s->total_resolution, 1, 0);

@@ -25,7 +25,8 @@ int ib_plugin_load(const char *dir, const char *name, ib_loaded_plugin *out,
                    char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   if (!valid_name(name)) {
-    snprintf(err, errlen, "'%s' is not a plugin name (letters, digits, _ and -)",
+    snprintf(err, errlen,
+             "'%s' is not a plugin name (letters, digits, _ and -)",
              name ? name : "");
     return -1;
   }
@@ -46,8 +47,10 @@ int ib_plugin_load(const char *dir, const char *name, ib_loaded_plugin *out,
     goto fail;
   }
   if (!S_ISREG(sb.st_mode)) {
-    snprintf(err, errlen, "%s: not a regular file; plugins are loaded only "
-             "from regular files in the plugin directory", path);
+    snprintf(err, errlen,
+             "%s: not a regular file; plugins are loaded only "
+             "from regular files in the plugin directory",
+             path);
     goto fail;
   }
   /* RTLD_LOCAL: two plugins' symbols never mix; RTLD_NOW: a missing

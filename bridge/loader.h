@@ -12,9 +12,9 @@
 #include "itsm_bridge/plugin.h"
 
 typedef struct ib_loaded_plugin {
-  char *path;             /* owned */
-  void *handle;           /* dlopen handle, owned */
-  const ib_plugin *desc;  /* inside the plugin; valid until unload */
+  char *path;            /* owned */
+  void *handle;          /* dlopen handle, owned */
+  const ib_plugin *desc; /* inside the plugin; valid until unload */
 } ib_loaded_plugin;
 
 /* Loads <dir>/<name>.so. 0, or -1 with one line in err. */

@@ -19,10 +19,14 @@ typedef struct command {
 
 static const command commands[] = {
     {"sync", ib_cmd_sync, "pull changed tickets and outages into the store"},
-    {"status", ib_cmd_status, "per source: last success, watermark, lag, errors"},
-    {"kpi", ib_cmd_kpi, "compute first response, resolution, availability, credits"},
-    {"export", ib_cmd_export, "write tickets, per-ticket SLA results and KPIs for BI tools"},
-    {"report", ib_cmd_report, "write the monthly steering report (HTML with charts)"},
+    {"status", ib_cmd_status,
+     "per source: last success, watermark, lag, errors"},
+    {"kpi", ib_cmd_kpi,
+     "compute first response, resolution, availability, credits"},
+    {"export", ib_cmd_export,
+     "write tickets, per-ticket SLA results and KPIs for BI tools"},
+    {"report", ib_cmd_report,
+     "write the monthly steering report (HTML with charts)"},
     {"plugins", ib_cmd_plugins, "list source plugins and their options"},
     {"check-config", ib_cmd_check_config, "validate the configuration"},
     {NULL, NULL, NULL},
@@ -40,7 +44,8 @@ static void usage(FILE *out) {
           "\nGlobal options:\n"
           "  -c, --config FILE    configuration (default: $ITSM_BRIDGE_CONFIG "
           "or ./bridge.cfg)\n"
-          "  --plugin-dir DIR     where plugins are (default: $ITSM_BRIDGE_PLUGIN_DIR,\n"
+          "  --plugin-dir DIR     where plugins are (default: "
+          "$ITSM_BRIDGE_PLUGIN_DIR,\n"
           "                       plugin_dir in the config, or %s)\n"
           "  -v, --verbose        more detail (HTTP traces, secrets redacted)\n"
           "  -q, --quiet          errors only\n"
@@ -83,7 +88,8 @@ int main(int argc, char **argv) {
              IB_PLUGIN_ABI_VERSION);
       return IB_EXIT_OK;
     } else {
-      fprintf(stderr, "itsm-bridge: unknown option '%s' (see itsm-bridge --help)\n", a);
+      fprintf(stderr,
+              "itsm-bridge: unknown option '%s' (see itsm-bridge --help)\n", a);
       return IB_EXIT_USAGE;
     }
   }
@@ -100,7 +106,8 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     return c->run(&cli, argc - i, argv + i);
   }
-  fprintf(stderr, "itsm-bridge: unknown command '%s' (see itsm-bridge --help)\n",
+  fprintf(stderr,
+          "itsm-bridge: unknown command '%s' (see itsm-bridge --help)\n",
           argv[i]);
   return IB_EXIT_USAGE;
 }

@@ -21,7 +21,9 @@ static int find_word(const char *const *words, int n, const char *word) {
   return -1;
 }
 
-int ib_kind_parse(const char *w) { return find_word(kind_words, IB_KIND_COUNT, w); }
+int ib_kind_parse(const char *w) {
+  return find_word(kind_words, IB_KIND_COUNT, w);
+}
 const char *ib_kind_name(ib_kind k) {
   return (unsigned)k < IB_KIND_COUNT ? kind_words[k] : "other";
 }
@@ -89,7 +91,8 @@ struct ib_string_block {
 char *ib_ticket_set_strdup(ib_ticket_set *set, const char *text, size_t len) {
   ib_string_block *b = set->strings;
   if (b == NULL || b->size - b->used < len + 1) {
-    size_t size = len + 1 > IB_STRING_BLOCK_SIZE ? len + 1 : IB_STRING_BLOCK_SIZE;
+    size_t size =
+        len + 1 > IB_STRING_BLOCK_SIZE ? len + 1 : IB_STRING_BLOCK_SIZE;
     ib_string_block *nb = malloc(sizeof *nb + size);
     if (nb == NULL) return NULL;
     nb->next = b;

@@ -68,8 +68,8 @@ typedef struct ib_ticket_row {
   ib_time resolved_at;
   ib_time closed_at;
   ib_time updated_at;
-  ib_time deleted_at; /* IB_TIME_NONE unless a --full sync lost it */
-  ib_interval *pauses;  /* sorted by start; end NONE = still running */
+  ib_time deleted_at;  /* IB_TIME_NONE unless a --full sync lost it */
+  ib_interval *pauses; /* sorted by start; end NONE = still running */
   size_t n_pauses;
   ib_verdict reported_response_breached;
   ib_verdict reported_resolution_breached;

@@ -22,97 +22,196 @@ typedef struct labels {
       *target, *no_tickets, *no_credit_rule, *met, *breached, *charts,
       *by_priority, *distribution, *distribution_note, *avail_chart,
       *avail_axis, *trend, *trend_none, *breaches, *no_breaches, *sla, *kpi,
-      *ticket, *title_col, *priority, *service, *measured, *over_by,
-      *freshness, *source, *plugin, *last_success, *watermark, *lag,
-      *last_error, *tickets, *outages, *never, *definitions, *calendar,
-      *timezone, *hours, *holidays, *always_open, *closed, *sources,
-      *all_sources, *kinds, *all_kinds, *targets, *penalty, *no_penalty,
-      *penalty_text, *avail_defs, *degradation, *from_tickets, *credit_rule,
-      *proportional, *none, *yes, *no, *computed, *open_breached, *all,
-      *pct_of_target, *target_col,
-      *days[7], *months[12];
+      *ticket, *title_col, *priority, *service, *measured, *over_by, *freshness,
+      *source, *plugin, *last_success, *watermark, *lag, *last_error, *tickets,
+      *outages, *never, *definitions, *calendar, *timezone, *hours, *holidays,
+      *always_open, *closed, *sources, *all_sources, *kinds, *all_kinds,
+      *targets, *penalty, *no_penalty, *penalty_text, *avail_defs, *degradation,
+      *from_tickets, *credit_rule, *proportional, *none, *yes, *no, *computed,
+      *open_breached, *all, *pct_of_target, *target_col, *days[7], *months[12];
   char decimal;
   const char *group_sep; /* thousands */
   const char *pct_sep;   /* between a number and % */
 } labels;
 
 static const labels labels_en = {
-    "en", "Monthly SLA steering report", "Period", "as of", "Generated",
-    "Headlines", "First response", "Resolution", "Availability",
-    "Credits due", "within target", "target", "no tickets",
-    "no credit rule", "met", "breached", "Charts",
-    "Compliance by priority", "Time distribution against the target",
+    "en",
+    "Monthly SLA steering report",
+    "Period",
+    "as of",
+    "Generated",
+    "Headlines",
+    "First response",
+    "Resolution",
+    "Availability",
+    "Credits due",
+    "within target",
+    "target",
+    "no tickets",
+    "no credit rule",
+    "met",
+    "breached",
+    "Charts",
+    "Compliance by priority",
+    "Time distribution against the target",
     "Tickets by measured time as a share of their priority's target; bars "
     "past 100 % are breaches.",
-    "Availability per service", "scale starts at", "Six-month trend",
+    "Availability per service",
+    "scale starts at",
+    "Six-month trend",
     "Not enough history in the store for a trend (fewer than two months "
     "with data).",
-    "Breached tickets", "No breached ticket this month.", "SLA", "KPI",
-    "Ticket", "Title", "Priority", "Service", "Measured", "Over by",
-    "Data freshness", "Source", "Plugin", "Last successful sync",
-    "Latest update read", "Lag", "Last error", "Tickets", "Outages", "never",
-    "How the figures were computed", "Calendar", "Time zone", "Hours",
-    "Holidays", "always open", "closed", "Sources", "all sources", "Kinds",
-    "all kinds", "Targets (open calendar time)", "Penalty", "no penalty",
+    "Breached tickets",
+    "No breached ticket this month.",
+    "SLA",
+    "KPI",
+    "Ticket",
+    "Title",
+    "Priority",
+    "Service",
+    "Measured",
+    "Over by",
+    "Data freshness",
+    "Source",
+    "Plugin",
+    "Last successful sync",
+    "Latest update read",
+    "Lag",
+    "Last error",
+    "Tickets",
+    "Outages",
+    "never",
+    "How the figures were computed",
+    "Calendar",
+    "Time zone",
+    "Hours",
+    "Holidays",
+    "always open",
+    "closed",
+    "Sources",
+    "all sources",
+    "Kinds",
+    "all kinds",
+    "Targets (open calendar time)",
+    "Penalty",
+    "no penalty",
     "%s%% of the monthly fee per first-response breach, %s%% per "
     "resolution breach, capped at %s%% of %s",
-    "Availability commitments", "degradations count", "downtime from tickets",
-    "Credit", "proportional to downtime when below target", "none", "yes",
+    "Availability commitments",
+    "degradations count",
+    "downtime from tickets",
+    "Credit",
+    "proportional to downtime when below target",
+    "none",
+    "yes",
     "no",
     "Recomputed by itsm-bridge from the providers' tickets over [%s, %s) "
     "(%s), measured as of %s. First response: time to the first response "
     "(or resolution) in open calendar time. Resolution: open calendar time "
     "to resolution minus pauses. Availability: service time minus the union "
     "of outages.",
-    "open and already late", "all", "% of the target", "Target",
+    "open and already late",
+    "all",
+    "% of the target",
+    "Target",
     {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
     {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
      "Nov", "Dec"},
-    '.', ",", "",
+    '.',
+    ",",
+    "",
 };
 
 static const labels labels_fr = {
-    "fr", "Rapport mensuel de pilotage des SLA", "Période", "au",
-    "Généré le", "En bref", "Première réponse", "Résolution",
-    "Disponibilité", "Pénalités dues", "dans les délais", "cible",
-    "aucun ticket", "pas de règle de pénalité", "respectés", "dépassés",
-    "Graphiques", "Respect des délais par priorité",
+    "fr",
+    "Rapport mensuel de pilotage des SLA",
+    "Période",
+    "au",
+    "Généré le",
+    "En bref",
+    "Première réponse",
+    "Résolution",
+    "Disponibilité",
+    "Pénalités dues",
+    "dans les délais",
+    "cible",
+    "aucun ticket",
+    "pas de règle de pénalité",
+    "respectés",
+    "dépassés",
+    "Graphiques",
+    "Respect des délais par priorité",
     "Répartition des délais par rapport à la cible",
     "Tickets selon leur délai mesuré rapporté à la cible de leur priorité ; "
     "au-delà de 100 %, le délai est dépassé.",
-    "Disponibilité par service", "l'échelle commence à",
+    "Disponibilité par service",
+    "l'échelle commence à",
     "Tendance sur six mois",
     "Pas assez d'historique dans la base pour une tendance (moins de deux "
     "mois de données).",
-    "Tickets hors délai", "Aucun ticket hors délai ce mois-ci.", "SLA",
-    "Indicateur", "Ticket", "Objet", "Priorité", "Service", "Mesuré",
-    "Dépassement", "Fraîcheur des données", "Source", "Plugin",
-    "Dernière synchro réussie", "Dernière mise à jour lue", "Retard", "Dernière erreur",
-    "Tickets", "Interruptions", "jamais", "Comment les chiffres sont calculés",
-    "Calendrier", "Fuseau horaire", "Horaires", "Jours fériés",
-    "toujours ouvert", "fermé", "Sources", "toutes les sources", "Types",
-    "tous les types", "Cibles (temps ouvré)", "Pénalité", "pas de pénalité",
+    "Tickets hors délai",
+    "Aucun ticket hors délai ce mois-ci.",
+    "SLA",
+    "Indicateur",
+    "Ticket",
+    "Objet",
+    "Priorité",
+    "Service",
+    "Mesuré",
+    "Dépassement",
+    "Fraîcheur des données",
+    "Source",
+    "Plugin",
+    "Dernière synchro réussie",
+    "Dernière mise à jour lue",
+    "Retard",
+    "Dernière erreur",
+    "Tickets",
+    "Interruptions",
+    "jamais",
+    "Comment les chiffres sont calculés",
+    "Calendrier",
+    "Fuseau horaire",
+    "Horaires",
+    "Jours fériés",
+    "toujours ouvert",
+    "fermé",
+    "Sources",
+    "toutes les sources",
+    "Types",
+    "tous les types",
+    "Cibles (temps ouvré)",
+    "Pénalité",
+    "pas de pénalité",
     "%s\u00a0%% de la redevance mensuelle par première réponse hors délai, "
     "%s\u00a0%% par résolution hors délai, plafonné à %s\u00a0%% de %s",
-    "Engagements de disponibilité", "dégradations comptées",
-    "indisponibilité tirée des tickets", "Pénalité",
-    "proportionnelle à l'indisponibilité sous la cible", "aucune", "oui",
+    "Engagements de disponibilité",
+    "dégradations comptées",
+    "indisponibilité tirée des tickets",
+    "Pénalité",
+    "proportionnelle à l'indisponibilité sous la cible",
+    "aucune",
+    "oui",
     "non",
     "Recalculé par itsm-bridge à partir des tickets des prestataires sur "
     "[%s, %s) (%s), mesuré au %s. Première réponse : délai jusqu'à la "
     "première réponse (ou la résolution) en temps ouvré. Résolution : temps "
     "ouvré jusqu'à la résolution, pauses déduites. Disponibilité : temps de "
     "service moins l'union des interruptions.",
-    "ouverts et déjà en retard", "toutes", "% de la cible", "Cible",
+    "ouverts et déjà en retard",
+    "toutes",
+    "% de la cible",
+    "Cible",
     {"lun", "mar", "mer", "jeu", "ven", "sam", "dim"},
-    {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
-     "sept.", "oct.", "nov.", "déc."},
-    ',', "\u202f", "\u00a0",
+    {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+     "oct.", "nov.", "déc."},
+    ',',
+    "\u202f",
+    "\u00a0",
 };
 
 int ib_report_lang_valid(const char *lang) {
-  return lang != NULL && (!strcmp(lang, "fr") || !strcmp(lang, "en")) ? 0
-                                                                        : -1;
+  return lang != NULL && (!strcmp(lang, "fr") || !strcmp(lang, "en")) ? 0 : -1;
 }
 
 /* ---- writing helpers ---------------------------------------------------- */
@@ -127,12 +226,12 @@ typedef struct ctx {
 static void esc(FILE *out, const char *s) {
   for (; s && *s; s++) {
     switch (*s) {
-    case '&': fputs("&amp;", out); break;
-    case '<': fputs("&lt;", out); break;
-    case '>': fputs("&gt;", out); break;
-    case '"': fputs("&quot;", out); break;
-    case '\'': fputs("&#39;", out); break;
-    default: fputc(*s, out);
+      case '&': fputs("&amp;", out); break;
+      case '<': fputs("&lt;", out); break;
+      case '>': fputs("&gt;", out); break;
+      case '"': fputs("&quot;", out); break;
+      case '\'': fputs("&#39;", out); break;
+      default: fputc(*s, out);
     }
   }
 }
@@ -208,8 +307,8 @@ static void fmt_pct(const ctx *c, double v, int decimals, char *buf,
     buf[len - 1] = '\0'; /* truncated: still a terminated string */
 }
 
-static void fmt_money(const ctx *c, double v, const char *currency,
-                      char *buf, size_t len) {
+static void fmt_money(const ctx *c, double v, const char *currency, char *buf,
+                      size_t len) {
   char n[64];
   fmt_num(c, v, 2, n, sizeof n);
   snprintf(buf, len, "%s\u00a0%s", n, currency ? currency : "");
@@ -221,8 +320,10 @@ static void fmt_target(int64_t s, char *buf, size_t len) {
     snprintf(buf, len, "–");
     return;
   }
-  static const struct { int64_t unit; char c; } units[] = {
-      {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  static const struct {
+    int64_t unit;
+    char c;
+  } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
   size_t n = 0;
   buf[0] = '\0';
   for (size_t k = 0; k < 4; k++) {
@@ -304,7 +405,10 @@ static void tile_sla(const ctx *c, const ib_kpi_sla *s) {
   const ib_kpi_stats *st[2] = {&s->total_first_response, &s->total_resolution};
   int bad = st[0]->breached + st[1]->breached > 0;
   int empty = st[0]->met + st[0]->breached + st[1]->met + st[1]->breached == 0;
-  fprintf(o, "<div class=\"tile%s\" data-sla=\"", empty ? " none" : bad ? " bad" : "");
+  fprintf(o, "<div class=\"tile%s\" data-sla=\"",
+          empty ? " none"
+          : bad ? " bad"
+                : "");
   esc(o, s->cfg->name);
   fputs("\"><div class=\"name\">", o);
   esc(o, c->L->sla);
@@ -332,12 +436,15 @@ static void tile_availability(const ctx *c, const ib_kpi_availability *a) {
   fmt_pct(c, a->availability_pct, 3, pct, sizeof pct);
   fmt_pct(c, a->cfg->target_pct, 3, target, sizeof target);
   fprintf(o, "<div class=\"tile%s\" data-service=\"",
-          isnan(a->availability_pct) ? " none" : a->breached ? " bad" : "");
+          isnan(a->availability_pct) ? " none"
+          : a->breached              ? " bad"
+                                     : "");
   esc(o, a->cfg->service);
   fprintf(o, "\"><div class=\"name\">%s · ", c->L->availability);
   esc(o, a->cfg->service);
-  fprintf(o, "</div><div class=\"big\">%s</div><div class=\"sub\">%s %s — "
-             "%s</div></div>\n",
+  fprintf(o,
+          "</div><div class=\"big\">%s</div><div class=\"sub\">%s %s — "
+          "%s</div></div>\n",
           pct, c->L->target, target,
           isnan(a->availability_pct) ? "–"
           : a->breached              ? c->L->breached
@@ -379,10 +486,15 @@ static void tile_credits(const ctx *c) {
                      k->availability[i].credit);
   int due = 0;
   for (size_t i = 0; i < n; i++) due |= sums[i].amount > 0;
-  fprintf(c->out, "<div class=\"tile%s\" id=\"credits\"><div class=\"name\">%s"
-                  "</div>", n == 0 ? " none" : due ? " bad" : "",
+  fprintf(c->out,
+          "<div class=\"tile%s\" id=\"credits\"><div class=\"name\">%s"
+          "</div>",
+          n == 0 ? " none"
+          : due  ? " bad"
+                 : "",
           c->L->credits_due);
-  if (n == 0) fprintf(c->out, "<div class=\"sub\">%s</div>", c->L->no_credit_rule);
+  if (n == 0)
+    fprintf(c->out, "<div class=\"sub\">%s</div>", c->L->no_credit_rule);
   for (size_t i = 0; i < n; i++) {
     char m[96];
     fmt_money(c, sums[i].amount, sums[i].currency, m, sizeof m);
@@ -393,7 +505,8 @@ static void tile_credits(const ctx *c) {
   for (size_t i = 0; i < k->n_slas; i++) {
     if (!k->slas[i].has_penalty) continue;
     char m[96];
-    fmt_money(c, k->slas[i].credit, k->slas[i].cfg->penalty.currency, m, sizeof m);
+    fmt_money(c, k->slas[i].credit, k->slas[i].cfg->penalty.currency, m,
+              sizeof m);
     fprintf(c->out, "<div class=\"sub\">%s ", c->L->sla);
     esc(c->out, k->slas[i].cfg->name);
     fputs(": ", c->out);
@@ -403,8 +516,8 @@ static void tile_credits(const ctx *c) {
   for (size_t i = 0; i < k->n_availability; i++) {
     if (isnan(k->availability[i].credit)) continue;
     char m[96];
-    fmt_money(c, k->availability[i].credit, k->availability[i].cfg->currency,
-              m, sizeof m);
+    fmt_money(c, k->availability[i].credit, k->availability[i].cfg->currency, m,
+              sizeof m);
     fputs("<div class=\"sub\">", c->out);
     esc(c->out, k->availability[i].cfg->service);
     fputs(": ", c->out);
@@ -430,9 +543,10 @@ static void tile_credits(const ctx *c) {
 #define COLOR_GRID "#e5e7eb"
 
 static void legend(const ctx *c) {
-  fprintf(c->out, "<div class=\"legend\"><span><i style=\"background:"
-                  COLOR_FR "\"></i>%s</span><span><i style=\"background:"
-                  COLOR_RES "\"></i>%s</span></div>",
+  fprintf(c->out,
+          "<div class=\"legend\"><span><i style=\"background:" COLOR_FR
+          "\"></i>%s</span><span><i style=\"background:" COLOR_RES
+          "\"></i>%s</span></div>",
           c->L->first_response, c->L->resolution);
 }
 
@@ -445,9 +559,11 @@ static void y_grid(const ctx *c, double lo, double hi, double step, int width) {
     double y = y_of(v, lo, hi);
     char pct[64];
     fmt_pct(c, v, 0, pct, sizeof pct);
-    fprintf(c->out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-                    "stroke=\"" COLOR_GRID "\"/><text x=\"%d\" y=\"%.1f\" "
-                    "text-anchor=\"end\">%s</text>",
+    fprintf(c->out,
+            "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+            "stroke=\"" COLOR_GRID
+            "\"/><text x=\"%d\" y=\"%.1f\" "
+            "text-anchor=\"end\">%s</text>",
             M_LEFT, y, width - M_RIGHT, y, M_LEFT - 4, y + 4, pct);
   }
 }
@@ -458,13 +574,16 @@ static void bar(const ctx *c, double x, double w, double v, const char *color,
   char pct[64];
   fmt_pct(c, v, 1, pct, sizeof pct);
   if (isnan(v)) {
-    fprintf(c->out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                    "class=\"muted\">n/a</text>", x + w / 2, y0 - 4);
+    fprintf(c->out,
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "class=\"muted\">n/a</text>",
+            x + w / 2, y0 - 4);
     return;
   }
-  fprintf(c->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                  "fill=\"%s\"><title>%s %s</title></rect>"
-                  "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
+  fprintf(c->out,
+          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+          "fill=\"%s\"><title>%s %s</title></rect>"
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
           x, y, w, y0 - y, color, what, pct, x + w / 2, y - 3, pct);
 }
 
@@ -529,10 +648,13 @@ static void histogram(const ctx *c, size_t sla, int which) {
     double bh = (double)(h - mt - mb) * (double)counts[b] / (double)top;
     double x = ml + bw * (double)b;
     int late = b >= 4; /* past 100 % */
-    fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-               "fill=\"%s\"/>",
+    fprintf(o,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            "fill=\"%s\"/>",
             x + 2, h - mb - bh, bw - 4, bh,
-            late ? COLOR_BAD : which ? COLOR_RES : COLOR_FR);
+            late    ? COLOR_BAD
+            : which ? COLOR_RES
+                    : COLOR_FR);
     fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%lld</text>",
             x + bw / 2, h - mb - bh - 3, counts[b]);
     char lbl[32];
@@ -542,15 +664,17 @@ static void histogram(const ctx *c, size_t sla, int which) {
       snprintf(lbl, sizeof lbl, ">%d", bucket_edges[b - 1]);
     else
       snprintf(lbl, sizeof lbl, "%d–%d", bucket_edges[b - 1], bucket_edges[b]);
-    fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
-               "font-size=\"10\">%s</text>",
+    fprintf(o,
+            "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+            "font-size=\"10\">%s</text>",
             x + bw / 2, h - mb + 14, lbl);
   }
   fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
           ml + (double)(w - ml - 8) / 2, h - 4, c->L->pct_of_target);
   double x100 = ml + bw * 4;
-  fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" "
-             "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\">%s</text>",
+  fprintf(o,
+          "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" "
+          "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\">%s</text>",
           x100, mt - 6, x100, h - mb, x100 + 3, mt, c->L->target);
   fputs("</svg></div>", o);
 }
@@ -559,7 +683,8 @@ static void chart_distribution(const ctx *c, size_t sla) {
   FILE *o = c->out;
   fprintf(o, "<figure><figcaption>%s — %s ", c->L->distribution, c->L->sla);
   esc(o, c->r->kpi->slas[sla].cfg->name);
-  fprintf(o, "</figcaption><p>%s</p><div class=\"pair\">", c->L->distribution_note);
+  fprintf(o, "</figcaption><p>%s</p><div class=\"pair\">",
+          c->L->distribution_note);
   histogram(c, sla, 0);
   histogram(c, sla, 1);
   fputs("</div></figure>\n", o);
@@ -583,17 +708,21 @@ static void chart_availability(const ctx *c) {
   FILE *o = c->out;
   char lo_txt[64];
   fmt_pct(c, lo, 0, lo_txt, sizeof lo_txt);
-  fprintf(o, "<figure><figcaption>%s</figcaption><p>%s %s</p>"
-             "<svg viewBox=\"0 0 %d %d\" role=\"img\">",
+  fprintf(o,
+          "<figure><figcaption>%s</figcaption><p>%s %s</p>"
+          "<svg viewBox=\"0 0 %d %d\" role=\"img\">",
           c->L->avail_chart, c->L->avail_axis, lo_txt, CHART_W, h);
   for (int tick = (int)lo; tick <= 100; tick++) {
     if ((100 - lo) > 10 && tick % 10 != 0) continue;
     double x = lx + span * (tick - lo) / (100.0 - lo);
     char t[64];
     fmt_pct(c, tick, 0, t, sizeof t);
-    fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\""
-               COLOR_GRID "\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
-               "%s</text>", x, top, x, h - 20, x, h - 6, t);
+    fprintf(
+        o,
+        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"" COLOR_GRID
+        "\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
+        "%s</text>",
+        x, top, x, h - 20, x, h - 6, t);
   }
   for (size_t i = 0; i < k->n_availability; i++) {
     const ib_kpi_availability *a = &k->availability[i];
@@ -606,15 +735,18 @@ static void chart_availability(const ctx *c) {
     fmt_pct(c, a->cfg->target_pct, 3, tgt, sizeof tgt);
     if (!isnan(a->availability_pct)) {
       double wv = span * (a->availability_pct - lo) / (100.0 - lo);
-      fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"20\" "
-                 "fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>",
+      fprintf(o,
+              "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"20\" "
+              "fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>",
               lx, y + 6, wv, a->breached ? COLOR_BAD : COLOR_OK, lx + wv + 4,
               y + 20, pct);
     }
     double xt = lx + span * (a->cfg->target_pct - lo) / (100.0 - lo);
-    fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" "
-               "stroke-width=\"2\" stroke-dasharray=\"3 2\"><title>%s %s</title>"
-               "</line>", xt, y + 2, xt, y + 30, c->L->target, tgt);
+    fprintf(o,
+            "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" "
+            "stroke-width=\"2\" stroke-dasharray=\"3 2\"><title>%s %s</title>"
+            "</line>",
+            xt, y + 2, xt, y + 30, c->L->target, tgt);
   }
   fputs("</svg></figure>\n", o);
 }
@@ -625,8 +757,7 @@ static const char *const palette[] = {"#2563eb", "#0f766e", "#9333ea",
 #define N_PALETTE (sizeof palette / sizeof palette[0])
 
 /* Total compliance of SLA `name` and KPI `which` in month result k. */
-static double trend_value(const ib_kpi_result *k, const char *name,
-                          int which) {
+static double trend_value(const ib_kpi_result *k, const char *name, int which) {
   if (k == NULL) return NAN;
   for (size_t s = 0; s < k->n_slas; s++)
     if (!strcmp(k->slas[s].cfg->name, name))
@@ -681,13 +812,16 @@ static void chart_trend(const ctx *c) {
         }
         double x = M_LEFT + 20 + step * (double)m, y = y_of(v, lo, 100);
         if (!isnan(px))
-          fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                     "stroke=\"%s\" stroke-width=\"2\"%s/>",
+          fprintf(o,
+                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                  "stroke=\"%s\" stroke-width=\"2\"%s/>",
                   px, py, x, y, color, w ? " stroke-dasharray=\"6 3\"" : "");
         char pct[64];
         fmt_pct(c, v, 1, pct, sizeof pct);
-        fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\">"
-                   "<title>", x, y, color);
+        fprintf(o,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\">"
+                "<title>",
+                x, y, color);
         esc(o, r->trend[m].label);
         fprintf(o, " %s</title></circle>", pct);
         px = x;
@@ -719,9 +853,10 @@ static void breaches_table(const ctx *c) {
     for (int w = 0; w < 2; w++) {
       if (m[w]->verdict != IB_KPI_BREACHED) continue;
       if (n++ == 0)
-        fprintf(o, "<table><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
-                   "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-                   "<th>%s</th></tr></thead><tbody>\n",
+        fprintf(o,
+                "<table><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th></tr></thead><tbody>\n",
                 c->L->sla, c->L->kpi, c->L->ticket, c->L->title_col,
                 c->L->priority, c->L->service, c->L->measured, c->L->target_col,
                 c->L->over_by);
@@ -737,8 +872,10 @@ static void breaches_table(const ctx *c) {
       esc(o, t->ticket->title);
       fprintf(o, "</td><td>P%d</td><td>", t->priority);
       esc(o, t->ticket->service);
-      fprintf(o, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
-                 "<td class=\"num bad-text\">%s</td></tr>\n", meas, tgt, over);
+      fprintf(o,
+              "</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+              "<td class=\"num bad-text\">%s</td></tr>\n",
+              meas, tgt, over);
     }
   }
   if (n == 0)
@@ -750,9 +887,10 @@ static void breaches_table(const ctx *c) {
 static int freshness_table(const ctx *c, char *err, size_t errlen) {
   const ib_config *cfg = c->r->cfg;
   FILE *o = c->out;
-  fprintf(o, "<h2 id=\"freshness\">%s</h2>\n<table><thead><tr><th>%s</th>"
-             "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-             "<th>%s</th><th>%s</th></tr></thead><tbody>\n",
+  fprintf(o,
+          "<h2 id=\"freshness\">%s</h2>\n<table><thead><tr><th>%s</th>"
+          "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+          "<th>%s</th><th>%s</th></tr></thead><tbody>\n",
           c->L->freshness, c->L->source, c->L->plugin, c->L->last_success,
           c->L->watermark, c->L->lag, c->L->tickets, c->L->outages,
           c->L->last_error);
@@ -768,15 +906,16 @@ static int freshness_table(const ctx *c, char *err, size_t errlen) {
     if (s.last_success == IB_TIME_NONE)
       snprintf(lag, sizeof lag, "–");
     else
-      ib_kpi_format_duration((double)(c->r->generated_at - s.last_success),
-                             lag, sizeof lag);
+      ib_kpi_format_duration((double)(c->r->generated_at - s.last_success), lag,
+                             sizeof lag);
     int stale = s.last_success == IB_TIME_NONE || s.last_error[0];
     fputs("<tr><td>", o);
     esc(o, cfg->sources[i].name);
     fputs("</td><td>", o);
     esc(o, cfg->sources[i].plugin);
-    fprintf(o, "</td><td%s>%s</td><td>%s</td><td class=\"num\">%s</td>"
-               "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td>",
+    fprintf(o,
+            "</td><td%s>%s</td><td>%s</td><td class=\"num\">%s</td>"
+            "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td>",
             stale ? " class=\"bad-text\"" : "", ok, wm, lag,
             (long long)s.tickets, (long long)s.outages);
     esc(o, s.last_error[0] ? s.last_error : "–");
@@ -832,9 +971,10 @@ static void sla_definitions(const ctx *c) {
     const ib_sla_cfg *s = k->slas[i].cfg;
     fprintf(o, "<h3>%s ", c->L->sla);
     esc(o, s->name);
-    fprintf(o, "</h3>\n<table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-               "</tr><tr>", c->L->calendar, c->L->timezone, c->L->hours,
-            c->L->holidays);
+    fprintf(o,
+            "</h3>\n<table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+            "</tr><tr>",
+            c->L->calendar, c->L->timezone, c->L->hours, c->L->holidays);
     calendar_text(c, &cfg->calendars[s->calendar]);
     fprintf(o, "</tr></table>\n<table><tr><th>%s</th><td>", c->L->sources);
     if (s->n_sources == 0) fputs(c->L->all_sources, o);
@@ -844,7 +984,8 @@ static void sla_definitions(const ctx *c) {
     }
     fprintf(o, "</td></tr><tr><th>%s</th><td>", c->L->kinds);
     unsigned all = (1u << IB_KIND_COUNT) - 1;
-    if ((s->kinds_mask & all) == all) fputs(c->L->all_kinds, o);
+    if ((s->kinds_mask & all) == all)
+      fputs(c->L->all_kinds, o);
     else
       for (int kd = 0, first = 1; kd < IB_KIND_COUNT; kd++)
         if (s->kinds_mask & (1u << kd)) {
@@ -859,13 +1000,15 @@ static void sla_definitions(const ctx *c) {
       fmt_num_short(c, s->penalty.per_response_breach_pct, 3, a, sizeof a);
       fmt_num_short(c, s->penalty.per_resolution_breach_pct, 3, b, sizeof b);
       fmt_num_short(c, s->penalty.cap_pct, 3, cap, sizeof cap);
-      fmt_money(c, s->penalty.monthly_fee, s->penalty.currency, fee, sizeof fee);
+      fmt_money(c, s->penalty.monthly_fee, s->penalty.currency, fee,
+                sizeof fee);
       put_template(o, c->L->penalty_text,
                    (const char *const[]){a, b, cap, fee, NULL});
     }
-    fprintf(o, "</td></tr></table>\n<table><thead><tr><th>%s</th><th>%s</th>"
-               "<th>%s</th></tr></thead><tbody>", c->L->priority,
-            c->L->first_response, c->L->resolution);
+    fprintf(o,
+            "</td></tr></table>\n<table><thead><tr><th>%s</th><th>%s</th>"
+            "<th>%s</th></tr></thead><tbody>",
+            c->L->priority, c->L->first_response, c->L->resolution);
     for (int p = 1; p <= IB_PRIORITY_MAX; p++) {
       if (!s->targets[p].present) continue;
       char fr[32], res[32];
@@ -876,8 +1019,9 @@ static void sla_definitions(const ctx *c) {
     fputs("</tbody></table>\n", o);
   }
   if (k->n_availability == 0) return;
-  fprintf(o, "<h3>%s</h3>\n<table><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
-             "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+  fprintf(o,
+          "<h3>%s</h3>\n<table><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+          "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
           c->L->avail_defs, c->L->service, c->L->target_col, c->L->calendar,
           c->L->degradation, c->L->from_tickets, c->L->credit_rule);
   for (size_t i = 0; i < k->n_availability; i++) {
@@ -915,9 +1059,10 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
   char gen[64], as_of[64];
   fmt_local(&c, r->generated_at, gen, sizeof gen);
   fmt_local(&c, k->as_of, as_of, sizeof as_of);
-  fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta "
-               "charset=\"utf-8\">\n<meta name=\"viewport\" "
-               "content=\"width=device-width, initial-scale=1\">\n<title>",
+  fprintf(out,
+          "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta "
+          "charset=\"utf-8\">\n<meta name=\"viewport\" "
+          "content=\"width=device-width, initial-scale=1\">\n<title>",
           c.L->lang);
   esc(out, c.L->title);
   fputs(" — ", out);
@@ -927,8 +1072,8 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
   esc(out, r->month);
   fprintf(out, "</span></h1><p>%s ", c.L->period);
   esc(out, r->month);
-  fprintf(out, " (%s), %s %s · %s %s</p></header>\n", c.zone, c.L->as_of,
-          as_of, c.L->generated, gen);
+  fprintf(out, " (%s), %s %s · %s %s</p></header>\n", c.zone, c.L->as_of, as_of,
+          c.L->generated, gen);
 
   fprintf(out, "<h2 id=\"headlines\">%s</h2>\n<div class=\"tiles\">\n",
           c.L->headline);

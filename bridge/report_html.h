@@ -28,7 +28,7 @@ typedef struct ib_report {
   const ib_kpi_result *kpi;     /* the month, per-ticket rows included */
   const ib_report_month *trend; /* oldest first; may be empty */
   size_t n_trend;
-  const char *lang;             /* "fr" or "en" */
+  const char *lang; /* "fr" or "en" */
   ib_time generated_at;
 } ib_report;
 

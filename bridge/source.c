@@ -26,8 +26,8 @@
 volatile sig_atomic_t ib_stop_requested = 0;
 
 /* Host-owned keys every source may have. */
-static const char *const common_keys[] = {"name", "plugin", "timezone",
-                                          "overlap", "initial_since", NULL};
+static const char *const common_keys[] = {
+    "name", "plugin", "timezone", "overlap", "initial_since", NULL};
 /* Host-owned keys of sources whose plugin talks HTTP. */
 static const char *const http_keys[] = {"auth", "ca_file", "max_concurrency",
                                         "timeout", NULL};
@@ -101,13 +101,15 @@ static int validate_group(const char *source, const char *plugin,
     const ib_option_def *d = defs;
     while (d && d->name && strcmp(d->name, name) != 0) d++;
     if (d == NULL || d->name == NULL)
-      return ib_config_error_at(m, NULL, err, errlen,
-                   "source '%s': unknown key '%s%s' for plugin %s (see "
-                   "'itsm-bridge plugins --describe %s')",
-                   source, prefix, name, plugin, plugin);
+      return ib_config_error_at(
+          m, NULL, err, errlen,
+          "source '%s': unknown key '%s%s' for plugin %s (see "
+          "'itsm-bridge plugins --describe %s')",
+          source, prefix, name, plugin, plugin);
     if (!type_ok(m, d->type))
-      return ib_config_error_at(m, NULL, err, errlen, "source '%s': '%s%s' must be %s", source,
-                   prefix, name, type_example(d->type));
+      return ib_config_error_at(m, NULL, err, errlen,
+                                "source '%s': '%s%s' must be %s", source,
+                                prefix, name, type_example(d->type));
     if (d->type == IB_OPT_GROUP) {
       char sub[128];
       snprintf(sub, sizeof sub, "%s%s.", prefix, name);
@@ -118,9 +120,10 @@ static int validate_group(const char *source, const char *plugin,
   }
   for (const ib_option_def *d = defs; d && d->name; d++) {
     if (!d->required || config_setting_get_member(s, d->name)) continue;
-    return ib_config_error_at(s, NULL, err, errlen, "source '%s': missing required key '%s%s' (%s)",
-                 source, prefix, d->name,
-                 d->description ? d->description : "see plugins --describe");
+    return ib_config_error_at(
+        s, NULL, err, errlen, "source '%s': missing required key '%s%s' (%s)",
+        source, prefix, d->name,
+        d->description ? d->description : "see plugins --describe");
   }
   return 0;
 }
@@ -132,56 +135,64 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
     static const char *const keys[] = {"type", "user_env", "token_env",
                                        "token_file", NULL};
     if (!config_setting_is_group(m))
-      return ib_config_error_at(m, NULL, err, errlen,
-                   "source '%s': auth must be a group: auth = { type = "
-                   "\"basic\"; user_env = \"USER_VAR\"; token_env = "
-                   "\"TOKEN_VAR\"; }",
-                   sc->name);
+      return ib_config_error_at(
+          m, NULL, err, errlen,
+          "source '%s': auth must be a group: auth = { type = "
+          "\"basic\"; user_env = \"USER_VAR\"; token_env = "
+          "\"TOKEN_VAR\"; }",
+          sc->name);
     for (int i = 0; i < config_setting_length(m); i++) {
       config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
       if (!in_list(keys, config_setting_name(e)))
-        return ib_config_error_at(e, NULL, err, errlen,
-                     "source '%s': unknown key 'auth.%s' (secrets are given "
-                     "only as environment variable names or an owner-only "
-                     "file: user_env, token_env, token_file)",
-                     sc->name, config_setting_name(e));
+        return ib_config_error_at(
+            e, NULL, err, errlen,
+            "source '%s': unknown key 'auth.%s' (secrets are given "
+            "only as environment variable names or an owner-only "
+            "file: user_env, token_env, token_file)",
+            sc->name, config_setting_name(e));
       if (config_setting_type(e) != CONFIG_TYPE_STRING)
-        return ib_config_error_at(e, NULL, err, errlen, "source '%s': 'auth.%s' must be a string",
-                     sc->name, config_setting_name(e));
+        return ib_config_error_at(e, NULL, err, errlen,
+                                  "source '%s': 'auth.%s' must be a string",
+                                  sc->name, config_setting_name(e));
     }
     const char *type = NULL;
     config_setting_lookup_string(m, "type", &type);
     if (type == NULL || (strcmp(type, "basic") && strcmp(type, "bearer") &&
                          strcmp(type, "none")))
-      return ib_config_error_at(m, NULL, err, errlen,
-                   "source '%s': auth.type must be \"basic\", \"bearer\" or "
-                   "\"none\"",
-                   sc->name);
+      return ib_config_error_at(
+          m, NULL, err, errlen,
+          "source '%s': auth.type must be \"basic\", \"bearer\" or "
+          "\"none\"",
+          sc->name);
     int has_token = config_setting_get_member(m, "token_env") ||
                     config_setting_get_member(m, "token_file");
     if (strcmp(type, "none") != 0 && !has_token)
-      return ib_config_error_at(m, NULL, err, errlen, "source '%s': auth needs token_env (or token_file)",
-                   sc->name);
+      return ib_config_error_at(
+          m, NULL, err, errlen,
+          "source '%s': auth needs token_env (or token_file)", sc->name);
     if (strcmp(type, "basic") == 0 && !config_setting_get_member(m, "user_env"))
-      return ib_config_error_at(m, NULL, err, errlen, "source '%s': basic auth needs user_env",
-                   sc->name);
+      return ib_config_error_at(m, NULL, err, errlen,
+                                "source '%s': basic auth needs user_env",
+                                sc->name);
   }
   if ((m = config_setting_get_member(s, "ca_file")) != NULL &&
       config_setting_type(m) != CONFIG_TYPE_STRING)
-    return ib_config_error_at(m, NULL, err, errlen, "source '%s': ca_file must be a path string",
-                 sc->name);
+    return ib_config_error_at(m, NULL, err, errlen,
+                              "source '%s': ca_file must be a path string",
+                              sc->name);
   if ((m = config_setting_get_member(s, "max_concurrency")) != NULL &&
       (config_setting_type(m) != CONFIG_TYPE_INT ||
        config_setting_get_int(m) < 1 || config_setting_get_int(m) > 64))
-    return ib_config_error_at(m, NULL, err, errlen,
-                 "source '%s': max_concurrency must be an integer from 1 to 64",
-                 sc->name);
+    return ib_config_error_at(
+        m, NULL, err, errlen,
+        "source '%s': max_concurrency must be an integer from 1 to 64",
+        sc->name);
   if ((m = config_setting_get_member(s, "timeout")) != NULL &&
       (config_setting_type(m) != CONFIG_TYPE_STRING ||
        ib_parse_duration(config_setting_get_string(m)) <= 0))
-    return ib_config_error_at(m, NULL, err, errlen,
-                 "source '%s': timeout must be a duration like \"2m\"",
-                 sc->name);
+    return ib_config_error_at(
+        m, NULL, err, errlen,
+        "source '%s': timeout must be a duration like \"2m\"", sc->name);
   return 0;
 }
 
@@ -219,10 +230,10 @@ struct ib_source {
   const ib_sync_options *opt;
   ib_sync_result *res;
   ib_time since;
-  int in_tx;           /* a store transaction is open */
-  int64_t tx_rows;     /* rows in it */
+  int in_tx;       /* a store transaction is open */
+  int64_t tx_rows; /* rows in it */
   ib_status store_failed;
-  cache_entry *cache;  /* owned: option arrays handed to the plugin */
+  cache_entry *cache;   /* owned: option arrays handed to the plugin */
   ib_http_client *http; /* owned */
   char *user;           /* owned secret values, wiped on free */
   char *token;
@@ -519,8 +530,10 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   }
   int kind = t.kind ? ib_kind_parse(t.kind) : IB_KIND_OTHER;
   if (kind < 0) {
-    h_reject(src, pos, "kind \"%s\" is not one of incident, request, problem, "
-             "change, other (map it in kinds)", t.kind);
+    h_reject(src, pos,
+             "kind \"%s\" is not one of incident, request, problem, "
+             "change, other (map it in kinds)",
+             t.kind);
     return IB_ERR_REJECTED;
   }
   int prio = 0;
@@ -536,8 +549,10 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   if (t.status) {
     state = ib_state_parse(t.status);
     if (state < 0) {
-      h_reject(src, pos, "status \"%s\" is not one of new, open, pending, "
-               "resolved, closed, cancelled (map it in statuses)", t.status);
+      h_reject(src, pos,
+               "status \"%s\" is not one of new, open, pending, "
+               "resolved, closed, cancelled (map it in statuses)",
+               t.status);
       return IB_ERR_REJECTED;
     }
   } else {
@@ -552,16 +567,25 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   if (s != IB_OK) return s;
   /* The row borrows the plugin's strings for the duration of the call. */
   ib_ticket_row row = {
-      .source = src->sc->name, .id = (char *)t.id,
-      .key = (char *)(t.key ? t.key : t.id), .title = (char *)t.title,
-      .service = (char *)t.service, .group = (char *)t.group,
-      .kind_raw = (char *)t.kind_raw, .priority_raw = (char *)t.priority_raw,
-      .status_raw = (char *)t.status_raw, .kind = (ib_kind)kind,
-      .priority = prio, .status = (ib_state)state,
-      .created_at = t.created_at, .first_response_at = t.first_response_at,
-      .resolved_at = t.resolved_at, .closed_at = t.closed_at,
+      .source = src->sc->name,
+      .id = (char *)t.id,
+      .key = (char *)(t.key ? t.key : t.id),
+      .title = (char *)t.title,
+      .service = (char *)t.service,
+      .group = (char *)t.group,
+      .kind_raw = (char *)t.kind_raw,
+      .priority_raw = (char *)t.priority_raw,
+      .status_raw = (char *)t.status_raw,
+      .kind = (ib_kind)kind,
+      .priority = prio,
+      .status = (ib_state)state,
+      .created_at = t.created_at,
+      .first_response_at = t.first_response_at,
+      .resolved_at = t.resolved_at,
+      .closed_at = t.closed_at,
       .updated_at = t.updated_at != IB_TIME_NONE ? t.updated_at : t.created_at,
-      .deleted_at = IB_TIME_NONE, .pauses = (ib_interval *)t.pauses,
+      .deleted_at = IB_TIME_NONE,
+      .pauses = (ib_interval *)t.pauses,
       .n_pauses = t.n_pauses,
       .reported_response_breached = t.reported_response_breached,
       .reported_resolution_breached = t.reported_resolution_breached};
@@ -587,8 +611,10 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
   }
   int kind = o.kind ? ib_outage_kind_parse(o.kind) : IB_OUTAGE_OUTAGE;
   if (kind < 0) {
-    h_reject(src, pos, "outage kind \"%s\" is not outage, degradation or "
-             "planned (map it in kinds)", o.kind);
+    h_reject(src, pos,
+             "outage kind \"%s\" is not outage, degradation or "
+             "planned (map it in kinds)",
+             o.kind);
     return IB_ERR_REJECTED;
   }
   if (o.end != IB_TIME_NONE && o.end < o.start) {
@@ -598,9 +624,13 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
   ib_status s = ensure_tx(src);
   if (s != IB_OK) return s;
   ib_outage_row row = {
-      .source = src->sc->name, .id = (char *)o.id,
-      .service = (char *)o.service, .kind = (ib_outage_kind)kind,
-      .kind_raw = (char *)o.kind_raw, .start = o.start, .end = o.end,
+      .source = src->sc->name,
+      .id = (char *)o.id,
+      .service = (char *)o.service,
+      .kind = (ib_outage_kind)kind,
+      .kind_raw = (char *)o.kind_raw,
+      .start = o.start,
+      .end = o.end,
       .updated_at = o.updated_at != IB_TIME_NONE ? o.updated_at : o.start,
       .deleted_at = IB_TIME_NONE};
   char err[512];
@@ -609,7 +639,9 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
   return stored_one(src);
 }
 
-static ib_time h_sync_since(ib_source *src) { return src->since; }
+static ib_time h_sync_since(ib_source *src) {
+  return src->since;
+}
 
 static void h_progress(ib_source *src, uint64_t done, uint64_t total) {
   src->prog_done = done;
@@ -686,14 +718,18 @@ static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
   return s;
 }
 
-static void h_http_free(ib_http_response *r) { ib_http_response_free(r); }
+static void h_http_free(ib_http_response *r) {
+  ib_http_response_free(r);
+}
 
 static char *h_url_escape(ib_source *src, const char *text) {
   (void)src;
   return ib_http_escape(text);
 }
 
-static void h_free_string(char *s) { free(s); }
+static void h_free_string(char *s) {
+  free(s);
+}
 
 static const ib_host_services host_services = {
     .struct_size = sizeof(ib_host_services),
@@ -732,8 +768,8 @@ static int read_env_secret(ib_source *src, config_setting_t *auth,
   const char *val = getenv(var);
   if (val == NULL || *val == '\0') {
     snprintf(err, errlen,
-             "environment variable %s is not set (auth.%s of source '%s')",
-             var, key, src->sc->name);
+             "environment variable %s is not set (auth.%s of source '%s')", var,
+             key, src->sc->name);
     return -1;
   }
   *out = strdup(val);
@@ -773,7 +809,9 @@ static int read_file_secret(ib_source *src, const char *path, char **out,
 static void http_log(void *ctx, ib_log_level level, const char *msg) {
   h_log(ctx, level == IB_LOG_ERROR ? IB_LOG_DEBUG : level, "%s", msg);
 }
-static int http_stop(void *ctx) { return h_should_stop(ctx); }
+static int http_stop(void *ctx) {
+  return h_should_stop(ctx);
+}
 
 static int open_http(ib_source *src, char *err, size_t errlen) {
   config_setting_t *s = src->sc->setting;
@@ -787,8 +825,10 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
     config_setting_lookup_string(auth, "user_env", &uvar);
     config_setting_lookup_string(auth, "token_env", &tvar);
     config_setting_lookup_string(auth, "token_file", &tfile);
-    if (strcmp(type, "basic") == 0) hc.auth = IB_AUTH_BASIC;
-    else if (strcmp(type, "bearer") == 0) hc.auth = IB_AUTH_BEARER;
+    if (strcmp(type, "basic") == 0)
+      hc.auth = IB_AUTH_BASIC;
+    else if (strcmp(type, "bearer") == 0)
+      hc.auth = IB_AUTH_BEARER;
     if (hc.auth == IB_AUTH_BASIC)
       snprintf(src->credentials_hint, sizeof src->credentials_hint, "$%s/%s%s",
                uvar, tfile ? "" : "$", tfile ? tfile : tvar);
@@ -852,8 +892,12 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                    const ib_plugin *plugin, ib_store *st,
                    const ib_sync_options *opt, ib_sync_result *res) {
   memset(res, 0, sizeof *res);
-  ib_source src = {.cfg = cfg, .sc = sc, .plugin = plugin, .store = st,
-                   .opt = opt, .res = res};
+  ib_source src = {.cfg = cfg,
+                   .sc = sc,
+                   .plugin = plugin,
+                   .store = st,
+                   .opt = opt,
+                   .res = res};
   clock_gettime(CLOCK_MONOTONIC, &src.started);
   char err[512];
   int64_t run_id = 0;
@@ -867,11 +911,14 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     res->status = IB_ERR_STORE;
     return -1;
   }
-  if (opt->since != IB_TIME_NONE) src.since = opt->since;
-  else if (opt->full) src.since = IB_TIME_NONE;
+  if (opt->since != IB_TIME_NONE)
+    src.since = opt->since;
+  else if (opt->full)
+    src.since = IB_TIME_NONE;
   else if (state.watermark != IB_TIME_NONE)
     src.since = state.watermark - sc->overlap_s;
-  else src.since = sc->initial_since;
+  else
+    src.since = sc->initial_since;
   if (src.since != IB_TIME_NONE) {
     char iso[IB_ISO_LEN];
     ib_format_iso8601(src.since, iso);

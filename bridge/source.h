@@ -16,21 +16,21 @@
 #define IB_MAX_REASONS 5
 
 typedef struct ib_sync_options {
-  int full;         /* re-read everything, mark vanished records deleted */
-  ib_time since;    /* --since, or IB_TIME_NONE */
-  int verbose;      /* debug logs and HTTP traces */
-  int quiet;        /* errors only */
-  int progress;     /* draw progress (stderr is a terminal) */
+  int full;      /* re-read everything, mark vanished records deleted */
+  ib_time since; /* --since, or IB_TIME_NONE */
+  int verbose;   /* debug logs and HTTP traces */
+  int quiet;     /* errors only */
+  int progress;  /* draw progress (stderr is a terminal) */
 } ib_sync_options;
 
 typedef struct ib_sync_result {
   ib_status status;
-  int64_t read;     /* records the plugin produced (stored + rejected) */
+  int64_t read; /* records the plugin produced (stored + rejected) */
   int64_t stored;
   int64_t rejected;
-  int64_t deleted;  /* marked deleted by --full */
+  int64_t deleted; /* marked deleted by --full */
   double elapsed_s;
-  char error[512];  /* when status != IB_OK */
+  char error[512];                   /* when status != IB_OK */
   char reasons[IB_MAX_REASONS][256]; /* first rejections */
   int n_reasons;
 } ib_sync_result;

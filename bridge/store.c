@@ -48,7 +48,9 @@ int ib_store_commit(ib_store *st, char *err, size_t errlen) {
   return st->ops->commit(st, err, errlen);
 }
 
-void ib_store_rollback(ib_store *st) { st->ops->rollback(st); }
+void ib_store_rollback(ib_store *st) {
+  st->ops->rollback(st);
+}
 
 int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
                         char *err, size_t errlen) {

@@ -4,9 +4,9 @@
  *
  * SQLite by default (WAL, schema migrations through PRAGMA user_version,
  * prepared statements only), or PostgreSQL (store.url; store_pg.c) with the
- * same behaviour and an advisory lock. The store knows the model; it knows nothing of
- * plugins, HTTP or KPIs. Every function returns 0 on success or -1 with one
- * line in err.
+ * same behaviour and an advisory lock. The store knows the model; it knows
+ * nothing of plugins, HTTP or KPIs. Every function returns 0 on success or -1
+ * with one line in err.
  */
 #ifndef IB_STORE_H
 #define IB_STORE_H
@@ -79,8 +79,7 @@ int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
 /* After a successful --full run: marks rows of `source` not put with
  * track_seen since the store was opened as deleted at `now`. *count gets
  * how many were newly marked. */
-int ib_store_mark_unseen_deleted(ib_store *st, const char *source,
-                                 ib_time now, int64_t *count, char *err,
-                                 size_t errlen);
+int ib_store_mark_unseen_deleted(ib_store *st, const char *source, ib_time now,
+                                 int64_t *count, char *err, size_t errlen);
 
 #endif /* IB_STORE_H */

@@ -82,8 +82,8 @@ enum {
   STMT_COUNT
 };
 
-#define TICKET_FILTER                                                          \
-  " WHERE t.deleted_at IS NULL AND ($1::bigint IS NULL OR t.created_at < $1)"  \
+#define TICKET_FILTER                                                         \
+  " WHERE t.deleted_at IS NULL AND ($1::bigint IS NULL OR t.created_at < $1)" \
   " AND ($2::bigint IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= $2)"
 
 typedef struct pg_stmt {
@@ -272,8 +272,10 @@ static int run(pg_store *st, int stmt, int n, const char *const *values,
     PQclear(res);
     return -1;
   }
-  if (out) *out = res;
-  else PQclear(res);
+  if (out)
+    *out = res;
+  else
+    PQclear(res);
   return 0;
 }
 
@@ -299,8 +301,10 @@ static int exec_params(pg_store *st, const char *sql, int n,
     PQclear(res);
     return -1;
   }
-  if (out) *out = res;
-  else PQclear(res);
+  if (out)
+    *out = res;
+  else
+    PQclear(res);
   return 0;
 }
 
@@ -421,19 +425,18 @@ static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
   char why[256];
   switch (ib_pg_url_check(cfg->url, why, sizeof why)) {
-  case IB_PG_URL_OK:
-    break;
-  case IB_PG_URL_INVALID:
-    snprintf(err, errlen,
-             "store url is not a PostgreSQL URL (%s); expected "
-             "url = \"postgresql://USER@HOST:PORT/DATABASE\";",
-             why[0] ? why : "unknown error");
-    return NULL;
-  case IB_PG_URL_HAS_PASSWORD:
-    snprintf(err, errlen,
-             "store url contains a password; remove it from the "
-             "configuration and set PGPASSWORD or a ~/.pgpass entry instead");
-    return NULL;
+    case IB_PG_URL_OK: break;
+    case IB_PG_URL_INVALID:
+      snprintf(err, errlen,
+               "store url is not a PostgreSQL URL (%s); expected "
+               "url = \"postgresql://USER@HOST:PORT/DATABASE\";",
+               why[0] ? why : "unknown error");
+      return NULL;
+    case IB_PG_URL_HAS_PASSWORD:
+      snprintf(err, errlen,
+               "store url contains a password; remove it from the "
+               "configuration and set PGPASSWORD or a ~/.pgpass entry instead");
+      return NULL;
   }
   pg_store *st = calloc(1, sizeof *st); /* owned by the caller: pg_close */
   if (st == NULL || (st->url = strdup(cfg->url)) == NULL) {

@@ -185,10 +185,10 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
   st->base.ops = &sq_ops;
   st->lock_fd = -1;
   if (mkdirs_for(cfg->path, err, errlen)) goto fail;
-  if (sqlite3_open_v2(cfg->path, &st->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                          SQLITE_OPEN_NOMUTEX,
-                      NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2(
+          cfg->path, &st->db,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+          NULL) != SQLITE_OK) {
     db_fail(st, err, errlen, "cannot open");
     goto fail;
   }
@@ -264,16 +264,22 @@ static int sq_lock_sync(ib_store *base, char *err, size_t errlen) {
 /* ---- binding helpers ---- */
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v) {
-  if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(s, i);
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
 }
 static void bind_time(sqlite3_stmt *s, int i, ib_time t) {
-  if (t == IB_TIME_NONE) sqlite3_bind_null(s, i);
-  else sqlite3_bind_int64(s, i, t);
+  if (t == IB_TIME_NONE)
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_int64(s, i, t);
 }
 static void bind_verdict(sqlite3_stmt *s, int i, ib_verdict v) {
-  if (v == IB_VERDICT_UNKNOWN) sqlite3_bind_null(s, i);
-  else sqlite3_bind_int(s, i, v == IB_VERDICT_BREACHED);
+  if (v == IB_VERDICT_UNKNOWN)
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_int(s, i, v == IB_VERDICT_BREACHED);
 }
 static int step_done(sq_store *st, sqlite3_stmt *s, char *err, size_t errlen,
                      const char *what) {
@@ -308,8 +314,10 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   bind_text(s, 4, t->title);
   bind_text(s, 5, ib_kind_name(t->kind));
   bind_text(s, 6, t->kind_raw);
-  if (t->priority > 0) sqlite3_bind_int(s, 7, t->priority);
-  else sqlite3_bind_null(s, 7);
+  if (t->priority > 0)
+    sqlite3_bind_int(s, 7, t->priority);
+  else
+    sqlite3_bind_null(s, 7);
   bind_text(s, 8, t->priority_raw);
   bind_text(s, 9, ib_state_name(t->status));
   bind_text(s, 10, t->status_raw);
@@ -404,10 +412,12 @@ static int run_sql(sq_store *st, const char *sql, const char *fmt,
   if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
     return db_fail(st, err, errlen, what);
   for (int i = 0; fmt[i]; i++) {
-    if (fmt[i] == 't') bind_text(s, i + 1, args[i]);
+    if (fmt[i] == 't')
+      bind_text(s, i + 1, args[i]);
     else if (fmt[i] == 'i')
       sqlite3_bind_int64(s, i + 1, *(const int64_t *)args[i]);
-    else bind_time(s, i + 1, *(const ib_time *)args[i]);
+    else
+      bind_time(s, i + 1, *(const ib_time *)args[i]);
   }
   int rc = sqlite3_step(s);
   sqlite3_finalize(s);
@@ -501,8 +511,8 @@ static ib_verdict col_verdict(sqlite3_stmt *s, int i) {
   return sqlite3_column_int(s, i) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
 }
 
-#define TICKET_FILTER                                                          \
-  " WHERE t.deleted_at IS NULL AND (?1 IS NULL OR t.created_at < ?1)"          \
+#define TICKET_FILTER                                                 \
+  " WHERE t.deleted_at IS NULL AND (?1 IS NULL OR t.created_at < ?1)" \
   " AND (?2 IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= ?2)"
 
 static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,

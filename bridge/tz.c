@@ -68,8 +68,7 @@ int ib_tz_valid(const char *zone) {
   if (zone[0] == '/' || strstr(zone, "..") != NULL) return 0;
   const char *dir = getenv("TZDIR");
   char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo",
-           zone);
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone);
   return access(path, R_OK) == 0;
 }
 
@@ -114,9 +113,9 @@ int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
   if (gmtoff_at(secs - 86400, &before) || gmtoff_at(secs + 86400, &after))
     return -1;
   int64_t best = INT64_MAX, off;
-  if (gmtoff_at(secs - before, &off) == 0 && off == before) best = secs - before;
-  if (gmtoff_at(secs - after, &off) == 0 && off == after &&
-      secs - after < best)
+  if (gmtoff_at(secs - before, &off) == 0 && off == before)
+    best = secs - before;
+  if (gmtoff_at(secs - after, &off) == 0 && off == after && secs - after < best)
     best = secs - after;
   *out = best != INT64_MAX ? best : secs - before;
   if (before == after) {
@@ -156,14 +155,13 @@ static int days_in_month(int y, int m) {
   return dm[m - 1];
 }
 
-int ib_parse_iso8601(const char *text, const char *default_zone,
-                     ib_time *out) {
+int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out) {
   if (text == NULL) return -1;
   const char *p = text;
   while (isspace((unsigned char)*p)) p++;
   int y, mo, d, h = 0, mi = 0, s = 0;
-  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
-      *p++ != '-' || digits(&p, 2, &d))
+  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+      digits(&p, 2, &d))
     return -1;
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
   int has_offset = 0;
@@ -206,8 +204,8 @@ int ib_parse_iso8601(const char *text, const char *default_zone,
   return ib_tz_local_to_utc(default_zone, y, mo, d, h, mi, s, out);
 }
 
-int ib_parse_with_format(const char *text, const char *format,
-                         const char *zone, ib_time *out) {
+int ib_parse_with_format(const char *text, const char *format, const char *zone,
+                         ib_time *out) {
   if (text == NULL || format == NULL) return -1;
   struct tm tm;
   memset(&tm, 0, sizeof tm);
@@ -217,8 +215,7 @@ int ib_parse_with_format(const char *text, const char *format,
   while (isspace((unsigned char)*end)) end++;
   if (*end != '\0') return -1;
   int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
-  if (mo < 1 || mo > 12 || tm.tm_mday < 1 ||
-      tm.tm_mday > days_in_month(y, mo))
+  if (mo < 1 || mo > 12 || tm.tm_mday < 1 || tm.tm_mday > days_in_month(y, mo))
     return -1;
   return ib_tz_local_to_utc(zone, y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
                             tm.tm_sec > 59 ? 59 : tm.tm_sec, out);
@@ -233,8 +230,8 @@ void ib_format_iso8601(ib_time t, char *buf) {
   int y, m, d;
   ib_civil_from_days(days, &y, &m, &d);
   char tmp[64];
-  snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m,
-           d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+  snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d,
+           (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
   memcpy(buf, tmp, IB_ISO_LEN - 1);
   buf[IB_ISO_LEN - 1] = '\0';
 }

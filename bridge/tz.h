@@ -34,11 +34,10 @@ int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|+hh[:]mm|-hh[:]mm]".
  * Text without offset (and a bare date, at midnight) is read in
  * default_zone. Fractions are dropped. Returns 0 or -1. */
-int ib_parse_iso8601(const char *text, const char *default_zone,
-                     ib_time *out);
+int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out);
 /* Parses `text` with strptime-style `format`, read in `zone`. 0 or -1. */
-int ib_parse_with_format(const char *text, const char *format,
-                         const char *zone, ib_time *out);
+int ib_parse_with_format(const char *text, const char *format, const char *zone,
+                         ib_time *out);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 #define IB_ISO_LEN 21

@@ -22,9 +22,13 @@ typedef struct hello {
 } hello;
 
 static const ib_option_def options[] = {
-    {.name = "count", .type = IB_OPT_INT, .default_value = "3",
+    {.name = "count",
+     .type = IB_OPT_INT,
+     .default_value = "3",
      .description = "how many tickets to emit"},
-    {.name = "start", .type = IB_OPT_STRING, .required = 1,
+    {.name = "start",
+     .type = IB_OPT_STRING,
+     .required = 1,
      .description = "creation time of the first ticket (ISO-8601)"},
     {0}};
 
@@ -35,8 +39,8 @@ static ib_status hello_open(const ib_host_services *host, ib_source *src,
   h->host = host;
   h->src = src;
   h->count = host->get_int(src, "count", 3);
-  if (host->parse_time(src, host->get_string(src, "start"), NULL,
-                       &h->start) != IB_OK) {
+  if (host->parse_time(src, host->get_string(src, "start"), NULL, &h->start) !=
+      IB_OK) {
     host->log(src, IB_LOG_ERROR, "start: not an ISO-8601 instant");
     free(h);
     return IB_ERR_CONFIG;
@@ -69,7 +73,9 @@ static ib_status hello_sync(void *instance) {
   return h->host->commit(h->src, watermark);
 }
 
-static void hello_close(void *instance) { free(instance); }
+static void hello_close(void *instance) {
+  free(instance);
+}
 
 static const ib_plugin descriptor = {
     .magic = IB_PLUGIN_MAGIC,

@@ -114,13 +114,13 @@ typedef struct ib_ticket {
   ib_verdict reported_resolution_breached;
 } ib_ticket;
 
-#define IB_TICKET_INIT                                                      \
-  {                                                                         \
-    .struct_size = sizeof(ib_ticket), .created_at = IB_TIME_NONE,           \
-    .first_response_at = IB_TIME_NONE, .resolved_at = IB_TIME_NONE,         \
-    .closed_at = IB_TIME_NONE, .updated_at = IB_TIME_NONE,                  \
-    .reported_response_breached = IB_VERDICT_UNKNOWN,                       \
-    .reported_resolution_breached = IB_VERDICT_UNKNOWN                      \
+#define IB_TICKET_INIT                                              \
+  {                                                                 \
+    .struct_size = sizeof(ib_ticket), .created_at = IB_TIME_NONE,   \
+    .first_response_at = IB_TIME_NONE, .resolved_at = IB_TIME_NONE, \
+    .closed_at = IB_TIME_NONE, .updated_at = IB_TIME_NONE,          \
+    .reported_response_breached = IB_VERDICT_UNKNOWN,               \
+    .reported_resolution_breached = IB_VERDICT_UNKNOWN              \
   }
 
 /* An outage of a service. kind: outage | degradation | planned. */
@@ -135,10 +135,10 @@ typedef struct ib_outage {
   ib_time updated_at;
 } ib_outage;
 
-#define IB_OUTAGE_INIT                                                      \
-  {                                                                         \
-    .struct_size = sizeof(ib_outage), .start = IB_TIME_NONE,                \
-    .end = IB_TIME_NONE, .updated_at = IB_TIME_NONE                         \
+#define IB_OUTAGE_INIT                                       \
+  {                                                          \
+    .struct_size = sizeof(ib_outage), .start = IB_TIME_NONE, \
+    .end = IB_TIME_NONE, .updated_at = IB_TIME_NONE          \
   }
 
 /* ---- declared options --------------------------------------------------- */
@@ -184,18 +184,18 @@ typedef enum ib_log_level {
 
 typedef struct ib_http_request {
   size_t struct_size;
-  const char *method; /* "GET" (default when NULL) or "POST" */
-  const char *url;    /* absolute URL */
-  const char *body;   /* JSON body for POST, or NULL */
+  const char *method;         /* "GET" (default when NULL) or "POST" */
+  const char *url;            /* absolute URL */
+  const char *body;           /* JSON body for POST, or NULL */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
 } ib_http_request;
 
 typedef struct ib_http_response {
   size_t struct_size;
-  long status;   /* HTTP status; 0 when no response was received */
-  char *body;    /* NUL-terminated; owned by the host (http_free) */
+  long status; /* HTTP status; 0 when no response was received */
+  char *body;  /* NUL-terminated; owned by the host (http_free) */
   size_t body_len;
-  char *error;   /* transport error text, or NULL; owned by the host */
+  char *error; /* transport error text, or NULL; owned by the host */
 } ib_http_response;
 
 typedef struct ib_host_services {
@@ -216,18 +216,16 @@ typedef struct ib_host_services {
   double (*get_double)(ib_source *src, const char *name, double fallback);
   const char *const *(*get_strings)(ib_source *src, const char *name,
                                     size_t *count);
-  const ib_pair *(*get_pairs)(ib_source *src, const char *name,
-                              size_t *count);
+  const ib_pair *(*get_pairs)(ib_source *src, const char *name, size_t *count);
   /* Looks a raw value up in a pairs option (trimmed, case-insensitive).
    * Returns the normalised value or NULL. */
-  const char *(*map)(ib_source *src, const char *pairs_option,
-                     const char *raw);
+  const char *(*map)(ib_source *src, const char *pairs_option, const char *raw);
 
   /* Time: ISO-8601 with offset or Z (fractions dropped), or -- when format
    * is not NULL -- strptime-style text read in the source's timezone. A
    * value without offset is read in the source's timezone. */
-  ib_status (*parse_time)(ib_source *src, const char *text,
-                          const char *format, ib_time *out);
+  ib_status (*parse_time)(ib_source *src, const char *text, const char *format,
+                          ib_time *out);
 
   /* Records. `where` names the record's position for messages ("line 42",
    * "SUP-42"). emit_* validate and stage the record; it is stored by the
@@ -295,9 +293,11 @@ typedef struct ib_plugin {
 typedef const ib_plugin *(*ib_plugin_entry_fn)(void);
 
 /* Every plugin defines this, and exports nothing else. */
-#define IB_PLUGIN_DEFINE(descriptor)                                        \
-  IB_EXPORT const ib_plugin *ib_plugin_entry(void);                         \
-  IB_EXPORT const ib_plugin *ib_plugin_entry(void) { return &(descriptor); }
+#define IB_PLUGIN_DEFINE(descriptor)                 \
+  IB_EXPORT const ib_plugin *ib_plugin_entry(void);  \
+  IB_EXPORT const ib_plugin *ib_plugin_entry(void) { \
+    return &(descriptor);                            \
+  }
 
 #ifdef __cplusplus
 }

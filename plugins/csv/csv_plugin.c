@@ -23,26 +23,25 @@ static const ib_option_def column_options[] = {
      "Header of the stable id column (tickets, outages).", 0, NULL},
     {"key", IB_OPT_STRING, 0, NULL,
      "Header of the human key column (default: the id).", 0, NULL},
-    {"title", IB_OPT_STRING, 0, NULL,
-     "Header of the title column.", 0, NULL},
+    {"title", IB_OPT_STRING, 0, NULL, "Header of the title column.", 0, NULL},
     {"kind", IB_OPT_STRING, 0, NULL,
      "Header of the kind column, mapped with `kinds`.", 0, NULL},
     {"priority", IB_OPT_STRING, 0, NULL,
      "Header of the priority column, mapped with `priorities`.", 0, NULL},
     {"status", IB_OPT_STRING, 0, NULL,
      "Header of the status column, mapped with `statuses`.", 0, NULL},
-    {"service", IB_OPT_STRING, 0, NULL,
-     "Header of the service column.", 0, NULL},
-    {"group", IB_OPT_STRING, 0, NULL,
-     "Header of the assignment group column.", 0, NULL},
+    {"service", IB_OPT_STRING, 0, NULL, "Header of the service column.", 0,
+     NULL},
+    {"group", IB_OPT_STRING, 0, NULL, "Header of the assignment group column.",
+     0, NULL},
     {"created", IB_OPT_STRING, 0, NULL,
      "Header of the creation date column (tickets, required).", 0, NULL},
     {"first_response", IB_OPT_STRING, 0, NULL,
      "Header of the first response date column.", 0, NULL},
     {"resolved", IB_OPT_STRING, 0, NULL,
      "Header of the resolution date column.", 0, NULL},
-    {"closed", IB_OPT_STRING, 0, NULL,
-     "Header of the closure date column.", 0, NULL},
+    {"closed", IB_OPT_STRING, 0, NULL, "Header of the closure date column.", 0,
+     NULL},
     {"updated", IB_OPT_STRING, 0, NULL,
      "Header of the last update column (enables incremental sync).", 0, NULL},
     {"pause_start", IB_OPT_STRING, 0, NULL,
@@ -67,17 +66,20 @@ static const ib_option_def csv_options[] = {
      "\"utf-8\" or \"latin1\" (Windows-1252, old Excel exports).", 0, NULL},
     {"date_format", IB_OPT_STRING, 0, NULL,
      "strptime-style format of dates, read in the source's timezone; ISO-8601 "
-     "is always accepted too.", 0, NULL},
+     "is always accepted too.",
+     0, NULL},
     {"columns", IB_OPT_GROUP, 0, NULL,
      "Header names of the columns; an unset column uses a header with its "
-     "own name when there is one.", 0, column_options},
+     "own name when there is one.",
+     0, column_options},
     {"priorities", IB_OPT_PAIRS, 0, NULL,
      "Raw priority -> P1..P5 (P1..P5 themselves need no pair).", 0, NULL},
     {"statuses", IB_OPT_PAIRS, 0, NULL,
      "Raw status -> new|open|pending|resolved|closed|cancelled.", 0, NULL},
     {"kinds", IB_OPT_PAIRS, 0, NULL,
      "Raw kind -> incident|request|problem|change|other (tickets) or "
-     "outage|degradation|planned (outages).", 0, NULL},
+     "outage|degradation|planned (outages).",
+     0, NULL},
     {"commit_every", IB_OPT_INT, 0, CSV_STR(CSV_DEFAULT_COMMIT_EVERY),
      "Rows stored per transaction.", 0, NULL},
     {NULL, 0, 0, NULL, NULL, 0, NULL}};
@@ -103,8 +105,8 @@ static ib_status read_delimiter(csv_instance *in) {
 static ib_status read_encoding(csv_instance *in) {
   static const char *const utf8_names[] = {"utf-8", "utf8", NULL};
   static const char *const latin1_names[] = {
-      "latin1", "latin-1", "iso-8859-1", "iso8859-1", "windows-1252",
-      "cp1252", NULL};
+      "latin1",       "latin-1", "iso-8859-1", "iso8859-1",
+      "windows-1252", "cp1252",  NULL};
   const char *e = in->host->get_string(in->src, "encoding");
   if (e == NULL || csv_model_word(utf8_names, e) != NULL) {
     in->enc = CSV_ENC_UTF8;
@@ -144,8 +146,7 @@ static ib_status read_columns(csv_instance *in) {
     if (header != NULL && !(csv_columns[c].records & in->records)) {
       in->host->log(in->src, IB_LOG_ERROR,
                     "%s is not used with records = \"%s\"; remove it", name,
-                    in->records == CSV_RECORDS_TICKETS ? "tickets"
-                                                       : "outages");
+                    in->records == CSV_RECORDS_TICKETS ? "tickets" : "outages");
       return IB_ERR_CONFIG;
     }
     in->col_header[c] = header;
@@ -181,8 +182,8 @@ static ib_status csv_open(const ib_host_services *host, ib_source *src,
   in->date_format = host->get_string(src, "date_format");
   if (in->date_format != NULL && in->date_format[0] == '\0')
     in->date_format = NULL;
-  in->commit_every = host->get_int(src, "commit_every",
-                                  CSV_DEFAULT_COMMIT_EVERY);
+  in->commit_every =
+      host->get_int(src, "commit_every", CSV_DEFAULT_COMMIT_EVERY);
   if (in->commit_every < 1) {
     st = config_error(in, "commit_every", "must be at least 1");
     goto fail;
@@ -241,8 +242,8 @@ static ib_status read_header(csv_instance *in) {
     return IB_ERR_PARSE;
   }
   if (header.problem != NULL) {
-    in->host->log(in->src, IB_LOG_ERROR, "%s: line %llu (header): %s",
-                  in->path, (unsigned long long)header.line, header.problem);
+    in->host->log(in->src, IB_LOG_ERROR, "%s: line %llu (header): %s", in->path,
+                  (unsigned long long)header.line, header.problem);
     return IB_ERR_PARSE;
   }
   if (in->reader.bom_seen && in->enc == CSV_ENC_LATIN1)
@@ -300,13 +301,12 @@ static ib_status csv_sync(void *instance) {
     }
   }
   if ((st = commit_page(in, in->max_updated)) != IB_OK) goto done;
-  in->host->log(in->src, IB_LOG_DEBUG,
-                "%s: %llu rows: %llu emitted, %llu unchanged since the last "
-                "sync, %llu rejected by the plugin",
-                in->path, (unsigned long long)in->rows,
-                (unsigned long long)in->emitted,
-                (unsigned long long)in->skipped,
-                (unsigned long long)in->rejected);
+  in->host->log(
+      in->src, IB_LOG_DEBUG,
+      "%s: %llu rows: %llu emitted, %llu unchanged since the last "
+      "sync, %llu rejected by the plugin",
+      in->path, (unsigned long long)in->rows, (unsigned long long)in->emitted,
+      (unsigned long long)in->skipped, (unsigned long long)in->rejected);
 done:
   csv_reader_close(&in->reader);
   in->reader_open = 0;
@@ -319,8 +319,9 @@ static const ib_plugin csv_plugin = {
     .struct_size = sizeof(ib_plugin),
     .name = "csv",
     .version = "0.1.0",
-    .description = "tickets or outages from a CSV export (RFC 4180, "
-                   "Excel-style ; and latin1 included)",
+    .description =
+        "tickets or outages from a CSV export (RFC 4180, "
+        "Excel-style ; and latin1 included)",
     .flags = 0,
     .options = csv_options,
     .open = csv_open,

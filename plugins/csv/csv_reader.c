@@ -135,7 +135,9 @@ static int begin_field(csv_reader *r) {
   return 0;
 }
 
-static int end_field(csv_reader *r) { return put_byte(r, '\0'); }
+static int end_field(csv_reader *r) {
+  return put_byte(r, '\0');
+}
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
 static int utf8_valid(const unsigned char *s, size_t n) {
@@ -193,8 +195,9 @@ static csv_next finish(csv_reader *r, csv_record *out, uint64_t start_line,
   for (size_t i = 0; i < r->n_offs; i++) r->fields[i] = r->rec + r->offs[i];
   if (problem == NULL && r->enc == CSV_ENC_UTF8 &&
       !utf8_valid((const unsigned char *)r->rec, r->rec_len))
-    problem = "the row is not valid UTF-8 (for an old Excel export, set "
-              "encoding = \"latin1\")";
+    problem =
+        "the row is not valid UTF-8 (for an old Excel export, set "
+        "encoding = \"latin1\")";
   out->fields = r->fields;
   out->n_fields = r->n_offs;
   out->line = start_line;
@@ -241,50 +244,51 @@ csv_next csv_reader_next(csv_reader *r, csv_record *out, char *err,
       }
       int rc = 0;
       switch (state) {
-      case ST_FIELD_START:
-      case ST_UNQUOTED:
-        if (c == (unsigned char)r->delim) {
-          rc = end_field(r) | begin_field(r);
-          state = ST_FIELD_START;
-        } else if (newline) {
-          rc = end_field(r);
-          ended = 1;
-        } else if (c == '"' && state == ST_FIELD_START) {
-          state = ST_QUOTED;
-          any_quoted = 1;
-        } else {
-          /* A quote inside a plain field is kept as text (lenient). */
-          rc = put_byte(r, c);
-          state = ST_UNQUOTED;
-        }
-        break;
-      case ST_QUOTED:
-        if (c == '"')
-          state = ST_QUOTE_SEEN;
-        else
-          rc = put_byte(r, c);
-        break;
-      case ST_QUOTE_SEEN:
-      case ST_AFTER_QUOTE:
-        if (c == '"' && state == ST_QUOTE_SEEN) {
-          rc = put_byte(r, '"');
-          state = ST_QUOTED;
-        } else if (c == (unsigned char)r->delim) {
-          rc = end_field(r) | begin_field(r);
-          state = ST_FIELD_START;
-        } else if (newline) {
-          rc = end_field(r);
-          ended = 1;
-        } else if (c == ' ' || c == '\t') {
-          state = ST_AFTER_QUOTE;
-        } else {
-          if (problem == NULL)
-            problem = "text after a closing quote (a quote inside a quoted "
-                      "field must be doubled)";
-          rc = put_byte(r, c);
-          state = ST_UNQUOTED;
-        }
-        break;
+        case ST_FIELD_START:
+        case ST_UNQUOTED:
+          if (c == (unsigned char)r->delim) {
+            rc = end_field(r) | begin_field(r);
+            state = ST_FIELD_START;
+          } else if (newline) {
+            rc = end_field(r);
+            ended = 1;
+          } else if (c == '"' && state == ST_FIELD_START) {
+            state = ST_QUOTED;
+            any_quoted = 1;
+          } else {
+            /* A quote inside a plain field is kept as text (lenient). */
+            rc = put_byte(r, c);
+            state = ST_UNQUOTED;
+          }
+          break;
+        case ST_QUOTED:
+          if (c == '"')
+            state = ST_QUOTE_SEEN;
+          else
+            rc = put_byte(r, c);
+          break;
+        case ST_QUOTE_SEEN:
+        case ST_AFTER_QUOTE:
+          if (c == '"' && state == ST_QUOTE_SEEN) {
+            rc = put_byte(r, '"');
+            state = ST_QUOTED;
+          } else if (c == (unsigned char)r->delim) {
+            rc = end_field(r) | begin_field(r);
+            state = ST_FIELD_START;
+          } else if (newline) {
+            rc = end_field(r);
+            ended = 1;
+          } else if (c == ' ' || c == '\t') {
+            state = ST_AFTER_QUOTE;
+          } else {
+            if (problem == NULL)
+              problem =
+                  "text after a closing quote (a quote inside a quoted "
+                  "field must be doubled)";
+            rc = put_byte(r, c);
+            state = ST_UNQUOTED;
+          }
+          break;
       }
       if (rc != 0) goto too_long;
     }

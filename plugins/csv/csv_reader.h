@@ -39,26 +39,26 @@ typedef struct csv_record {
 } csv_record;
 
 typedef struct csv_reader {
-  FILE *fp;           /* owned: fclose in csv_reader_close */
+  FILE *fp; /* owned: fclose in csv_reader_close */
   char delim;
   csv_encoding enc;
   int bom_seen;       /* the file started with a UTF-8 byte-order mark */
   uint64_t file_size; /* 0 when unknown */
   uint64_t bytes_done;
 
-  unsigned char *in;  /* owned: CSV_READ_CHUNK bytes */
+  unsigned char *in; /* owned: CSV_READ_CHUNK bytes */
   size_t in_len, in_pos;
   int in_eof;
-  int started;        /* BOM check done */
+  int started; /* BOM check done */
 
-  uint64_t line;      /* line of the next byte */
-  int prev_cr;        /* the previous byte was '\r' (CRLF = one line) */
+  uint64_t line; /* line of the next byte */
+  int prev_cr;   /* the previous byte was '\r' (CRLF = one line) */
 
-  char *rec;          /* owned: the current record's bytes, fields NUL-ended */
+  char *rec; /* owned: the current record's bytes, fields NUL-ended */
   size_t rec_len, rec_cap;
-  size_t *offs;       /* owned: start of each field in rec */
+  size_t *offs; /* owned: start of each field in rec */
   size_t n_offs, offs_cap;
-  char **fields;      /* owned: pointers built from offs for the caller */
+  char **fields; /* owned: pointers built from offs for the caller */
   size_t fields_cap;
 } csv_reader;
 

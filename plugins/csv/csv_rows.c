@@ -38,12 +38,12 @@ const csv_column_info csv_columns[COL_COUNT] = {
 #undef O
 
 const char *const csv_ticket_kinds[] = {"incident", "request", "problem",
-                                        "change", "other", NULL};
+                                        "change",   "other",   NULL};
 const char *const csv_outage_kinds[] = {"outage", "degradation", "planned",
                                         NULL};
 const char *const csv_priorities[] = {"P1", "P2", "P3", "P4", "P5", NULL};
-const char *const csv_statuses[] = {"new",      "open",   "pending",
-                                    "resolved", "closed", "cancelled", NULL};
+const char *const csv_statuses[] = {
+    "new", "open", "pending", "resolved", "closed", "cancelled", NULL};
 
 const char *csv_model_word(const char *const *words, const char *word) {
   if (word == NULL) return NULL;
@@ -118,8 +118,7 @@ ib_status csv_bind_header(csv_instance *in, const csv_record *header) {
                   "columns.%s is not set and %s has no \"%s\" column; name "
                   "its header in columns = { %s = \"...\"; }",
                   csv_columns[required[i]].name, in->path,
-                  csv_columns[required[i]].name,
-                  csv_columns[required[i]].name);
+                  csv_columns[required[i]].name, csv_columns[required[i]].name);
     return IB_ERR_CONFIG;
   }
   if (in->col_index[COL_PAUSE_END] >= 0 && in->col_index[COL_PAUSE_START] < 0 &&
@@ -157,8 +156,7 @@ static const char *cell(const csv_instance *in, const csv_record *rec,
   return v[0] != '\0' ? v : NULL;
 }
 
-static int parse_time(const csv_instance *in, const char *text,
-                      ib_time *out) {
+static int parse_time(const csv_instance *in, const char *text, ib_time *out) {
   if (in->host->parse_time(in->src, text, in->date_format, out) == IB_OK)
     return 0;
   if (in->date_format != NULL &&
@@ -190,8 +188,7 @@ static int time_cell(csv_instance *in, const csv_record *rec, csv_col c,
  * no pair. Empty: *norm = NULL. -1: the row was rejected. */
 static int mapped_cell(csv_instance *in, const csv_record *rec, csv_col c,
                        const char *option, const char *const *words,
-                       const char *where, const char **norm,
-                       const char **raw) {
+                       const char *where, const char **norm, const char **raw) {
   *norm = NULL;
   *raw = cell(in, rec, c);
   if (*raw == NULL) return 0;
@@ -238,8 +235,8 @@ static ib_status process_ticket(csv_instance *in, const csv_record *rec,
   t.title = cell(in, rec, COL_TITLE);
   t.service = cell(in, rec, COL_SERVICE);
   t.group = cell(in, rec, COL_GROUP);
-  if (mapped_cell(in, rec, COL_KIND, "kinds", csv_ticket_kinds, where,
-                  &t.kind, &t.kind_raw) ||
+  if (mapped_cell(in, rec, COL_KIND, "kinds", csv_ticket_kinds, where, &t.kind,
+                  &t.kind_raw) ||
       mapped_cell(in, rec, COL_PRIORITY, "priorities", csv_priorities, where,
                   &t.priority, &t.priority_raw) ||
       mapped_cell(in, rec, COL_STATUS, "statuses", csv_statuses, where,
@@ -258,7 +255,8 @@ static ib_status process_ticket(csv_instance *in, const csv_record *rec,
                   column_label(in, COL_CREATED));
   if (pause.start != IB_TIME_NONE) {
     if (pause.end != IB_TIME_NONE && pause.end < pause.start)
-      return reject(in, where, "the pause ends (column \"%s\") before it "
+      return reject(in, where,
+                    "the pause ends (column \"%s\") before it "
                     "starts (column \"%s\")",
                     column_label(in, COL_PAUSE_END),
                     column_label(in, COL_PAUSE_START));
@@ -282,8 +280,8 @@ static ib_status process_outage(csv_instance *in, const csv_record *rec,
     return reject(in, where, "the id (column \"%s\") is empty",
                   column_label(in, COL_ID));
   o.service = cell(in, rec, COL_SERVICE);
-  if (mapped_cell(in, rec, COL_KIND, "kinds", csv_outage_kinds, where,
-                  &o.kind, &o.kind_raw))
+  if (mapped_cell(in, rec, COL_KIND, "kinds", csv_outage_kinds, where, &o.kind,
+                  &o.kind_raw))
     return IB_OK;
   if (time_cell(in, rec, COL_START, where, &o.start) ||
       time_cell(in, rec, COL_END, where, &o.end) ||
@@ -293,7 +291,8 @@ static ib_status process_outage(csv_instance *in, const csv_record *rec,
     return reject(in, where, "the start (column \"%s\") is empty",
                   column_label(in, COL_START));
   if (o.end != IB_TIME_NONE && o.end < o.start)
-    return reject(in, where, "the outage ends (column \"%s\") before it "
+    return reject(in, where,
+                  "the outage ends (column \"%s\") before it "
                   "starts (column \"%s\")",
                   column_label(in, COL_END), column_label(in, COL_START));
   ib_status st = in->host->emit_outage(in->src, &o, where);

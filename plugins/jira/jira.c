@@ -25,8 +25,8 @@
 #define JIRA_MILLIS_PER_SECOND 1000
 #define JIRA_CLOUD_HOST_SUFFIX ".atlassian.net"
 /* What the normaliser reads; configured custom fields are added. */
-#define JIRA_BASE_FIELDS                                                    \
-  "summary,issuetype,priority,status,created,updated,resolutiondate,"       \
+#define JIRA_BASE_FIELDS                                              \
+  "summary,issuetype,priority,status,created,updated,resolutiondate," \
   "statuscategorychangedate,components,labels"
 
 static const ib_option_def jira_sla_children[] = {
@@ -92,8 +92,8 @@ static const ib_option_def jira_options[] = {
 typedef struct jira {
   const ib_host_services *host;
   ib_source *src;
-  char *base;   /* owned: url without trailing slash */
-  int cloud;    /* 1: Cloud API v3, 0: Data Center API v2 */
+  char *base; /* owned: url without trailing slash */
+  int cloud;  /* 1: Cloud API v3, 0: Data Center API v2 */
   const char *jql;
   long long page_size;
   char *fields; /* owned: the "fields" query value, escaped */
@@ -116,8 +116,7 @@ static void jbuf_addf(jbuf *b, const char *fmt, ...) IB_PRINTF(2, 3);
 static void jbuf_addf(jbuf *b, const char *fmt, ...) {
   va_list ap;
   int n;
-  if (b->oom)
-    return;
+  if (b->oom) return;
   va_start(ap, fmt);
   n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
@@ -127,8 +126,7 @@ static void jbuf_addf(jbuf *b, const char *fmt, ...) {
   }
   if (b->len + (size_t)n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 128;
-    while (b->len + (size_t)n + 1 > cap)
-      cap *= 2;
+    while (b->len + (size_t)n + 1 > cap) cap *= 2;
     char *grown = realloc(b->p, cap);
     if (!grown) {
       b->oom = 1;
@@ -154,7 +152,8 @@ static void jbuf_add_escaped(jira *j, jbuf *b, const char *text) {
   j->host->free_string(esc);
 }
 
-/* ---- HTTP ------------------------------------------------------------------ */
+/* ---- HTTP ------------------------------------------------------------------
+ */
 
 static const char *const json_headers[] = {"Accept: application/json", NULL};
 
@@ -187,8 +186,8 @@ static ib_status response_json(jira *j, const char *url,
   if (r->status != 200) {
     jira_error_text(r, detail, sizeof detail);
     j->host->log(j->src, IB_LOG_ERROR,
-                 "GET %s (%s): HTTP %ld%s: check url, api and jql", path,
-                 what, r->status, detail);
+                 "GET %s (%s): HTTP %ld%s: check url, api and jql", path, what,
+                 r->status, detail);
     return IB_ERR_HTTP;
   }
   *out = cJSON_ParseWithLength(r->body ? r->body : "", r->body_len);
@@ -212,8 +211,7 @@ static ib_status http_get_json(jira *j, const char *url, const char *what,
   ib_http_response resp = {sizeof resp, 0, NULL, 0, NULL};
   ib_status st = j->host->http(j->src, &req, 1, &resp);
   *out = NULL;
-  if (st == IB_OK)
-    st = response_json(j, url, &resp, what, out);
+  if (st == IB_OK) st = response_json(j, url, &resp, what, out);
   j->host->http_free(&resp);
   return st;
 }
@@ -251,8 +249,7 @@ static ib_status load_catalog(jira *j) {
   }
   req.url = url.p;
   st = j->host->http(j->src, &req, 1, &resp);
-  if (st != IB_OK)
-    goto fail;
+  if (st != IB_OK) goto fail;
   if (resp.status != 200 ||
       !(root = cJSON_ParseWithLength(resp.body, resp.body_len)) ||
       !cJSON_IsArray(root)) {
@@ -274,8 +271,7 @@ static ib_status load_catalog(jira *j) {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
     const cJSON *cat = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(s, "statusCategory"), "key");
-    if (!cJSON_IsString(id) || !cJSON_IsString(name))
-      continue;
+    if (!cJSON_IsString(id) || !cJSON_IsString(name)) continue;
     jira_status_info *info = &j->catalog[j->n_catalog];
     info->id = strdup(id->valuestring);
     info->name = strdup(name->valuestring);
@@ -290,8 +286,7 @@ static ib_status load_catalog(jira *j) {
   j->norm.n_catalog = j->n_catalog;
   st = IB_OK;
 fail:
-  if (st != IB_OK)
-    catalog_free(j);
+  if (st != IB_OK) catalog_free(j);
   cJSON_Delete(root);
   j->host->http_free(&resp);
   free(url.p);
@@ -301,17 +296,16 @@ fail:
 /* ---- changelogs longer than what the search embeds ---------------------- */
 
 typedef struct cl_part {
-  size_t issue;   /* index in the page */
-  long start;     /* startAt */
-  long end;       /* next planned startAt, or the total */
+  size_t issue; /* index in the page */
+  long start;   /* startAt */
+  long end;     /* next planned startAt, or the total */
 } cl_part;
 
 static int embedded_short(const cJSON *issue, long *total) {
   const cJSON *cl = cJSON_GetObjectItemCaseSensitive(issue, "changelog");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(cl, "total");
   const cJSON *h = cJSON_GetObjectItemCaseSensitive(cl, "histories");
-  if (!cJSON_IsNumber(t))
-    return 0;
+  if (!cJSON_IsNumber(t)) return 0;
   *total = (long)t->valuedouble;
   return *total > cJSON_GetArraySize(h);
 }
@@ -323,10 +317,10 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
                                  size_t *n_parts, cJSON **full) {
   size_t n = *n_parts, next = 0;
   ib_status st = IB_OK;
-  jbuf *urls = calloc(n, sizeof *urls);                   /* owned */
-  ib_http_request *reqs = calloc(n, sizeof *reqs);        /* owned */
-  ib_http_response *resps = calloc(n, sizeof *resps);     /* owned */
-  cl_part *queued = calloc(n, sizeof *queued);            /* owned */
+  jbuf *urls = calloc(n, sizeof *urls);               /* owned */
+  ib_http_request *reqs = calloc(n, sizeof *reqs);    /* owned */
+  ib_http_response *resps = calloc(n, sizeof *resps); /* owned */
+  cl_part *queued = calloc(n, sizeof *queued);        /* owned */
   if (!urls || !reqs || !resps || !queued) {
     st = IB_ERR_NOMEM;
     goto fail;
@@ -335,14 +329,14 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
     const cJSON *issue = cJSON_GetArrayItem(issues, (int)parts[i].issue);
     jbuf_addf(&urls[i], "%s/rest/api/%d/issue/", j->base, j->cloud ? 3 : 2);
     jbuf_add_escaped(j, &urls[i], jira_issue_where(issue));
-    jbuf_addf(&urls[i], "/changelog?startAt=%ld&maxResults=%ld",
-              parts[i].start, parts[i].end - parts[i].start);
+    jbuf_addf(&urls[i], "/changelog?startAt=%ld&maxResults=%ld", parts[i].start,
+              parts[i].end - parts[i].start);
     if (urls[i].oom) {
       st = IB_ERR_NOMEM;
       goto fail;
     }
-    reqs[i] = (ib_http_request){sizeof reqs[i], "GET", urls[i].p, NULL,
-                                json_headers};
+    reqs[i] =
+        (ib_http_request){sizeof reqs[i], "GET", urls[i].p, NULL, json_headers};
     resps[i].struct_size = sizeof resps[i];
   }
   st = j->host->http(j->src, reqs, n, resps);
@@ -354,11 +348,9 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
     snprintf(what, sizeof what, "changelog of %s from %ld",
              jira_issue_where(issue), parts[i].start);
     st = response_json(j, urls[i].p, &resps[i], what, &root);
-    if (st != IB_OK)
-      break;
+    if (st != IB_OK) break;
     values = cJSON_GetObjectItemCaseSensitive(root, "values");
-    if (!values)
-      values = cJSON_GetObjectItemCaseSensitive(root, "histories");
+    if (!values) values = cJSON_GetObjectItemCaseSensitive(root, "histories");
     if (!full[parts[i].issue] &&
         !(full[parts[i].issue] = cJSON_CreateArray())) {
       cJSON_Delete(root);
@@ -372,8 +364,8 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
     }
     cJSON_Delete(root);
     if (got > 0 && parts[i].start + got < parts[i].end)
-      queued[next++] = (cl_part){parts[i].issue, parts[i].start + got,
-                                 parts[i].end};
+      queued[next++] =
+          (cl_part){parts[i].issue, parts[i].start + got, parts[i].end};
     else if (got == 0)
       j->host->log(j->src, IB_LOG_WARN,
                    "%s: no histories returned; its pauses and first "
@@ -386,8 +378,7 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
   }
 fail:
   for (size_t i = 0; resps && urls && i < n; i++) {
-    if (reqs && reqs[i].url)
-      j->host->http_free(&resps[i]);
+    if (reqs && reqs[i].url) j->host->http_free(&resps[i]);
     free(urls[i].p);
   }
   free(urls);
@@ -405,8 +396,7 @@ static ib_status fetch_changelogs(jira *j, const cJSON *issues, cJSON **full) {
   ib_status st = IB_OK;
   for (size_t i = 0; i < n_issues; i++) {
     long total = 0;
-    if (!embedded_short(cJSON_GetArrayItem(issues, (int)i), &total))
-      continue;
+    if (!embedded_short(cJSON_GetArrayItem(issues, (int)i), &total)) continue;
     for (long start = 0; start < total; start += JIRA_CHANGELOG_PAGE) {
       if (n == cap) {
         size_t c = cap ? 2 * cap : 16;
@@ -422,8 +412,7 @@ static ib_status fetch_changelogs(jira *j, const cJSON *issues, cJSON **full) {
       parts[n++] = (cl_part){i, start, end < total ? end : total};
     }
   }
-  while (st == IB_OK && n > 0)
-    st = changelog_round(j, issues, parts, &n, full);
+  while (st == IB_OK && n > 0) st = changelog_round(j, issues, parts, &n, full);
 fail:
   free(parts);
   return st;
@@ -449,46 +438,42 @@ static ib_status process_page(jira *j, const cJSON *issues, const char *what,
   ib_time watermark = IB_TIME_NONE;
   ib_status st;
   *n_out = n;
-  if (!full)
-    return IB_ERR_NOMEM;
+  if (!full) return IB_ERR_NOMEM;
   st = fetch_changelogs(j, issues, full);
   for (size_t i = 0; st == IB_OK && i < n; i++) {
     const cJSON *issue = cJSON_GetArrayItem(issues, (int)i);
     ib_ticket t;
     ib_time updated = issue_updated(j, issue);
-    if (updated != IB_TIME_NONE && (watermark == IB_TIME_NONE || updated > watermark))
+    if (updated != IB_TIME_NONE &&
+        (watermark == IB_TIME_NONE || updated > watermark))
       watermark = updated;
     st = jira_normalize(&j->norm, &j->scratch, issue, full[i], &t);
     if (st == IB_OK) {
       st = j->host->emit_ticket(j->src, &t, t.key ? t.key : t.id);
-      if (st == IB_ERR_REJECTED)
-        st = IB_OK;
+      if (st == IB_ERR_REJECTED) st = IB_OK;
     } else if (st == IB_ERR_REJECTED) {
-      j->host->reject(j->src, jira_issue_where(issue), "%s",
-                      j->scratch.reason);
+      j->host->reject(j->src, jira_issue_where(issue), "%s", j->scratch.reason);
       st = IB_OK;
     } else if (st == IB_ERR_PARSE) {
       j->host->log(j->src, IB_LOG_ERROR, "%s, issue %zu: %s", what, i + 1,
                    j->scratch.reason);
     }
   }
-  if (st == IB_OK)
-    st = j->host->commit(j->src, watermark);
-  for (size_t i = 0; i < n; i++)
-    cJSON_Delete(full[i]);
+  if (st == IB_OK) st = j->host->commit(j->src, watermark);
+  for (size_t i = 0; i < n; i++) cJSON_Delete(full[i]);
   free(full);
   j->done += n;
   return st;
 }
 
-/* ---- the searches --------------------------------------------------------- */
+/* ---- the searches ---------------------------------------------------------
+ */
 
 /* `(<jql>) AND updated >= <ms> ORDER BY updated ASC, key ASC`: epoch
  * milliseconds, because a date string is read in the Jira user's zone. */
 static void build_jql(const jira *j, ib_time since, jbuf *out) {
   int have = j->jql && j->jql[0];
-  if (have)
-    jbuf_addf(out, "(%s)", j->jql);
+  if (have) jbuf_addf(out, "(%s)", j->jql);
   if (since != IB_TIME_NONE)
     jbuf_addf(out, "%supdated >= %lld", have ? " AND " : "",
               (long long)since * JIRA_MILLIS_PER_SECOND);
@@ -545,17 +530,13 @@ static ib_status sync_cloud(jira *j, ib_time since) {
     snprintf(what, sizeof what, "page %ld", page);
     st = http_get_json(j, url.p, what, &root);
     free(url.p);
-    if (st == IB_OK)
-      st = page_issues(j, root, path, what, &issues);
-    if (st == IB_OK)
-      st = process_page(j, issues, what, &n);
-    if (st != IB_OK)
-      goto fail;
+    if (st == IB_OK) st = page_issues(j, root, path, what, &issues);
+    if (st == IB_OK) st = process_page(j, issues, what, &n);
+    if (st != IB_OK) goto fail;
     j->host->progress(j->src, j->done, 0);
     next = cJSON_GetObjectItemCaseSensitive(root, "nextPageToken");
     last = cJSON_GetObjectItemCaseSensitive(root, "isLast");
-    if (!cJSON_IsString(next) || cJSON_IsTrue(last) || n == 0)
-      break;
+    if (!cJSON_IsString(next) || cJSON_IsTrue(last) || n == 0) break;
     free(token);
     token = strdup(next->valuestring);
     cJSON_Delete(root);
@@ -588,8 +569,7 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
     char what[32];
     size_t n = 0;
     ib_time before = lower;
-    if (j->host->should_stop(j->src))
-      return IB_ERR_ABORTED;
+    if (j->host->should_stop(j->src)) return IB_ERR_ABORTED;
     build_jql(j, lower, &jql);
     jbuf_addf(&url, "%s%s?jql=", j->base, path);
     jbuf_add_escaped(j, &url, jql.p ? jql.p : "");
@@ -603,8 +583,7 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
     snprintf(what, sizeof what, "page %ld", page);
     st = http_get_json(j, url.p, what, &root);
     free(url.p);
-    if (st == IB_OK)
-      st = page_issues(j, root, path, what, &issues);
+    if (st == IB_OK) st = page_issues(j, root, path, what, &issues);
     if (st == IB_OK) {
       /* The page's largest `updated` is the next query's lower bound. */
       for (int i = 0; i < cJSON_GetArraySize(issues); i++) {
@@ -618,12 +597,12 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
     if (st == IB_OK && page == 1 && cJSON_IsNumber(total))
       expected = (uint64_t)total->valuedouble;
     if (st == IB_OK)
-      j->host->progress(j->src, j->done, expected > j->done ? expected : j->done);
+      j->host->progress(j->src, j->done,
+                        expected > j->done ? expected : j->done);
     int more = st == IB_OK && n > 0 && cJSON_IsNumber(total) &&
                (double)skip + (double)n < total->valuedouble;
     cJSON_Delete(root);
-    if (st != IB_OK || !more)
-      return st;
+    if (st != IB_OK || !more) return st;
     if (lower != before)
       skip = 0;
     else
@@ -631,12 +610,12 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
   }
 }
 
-/* ---- the plugin ----------------------------------------------------------- */
+/* ---- the plugin -----------------------------------------------------------
+ */
 
 static void jira_close(void *instance) {
   jira *j = instance;
-  if (!j)
-    return;
+  if (!j) return;
   catalog_free(j);
   jira_norm_free(&j->scratch);
   free(j->base);
@@ -669,16 +648,15 @@ static ib_status read_options(jira *j) {
   size_t n;
 
   if (!url || !url[0]) {
-    h->log(j->src, IB_LOG_ERROR, "url is required: the Jira site, e.g. "
-                                 "https://acme.atlassian.net");
+    h->log(j->src, IB_LOG_ERROR,
+           "url is required: the Jira site, e.g. "
+           "https://acme.atlassian.net");
     return IB_ERR_CONFIG;
   }
   n = strlen(url);
-  while (n > 0 && url[n - 1] == '/')
-    n--;
+  while (n > 0 && url[n - 1] == '/') n--;
   j->base = strndup(url, n);
-  if (!j->base)
-    return IB_ERR_NOMEM;
+  if (!j->base) return IB_ERR_NOMEM;
 
   if (!api)
     j->cloud = looks_like_cloud(url);
@@ -695,8 +673,9 @@ static ib_status read_options(jira *j) {
   j->jql = h->get_string(j->src, "jql");
   j->page_size = (long long)h->get_int(j->src, "page_size", 100);
   if (j->page_size < 1) {
-    h->log(j->src, IB_LOG_ERROR, "page_size = %lld: use a positive number "
-                                 "(Jira caps it, usually at 100)",
+    h->log(j->src, IB_LOG_ERROR,
+           "page_size = %lld: use a positive number "
+           "(Jira caps it, usually at 100)",
            j->page_size);
     return IB_ERR_CONFIG;
   }
@@ -724,8 +703,9 @@ static ib_status read_options(jira *j) {
     j->norm.service_mode = JIRA_SERVICE_LABELS;
     j->norm.service_arg = svc + sizeof labels_prefix - 1;
     if (!j->norm.service_arg[0]) {
-      h->log(j->src, IB_LOG_ERROR, "service_field = \"%s\": give the label "
-                                   "prefix, e.g. \"labels:svc-\"",
+      h->log(j->src, IB_LOG_ERROR,
+             "service_field = \"%s\": give the label "
+             "prefix, e.g. \"labels:svc-\"",
              svc);
       return IB_ERR_CONFIG;
     }
@@ -767,13 +747,11 @@ static ib_status jira_open(const ib_host_services *host, ib_source *src,
   jira *j = calloc(1, sizeof *j); /* owned by the host's instance: close() */
   ib_status st;
   *instance = NULL;
-  if (!j)
-    return IB_ERR_NOMEM;
+  if (!j) return IB_ERR_NOMEM;
   j->host = host;
   j->src = src;
   st = read_options(j);
-  if (st != IB_OK)
-    goto fail;
+  if (st != IB_OK) goto fail;
   *instance = j;
   return IB_OK;
 fail:
@@ -787,8 +765,7 @@ static ib_status jira_sync(void *instance) {
   ib_status st;
   j->done = 0;
   st = load_catalog(j);
-  if (st != IB_OK)
-    return st;
+  if (st != IB_OK) return st;
   return j->cloud ? sync_cloud(j, since) : sync_datacenter(j, since);
 }
 
@@ -798,8 +775,9 @@ static const ib_plugin jira_plugin = {
     .struct_size = sizeof(ib_plugin),
     .name = "jira",
     .version = JIRA_PLUGIN_VERSION,
-    .description = "Jira Cloud / Data Center and Jira Service Management: "
-                   "issues and their changelog, recomputed into tickets",
+    .description =
+        "Jira Cloud / Data Center and Jira Service Management: "
+        "issues and their changelog, recomputed into tickets",
     .flags = IB_PLUGIN_FLAG_HTTP,
     .options = jira_options,
     .open = jira_open,

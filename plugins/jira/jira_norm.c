@@ -17,8 +17,7 @@
 #define MILLIS_PER_SECOND 1000
 
 void jira_norm_free(jira_norm *scratch) {
-  if (!scratch)
-    return;
+  if (!scratch) return;
   free(scratch->pauses);
   free(scratch->changes);
   scratch->pauses = NULL;
@@ -41,16 +40,12 @@ static const char *json_str_path(const cJSON *obj, const char *a,
 
 /* A select / option / user / component value: its text, whatever the shape. */
 static const char *json_value_text(const cJSON *v) {
-  if (cJSON_IsArray(v))
-    v = cJSON_GetArrayItem(v, 0);
-  if (cJSON_IsString(v))
-    return v->valuestring;
+  if (cJSON_IsArray(v)) v = cJSON_GetArrayItem(v, 0);
+  if (cJSON_IsString(v)) return v->valuestring;
   if (cJSON_IsObject(v)) {
     const char *s = json_str(v, "value");
-    if (!s)
-      s = json_str(v, "name");
-    if (!s)
-      s = json_str(v, "displayName");
+    if (!s) s = json_str(v, "name");
+    if (!s) s = json_str(v, "displayName");
     return s;
   }
   return NULL;
@@ -58,8 +53,7 @@ static const char *json_value_text(const cJSON *v) {
 
 const char *jira_issue_where(const cJSON *issue) {
   const char *w = json_str(issue, "key");
-  if (!w)
-    w = json_str(issue, "id");
+  if (!w) w = json_str(issue, "id");
   return w ? w : "?";
 }
 
@@ -75,11 +69,11 @@ static ib_status reject(jira_norm *scratch, const char *fmt, ...) {
 
 /* Parses a Jira date ("2026-10-05T09:12:33.000+0200") through the host. */
 static ib_status parse_date(const jira_norm_cfg *cfg, jira_norm *scratch,
-                            const char *text, const char *what,
-                            ib_time *out) {
+                            const char *text, const char *what, ib_time *out) {
   if (cfg->host->parse_time(cfg->src, text, NULL, out) != IB_OK)
-    return reject(scratch, "bad date \"%s\" in %s: expected ISO-8601 "
-                           "like 2026-10-05T09:12:33.000+0200",
+    return reject(scratch,
+                  "bad date \"%s\" in %s: expected ISO-8601 "
+                  "like 2026-10-05T09:12:33.000+0200",
                   text, what);
   return IB_OK;
 }
@@ -87,11 +81,9 @@ static ib_status parse_date(const jira_norm_cfg *cfg, jira_norm *scratch,
 /* ---- statuses ------------------------------------------------------------ */
 
 static int is_pause_status(const jira_norm_cfg *cfg, const char *name) {
-  if (!name)
-    return 0;
+  if (!name) return 0;
   for (size_t i = 0; i < cfg->n_pause_statuses; i++)
-    if (strcasecmp(cfg->pause_statuses[i], name) == 0)
-      return 1;
+    if (strcasecmp(cfg->pause_statuses[i], name) == 0) return 1;
   return 0;
 }
 
@@ -100,14 +92,10 @@ static int is_pause_status(const jira_norm_cfg *cfg, const char *name) {
 static const char *state_of(const jira_norm_cfg *cfg, const char *name,
                             const char *category) {
   const char *mapped = name ? cfg->host->map(cfg->src, "statuses", name) : NULL;
-  if (mapped)
-    return mapped;
-  if (is_pause_status(cfg, name))
-    return "pending";
-  if (category && strcmp(category, "new") == 0)
-    return "new";
-  if (category && strcmp(category, "done") == 0)
-    return "resolved";
+  if (mapped) return mapped;
+  if (is_pause_status(cfg, name)) return "pending";
+  if (category && strcmp(category, "new") == 0) return "new";
+  if (category && strcmp(category, "done") == 0) return "resolved";
   return "open";
 }
 
@@ -117,8 +105,7 @@ static int is_done_state(const char *state) {
 
 static int same_status(const char *id_a, const char *name_a, const char *id_b,
                        const char *name_b) {
-  if (id_a && id_b)
-    return strcmp(id_a, id_b) == 0;
+  if (id_a && id_b) return strcmp(id_a, id_b) == 0;
   return name_a && name_b && strcasecmp(name_a, name_b) == 0;
 }
 
@@ -128,27 +115,23 @@ static int same_status(const char *id_a, const char *name_a, const char *id_b,
 static const char *history_state(const jira_norm_cfg *cfg, const char *id,
                                  const char *name, const cJSON *current) {
   const char *mapped = name ? cfg->host->map(cfg->src, "statuses", name) : NULL;
-  if (mapped)
-    return mapped;
-  if (is_pause_status(cfg, name))
-    return "pending";
+  if (mapped) return mapped;
+  if (is_pause_status(cfg, name)) return "pending";
   for (size_t i = 0; i < cfg->n_catalog; i++)
     if (same_status(id, name, cfg->catalog[i].id, cfg->catalog[i].name))
       return cfg->catalog[i].done ? "resolved" : "open";
   if (same_status(id, name, json_str(current, "id"), json_str(current, "name")))
-    return state_of(cfg, name,
-                    json_str_path(current, "statusCategory", "key"));
+    return state_of(cfg, name, json_str_path(current, "statusCategory", "key"));
   return "open";
 }
 
-/* ---- changelog ------------------------------------------------------------ */
+/* ---- changelog ------------------------------------------------------------
+ */
 
 static int change_cmp(const void *pa, const void *pb) {
   const jira_change *a = pa, *b = pb;
-  if (a->at != b->at)
-    return a->at < b->at ? -1 : 1;
-  if (a->seq != b->seq)
-    return a->seq < b->seq ? -1 : 1;
+  if (a->at != b->at) return a->at < b->at ? -1 : 1;
+  if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
   return 0;
 }
 
@@ -165,24 +148,19 @@ static ib_status collect_changes(const jira_norm_cfg *cfg, jira_norm *scratch,
     const char *hid = json_str(h, "id");
     cJSON_ArrayForEach(item, items) {
       const char *field = json_str(item, "fieldId");
-      if (!field)
-        field = json_str(item, "field");
-      if (!field || strcmp(field, "status") != 0)
-        continue;
-      if (!created)
-        return reject(scratch, "status change without a date");
+      if (!field) field = json_str(item, "field");
+      if (!field || strcmp(field, "status") != 0) continue;
+      if (!created) return reject(scratch, "status change without a date");
       if (n == scratch->changes_cap) {
         size_t cap = scratch->changes_cap ? 2 * scratch->changes_cap : 16;
         jira_change *grown = realloc(scratch->changes, cap * sizeof *grown);
-        if (!grown)
-          return IB_ERR_NOMEM;
+        if (!grown) return IB_ERR_NOMEM;
         scratch->changes = grown;
         scratch->changes_cap = cap;
       }
       jira_change *c = &scratch->changes[n];
       ib_status st = parse_date(cfg, scratch, created, "changelog", &c->at);
-      if (st != IB_OK)
-        return st;
+      if (st != IB_OK) return st;
       c->seq = hid ? strtoll(hid, NULL, 10) : (long long)n;
       c->from_id = json_str(item, "from");
       c->from_name = json_str(item, "fromString");
@@ -193,8 +171,7 @@ static ib_status collect_changes(const jira_norm_cfg *cfg, jira_norm *scratch,
       n++;
     }
   }
-  if (n > 1)
-    qsort(scratch->changes, n, sizeof *scratch->changes, change_cmp);
+  if (n > 1) qsort(scratch->changes, n, sizeof *scratch->changes, change_cmp);
   *n_out = n;
   return IB_OK;
 }
@@ -206,8 +183,7 @@ static ib_status add_pause(jira_norm *scratch, size_t *n, ib_time start,
   if (*n == scratch->pauses_cap) {
     size_t cap = scratch->pauses_cap ? 2 * scratch->pauses_cap : 8;
     ib_interval *grown = realloc(scratch->pauses, cap * sizeof *grown);
-    if (!grown)
-      return IB_ERR_NOMEM;
+    if (!grown) return IB_ERR_NOMEM;
     scratch->pauses = grown;
     scratch->pauses_cap = cap;
   }
@@ -225,22 +201,19 @@ static ib_status compute_pauses(const jira_norm_cfg *cfg, jira_norm *scratch,
   int paused = is_pause_status(cfg, initial);
   ib_time since = created;
   *n_pauses = 0;
-  if (cfg->n_pause_statuses == 0)
-    return IB_OK;
+  if (cfg->n_pause_statuses == 0) return IB_OK;
   for (size_t i = 0; i < n_changes; i++) {
     const jira_change *c = &scratch->changes[i];
     int next = is_pause_status(cfg, c->to_name);
     if (paused && !next) {
       ib_status st = add_pause(scratch, n_pauses, since, c->at);
-      if (st != IB_OK)
-        return st;
+      if (st != IB_OK) return st;
     } else if (!paused && next) {
       since = c->at < created ? created : c->at;
     }
     paused = next;
   }
-  if (paused)
-    return add_pause(scratch, n_pauses, since, IB_TIME_NONE);
+  if (paused) return add_pause(scratch, n_pauses, since, IB_TIME_NONE);
   return IB_OK;
 }
 
@@ -257,13 +230,13 @@ static ib_time last_entry_into(const jira_norm_cfg *cfg, const jira_norm *s,
     int to_in = strcmp(to, word_a) == 0 || (word_b && strcmp(to, word_b) == 0);
     int from_in =
         strcmp(from, word_a) == 0 || (word_b && strcmp(from, word_b) == 0);
-    if (to_in && !from_in)
-      entry = c->at;
+    if (to_in && !from_in) entry = c->at;
   }
   return entry;
 }
 
-/* ---- JSM SLA fields ------------------------------------------------------- */
+/* ---- JSM SLA fields -------------------------------------------------------
+ */
 
 static ib_status sla_instant(const jira_norm_cfg *cfg, jira_norm *scratch,
                              const cJSON *when, ib_time *out) {
@@ -274,8 +247,7 @@ static ib_status sla_instant(const jira_norm_cfg *cfg, jira_norm *scratch,
     return IB_OK;
   }
   text = json_str(when, "iso8601");
-  if (!text)
-    text = json_str(when, "jira");
+  if (!text) text = json_str(when, "jira");
   if (!text) {
     *out = IB_TIME_NONE;
     return IB_OK;
@@ -287,62 +259,60 @@ static ib_status sla_instant(const jira_norm_cfg *cfg, jira_norm *scratch,
  * ongoing one. */
 static ib_verdict sla_verdict(const cJSON *fields, const char *field) {
   const cJSON *sla, *cycles, *cycle, *breached;
-  if (!field)
-    return IB_VERDICT_UNKNOWN;
+  if (!field) return IB_VERDICT_UNKNOWN;
   sla = cJSON_GetObjectItemCaseSensitive(fields, field);
   cycles = cJSON_GetObjectItemCaseSensitive(sla, "completedCycles");
   int n = cJSON_GetArraySize(cycles);
   cycle = n > 0 ? cJSON_GetArrayItem(cycles, n - 1)
                 : cJSON_GetObjectItemCaseSensitive(sla, "ongoingCycle");
   breached = cJSON_GetObjectItemCaseSensitive(cycle, "breached");
-  if (!cJSON_IsBool(breached))
-    return IB_VERDICT_UNKNOWN;
+  if (!cJSON_IsBool(breached)) return IB_VERDICT_UNKNOWN;
   return cJSON_IsTrue(breached) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
 }
 
-/* ---- the other fields ------------------------------------------------------ */
+/* ---- the other fields ------------------------------------------------------
+ */
 
 static const char *default_kind(const char *type) {
   static const char system_prefix[] = "[System] ";
   static const char request_prefix[] = "service request";
-  if (!type)
-    return "other";
+  if (!type) return "other";
   if (strncasecmp(type, system_prefix, sizeof system_prefix - 1) == 0)
     type += sizeof system_prefix - 1;
-  if (strcasecmp(type, "incident") == 0)
-    return "incident";
+  if (strcasecmp(type, "incident") == 0) return "incident";
   if (strncasecmp(type, request_prefix, sizeof request_prefix - 1) == 0)
     return "request";
-  if (strcasecmp(type, "problem") == 0)
-    return "problem";
-  if (strcasecmp(type, "change") == 0)
-    return "change";
+  if (strcasecmp(type, "problem") == 0) return "problem";
+  if (strcasecmp(type, "change") == 0) return "change";
   return "other";
 }
 
 static const char *service_of(const jira_norm_cfg *cfg, const cJSON *fields) {
   const cJSON *v;
   switch (cfg->service_mode) {
-  case JIRA_SERVICE_COMPONENTS:
-    return json_value_text(cJSON_GetObjectItemCaseSensitive(fields, "components"));
-  case JIRA_SERVICE_FIELD:
-    return json_value_text(
-        cJSON_GetObjectItemCaseSensitive(fields, cfg->service_arg));
-  case JIRA_SERVICE_LABELS: {
-    size_t len = strlen(cfg->service_arg);
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(fields, "labels")) {
-      if (cJSON_IsString(v) &&
-          strncasecmp(v->valuestring, cfg->service_arg, len) == 0 &&
-          v->valuestring[len] != '\0')
-        return v->valuestring + len;
+    case JIRA_SERVICE_COMPONENTS:
+      return json_value_text(
+          cJSON_GetObjectItemCaseSensitive(fields, "components"));
+    case JIRA_SERVICE_FIELD:
+      return json_value_text(
+          cJSON_GetObjectItemCaseSensitive(fields, cfg->service_arg));
+    case JIRA_SERVICE_LABELS: {
+      size_t len = strlen(cfg->service_arg);
+      cJSON_ArrayForEach(v,
+                         cJSON_GetObjectItemCaseSensitive(fields, "labels")) {
+        if (cJSON_IsString(v) &&
+            strncasecmp(v->valuestring, cfg->service_arg, len) == 0 &&
+            v->valuestring[len] != '\0')
+          return v->valuestring + len;
+      }
+      return NULL;
     }
-    return NULL;
-  }
   }
   return NULL;
 }
 
-/* ---- the issue ------------------------------------------------------------ */
+/* ---- the issue ------------------------------------------------------------
+ */
 
 ib_status jira_normalize(const jira_norm_cfg *cfg, jira_norm *scratch,
                          const cJSON *issue, const cJSON *histories,
@@ -368,16 +338,15 @@ ib_status jira_normalize(const jira_norm_cfg *cfg, jira_norm *scratch,
 
   t.key = json_str(issue, "key");
   t.id = json_str(issue, "id");
-  if (!t.id)
-    t.id = t.key;
-  if (!t.id)
-    return reject(scratch, "issue has neither \"id\" nor \"key\"");
+  if (!t.id) t.id = t.key;
+  if (!t.id) return reject(scratch, "issue has neither \"id\" nor \"key\"");
   t.title = json_str(fields, "summary");
 
   text = json_str(fields, "created");
   if (!text)
-    return reject(scratch, "no \"created\" date: add created to the "
-                           "requested fields");
+    return reject(scratch,
+                  "no \"created\" date: add created to the "
+                  "requested fields");
   if ((st = parse_date(cfg, scratch, text, "created", &t.created_at)) != IB_OK)
     return st;
   text = json_str(fields, "updated");
@@ -395,13 +364,12 @@ ib_status jira_normalize(const jira_norm_cfg *cfg, jira_norm *scratch,
 
   t.kind_raw = json_str_path(fields, "issuetype", "name");
   t.kind = t.kind_raw ? cfg->host->map(cfg->src, "kinds", t.kind_raw) : NULL;
-  if (!t.kind)
-    t.kind = default_kind(t.kind_raw);
+  if (!t.kind) t.kind = default_kind(t.kind_raw);
 
   status = cJSON_GetObjectItemCaseSensitive(fields, "status");
   t.status_raw = json_str(status, "name");
-  t.status =
-      state_of(cfg, t.status_raw, json_str_path(status, "statusCategory", "key"));
+  t.status = state_of(cfg, t.status_raw,
+                      json_str_path(status, "statusCategory", "key"));
   t.service = service_of(cfg, fields);
 
   if ((st = collect_changes(cfg, scratch, histories, &n_changes)) != IB_OK)
@@ -410,12 +378,12 @@ ib_status jira_normalize(const jira_norm_cfg *cfg, jira_norm *scratch,
 
   /* First response. */
   if (cfg->fr_mode == JIRA_FR_TRANSITION) {
-    if (n_changes > 0)
-      t.first_response_at = scratch->changes[0].at;
+    if (n_changes > 0) t.first_response_at = scratch->changes[0].at;
   } else {
-    const cJSON *sla = cJSON_GetObjectItemCaseSensitive(fields, cfg->fr_sla_field);
-    const cJSON *first =
-        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sla, "completedCycles"), 0);
+    const cJSON *sla =
+        cJSON_GetObjectItemCaseSensitive(fields, cfg->fr_sla_field);
+    const cJSON *first = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(sla, "completedCycles"), 0);
     if (first &&
         (st = sla_instant(cfg, scratch,
                           cJSON_GetObjectItemCaseSensitive(first, "stopTime"),
@@ -443,8 +411,7 @@ ib_status jira_normalize(const jira_norm_cfg *cfg, jira_norm *scratch,
     if (strcmp(t.status, "closed") == 0) {
       t.closed_at =
           last_entry_into(cfg, scratch, n_changes, status, "closed", NULL);
-      if (t.closed_at == IB_TIME_NONE)
-        t.closed_at = t.resolved_at;
+      if (t.closed_at == IB_TIME_NONE) t.closed_at = t.resolved_at;
     }
   }
 

@@ -38,7 +38,7 @@ typedef struct jira_norm_cfg {
   jira_fr_mode fr_mode;
   const char *fr_sla_field; /* JIRA_FR_SLA: "customfield_10030" */
   jira_service_mode service_mode;
-  const char *service_arg; /* field id or label prefix */
+  const char *service_arg;          /* field id or label prefix */
   const char *sla_response_field;   /* NULL: no reported verdict */
   const char *sla_resolution_field; /* NULL: no reported verdict */
   const char *const *pause_statuses;

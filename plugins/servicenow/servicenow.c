@@ -42,8 +42,8 @@ static const ib_option_def sn_options[] = {
     {"page_size", IB_OPT_INT, 0, SN_DEFAULT_PAGE_SIZE,
      "Records per request (sysparm_limit), 1..10000", 0, NULL},
     {"batch_size", IB_OPT_INT, 0, SN_DEFAULT_BATCH_SIZE,
-     "Tickets per sys_audit / task_sla request (documentkeyIN...), 1..300",
-     0, NULL},
+     "Tickets per sys_audit / task_sla request (documentkeyIN...), 1..300", 0,
+     NULL},
     {"priorities", IB_OPT_PAIRS, 0, NULL,
      "Priority value or display value -> P1..P5; default \"1\"..\"5\" -> "
      "P1..P5. When set, only these pairs map; others are rejected",
@@ -59,7 +59,8 @@ static const ib_option_def sn_options[] = {
      0, NULL},
     {"first_response", IB_OPT_STRING, 0, "audit",
      "\"audit\": the first sys_audit change of state away from New or of "
-     "assigned_to from empty; or \"field:<name>\" (e.g. field:u_first_response)",
+     "assigned_to from empty; or \"field:<name>\" (e.g. "
+     "field:u_first_response)",
      0, NULL},
     {"service_field", IB_OPT_STRING, 0, "business_service",
      "Reference field whose display value is the ticket's service: "
@@ -97,7 +98,7 @@ typedef struct sn_instance {
 /* A keyset cursor over one query. */
 typedef struct sn_cursor {
   const char *table;
-  char *filter;        /* owned: encoded query without keyset, may be "" */
+  char *filter; /* owned: encoded query without keyset, may be "" */
   const char *fields;
   const char *display; /* sysparm_display_value */
   int by_updated;      /* keyset (sys_updated_on, sys_id), else sys_id */
@@ -173,7 +174,8 @@ static char *buf_take(sn_buf *b) {
   return b->s;
 }
 
-/* ---- options -------------------------------------------------------------- */
+/* ---- options --------------------------------------------------------------
+ */
 
 static int is_identifier(const char *s) {
   if (s == NULL || s[0] == '\0') return 0;
@@ -306,7 +308,8 @@ config_fail:
   return IB_ERR_CONFIG;
 }
 
-/* ---- requests ---------------------------------------------------------------- */
+/* ---- requests
+ * ---------------------------------------------------------------- */
 
 /* The encoded query for the cursor's next page. Owned by the caller. */
 static char *cursor_query(const sn_cursor *c) {
@@ -316,8 +319,8 @@ static char *cursor_query(const sn_cursor *c) {
   } else if (c->by_updated) {
     /* After (U, I): same second with a larger sys_id, or a later second. */
     char cond[160];
-    snprintf(cond, sizeof cond, "sys_updated_on=%s^sys_id>%s",
-             c->last_updated, c->last_id);
+    snprintf(cond, sizeof cond, "sys_updated_on=%s^sys_id>%s", c->last_updated,
+             c->last_id);
     buf_and(&q, cond);
     buf_and(&q, c->filter);
     snprintf(cond, sizeof cond, "^NQsys_updated_on>%s", c->last_updated);
@@ -335,9 +338,9 @@ static char *cursor_query(const sn_cursor *c) {
 }
 
 static char *cursor_url(sn_instance *in, const sn_cursor *c) {
-  char *query = cursor_query(c);         /* owned */
-  char *q_esc = NULL, *f_esc = NULL;     /* owned by the host */
-  char *url = NULL;                      /* returned */
+  char *query = cursor_query(c);     /* owned */
+  char *q_esc = NULL, *f_esc = NULL; /* owned by the host */
+  char *url = NULL;                  /* returned */
   if (query == NULL) goto done;
   q_esc = in->host->url_escape(in->src, query);
   f_esc = in->host->url_escape(in->src, c->fields);
@@ -372,13 +375,13 @@ static ib_status parse_page(sn_instance *in, const char *table,
                   table, resp->status);
     return IB_ERR_AUTH;
   }
-  cJSON *doc = resp->body ? cJSON_ParseWithLength(resp->body, resp->body_len)
-                          : NULL;
+  cJSON *doc =
+      resp->body ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
   if (resp->status != 200) {
-    const cJSON *err = doc ? cJSON_GetObjectItemCaseSensitive(doc, "error")
-                           : NULL;
-    const cJSON *msg = err ? cJSON_GetObjectItemCaseSensitive(err, "message")
-                           : NULL;
+    const cJSON *err =
+        doc ? cJSON_GetObjectItemCaseSensitive(doc, "error") : NULL;
+    const cJSON *msg =
+        err ? cJSON_GetObjectItemCaseSensitive(err, "message") : NULL;
     in->host->log(in->src, IB_LOG_ERROR,
                   "table %s: HTTP %ld%s%s; check the url, table and query "
                   "options",
@@ -411,7 +414,7 @@ static ib_status parse_page(sn_instance *in, const char *table,
  * cursor i (NULL when it was not run). */
 static ib_status run_cursors(sn_instance *in, sn_cursor *cs, size_t n,
                              cJSON **pages, sn_roots *roots) {
-  ib_http_request *reqs = calloc(n ? n : 1, sizeof *reqs);   /* owned */
+  ib_http_request *reqs = calloc(n ? n : 1, sizeof *reqs);    /* owned */
   ib_http_response *resps = calloc(n ? n : 1, sizeof *resps); /* owned */
   char **urls = calloc(n ? n : 1, sizeof *urls);              /* owned */
   size_t *which = calloc(n ? n : 1, sizeof *which);           /* owned */
@@ -430,9 +433,8 @@ static ib_status run_cursors(sn_instance *in, sn_cursor *cs, size_t n,
       st = IB_ERR_NOMEM;
       goto done;
     }
-    reqs[m] = (ib_http_request){.struct_size = sizeof reqs[m],
-                                .method = "GET",
-                                .url = urls[m]};
+    reqs[m] = (ib_http_request){
+        .struct_size = sizeof reqs[m], .method = "GET", .url = urls[m]};
     resps[m].struct_size = sizeof resps[m];
     which[m++] = i;
   }
@@ -473,7 +475,8 @@ static ib_status cursor_advance(sn_instance *in, sn_cursor *c,
   const char *id = sn_field_text(last, "sys_id", 0, NULL, 0);
   const char *upd = sn_field_text(last, "sys_updated_on", 0, NULL, 0);
   if (id == NULL || strlen(id) >= sizeof c->last_id ||
-      (c->by_updated && (upd == NULL || strlen(upd) >= sizeof c->last_updated))) {
+      (c->by_updated &&
+       (upd == NULL || strlen(upd) >= sizeof c->last_updated))) {
     in->host->log(in->src, IB_LOG_ERROR,
                   "table %s: a row has no usable sys_id/sys_updated_on; "
                   "paging cannot continue (check read ACLs on those fields)",
@@ -543,8 +546,8 @@ static ib_status related_add_page(sn_instance *in, sn_related *r, int is_sla,
       r->slas[r->n_slas++] = s;
     } else {
       sn_audit_row a;
-      if (sn_audit_from_json(&in->ctx, row, r->n_audit, &a, why,
-                             sizeof why) != IB_OK) {
+      if (sn_audit_from_json(&in->ctx, row, r->n_audit, &a, why, sizeof why) !=
+          IB_OK) {
         in->host->log(in->src, IB_LOG_WARN, "sys_audit: %s; row skipped", why);
         continue;
       }
@@ -565,10 +568,11 @@ static ib_status related_add_page(sn_instance *in, sn_related *r, int is_sla,
  * one round in one concurrent call, until every batch's cursor is empty. */
 static ib_status fetch_related(sn_instance *in, const char *const *ids,
                                size_t n_ids, sn_related *r) {
-  size_t n_batches = (n_ids + (size_t)in->batch_size - 1) / (size_t)in->batch_size;
+  size_t n_batches =
+      (n_ids + (size_t)in->batch_size - 1) / (size_t)in->batch_size;
   size_t per = in->task_sla ? 2 : 1;
   size_t n_cur = n_batches * per;
-  sn_cursor *cs = calloc(n_cur ? n_cur : 1, sizeof *cs); /* owned */
+  sn_cursor *cs = calloc(n_cur ? n_cur : 1, sizeof *cs);    /* owned */
   cJSON **pages = calloc(n_cur ? n_cur : 1, sizeof *pages); /* borrowed rows */
   ib_status st = IB_OK;
   if (cs == NULL || pages == NULL) {
@@ -599,8 +603,9 @@ static ib_status fetch_related(sn_instance *in, const char *const *ids,
         buf_add(&f, in->table);
         buf_add(&f, "^fieldnameINstate,assigned_to");
         c->table = "sys_audit";
-        c->fields = "sys_id,documentkey,fieldname,oldvalue,newvalue,"
-                    "sys_created_on";
+        c->fields =
+            "sys_id,documentkey,fieldname,oldvalue,newvalue,"
+            "sys_created_on";
         c->display = "false";
       } else {
         buf_add(&f, "taskIN");
@@ -626,8 +631,7 @@ static ib_status fetch_related(sn_instance *in, const char *const *ids,
       st = IB_ERR_ABORTED;
       goto done;
     }
-    if ((st = run_cursors(in, cs, n_cur, pages, &r->roots)) != IB_OK)
-      goto done;
+    if ((st = run_cursors(in, cs, n_cur, pages, &r->roots)) != IB_OK) goto done;
     for (size_t i = 0; i < n_cur; i++) {
       if (pages[i] == NULL) continue;
       int is_sla = strcmp(cs[i].table, "task_sla") == 0;
@@ -646,7 +650,8 @@ done:
   return st;
 }
 
-/* ---- streams ----------------------------------------------------------------- */
+/* ---- streams
+ * ----------------------------------------------------------------- */
 
 /* Largest sys_updated_on of a page (IB_TIME_NONE when none is readable). */
 static ib_time page_max_updated(sn_instance *in, const cJSON *page) {
@@ -684,8 +689,8 @@ static ib_status emit_ticket_page(sn_instance *in, const cJSON *page,
       na = sn_audit_range(rel.audit, rel.n_audit, id, &a0);
       ns = sn_sla_range(rel.slas, rel.n_slas, id, &s0);
     }
-    st = sn_normalize_ticket(&in->ctx, row, rel.audit + a0, na,
-                             rel.slas + s0, ns, &out, why, sizeof why);
+    st = sn_normalize_ticket(&in->ctx, row, rel.audit + a0, na, rel.slas + s0,
+                             ns, &out, why, sizeof why);
     if (st == IB_ERR_REJECTED) {
       in->host->reject(in->src, out.where, "%s", why);
       st = IB_OK;
@@ -747,8 +752,8 @@ static ib_status sync_stream(sn_instance *in, int outages, uint64_t *done) {
       st = outages ? emit_outage_page(in, page, done)
                    : emit_ticket_page(in, page, done);
       if (st != IB_OK) goto done;
-      st = in->host->commit(in->src,
-                            outages ? IB_TIME_NONE : page_max_updated(in, page));
+      st = in->host->commit(
+          in->src, outages ? IB_TIME_NONE : page_max_updated(in, page));
       if (st != IB_OK) goto done;
       in->host->progress(in->src, *done, 0);
     }
@@ -777,9 +782,10 @@ static const ib_plugin sn_plugin = {
     .struct_size = sizeof(ib_plugin),
     .name = "servicenow",
     .version = "0.1.0",
-    .description = "ServiceNow Table API: incidents (or another task table) "
-                   "with sys_audit pauses and first response, "
-                   "cmdb_ci_outage outages and task_sla verdicts",
+    .description =
+        "ServiceNow Table API: incidents (or another task table) "
+        "with sys_audit pauses and first response, "
+        "cmdb_ci_outage outages and task_sla verdicts",
     .flags = IB_PLUGIN_FLAG_HTTP,
     .options = sn_options,
     .open = sn_open,

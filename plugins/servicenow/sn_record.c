@@ -23,35 +23,37 @@ typedef struct sn_code {
 
 /* incident (SPEC defaults from the issue). */
 static const sn_code incident_states[] = {
-    {"1", "new"},      {"2", "open"},   {"3", "pending"},   {"6", "resolved"},
-    {"7", "closed"},   {"8", "cancelled"}, {NULL, NULL}};
+    {"1", "new"},    {"2", "open"},      {"3", "pending"}, {"6", "resolved"},
+    {"7", "closed"}, {"8", "cancelled"}, {NULL, NULL}};
 /* change_request: New, Assess, Authorize, Scheduled, Implement, Review,
  * Closed, Canceled. */
 static const sn_code change_states[] = {
-    {"-5", "new"},  {"-4", "open"},   {"-3", "open"},     {"-2", "open"},
-    {"-1", "open"}, {"0", "open"},    {"3", "closed"},    {"4", "cancelled"},
-    {NULL, NULL}};
+    {"-5", "new"},   {"-4", "open"},     {"-3", "open"},
+    {"-2", "open"},  {"-1", "open"},     {"0", "open"},
+    {"3", "closed"}, {"4", "cancelled"}, {NULL, NULL}};
 /* problem: 101..107 since Madrid, 1..4 before. */
 static const sn_code problem_states[] = {
-    {"101", "new"},    {"102", "open"},     {"103", "open"},
-    {"104", "open"},   {"106", "resolved"}, {"107", "closed"},
-    {"1", "open"},     {"2", "open"},       {"3", "pending"},
-    {"4", "closed"},   {NULL, NULL}};
+    {"101", "new"},      {"102", "open"},   {"103", "open"}, {"104", "open"},
+    {"106", "resolved"}, {"107", "closed"}, {"1", "open"},   {"2", "open"},
+    {"3", "pending"},    {"4", "closed"},   {NULL, NULL}};
 /* The task base states (sc_req_item, sc_task, change_task, ...). */
 static const sn_code task_states[] = {
-    {"-5", "pending"}, {"1", "new"},    {"2", "open"},     {"3", "closed"},
+    {"-5", "pending"}, {"1", "new"},       {"2", "open"}, {"3", "closed"},
     {"4", "closed"},   {"7", "cancelled"}, {NULL, NULL}};
 
-static const sn_code priority_defaults[] = {
-    {"1", "P1"}, {"2", "P2"}, {"3", "P3"}, {"4", "P4"}, {"5", "P5"},
-    {NULL, NULL}};
+static const sn_code priority_defaults[] = {{"1", "P1"}, {"2", "P2"},
+                                            {"3", "P3"}, {"4", "P4"},
+                                            {"5", "P5"}, {NULL, NULL}};
 
-static const sn_code table_kinds[] = {
-    {"incident", "incident"},     {"sn_si_incident", "incident"},
-    {"sc_req_item", "request"},   {"sc_request", "request"},
-    {"sc_task", "request"},       {"problem", "problem"},
-    {"change_request", "change"}, {"change_task", "change"},
-    {NULL, NULL}};
+static const sn_code table_kinds[] = {{"incident", "incident"},
+                                      {"sn_si_incident", "incident"},
+                                      {"sc_req_item", "request"},
+                                      {"sc_request", "request"},
+                                      {"sc_task", "request"},
+                                      {"problem", "problem"},
+                                      {"change_request", "change"},
+                                      {"change_task", "change"},
+                                      {NULL, NULL}};
 
 static const char *code_lookup(const sn_code *codes, const char *code) {
   if (code == NULL) return NULL;
@@ -102,8 +104,8 @@ const char *sn_field_text(const cJSON *rec, const char *name, int display,
     text = scalar_text(cJSON_GetObjectItemCaseSensitive(f, "display_value"),
                        buf, buflen);
   if (text == NULL)
-    text = scalar_text(cJSON_GetObjectItemCaseSensitive(f, "value"), buf,
-                       buflen);
+    text =
+        scalar_text(cJSON_GetObjectItemCaseSensitive(f, "value"), buf, buflen);
   return text;
 }
 
@@ -198,8 +200,7 @@ ib_status sn_audit_from_json(const sn_ctx *ctx, const cJSON *row, size_t seq,
   }
   if (sn_field_time(ctx, row, "sys_created_on", &out->at) != IB_OK ||
       out->at == IB_TIME_NONE) {
-    snprintf(why, whylen,
-             "sys_audit row for %s has no usable sys_created_on",
+    snprintf(why, whylen, "sys_audit row for %s has no usable sys_created_on",
              out->documentkey);
     return IB_ERR_PARSE;
   }
@@ -213,14 +214,13 @@ static int target_of(const char *text) {
   return SN_TARGET_NONE;
 }
 
-ib_status sn_sla_from_json(const sn_ctx *ctx, const cJSON *row,
-                           sn_sla_row *out, char *why, size_t whylen) {
+ib_status sn_sla_from_json(const sn_ctx *ctx, const cJSON *row, sn_sla_row *out,
+                           char *why, size_t whylen) {
   char buf[64];
   out->task = sn_field_text(row, "task", 0, NULL, 0);
   /* sla.target (dot-walked) is a choice: value "response", display
    * "Response"; SLA definitions without one (OLAs, UCs) give NONE. */
-  out->target =
-      target_of(sn_field_text(row, "sla.target", 0, buf, sizeof buf));
+  out->target = target_of(sn_field_text(row, "sla.target", 0, buf, sizeof buf));
   if (out->target == SN_TARGET_NONE)
     out->target =
         target_of(sn_field_text(row, "sla.target", 1, buf, sizeof buf));
@@ -365,8 +365,7 @@ static ib_status pauses_from_audit(const sn_ctx *ctx, const sn_audit_row *audit,
 
 /* Last change into a resolved state, from the audit. */
 static ib_time last_resolution_from_audit(const sn_ctx *ctx,
-                                          const sn_audit_row *audit,
-                                          size_t n) {
+                                          const sn_audit_row *audit, size_t n) {
   ib_time t = IB_TIME_NONE;
   for (size_t i = 0; i < n; i++)
     if (is_field(&audit[i], "state") &&
@@ -376,8 +375,7 @@ static ib_time last_resolution_from_audit(const sn_ctx *ctx,
   return t;
 }
 
-static void verdicts_from_slas(const sn_sla_row *slas, size_t n,
-                               ib_ticket *t) {
+static void verdicts_from_slas(const sn_sla_row *slas, size_t n, ib_ticket *t) {
   const sn_sla_row *last[3] = {NULL, NULL, NULL};
   for (size_t i = 0; i < n; i++) {
     const sn_sla_row *s = &slas[i];
@@ -388,8 +386,8 @@ static void verdicts_from_slas(const sn_sla_row *slas, size_t n,
   }
   if (last[SN_TARGET_RESPONSE])
     t->reported_response_breached = last[SN_TARGET_RESPONSE]->breached
-                                         ? IB_VERDICT_BREACHED
-                                         : IB_VERDICT_MET;
+                                        ? IB_VERDICT_BREACHED
+                                        : IB_VERDICT_MET;
   if (last[SN_TARGET_RESOLUTION])
     t->reported_resolution_breached = last[SN_TARGET_RESOLUTION]->breached
                                           ? IB_VERDICT_BREACHED
@@ -433,8 +431,8 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
   /* kind: sys_class_name (or the table) through kinds, else the table's. */
   const char *cls = sn_field_text(rec, "sys_class_name", 0, NULL, 0);
   t->kind_raw = cls ? cls : ctx->table;
-  t->kind = ctx->user_kinds ? ctx->host->map(ctx->src, "kinds", t->kind_raw)
-                            : NULL;
+  t->kind =
+      ctx->user_kinds ? ctx->host->map(ctx->src, "kinds", t->kind_raw) : NULL;
   if (t->kind == NULL) t->kind = sn_default_kind(ctx->table);
 
   /* priority */
@@ -466,18 +464,20 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
     return IB_ERR_REJECTED;
   }
 
-  t->service = service_of(ctx, sn_field_text(rec, ctx->service_field, 1,
-                                             NULL, 0));
+  t->service =
+      service_of(ctx, sn_field_text(rec, ctx->service_field, 1, NULL, 0));
   t->group = sn_field_text(rec, "assignment_group", 1, NULL, 0);
 
   /* times */
-  if ((st = time_field(ctx, rec, "opened_at", &t->created_at, why, whylen)) != IB_OK)
+  if ((st = time_field(ctx, rec, "opened_at", &t->created_at, why, whylen)) !=
+      IB_OK)
     return st;
   if (t->created_at == IB_TIME_NONE) {
     snprintf(why, whylen, "opened_at is empty");
     return IB_ERR_REJECTED;
   }
-  if ((st = time_field(ctx, rec, "closed_at", &t->closed_at, why, whylen)) != IB_OK ||
+  if ((st = time_field(ctx, rec, "closed_at", &t->closed_at, why, whylen)) !=
+          IB_OK ||
       (st = time_field(ctx, rec, "sys_updated_on", &t->updated_at, why,
                        whylen)) != IB_OK)
     return st;
@@ -491,8 +491,8 @@ ib_status sn_normalize_ticket(const sn_ctx *ctx, const cJSON *rec,
   }
 
   /* resolved_at: the last resolution of a ticket resolved or closed now. */
-  int finished = strcmp(t->status, "resolved") == 0 ||
-                 strcmp(t->status, "closed") == 0;
+  int finished =
+      strcmp(t->status, "resolved") == 0 || strcmp(t->status, "closed") == 0;
   if (finished) {
     if ((st = time_field(ctx, rec, "resolved_at", &t->resolved_at, why,
                          whylen)) != IB_OK)
@@ -565,8 +565,7 @@ ib_status sn_normalize_outage(const sn_ctx *ctx, const cJSON *rec,
     return IB_ERR_REJECTED;
   }
   if ((st = time_field(ctx, rec, "begin", &o->start, why, whylen)) != IB_OK ||
-      (st = time_field(ctx, rec, "end", &o->end, why, whylen)) !=
-          IB_OK ||
+      (st = time_field(ctx, rec, "end", &o->end, why, whylen)) != IB_OK ||
       (st = time_field(ctx, rec, "sys_updated_on", &o->updated_at, why,
                        whylen)) != IB_OK)
     return st;

@@ -81,8 +81,8 @@ ib_status sn_field_time(const sn_ctx *ctx, const cJSON *rec, const char *name,
  * neither response nor resolution gets SN_TARGET_NONE (the caller skips it). */
 ib_status sn_audit_from_json(const sn_ctx *ctx, const cJSON *row, size_t seq,
                              sn_audit_row *out, char *why, size_t whylen);
-ib_status sn_sla_from_json(const sn_ctx *ctx, const cJSON *row,
-                           sn_sla_row *out, char *why, size_t whylen);
+ib_status sn_sla_from_json(const sn_ctx *ctx, const cJSON *row, sn_sla_row *out,
+                           char *why, size_t whylen);
 
 /* Sorts audit rows by (documentkey, at, seq) / SLA rows by task, so that
  * sn_*_range can find one ticket's rows. */

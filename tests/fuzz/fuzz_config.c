@@ -25,9 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[64], err[1024] = "";
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   ib_config *cfg = ib_config_load(path, err, sizeof err);
-  if (cfg == NULL && (strncmp(err, path, strlen(path)) != 0 ||
-                      strchr(err, '\n') != NULL))
-  {
+  if (cfg == NULL &&
+      (strncmp(err, path, strlen(path)) != 0 || strchr(err, '\n') != NULL)) {
     fprintf(stderr, "bad error line: [%s]\n", err);
     abort(); /* an error must name the file, on one line */
   }

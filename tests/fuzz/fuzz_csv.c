@@ -34,11 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     csv_record rec;
     uint64_t last_line = 0;
     csv_next st;
-    while ((st = csv_reader_next(&r, &rec, err, sizeof err)) == CSV_NEXT_RECORD) {
+    while ((st = csv_reader_next(&r, &rec, err, sizeof err)) ==
+           CSV_NEXT_RECORD) {
       if (rec.line < last_line) abort(); /* lines only move forward */
       last_line = rec.line;
       for (size_t i = 0; i < rec.n_fields; i++)
-        if (rec.fields[i] == NULL || strlen(rec.fields[i]) > size * 3 + 3) abort();
+        if (rec.fields[i] == NULL || strlen(rec.fields[i]) > size * 3 + 3)
+          abort();
     }
     csv_reader_close(&r);
   }

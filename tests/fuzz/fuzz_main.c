@@ -68,7 +68,7 @@ static size_t mutate(const seed *seeds, size_t n_seeds, uint8_t *out,
         break;
       case 1: /* interesting byte */
         if (n) {
-          static const uint8_t bytes[] = {0, '"', ';', ',', '\n', '\r', ':',
+          static const uint8_t bytes[] = {0,   '"', ';', ',', '\n', '\r', ':',
                                           '-', '+', 'T', 'Z', 0xff, 0xc3, '{'};
           out[pos] = bytes[next_rand() % sizeof bytes];
         }

@@ -2,4 +2,6 @@
 #include "itsm_bridge/plugin.h"
 
 IB_EXPORT int not_a_plugin(void);
-IB_EXPORT int not_a_plugin(void) { return 42; }
+IB_EXPORT int not_a_plugin(void) {
+  return 42;
+}

@@ -5,7 +5,9 @@
 #include "itsm_bridge/plugin.h"
 
 static const ib_plugin descriptor = {
-    .magic = IB_PLUGIN_MAGIC, .abi_version = IB_PLUGIN_ABI_VERSION,
-    .struct_size = offsetof(ib_plugin, options), .name = "short_struct",
+    .magic = IB_PLUGIN_MAGIC,
+    .abi_version = IB_PLUGIN_ABI_VERSION,
+    .struct_size = offsetof(ib_plugin, options),
+    .name = "short_struct",
     .version = "0"};
 IB_PLUGIN_DEFINE(descriptor)

@@ -87,9 +87,9 @@ static void test_lunch_break(void **state) {
       ib_calendar_open(cal, utc(2026, 10, 5, 10, 0), utc(2026, 10, 5, 12, 0)),
       H);
   /* Entirely inside the lunch break. */
-  assert_int_equal(ib_calendar_open(cal, utc(2026, 10, 5, 10, 40),
-                                    utc(2026, 10, 5, 11, 20)),
-                   0);
+  assert_int_equal(
+      ib_calendar_open(cal, utc(2026, 10, 5, 10, 40), utc(2026, 10, 5, 11, 20)),
+      0);
   /* A whole Monday: 4h30 + 4h30. */
   assert_int_equal(
       ib_calendar_open(cal, utc(2026, 10, 4, 22, 0), utc(2026, 10, 5, 22, 0)),
@@ -107,17 +107,17 @@ static void test_weekend_and_week(void **state) {
   ib_calendar_cfg c = office();
   ib_calendar *cal = build(&c, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0));
   /* Fri 9 Oct 16:30 CEST -> Mon 12 Oct 08:30 CEST: 30 min + 30 min. */
-  assert_int_equal(ib_calendar_open(cal, utc(2026, 10, 9, 14, 30),
-                                    utc(2026, 10, 12, 6, 30)),
-                   H);
+  assert_int_equal(
+      ib_calendar_open(cal, utc(2026, 10, 9, 14, 30), utc(2026, 10, 12, 6, 30)),
+      H);
   /* Created Saturday, answered Sunday: nothing open. */
   assert_int_equal(
       ib_calendar_open(cal, utc(2026, 10, 10, 9, 0), utc(2026, 10, 11, 15, 0)),
       0);
   /* Mon 12 -> Mon 19 Oct (local midnights): 9 + 10*3 + 9 = 48 h. */
-  assert_int_equal(ib_calendar_open(cal, utc(2026, 10, 11, 22, 0),
-                                    utc(2026, 10, 18, 22, 0)),
-                   48 * H);
+  assert_int_equal(
+      ib_calendar_open(cal, utc(2026, 10, 11, 22, 0), utc(2026, 10, 18, 22, 0)),
+      48 * H);
   ib_calendar_free(cal);
 }
 
@@ -126,9 +126,9 @@ static void test_holiday(void **state) {
   ib_calendar_cfg c = office();
   ib_calendar *cal = build(&c, utc(2026, 11, 1, 0, 0), utc(2026, 12, 1, 0, 0));
   /* Tue 10 Nov 17:00 CET -> Thu 12 Nov 09:00 CET; Wed 11 Nov is closed. */
-  assert_int_equal(ib_calendar_open(cal, utc(2026, 11, 10, 16, 0),
-                                    utc(2026, 11, 12, 8, 0)),
-                   2 * H);
+  assert_int_equal(
+      ib_calendar_open(cal, utc(2026, 11, 10, 16, 0), utc(2026, 11, 12, 8, 0)),
+      2 * H);
   ib_calendar_free(cal);
 }
 
@@ -143,8 +143,7 @@ static void test_dst_march(void **state) {
       2 * H);
   /* Monday 30 Mar opens at 06:00Z (08:00 CEST), not 07:00Z. */
   assert_int_equal(
-      ib_calendar_open(cal, utc(2026, 3, 30, 5, 0), utc(2026, 3, 30, 7, 0)),
-      H);
+      ib_calendar_open(cal, utc(2026, 3, 30, 5, 0), utc(2026, 3, 30, 7, 0)), H);
   ib_calendar_free(cal);
 
   /* A calendar open every day all day in Paris: Sunday 29 Mar lasts 23 h. */
@@ -211,9 +210,9 @@ static void test_outside_span(void **state) {
   ib_calendar_cfg c = office();
   ib_calendar *cal = build(&c, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0));
   /* Thu 24 Dec 17:00 CET -> Mon 28 Dec 09:00 CET, Christmas closed. */
-  assert_int_equal(ib_calendar_open(cal, utc(2026, 12, 24, 16, 0),
-                                    utc(2026, 12, 28, 8, 0)),
-                   2 * H);
+  assert_int_equal(
+      ib_calendar_open(cal, utc(2026, 12, 24, 16, 0), utc(2026, 12, 28, 8, 0)),
+      2 * H);
   /* Straddling the span's start: Wed 30 Sep 17:00 -> Thu 1 Oct 09:00 CEST. */
   assert_int_equal(
       ib_calendar_open(cal, utc(2026, 9, 30, 15, 0), utc(2026, 10, 1, 7, 0)),

@@ -51,20 +51,28 @@ static const char *full_config =
     "calendars = (\n"
     "  { name = \"24x7\"; },\n"
     "  { name = \"office\"; timezone = \"Europe/Paris\";\n"
-    "    hours = { mon = \"08:00-12:30, 13:30-18:00\"; fri = \"08:00-17:00\"; sat = \"20:00-24:00\"; };\n"
+    "    hours = { mon = \"08:00-12:30, 13:30-18:00\"; fri = \"08:00-17:00\"; "
+    "sat = \"20:00-24:00\"; };\n"
     "    holidays = [ \"2026-12-25\", \"2026-11-11\" ]; }\n"
     ");\n"
-    "sources = ( { name = \"legacy\"; plugin = \"csv\"; path = \"x.csv\"; overlap = \"10m\";\n"
-    "              initial_since = \"2026-01-01\"; timezone = \"Europe/Paris\"; } );\n"
-    "slas = ( { name = \"support\"; sources = [ \"legacy\" ]; kinds = [ \"incident\" ];\n"
+    "sources = ( { name = \"legacy\"; plugin = \"csv\"; path = \"x.csv\"; "
+    "overlap = \"10m\";\n"
+    "              initial_since = \"2026-01-01\"; timezone = "
+    "\"Europe/Paris\"; } );\n"
+    "slas = ( { name = \"support\"; sources = [ \"legacy\" ]; kinds = [ "
+    "\"incident\" ];\n"
     "  calendar = \"office\";\n"
-    "  targets = ( { priority = \"P1\"; first_response = \"30m\"; resolution = \"4h\"; },\n"
+    "  targets = ( { priority = \"P1\"; first_response = \"30m\"; resolution = "
+    "\"4h\"; },\n"
     "              { priority = \"P3\"; resolution = \"1h30m\"; } );\n"
-    "  penalty = { monthly_fee = 12000; currency = \"EUR\"; per_response_breach_pct = 5.0;\n"
+    "  penalty = { monthly_fee = 12000; currency = \"EUR\"; "
+    "per_response_breach_pct = 5.0;\n"
     "              cap_pct = 20.0; }; } );\n"
-    "availability = ( { service = \"ERP\"; target_pct = 99.5; calendar = \"24x7\";\n"
+    "availability = ( { service = \"ERP\"; target_pct = 99.5; calendar = "
+    "\"24x7\";\n"
     "  monthly_fee = 3000.0; credit = \"proportional\";\n"
-    "  from_tickets = { kinds = [ \"incident\" ]; priorities = [ \"P1\" ]; }; } );\n";
+    "  from_tickets = { kinds = [ \"incident\" ]; priorities = [ \"P1\" ]; }; "
+    "} );\n";
 
 static void test_full_config(void **state) {
   (void)state;
@@ -88,7 +96,8 @@ static void test_full_config(void **state) {
   assert_int_equal(cfg->n_sources, 1);
   assert_int_equal(cfg->sources[0].overlap_s, 600);
   ib_time jan1;
-  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 1, 1, 0, 0, 0, &jan1), 0);
+  assert_int_equal(
+      ib_tz_local_to_utc("Europe/Paris", 2026, 1, 1, 0, 0, 0, &jan1), 0);
   assert_int_equal(cfg->sources[0].initial_since, jan1);
   const ib_sla_cfg *sla = &cfg->slas[0];
   assert_int_equal(sla->calendar, 1);
@@ -125,46 +134,67 @@ static void test_defaults(void **state) {
 
 static void test_errors(void **state) {
   (void)state;
-  expect_error("store = { path = \"x\"; };\nbogus = 1;\n", 2, "unknown key 'bogus'");
-  expect_error("timezone = \"Mars/Olympus\";\n", 1, "unknown time zone 'Mars/Olympus'");
+  expect_error("store = { path = \"x\"; };\nbogus = 1;\n", 2,
+               "unknown key 'bogus'");
+  expect_error("timezone = \"Mars/Olympus\";\n", 1,
+               "unknown time zone 'Mars/Olympus'");
   expect_error("store = { path = \"x\"\n", 2, "syntax error");
-  expect_error("calendars = (\n { name = \"c\";\n  hours = { mon = \"18:00-08:00\"; }; }\n);\n",
-               3, "HH:MM-HH:MM");
-  expect_error("calendars = (\n { name = \"c\";\n  hours = { monday = \"08:00-18:00\"; }; }\n);\n",
-               3, "unknown key 'monday'");
-  expect_error("calendars = (\n { name = \"c\";\n  holidays = [ \"2026-13-01\" ]; }\n);\n",
-               3, "not a date");
+  expect_error(
+      "calendars = (\n { name = \"c\";\n  hours = { mon = \"18:00-08:00\"; }; "
+      "}\n);\n",
+      3, "HH:MM-HH:MM");
+  expect_error(
+      "calendars = (\n { name = \"c\";\n  hours = { monday = \"08:00-18:00\"; "
+      "}; }\n);\n",
+      3, "unknown key 'monday'");
+  expect_error(
+      "calendars = (\n { name = \"c\";\n  holidays = [ \"2026-13-01\" ]; "
+      "}\n);\n",
+      3, "not a date");
   expect_error("calendars = ( { name = \"c\"; },\n { name = \"c\"; } );\n", 2,
                "calendar 'c' is defined twice");
-  expect_error("sources = ( { name = \"a\"; plugin = \"csv\"; },\n"
-               "  { name = \"a\"; plugin = \"csv\"; } );\n",
-               2, "source 'a' is defined twice (first at line 1)");
-  expect_error("sources = ( { name = \"a\"; } );\n", 1, "missing required key 'plugin'");
-  expect_error("sources = ( { name = \"a\"; plugin = \"csv\";\n overlap = \"5 minutes\"; } );\n",
-               2, "duration");
-  expect_error("calendars = ( { name = \"c\"; } );\n"
-               "slas = ( { name = \"s\";\n calendar = \"nope\"; targets = ( { priority = \"P1\"; "
-               "first_response = \"30m\"; } ); } );\n",
-               3, "unknown calendar 'nope'");
-  expect_error("calendars = ( { name = \"c\"; } );\n"
-               "slas = ( { name = \"s\"; calendar = \"c\";\n sources = [ \"ghost\" ];\n"
-               " targets = ( { priority = \"P1\"; first_response = \"30m\"; } ); } );\n",
-               3, "unknown source 'ghost'");
-  expect_error("calendars = ( { name = \"c\"; } );\n"
-               "slas = ( { name = \"s\"; calendar = \"c\";\n"
-               " targets = ( { priority = \"P7\"; first_response = \"30m\"; } ); } );\n",
-               3, "priority must be P1..P5");
-  expect_error("calendars = ( { name = \"c\"; } );\n"
-               "slas = ( { name = \"s\"; calendar = \"c\"; kinds = [\n \"incidents\" ];\n"
-               " targets = ( { priority = \"P1\"; first_response = \"30m\"; } ); } );\n",
-               3, "unknown kind 'incidents'");
-  expect_error("calendars = ( { name = \"c\"; } );\n"
-               "availability = ( { service = \"ERP\";\n target_pct = \"high\"; calendar = \"c\"; } );\n",
-               3, "'target_pct' must be a number");
+  expect_error(
+      "sources = ( { name = \"a\"; plugin = \"csv\"; },\n"
+      "  { name = \"a\"; plugin = \"csv\"; } );\n",
+      2, "source 'a' is defined twice (first at line 1)");
+  expect_error("sources = ( { name = \"a\"; } );\n", 1,
+               "missing required key 'plugin'");
+  expect_error(
+      "sources = ( { name = \"a\"; plugin = \"csv\";\n overlap = \"5 "
+      "minutes\"; } );\n",
+      2, "duration");
+  expect_error(
+      "calendars = ( { name = \"c\"; } );\n"
+      "slas = ( { name = \"s\";\n calendar = \"nope\"; targets = ( { priority "
+      "= \"P1\"; "
+      "first_response = \"30m\"; } ); } );\n",
+      3, "unknown calendar 'nope'");
+  expect_error(
+      "calendars = ( { name = \"c\"; } );\n"
+      "slas = ( { name = \"s\"; calendar = \"c\";\n sources = [ \"ghost\" ];\n"
+      " targets = ( { priority = \"P1\"; first_response = \"30m\"; } ); } );\n",
+      3, "unknown source 'ghost'");
+  expect_error(
+      "calendars = ( { name = \"c\"; } );\n"
+      "slas = ( { name = \"s\"; calendar = \"c\";\n"
+      " targets = ( { priority = \"P7\"; first_response = \"30m\"; } ); } );\n",
+      3, "priority must be P1..P5");
+  expect_error(
+      "calendars = ( { name = \"c\"; } );\n"
+      "slas = ( { name = \"s\"; calendar = \"c\"; kinds = [\n \"incidents\" "
+      "];\n"
+      " targets = ( { priority = \"P1\"; first_response = \"30m\"; } ); } );\n",
+      3, "unknown kind 'incidents'");
+  expect_error(
+      "calendars = ( { name = \"c\"; } );\n"
+      "availability = ( { service = \"ERP\";\n target_pct = \"high\"; calendar "
+      "= \"c\"; } );\n",
+      3, "'target_pct' must be a number");
   /* A control character quoted from the file never breaks the line. */
   expect_error("sources = ( { name = \"a\\nb\"; plugin = \"csv\"; } );\n", 1,
                "source 'a?b': use letters");
-  expect_error("store = { path = \"a\";\n url = \"postgresql://x\"; };\n", 1, "not both");
+  expect_error("store = { path = \"a\";\n url = \"postgresql://x\"; };\n", 1,
+               "not both");
 }
 
 static void test_durations(void **state) {

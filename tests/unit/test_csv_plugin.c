@@ -89,8 +89,7 @@ static const ib_option_def *declared(const char *name) {
   return NULL;
 }
 
-static void fake_log(ib_source *src, ib_log_level level, const char *fmt,
-                     ...) {
+static void fake_log(ib_source *src, ib_log_level level, const char *fmt, ...) {
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
@@ -104,7 +103,9 @@ static void fake_log(ib_source *src, ib_log_level level, const char *fmt,
   }
 }
 
-static const char *fake_strerror(ib_status st) { return st ? "error" : "ok"; }
+static const char *fake_strerror(ib_status st) {
+  return st ? "error" : "ok";
+}
 
 static const char *fake_get_string(ib_source *src, const char *name) {
   /* Every option the plugin asks for must be one it declared. */
@@ -246,14 +247,18 @@ static ib_status fake_commit(ib_source *src, ib_time watermark) {
   return IB_OK;
 }
 
-static ib_time fake_sync_since(ib_source *src) { return src->since; }
+static ib_time fake_sync_since(ib_source *src) {
+  return src->since;
+}
 
 static void fake_progress(ib_source *src, uint64_t done, uint64_t total) {
   src->progress_done = done;
   src->progress_total = total;
 }
 
-static int fake_should_stop(ib_source *src) { return 0; }
+static int fake_should_stop(ib_source *src) {
+  return 0;
+}
 
 static const ib_host_services host = {
     .struct_size = sizeof(ib_host_services),
@@ -352,14 +357,14 @@ static void test_descriptor(void **state) {
  * line. Ends without a final newline. */
 static void test_rfc4180_quirks(void **state) {
   static const char data[] =
-      "id,title,priority,created\r\n"                      /* line 1 */
-      "1,plain,P1,2026-10-01T08:00:00Z\r\n"                /* 2 */
-      "2,\"with, comma\",P2,2026-10-01T09:00:00Z\r\n"      /* 3 */
-      "3,\"say \"\"hi\"\"\",P3,2026-10-01T10:00:00Z\r\n"   /* 4 */
+      "id,title,priority,created\r\n"                             /* line 1 */
+      "1,plain,P1,2026-10-01T08:00:00Z\r\n"                       /* 2 */
+      "2,\"with, comma\",P2,2026-10-01T09:00:00Z\r\n"             /* 3 */
+      "3,\"say \"\"hi\"\"\",P3,2026-10-01T10:00:00Z\r\n"          /* 4 */
       "4,\"two\r\nlines\nand three\",P4,2026-10-01T11:00:00Z\r\n" /* 5-7 */
-      "5,\"\",P1,not-a-date\r\n"                           /* 8 */
-      "\r\n"                                               /* 9 */
-      "6,\"\"\"quoted\"\"\",p2,2026-10-01T12:00:00+02:00"; /* 10 */
+      "5,\"\",P1,not-a-date\r\n"                                  /* 8 */
+      "\r\n"                                                      /* 9 */
+      "6,\"\"\"quoted\"\"\",p2,2026-10-01T12:00:00+02:00";        /* 10 */
   char *path = temp_csv(data, sizeof data - 1);
   const char *opts[] = {"path", path, NULL};
   ib_source *src = new_source();
@@ -403,18 +408,30 @@ static void test_french_excel_export(void **state) {
       "INC-2;\"Acc\xC3\xA8s VPN; urgent\";Demande;P3;resolved;VPN;"
       "20/11/2026 10:00;;20/11/2026 16:15\r\n";
   char *path = temp_csv(data, sizeof data - 1);
-  const char *opts[] = {"path", path,
-                        "delimiter", ";",
-                        "date_format", "%d/%m/%Y %H:%M",
-                        "columns.id", "N\xC2\xB0 ticket",
-                        "columns.title", "Objet",
-                        "columns.kind", "Type",
-                        "columns.priority", "Priorit\xC3\xA9",
-                        "columns.status", "Statut",
-                        "columns.service", "Service",
-                        "columns.created", "Ouvert le",
-                        "columns.first_response", "Pris en charge le",
-                        "columns.resolved", "R\xC3\xA9solu le",
+  const char *opts[] = {"path",
+                        path,
+                        "delimiter",
+                        ";",
+                        "date_format",
+                        "%d/%m/%Y %H:%M",
+                        "columns.id",
+                        "N\xC2\xB0 ticket",
+                        "columns.title",
+                        "Objet",
+                        "columns.kind",
+                        "Type",
+                        "columns.priority",
+                        "Priorit\xC3\xA9",
+                        "columns.status",
+                        "Statut",
+                        "columns.service",
+                        "Service",
+                        "columns.created",
+                        "Ouvert le",
+                        "columns.first_response",
+                        "Pris en charge le",
+                        "columns.resolved",
+                        "R\xC3\xA9solu le",
                         NULL};
   static const ib_pair prio[] = {{"Critique", "P1"}, {"Haute", "P2"}};
   static const ib_pair kinds[] = {{"Incident", "incident"},
@@ -468,13 +485,20 @@ static void test_latin1(void **state) {
       "Num;Priorit\xE9;Cr\xE9\xE9;Libell\xE9\n"
       "7;Tr\xE8s haute;2026-10-05 14:00;Co\xFBt \x80 \x93 r\xE9seau\n";
   char *path = temp_csv(data, sizeof data - 1);
-  const char *opts[] = {"path", path,
-                        "delimiter", ";",
-                        "encoding", "latin1",
-                        "columns.id", "Num",
-                        "columns.priority", "Priorit\xC3\xA9",
-                        "columns.created", "Cr\xC3\xA9\xC3\xA9",
-                        "columns.title", "Libell\xC3\xA9",
+  const char *opts[] = {"path",
+                        path,
+                        "delimiter",
+                        ";",
+                        "encoding",
+                        "latin1",
+                        "columns.id",
+                        "Num",
+                        "columns.priority",
+                        "Priorit\xC3\xA9",
+                        "columns.created",
+                        "Cr\xC3\xA9\xC3\xA9",
+                        "columns.title",
+                        "Libell\xC3\xA9",
                         NULL};
   static const ib_pair prio[] = {{"Tr\xC3\xA8s haute", "P1"}};
   ib_source *src = new_source();
@@ -528,19 +552,19 @@ static void test_invalid_utf8_rejected(void **state) {
  * starts, and the good rows still come. */
 static void test_bad_rows_reported_good_rows_kept(void **state) {
   static const char data[] =
-      "id;title;priority;created\n"                      /* 1 */
-      "A1;ok;Haute;01/10/2026 08:00\n"                   /* 2 */
-      "A2;\"multi\nline\";Haute;31/02/2026 08:00\n"      /* 3-4: bad date */
-      "A3;ok;Urgentissime;01/10/2026 08:00\n"            /* 5: unmapped */
-      "A4;too;many;fields;01/10/2026 08:00\n"            /* 6: 5 fields */
-      "A5;ok;P4;01/10/2026 09:00\n"                      /* 7: good */
-      ";no id;P4;01/10/2026 09:00\n"                     /* 8: empty id */
-      "A6;\"stray\"x;P4;01/10/2026 09:00\n"              /* 9: stray quote */
-      "A7;ok;P4;\n"                                      /* 10: no created */
-      "A8;ok;P1;01/10/2026 10:00\n"                      /* 11: good */
-      "A9;\"never closed;P1;01/10/2026 10:00\n";         /* 12: unclosed */
+      "id;title;priority;created\n"                 /* 1 */
+      "A1;ok;Haute;01/10/2026 08:00\n"              /* 2 */
+      "A2;\"multi\nline\";Haute;31/02/2026 08:00\n" /* 3-4: bad date */
+      "A3;ok;Urgentissime;01/10/2026 08:00\n"       /* 5: unmapped */
+      "A4;too;many;fields;01/10/2026 08:00\n"       /* 6: 5 fields */
+      "A5;ok;P4;01/10/2026 09:00\n"                 /* 7: good */
+      ";no id;P4;01/10/2026 09:00\n"                /* 8: empty id */
+      "A6;\"stray\"x;P4;01/10/2026 09:00\n"         /* 9: stray quote */
+      "A7;ok;P4;\n"                                 /* 10: no created */
+      "A8;ok;P1;01/10/2026 10:00\n"                 /* 11: good */
+      "A9;\"never closed;P1;01/10/2026 10:00\n";    /* 12: unclosed */
   char *path = temp_csv(data, sizeof data - 1);
-  const char *opts[] = {"path", path, "delimiter", ";", "date_format",
+  const char *opts[] = {"path",           path, "delimiter", ";", "date_format",
                         "%d/%m/%Y %H:%M", NULL};
   static const ib_pair prio[] = {{"Haute", "P2"}};
   ib_source *src = new_source();
@@ -555,10 +579,10 @@ static void test_bad_rows_reported_good_rows_kept(void **state) {
   assert_string_equal(src->tickets[2].id, "A8");
   assert_int_equal(src->tickets[2].created, utc(2026, 10, 1, 10, 0));
 
-  const char *where[] = {"line 3", "line 5", "line 6", "line 8",
+  const char *where[] = {"line 3", "line 5",  "line 6", "line 8",
                          "line 9", "line 10", "line 12"};
-  const char *says[] = {"31/02/2026", "Urgentissime", "5 fields", "id",
-                        "quote", "creation date", "not closed"};
+  const char *says[] = {"31/02/2026", "Urgentissime",  "5 fields",  "id",
+                        "quote",      "creation date", "not closed"};
   assert_int_equal(src->n_rejects, 7);
   for (size_t i = 0; i < 7; i++) {
     assert_string_equal(src->rejects[i].where, where[i]);
@@ -737,8 +761,7 @@ static void test_incremental_and_pages(void **state) {
   assert_string_equal(src->tickets[1].id, "4");
   assert_string_equal(src->tickets[2].id, "5");
   assert_string_equal(src->tickets[3].id, "6");
-  assert_int_equal(src->watermarks[src->n_commits - 1],
-                   utc(2026, 10, 5, 9, 0));
+  assert_int_equal(src->watermarks[src->n_commits - 1], utc(2026, 10, 5, 9, 0));
   free(src);
   unlink(path);
   free(path);
@@ -746,22 +769,35 @@ static void test_incremental_and_pages(void **state) {
 
 static void test_outages(void **state) {
   static const char data[] =
-      "R\xC3\xA9" "f;Service;D\xC3\xA9" "but;Fin;Nature\n"
+      "R\xC3\xA9"
+      "f;Service;D\xC3\xA9"
+      "but;Fin;Nature\n"
       "O1;ERP;03/10/2026 22:00;04/10/2026 01:30;Panne\n"
       "O2;VPN;10/11/2026 08:00;;D\xC3\xA9gradation\n"
       "O3;ERP;15/11/2026 20:00;15/11/2026 23:00;planned\n"
       "O4;ERP;15/11/2026 20:00;15/11/2026 19:00;Panne\n"
       "O5;ERP;15/11/2026 20:00;15/11/2026 21:00;Incendie\n";
   char *path = temp_csv(data, sizeof data - 1);
-  const char *opts[] = {"path", path,
-                        "records", "outages",
-                        "delimiter", ";",
-                        "date_format", "%d/%m/%Y %H:%M",
-                        "columns.id", "R\xC3\xA9" "f",
-                        "columns.service", "Service",
-                        "columns.start", "D\xC3\xA9" "but",
-                        "columns.end", "Fin",
-                        "columns.kind", "Nature",
+  const char *opts[] = {"path",
+                        path,
+                        "records",
+                        "outages",
+                        "delimiter",
+                        ";",
+                        "date_format",
+                        "%d/%m/%Y %H:%M",
+                        "columns.id",
+                        "R\xC3\xA9"
+                        "f",
+                        "columns.service",
+                        "Service",
+                        "columns.start",
+                        "D\xC3\xA9"
+                        "but",
+                        "columns.end",
+                        "Fin",
+                        "columns.kind",
+                        "Nature",
                         NULL};
   static const ib_pair kinds[] = {{"Panne", "outage"},
                                   {"D\xC3\xA9gradation", "degradation"}};
@@ -826,8 +862,8 @@ static void test_records_across_chunks(void **state) {
   len += (size_t)snprintf(data + len, cap - len, "id,title,created\r\n");
   for (size_t i = 1; i <= rows; i++)
     len += (size_t)snprintf(data + len, cap - len,
-                            "%zu,\"row %zu, \"\"two\"\"\nlines\",%s\r\n", i,
-                            i, i == rows ? "bad" : "2026-10-01T08:00:00Z");
+                            "%zu,\"row %zu, \"\"two\"\"\nlines\",%s\r\n", i, i,
+                            i == rows ? "bad" : "2026-10-01T08:00:00Z");
   assert_true(len > 4 * 64 * 1024);
   char *path = temp_csv(data, len);
   free(data);

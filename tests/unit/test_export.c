@@ -92,9 +92,10 @@ static int setup(void **state) {
                     utc(2026, 11, 2, 0, 0), NULL, NULL};
   char err[256];
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
-                                  &f->kpi, err, sizeof err), 0);
-  f->d = (ib_export_data){&f->cfg, NULL, &f->tickets, &f->outages, f->kpi,
-                          "2026-10"};
+                                  &f->kpi, err, sizeof err),
+                   0);
+  f->d = (ib_export_data){&f->cfg,     NULL,   &f->tickets,
+                          &f->outages, f->kpi, "2026-10"};
   snprintf(f->dir, sizeof f->dir, "/tmp/ib-test-export-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
   *state = f;
@@ -133,7 +134,8 @@ static void test_csv(void **state) {
   assert_int_equal(ib_export_csv(&f->d, f->dir, 0, err, sizeof err), 0);
   char *t = slurp(f->dir, "tickets.csv");
   assert_non_null(strstr(t, "source,id,key,title,"));
-  assert_non_null(strstr(t, "\r\ndesk,1,K-1,\"a,b \"\"c\"\"\nline2\",incident,"));
+  assert_non_null(
+      strstr(t, "\r\ndesk,1,K-1,\"a,b \"\"c\"\"\nline2\",incident,"));
   assert_non_null(strstr(t, ",=cmd,")); /* plain CSV keeps text as is */
   assert_non_null(strstr(t, ",2026-10-05T10:00:00Z,2026-10-05T10:45:00Z,"));
   assert_non_null(strstr(t, ",0,false,\r\n")); /* pauses, reported verdicts */
@@ -141,12 +143,14 @@ static void test_csv(void **state) {
   char *s = slurp(f->dir, "ticket_sla.csv");
   /* target, measured, verdict, over, reported, disagrees for each KPI */
   assert_non_null(
-      strstr(s, "2026-10,desk,desk,1,K-1,P1,1800,2700,breached,900,false,true,"
-                "14400,7200,met,0,,,false\r\n"));
+      strstr(s,
+             "2026-10,desk,desk,1,K-1,P1,1800,2700,breached,900,false,true,"
+             "14400,7200,met,0,,,false\r\n"));
   free(s);
   char *a = slurp(f->dir, "availability.csv");
   /* 3600 s of 2678400: 100 * (1 - 3600/2678400) = 99.86559...; met */
-  assert_non_null(strstr(a, ",24x7,99.5,2678400,3600,1,99.866,false,EUR,0\r\n"));
+  assert_non_null(
+      strstr(a, ",24x7,99.5,2678400,3600,1,99.866,false,EUR,0\r\n"));
   assert_non_null(strstr(a, "2026-10,\"ERP \"\"core\"\" \\ A\","));
   free(a);
 }
@@ -172,10 +176,11 @@ static void test_json(void **state) {
   assert_int_equal(ib_export_json(&f->d, f->dir, 0, err, sizeof err), 0);
   assert_int_equal(ib_export_json(&f->d, f->dir, 1, err, sizeof err), 0);
   char *j = slurp(f->dir, "ticket_sla.json");
-  assert_non_null(strstr(j, "\"response_s\":2700,\"response_verdict\":"
-                            "\"breached\",\"response_over_s\":900,"
-                            "\"response_reported_breached\":false,"
-                            "\"response_disagrees\":true"));
+  assert_non_null(strstr(j,
+                         "\"response_s\":2700,\"response_verdict\":"
+                         "\"breached\",\"response_over_s\":900,"
+                         "\"response_reported_breached\":false,"
+                         "\"response_disagrees\":true"));
   assert_non_null(strstr(j, "\"resolution_reported_breached\":null"));
   assert_int_equal(j[0], '[');
   free(j);
@@ -196,15 +201,19 @@ static void test_openmetrics(void **state) {
   assert_true(len > 6 && strcmp(m + len - 6, "# EOF\n") == 0);
   assert_null(strstr(m, "NaN"));
   assert_non_null(strstr(m, "# TYPE itsm_bridge_sla_compliance_ratio gauge\n"));
-  assert_non_null(strstr(m, "itsm_bridge_sla_compliance_ratio{sla=\"desk\","
-                            "priority=\"P1\",kpi=\"first_response\"} 0\n"));
-  assert_non_null(strstr(m, "itsm_bridge_sla_compliance_ratio{sla=\"desk\","
-                            "priority=\"P1\",kpi=\"resolution\"} 1\n"));
-  assert_non_null(strstr(m, "itsm_bridge_availability_ratio{service="
-                            "\"ERP \\\"core\\\" \\\\ A\"} 0.998656\n"));
+  assert_non_null(strstr(m,
+                         "itsm_bridge_sla_compliance_ratio{sla=\"desk\","
+                         "priority=\"P1\",kpi=\"first_response\"} 0\n"));
+  assert_non_null(strstr(m,
+                         "itsm_bridge_sla_compliance_ratio{sla=\"desk\","
+                         "priority=\"P1\",kpi=\"resolution\"} 1\n"));
+  assert_non_null(strstr(m,
+                         "itsm_bridge_availability_ratio{service="
+                         "\"ERP \\\"core\\\" \\\\ A\"} 0.998656\n"));
   /* no store given: no freshness samples, the family is still declared */
-  assert_non_null(strstr(m, "# TYPE itsm_bridge_sync_last_success_"
-                            "timestamp_seconds gauge\n# EOF\n"));
+  assert_non_null(strstr(m,
+                         "# TYPE itsm_bridge_sync_last_success_"
+                         "timestamp_seconds gauge\n# EOF\n"));
   /* no SLA penalty configured: no credit sample */
   assert_null(strstr(m, "itsm_bridge_sla_credit{"));
   free(m);

@@ -56,7 +56,8 @@ typedef struct capture {
   int count;
 } capture;
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 static void write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
@@ -67,8 +68,7 @@ static void write_file(const char *path, const char *text) {
 
 static char *read_all(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
+  if (!f) return NULL;
   char *buf = NULL; /* owned by the caller */
   size_t len = 0, cap = 0, got;
   char chunk[4096];
@@ -97,8 +97,7 @@ static int run_wait(char *const argv[]) {
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0)
-    return -1;
+  if (rc != 0) return -1;
   int status;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -108,9 +107,22 @@ static void make_cert(const char *dir) {
   char key[128], cert[128];
   snprintf(key, sizeof key, "%s/key.pem", dir);
   snprintf(cert, sizeof cert, "%s/cert.pem", dir);
-  char *argv[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
-                  "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                  "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
+  char *argv[] = {"/usr/bin/openssl",
+                  "req",
+                  "-x509",
+                  "-newkey",
+                  "rsa:2048",
+                  "-nodes",
+                  "-days",
+                  "2",
+                  "-subj",
+                  "/CN=127.0.0.1",
+                  "-addext",
+                  "subjectAltName=IP:127.0.0.1",
+                  "-keyout",
+                  key,
+                  "-out",
+                  cert,
                   NULL};
   assert_int_equal(run_wait(argv), 0);
 }
@@ -188,8 +200,7 @@ static void stop_server(server *s) {
     struct dirent *e;
     char path[512];
     while ((e = readdir(d)) != NULL) {
-      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-        continue;
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
       snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
       unlink(path);
     }
@@ -227,8 +238,7 @@ static void capture_log(void *ctx, ib_log_level level, const char *msg) {
   capture *cap = ctx;
   int n = snprintf(cap->text + cap->len, sizeof cap->text - cap->len, "%d %s\n",
                    (int)level, msg);
-  if (n > 0 && cap->len + (size_t)n < sizeof cap->text)
-    cap->len += (size_t)n;
+  if (n > 0 && cap->len + (size_t)n < sizeof cap->text) cap->len += (size_t)n;
   cap->count++;
 }
 
@@ -248,8 +258,7 @@ static ib_http_config test_config(capture *cap) {
 static ib_http_client *new_client(const ib_http_config *cfg) {
   char err[512] = "";
   ib_http_client *c = ib_http_client_new(cfg, err, sizeof err);
-  if (!c)
-    fail_msg("ib_http_client_new: %s", err);
+  if (!c) fail_msg("ib_http_client_new: %s", err);
   return c;
 }
 
@@ -267,7 +276,8 @@ static void assert_no_secret(const char *text) {
   assert_null(strstr(text, TEST_BASIC));
 }
 
-/* ---- pure functions ----------------------------------------------------------- */
+/* ---- pure functions
+ * ----------------------------------------------------------- */
 
 static void test_escape(void **state) {
   char *e = ib_http_escape("project = SUP & x/y~é");
@@ -300,7 +310,9 @@ static void test_parse_waits(void **state) {
 
 static void test_client_config_errors(void **state) {
   char err[512] = "";
-  ib_http_config cfg = {.label = "src", .auth = IB_AUTH_BASIC, .user = "u",
+  ib_http_config cfg = {.label = "src",
+                        .auth = IB_AUTH_BASIC,
+                        .user = "u",
                         .credentials_hint = "$U/$T"};
   assert_null(ib_http_client_new(&cfg, err, sizeof err));
   assert_non_null(strstr(err, "$U/$T"));
@@ -309,7 +321,8 @@ static void test_client_config_errors(void **state) {
   assert_non_null(strstr(err, "/nonexistent/ca.pem"));
 }
 
-/* ---- against the mock server ------------------------------------------------- */
+/* ---- against the mock server
+ * ------------------------------------------------- */
 
 static void test_get_json_and_headers(void **state) {
   server s;
@@ -355,8 +368,10 @@ static void test_post_with_body_and_headers(void **state) {
   char url[128];
   snprintf(url, sizeof url, "%s/echo", s.base);
   const char *headers[] = {"X-Test: yes", NULL};
-  ib_http_request req = {.struct_size = sizeof req, .method = "POST",
-                         .url = url, .body = "{\"jql\":\"project = SUP\"}",
+  ib_http_request req = {.struct_size = sizeof req,
+                         .method = "POST",
+                         .url = url,
+                         .body = "{\"jql\":\"project = SUP\"}",
                          .headers = headers};
   ib_http_response r;
   assert_int_equal(ib_http_perform(c, &req, 1, &r), IB_OK);
@@ -413,8 +428,9 @@ static void test_basic_and_bearer_auth(void **state) {
 static void test_429_retry_after_seconds(void **state) {
   server s;
   capture cap = {0};
-  start_server(&s, "[{\"path\": \"/json\", \"status\": 429,"
-                   " \"headers\": {\"Retry-After\": \"1\"}}]");
+  start_server(&s,
+               "[{\"path\": \"/json\", \"status\": 429,"
+               " \"headers\": {\"Retry-After\": \"1\"}}]");
   ib_http_config cfg = test_config(&cap);
   ib_http_client *c = new_client(&cfg);
   ib_http_response r;
@@ -461,8 +477,9 @@ static void test_429_retry_after_http_date(void **state) {
 static void test_ratelimit_reset(void **state) {
   server s;
   capture cap = {0};
-  start_server(&s, "[{\"path\": \"/json\", \"status\": 429,"
-                   " \"headers\": {\"X-RateLimit-Reset\": \"1\"}}]");
+  start_server(&s,
+               "[{\"path\": \"/json\", \"status\": 429,"
+               " \"headers\": {\"X-RateLimit-Reset\": \"1\"}}]");
   ib_http_config cfg = test_config(&cap);
   ib_http_client *c = new_client(&cfg);
   ib_http_response r;
@@ -588,8 +605,9 @@ static void test_stall_past_timeout_is_retried(void **state) {
 static void test_truncated_and_closed_are_retried(void **state) {
   server s;
   capture cap = {0};
-  start_server(&s, "[{\"path\": \"/json\", \"truncate\": true},"
-                   " {\"path\": \"/json\", \"close\": true}]");
+  start_server(&s,
+               "[{\"path\": \"/json\", \"truncate\": true},"
+               " {\"path\": \"/json\", \"close\": true}]");
   ib_http_config cfg = test_config(&cap);
   ib_http_client *c = new_client(&cfg);
   ib_http_response r;
@@ -659,9 +677,9 @@ static void test_concurrency_is_bounded(void **state) {
   assert_int_equal(cJSON_GetArraySize(log), N);
   int max_in_flight = 0;
   for (int i = 0; i < N; i++) {
-    int v = cJSON_GetObjectItem(cJSON_GetArrayItem(log, i), "in_flight")->valueint;
-    if (v > max_in_flight)
-      max_in_flight = v;
+    int v =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(log, i), "in_flight")->valueint;
+    if (v > max_in_flight) max_in_flight = v;
   }
   assert_true(max_in_flight <= MAXC);
   assert_true(max_in_flight >= 2); /* really concurrent */
@@ -723,8 +741,9 @@ static void test_connection_refused_gives_up(void **state) {
 static void test_retry_after_beyond_budget_fails_at_once(void **state) {
   server s;
   capture cap = {0};
-  start_server(&s, "[{\"path\": \"/json\", \"status\": 429,"
-                   " \"headers\": {\"Retry-After\": \"100\"}}]");
+  start_server(&s,
+               "[{\"path\": \"/json\", \"status\": 429,"
+               " \"headers\": {\"Retry-After\": \"100\"}}]");
   ib_http_config cfg = test_config(&cap);
   cfg.max_wait_s = 5;
   ib_http_client *c = new_client(&cfg);
@@ -750,7 +769,8 @@ static void test_auth_failure_abandons_batch(void **state) {
   ib_http_request reqs[N];
   ib_http_response r[N];
   for (int i = 0; i < N; i++) {
-    snprintf(urls[i], sizeof urls[i], "%s/%s", s.base, i == 0 ? "status/200" : "json");
+    snprintf(urls[i], sizeof urls[i], "%s/%s", s.base,
+             i == 0 ? "status/200" : "json");
     reqs[i] = (ib_http_request){.struct_size = sizeof reqs[i], .url = urls[i]};
   }
   assert_int_equal(ib_http_perform(c, reqs, N, r), IB_ERR_AUTH);
@@ -759,8 +779,7 @@ static void test_auth_failure_abandons_batch(void **state) {
     assert_int_equal(r[i].status, 0);
     assert_non_null(strstr(r[i].error, "another request"));
   }
-  for (int i = 0; i < N; i++)
-    ib_http_response_free(&r[i]);
+  for (int i = 0; i < N; i++) ib_http_response_free(&r[i]);
   assert_int_equal(request_count(&s), 1); /* one at a time: nothing else sent */
   ib_http_client_free(c);
   stop_server(&s);
@@ -788,9 +807,11 @@ static void test_should_stop_aborts(void **state) {
 static void test_secrets_never_logged(void **state) {
   server s;
   capture cap = {0};
-  start_server(&s, "[{\"path\": \"/json\", \"status\": 503,"
-                   " \"body\": \"" TEST_TOKEN "\"},"
-                   " {\"path\": \"/status\", \"status\": 403}]");
+  start_server(&s,
+               "[{\"path\": \"/json\", \"status\": 503,"
+               " \"body\": \"" TEST_TOKEN
+               "\"},"
+               " {\"path\": \"/status\", \"status\": 403}]");
   ib_http_config cfg = test_config(&cap);
   cfg.auth = IB_AUTH_BASIC;
   cfg.user = TEST_USER;

@@ -50,8 +50,7 @@ static const char *fake_map(ib_source *src, const char *option,
     n = src->n_kinds;
   }
   for (size_t i = 0; i < n; i++)
-    if (strcasecmp(pairs[i].from, raw) == 0)
-      return pairs[i].to;
+    if (strcasecmp(pairs[i].from, raw) == 0) return pairs[i].to;
   return NULL;
 }
 
@@ -72,9 +71,9 @@ static ib_host_services fake_host(void) {
   return h;
 }
 
-static const ib_pair all_priorities[] = {
-    {"Highest", "P1"}, {"High", "P2"}, {"Major", "P2"},
-    {"Medium", "P3"},  {"Low", "P4"},  {"Lowest", "P5"}};
+static const ib_pair all_priorities[] = {{"Highest", "P1"}, {"High", "P2"},
+                                         {"Major", "P2"},   {"Medium", "P3"},
+                                         {"Low", "P4"},     {"Lowest", "P5"}};
 
 static ib_time utc(const char *iso) {
   ib_time t = IB_TIME_NONE;
@@ -96,8 +95,7 @@ static char *read_all(const char *path, size_t *len) {
   assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
   buf[size] = '\0';
   fclose(f);
-  if (len)
-    *len = (size_t)size;
+  if (len) *len = (size_t)size;
   return buf;
 }
 
@@ -118,9 +116,9 @@ static void check_ticket(const ib_ticket *t) {
   assert_true(ib_kind_parse(t->kind) >= 0);
   assert_true(ib_state_parse(t->status) >= 0);
   assert_true(ib_priority_parse(t->priority) >= 1);
-  int done = strcmp(t->status, "resolved") == 0 || strcmp(t->status, "closed") == 0;
-  if (!done)
-    assert_true(t->resolved_at == IB_TIME_NONE);
+  int done =
+      strcmp(t->status, "resolved") == 0 || strcmp(t->status, "closed") == 0;
+  if (!done) assert_true(t->resolved_at == IB_TIME_NONE);
   for (size_t i = 0; i < t->n_pauses; i++)
     assert_true(t->pauses[i].end == IB_TIME_NONE ||
                 t->pauses[i].end > t->pauses[i].start);
@@ -157,7 +155,8 @@ static size_t normalise_page(fixture_env *e, const cJSON *root) {
   return ok;
 }
 
-/* ---- every real search payload ---------------------------------------------- */
+/* ---- every real search payload ----------------------------------------------
+ */
 
 static void test_search_payloads(void **state) {
   static const struct {
@@ -182,8 +181,7 @@ static void test_search_payloads(void **state) {
 static const cJSON *find_issue(const cJSON *root, const char *key) {
   const cJSON *issue;
   cJSON_ArrayForEach(issue, cJSON_GetObjectItemCaseSensitive(root, "issues")) {
-    if (strcmp(jira_issue_where(issue), key) == 0)
-      return issue;
+    if (strcmp(jira_issue_where(issue), key) == 0) return issue;
   }
   return NULL;
 }
@@ -197,9 +195,9 @@ static void test_v3_resolved_issue(void **state) {
   cJSON *root = read_json("cloud_v3_search_adf.json");
   (void)state;
   env_init(&e);
-  assert_int_equal(jira_normalize(&e.cfg, &e.scratch, find_issue(root, "KP-1"),
-                                  NULL, &t),
-                   IB_OK);
+  assert_int_equal(
+      jira_normalize(&e.cfg, &e.scratch, find_issue(root, "KP-1"), NULL, &t),
+      IB_OK);
   assert_string_equal(t.id, "10007");
   assert_string_equal(t.priority, "P4");
   assert_string_equal(t.priority_raw, "Low");
@@ -209,9 +207,9 @@ static void test_v3_resolved_issue(void **state) {
   assert_true(t.resolved_at == utc("2021-01-09T04:48:34Z"));
   assert_true(t.first_response_at == IB_TIME_NONE);
   /* KP-3 is "Selected for Development", category new. */
-  assert_int_equal(jira_normalize(&e.cfg, &e.scratch, find_issue(root, "KP-3"),
-                                  NULL, &t),
-                   IB_OK);
+  assert_int_equal(
+      jira_normalize(&e.cfg, &e.scratch, find_issue(root, "KP-3"), NULL, &t),
+      IB_OK);
   assert_string_equal(t.status, "new");
   assert_true(t.resolved_at == IB_TIME_NONE);
   cJSON_Delete(root);
@@ -227,10 +225,11 @@ static void test_sprint_issue_reopened(void **state) {
   cJSON *root = read_json("cloud_agile_sprint_issues_changelog.json");
   (void)state;
   env_init(&e);
-  assert_int_equal(jira_normalize(&e.cfg, &e.scratch,
-                                  cJSON_GetArrayItem(cJSON_GetObjectItem(root, "issues"), 0),
-                                  NULL, &t),
-                   IB_OK);
+  assert_int_equal(
+      jira_normalize(&e.cfg, &e.scratch,
+                     cJSON_GetArrayItem(cJSON_GetObjectItem(root, "issues"), 0),
+                     NULL, &t),
+      IB_OK);
   assert_string_equal(t.key, "AR-86");
   assert_string_equal(t.status, "new");
   assert_true(t.resolved_at == IB_TIME_NONE);
@@ -255,8 +254,8 @@ static void test_board_changelogs(void **state) {
   env_init(&e);
   cJSON_ArrayForEach(issue, cJSON_GetObjectItem(board, "issues")) {
     const cJSON *full = find_issue(search, jira_issue_where(issue));
-    const cJSON *histories =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(issue, "changelog"), "histories");
+    const cJSON *histories = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(issue, "changelog"), "histories");
     ib_ticket t;
     assert_non_null(full);
     if (jira_normalize(&e.cfg, &e.scratch, full, histories, &t) != IB_OK)
@@ -281,7 +280,8 @@ static void test_board_changelogs(void **state) {
   jira_norm_free(&e.scratch);
 }
 
-/* ---- DevLake raw tables: one JSON document per CSV row ---------------------- */
+/* ---- DevLake raw tables: one JSON document per CSV row ----------------------
+ */
 
 /* Reads RFC 4180 CSV text; calls back with the `data` column of each row. */
 typedef void (*row_fn)(void *ctx, const char *data, const char *input);
@@ -319,18 +319,15 @@ static void csv_each(const char *name, row_fn fn, void *ctx) {
     }
     if (end_field) {
       field[flen] = '\0';
-      if (col < 8)
-        row[col] = strdup(field);
+      if (col < 8) row[col] = strdup(field);
       col++;
       flen = 0;
     }
     if (end_row) {
       if (header) {
         for (int c = 0; c < col && c < 8; c++) {
-          if (strcmp(row[c], "data") == 0)
-            data_col = c;
-          if (strcmp(row[c], "input") == 0)
-            input_col = c;
+          if (strcmp(row[c], "data") == 0) data_col = c;
+          if (strcmp(row[c], "input") == 0) input_col = c;
         }
         assert_true(data_col >= 0);
         header = 0;
@@ -403,8 +400,7 @@ static void devlake_changelog_row(void *ctx, const char *data,
   snprintf(id, sizeof id, "%.0f",
            cJSON_GetObjectItem(in, "issue_id")->valuedouble);
   cJSON *list = cJSON_GetObjectItem(d->by_issue, id);
-  if (!list)
-    list = cJSON_AddArrayToObject(d->by_issue, id);
+  if (!list) list = cJSON_AddArrayToObject(d->by_issue, id);
   cJSON_AddItemToArray(list, history);
   cJSON_Delete(in);
   d->rows++;
@@ -441,7 +437,8 @@ static void test_devlake_changelogs(void **state) {
   csv_each("devlake_raw_jira_api_issue_changelogs_excerpt.csv",
            devlake_changelog_row, &d);
   assert_int_equal(d.rows, 110);
-  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d.by_issue, "13383")), 100);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d.by_issue, "13383")),
+                   100);
   assert_int_equal(jira_normalize(&e.cfg, &e.scratch, issue,
                                   cJSON_GetObjectItem(d.by_issue, "13383"), &t),
                    IB_OK);
@@ -461,7 +458,8 @@ static void test_devlake_changelogs(void **state) {
   jira_norm_free(&e.scratch);
 }
 
-/* ---- hand-made issues --------------------------------------------------------- */
+/* ---- hand-made issues
+ * --------------------------------------------------------- */
 
 /* A JSM issue. History lines are "id|created|from|to"; newest first, as the
  * agile API sends them, to prove the order does not matter. */
@@ -513,8 +511,8 @@ static void test_first_response_by_transition(void **state) {
       "302|2026-10-05T11:00:00.000+0200|In Progress|Done"};
   fixture_env e;
   ib_ticket t;
-  cJSON *issue = make_issue("Done", "done", "2026-10-05T11:00:05.123+0200",
-                            NULL, h, 2);
+  cJSON *issue =
+      make_issue("Done", "done", "2026-10-05T11:00:05.123+0200", NULL, h, 2);
   (void)state;
   env_init(&e);
   assert_int_equal(jira_normalize(&e.cfg, &e.scratch, issue, NULL, &t), IB_OK);
@@ -638,8 +636,8 @@ static void test_unmapped_priority(void **state) {
   fixture_env e;
   ib_ticket t;
   cJSON *issue = make_issue("Open", "new", NULL, NULL, NULL, 0);
-  cJSON *prio = cJSON_GetObjectItem(cJSON_GetObjectItem(issue, "fields"),
-                                    "priority");
+  cJSON *prio =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(issue, "fields"), "priority");
   (void)state;
   env_init(&e);
   cJSON_ReplaceItemInObject(prio, "name", cJSON_CreateString("Urgent"));
@@ -696,7 +694,8 @@ static void test_service_and_kind(void **state) {
   assert_string_equal(t.service, "ERP");
   assert_string_equal(t.kind, "problem");
   assert_string_equal(default_kind("[System] Service request"), "request");
-  assert_string_equal(default_kind("Service Request with Approvals"), "request");
+  assert_string_equal(default_kind("Service Request with Approvals"),
+                      "request");
   assert_string_equal(default_kind("Change"), "change");
   assert_string_equal(default_kind("Epic"), "other");
   cJSON_Delete(issue);

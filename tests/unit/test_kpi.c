@@ -160,7 +160,8 @@ static size_t october_tickets(void) {
   /* T2 created Saturday, answered Mon 12 09:45 (45m: breached by 15m);
    * resolved 16:30: 3h + 3h30 = 23400, minus a pause 11:00-14:00 that
    * covers lunch (2 h open) = 16200 > 14400: breached by 1800. */
-  t2_pause[0] = (ib_interval){utc(2026, 10, 12, 11, 0), utc(2026, 10, 12, 14, 0)};
+  t2_pause[0] =
+      (ib_interval){utc(2026, 10, 12, 11, 0), utc(2026, 10, 12, 14, 0)};
   october[n] = tk("T2", 1, utc(2026, 10, 10, 10, 0), utc(2026, 10, 12, 9, 45),
                   utc(2026, 10, 12, 16, 30));
   october[n].pauses = t2_pause;
@@ -168,8 +169,8 @@ static size_t october_tickets(void) {
   october[n++].reported_resolution_breached = IB_VERDICT_BREACHED; /* agrees */
   /* T3 Tue 6 16:50, never answered, resolved Wed 7 09:20: the response is
    * the resolution: 10m + 20m = 1800, met on the boundary. RES 1800. */
-  october[n++] = tk("T3", 1, utc(2026, 10, 6, 16, 50), NONE,
-                    utc(2026, 10, 7, 9, 20));
+  october[n++] =
+      tk("T3", 1, utc(2026, 10, 6, 16, 50), NONE, utc(2026, 10, 7, 9, 20));
   /* T4 Thu 29 16:00, unanswered at the end of the month: Thu 1 h + Fri
    * 7 h = 28800 > 1800, breached while unanswered; the source said met:
    * a disagreement. Backlog: 28800 > 14400, open_breached. */
@@ -189,17 +190,21 @@ static size_t october_tickets(void) {
    * 50400; pauses 10:00-11:00 and 10:30-12:30 overlap (union 10:00-12:30,
    * 2 h open because 12:00-13:00 is lunch) and one still running from Tue
    * 16:00 (ends at the resolution: 1 h): 39600 > 28800, over by 10800. */
-  t7_pauses[0] = (ib_interval){utc(2026, 10, 19, 10, 0), utc(2026, 10, 19, 11, 0)};
-  t7_pauses[1] = (ib_interval){utc(2026, 10, 19, 10, 30), utc(2026, 10, 19, 12, 30)};
+  t7_pauses[0] =
+      (ib_interval){utc(2026, 10, 19, 10, 0), utc(2026, 10, 19, 11, 0)};
+  t7_pauses[1] =
+      (ib_interval){utc(2026, 10, 19, 10, 30), utc(2026, 10, 19, 12, 30)};
   t7_pauses[2] = (ib_interval){utc(2026, 10, 20, 16, 0), NONE};
   october[n] = tk("T7", 2, utc(2026, 10, 19, 9, 0), utc(2026, 10, 19, 9, 0),
                   utc(2026, 10, 20, 17, 0));
   october[n].pauses = t7_pauses;
   october[n++].n_pauses = 3;
   /* Out of scope: another source, a request, a cancelled ticket. */
-  october[n] = tk("T8", 2, utc(2026, 10, 19, 9, 0), utc(2026, 10, 23, 9, 0), NONE);
+  october[n] =
+      tk("T8", 2, utc(2026, 10, 19, 9, 0), utc(2026, 10, 23, 9, 0), NONE);
   october[n++].source = "b";
-  october[n] = tk("T9", 2, utc(2026, 10, 19, 9, 0), utc(2026, 10, 23, 9, 0), NONE);
+  october[n] =
+      tk("T9", 2, utc(2026, 10, 19, 9, 0), utc(2026, 10, 23, 9, 0), NONE);
   october[n++].kind = IB_KIND_REQUEST;
   october[n] = tk("T10", 2, utc(2026, 10, 19, 9, 0), NONE, NONE);
   october[n++].status = IB_STATE_CANCELLED;
@@ -213,12 +218,12 @@ static size_t october_tickets(void) {
                     utc(2026, 10, 1, 10, 0));
   /* T14 Fri 30 16:00 answered 16:30 (1800 met), resolved in November: not
    * in the resolution cohort; 1 h open at the end, not at risk. */
-  october[n++] = tk("T14", 2, utc(2026, 10, 30, 16, 0), utc(2026, 10, 30, 16, 30),
-                    utc(2026, 11, 2, 10, 0));
+  october[n++] = tk("T14", 2, utc(2026, 10, 30, 16, 0),
+                    utc(2026, 10, 30, 16, 30), utc(2026, 11, 2, 10, 0));
 
   /* P3: no response target, resolution 16h. T12: 1 h. */
-  october[n++] = tk("T12", 3, utc(2026, 10, 26, 9, 0), NONE,
-                    utc(2026, 10, 26, 10, 0));
+  october[n++] =
+      tk("T12", 3, utc(2026, 10, 26, 9, 0), NONE, utc(2026, 10, 26, 10, 0));
   /* P4 has no target: out of scope. */
   october[n++] = tk("T15", 4, utc(2026, 10, 26, 9, 0), NONE, NONE);
   return n;
@@ -350,8 +355,9 @@ static void test_october(void **state) {
   cJSON *doc = ib_kpi_to_json(r, 1);
   assert_non_null(doc);
   cJSON *p3 = cJSON_GetArrayItem(
-      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "slas"), 0),
-                          "by_priority"),
+      cJSON_GetObjectItem(
+          cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "slas"), 0),
+          "by_priority"),
       2);
   cJSON *p3fr = cJSON_GetObjectItem(p3, "first_response");
   assert_true(cJSON_IsNull(cJSON_GetObjectItem(p3fr, "target_s")));
@@ -375,7 +381,8 @@ static void test_credit_cap_and_sla_filter(void **state) {
   ib_kpi_query q = {utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0), NONE,
                     "nope", NULL};
   char err[256] = "";
-  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err), -1);
+  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err),
+                   -1);
   assert_non_null(strstr(err, "nope"));
 }
 
@@ -386,8 +393,9 @@ static void test_as_of_inside_period(void **state) {
    * far: breached (> 1800) but not yet at risk for resolution (= 14400).
    * T5 and T14 are created after as_of: T5 pending with 0 s; T14 answered
    * at 16:30 is still measured (d is not clipped at as_of). */
-  ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
-                         utc(2026, 11, 1, 0, 0), utc(2026, 10, 30, 12, 0), NULL);
+  ib_kpi_result *r =
+      run(&ts, NULL, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
+          utc(2026, 10, 30, 12, 0), NULL);
   assert_int_equal(r->end, utc(2026, 10, 30, 12, 0));
   const ib_kpi_ticket *t4 = row_of(r, "T4");
   assert_int_equal(t4->first_response.measured_s, 14400);
@@ -440,9 +448,9 @@ static void percentiles(size_t n, double median, double p90) {
 static void test_percentiles(void **state) {
   (void)state;
   percentiles(1, 100, 100);
-  percentiles(2, 150, 200);    /* ceil(1.8) = 2 */
-  percentiles(10, 550, 900);   /* ceil(9.0) = 9 */
-  percentiles(11, 600, 1000);  /* ceil(9.9) = 10 */
+  percentiles(2, 150, 200);   /* ceil(1.8) = 2 */
+  percentiles(10, 550, 900);  /* ceil(9.0) = 9 */
+  percentiles(11, 600, 1000); /* ceil(9.9) = 10 */
 }
 
 static void test_dst(void **state) {
@@ -460,8 +468,8 @@ static void test_dst(void **state) {
   rows[1] = tk("OCT", 1, utc(2026, 10, 23, 15, 0), utc(2026, 10, 23, 15, 30),
                utc(2026, 10, 26, 9, 0));
   ib_ticket_set ts = {.rows = rows, .n = 2};
-  ib_kpi_result *r = run(&ts, NULL, utc(2026, 3, 1, 0, 0),
-                         utc(2026, 11, 1, 0, 0), NONE, NULL);
+  ib_kpi_result *r =
+      run(&ts, NULL, utc(2026, 3, 1, 0, 0), utc(2026, 11, 1, 0, 0), NONE, NULL);
   const ib_kpi_ticket *mar = row_of(r, "MAR");
   assert_int_equal(mar->first_response.measured_s, 10800);
   assert_int_equal(mar->first_response.over_s, 9000);
@@ -475,9 +483,12 @@ static void test_dst(void **state) {
 static void test_availability_outages(void **state) {
   (void)state;
   cfg.n_slas = 0;
-  avail[0] = (ib_availability_cfg){.service = "ERP", .target_pct = 99.5,
-                                   .calendar = CAL_24X7, .has_credit = 1,
-                                   .monthly_fee = 3000.0, .currency = "EUR"};
+  avail[0] = (ib_availability_cfg){.service = "ERP",
+                                   .target_pct = 99.5,
+                                   .calendar = CAL_24X7,
+                                   .has_credit = 1,
+                                   .monthly_fee = 3000.0,
+                                   .currency = "EUR"};
   cfg.n_availability = 1;
   ib_outage_row o[8];
   memset(o, 0, sizeof o);
@@ -487,15 +498,20 @@ static void test_availability_outages(void **state) {
     ib_time s, e;
   } spec[8] = {
       /* 10:00-11:00 and 10:30-12:00 overlap: 2 h once. */
-      {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 10, 5, 10, 0), utc(2026, 10, 5, 11, 0)},
-      {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 10, 5, 10, 30), utc(2026, 10, 5, 12, 0)},
+      {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 10, 5, 10, 0),
+       utc(2026, 10, 5, 11, 0)},
+      {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 10, 5, 10, 30),
+       utc(2026, 10, 5, 12, 0)},
       /* 6 h degradation: only with count_degradation. */
-      {"ERP", IB_OUTAGE_DEGRADATION, utc(2026, 10, 6, 0, 0), utc(2026, 10, 6, 6, 0)},
-      {"ERP", IB_OUTAGE_PLANNED, utc(2026, 10, 7, 0, 0), utc(2026, 10, 7, 5, 0)},
+      {"ERP", IB_OUTAGE_DEGRADATION, utc(2026, 10, 6, 0, 0),
+       utc(2026, 10, 6, 6, 0)},
+      {"ERP", IB_OUTAGE_PLANNED, utc(2026, 10, 7, 0, 0),
+       utc(2026, 10, 7, 5, 0)},
       /* Ongoing since 31 Oct 23:00: 1 h up to the end. */
       {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 10, 31, 23, 0), NONE},
       /* Straddles the start: 30 min inside. */
-      {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 9, 30, 23, 30), utc(2026, 10, 1, 0, 30)},
+      {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 9, 30, 23, 30),
+       utc(2026, 10, 1, 0, 30)},
       {"CRM", IB_OUTAGE_OUTAGE, utc(2026, 10, 8, 0, 0), utc(2026, 10, 9, 0, 0)},
       /* Before the period: not counted. */
       {"ERP", IB_OUTAGE_OUTAGE, utc(2026, 9, 1, 0, 0), utc(2026, 9, 2, 0, 0)},
@@ -537,8 +553,10 @@ static void test_availability_outages(void **state) {
 static void test_availability_from_tickets(void **state) {
   (void)state;
   cfg.n_slas = 0;
-  avail[0] = (ib_availability_cfg){.service = "CRM", .target_pct = 99.9,
-                                   .calendar = CAL_24X7, .from_tickets = 1,
+  avail[0] = (ib_availability_cfg){.service = "CRM",
+                                   .target_pct = 99.9,
+                                   .calendar = CAL_24X7,
+                                   .from_tickets = 1,
                                    .ft_kinds_mask = 1u << IB_KIND_INCIDENT,
                                    .ft_priorities_mask = 1u << 1};
   cfg.n_availability = 1;
@@ -546,15 +564,19 @@ static void test_availability_from_tickets(void **state) {
   /* P1 incident 10:00-12:00 with a pause (pauses do not shorten it). */
   static ib_interval pause = {0, 0};
   pause = (ib_interval){utc(2026, 10, 10, 10, 30), utc(2026, 10, 10, 11, 0)};
-  rows[0] = tk("C1", 1, utc(2026, 10, 10, 10, 0), NONE, utc(2026, 10, 10, 12, 0));
+  rows[0] =
+      tk("C1", 1, utc(2026, 10, 10, 10, 0), NONE, utc(2026, 10, 10, 12, 0));
   rows[0].pauses = &pause;
   rows[0].n_pauses = 1;
-  rows[1] = tk("C2", 2, utc(2026, 10, 11, 10, 0), NONE, utc(2026, 10, 11, 12, 0));
-  rows[2] = tk("C3", 1, utc(2026, 10, 12, 10, 0), NONE, utc(2026, 10, 12, 12, 0));
+  rows[1] =
+      tk("C2", 2, utc(2026, 10, 11, 10, 0), NONE, utc(2026, 10, 11, 12, 0));
+  rows[2] =
+      tk("C3", 1, utc(2026, 10, 12, 10, 0), NONE, utc(2026, 10, 12, 12, 0));
   rows[2].status = IB_STATE_CANCELLED;
   /* Unresolved since 22:00, as_of 23:00: 1 h. */
   rows[3] = tk("C4", 1, utc(2026, 10, 31, 22, 0), NONE, NONE);
-  rows[4] = tk("C5", 1, utc(2026, 10, 13, 10, 0), NONE, utc(2026, 10, 13, 12, 0));
+  rows[4] =
+      tk("C5", 1, utc(2026, 10, 13, 10, 0), NONE, utc(2026, 10, 13, 12, 0));
   rows[4].kind = IB_KIND_REQUEST;
   for (int i = 0; i < 5; i++) rows[i].service = "CRM";
   ib_ticket_set ts = {.rows = rows, .n = 5};
@@ -567,8 +589,9 @@ static void test_availability_from_tickets(void **state) {
   o.end = utc(2026, 10, 10, 13, 0);
   o.deleted_at = o.updated_at = NONE;
   ib_outage_set os = {&o, 1, 0};
-  ib_kpi_result *r = run(&ts, &os, utc(2026, 10, 1, 0, 0),
-                         utc(2026, 11, 1, 0, 0), utc(2026, 10, 31, 23, 0), NULL);
+  ib_kpi_result *r =
+      run(&ts, &os, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
+          utc(2026, 10, 31, 23, 0), NULL);
   const ib_kpi_availability *a = &r->availability[0];
   assert_int_equal(a->service_time_s, 31 * 86400);
   assert_int_equal(a->downtime_s, 3 * H + 1 * H);

@@ -41,7 +41,8 @@ static void test_bad_magic(void **state) {
 static void test_bad_abi(void **state) {
   (void)state;
   char want[128];
-  snprintf(want, sizeof want, "ABI version differs (host has %u, plugin has %u)",
+  snprintf(want, sizeof want,
+           "ABI version differs (host has %u, plugin has %u)",
            IB_PLUGIN_ABI_VERSION, IB_PLUGIN_ABI_VERSION + 1);
   expect_refusal("bad_abi", want);
 }
@@ -49,7 +50,8 @@ static void test_bad_abi(void **state) {
 static void test_short_struct(void **state) {
   (void)state;
   char want[128];
-  snprintf(want, sizeof want, "descriptor size differs (host has %zu, plugin has %zu)",
+  snprintf(want, sizeof want,
+           "descriptor size differs (host has %zu, plugin has %zu)",
            sizeof(ib_plugin), offsetof(ib_plugin, options));
   expect_refusal("short_struct", want);
 }
@@ -68,7 +70,8 @@ static void test_bad_name(void **state) {
   (void)state;
   ib_loaded_plugin p;
   char err[256];
-  assert_int_equal(ib_plugin_load(TEST_PLUGINS, "../csv", &p, err, sizeof err), -1);
+  assert_int_equal(ib_plugin_load(TEST_PLUGINS, "../csv", &p, err, sizeof err),
+                   -1);
   assert_non_null(strstr(err, "not a plugin name"));
 }
 
@@ -99,7 +102,8 @@ static void test_real_plugin_loads(void **state) {
   /* Loading the same plugin twice gives the same descriptor: state must
    * therefore live in instances, never in the descriptor. */
   ib_loaded_plugin q;
-  assert_int_equal(ib_plugin_load(IB_BINARY_DIR "/plugins", "csv", &q, err, sizeof err), 0);
+  assert_int_equal(
+      ib_plugin_load(IB_BINARY_DIR "/plugins", "csv", &q, err, sizeof err), 0);
   assert_ptr_equal(p.desc, q.desc);
   ib_plugin_unload(&q);
   ib_plugin_unload(&p);
@@ -117,16 +121,22 @@ static void test_scan(void **state) {
   int n = ib_plugin_scan(TEST_PLUGINS, count_name, &seen, err, sizeof err);
   assert_int_equal(n, 4);
   assert_int_equal(seen, 4);
-  assert_int_equal(ib_plugin_scan("/nonexistent-dir", count_name, &seen, err, sizeof err), -1);
+  assert_int_equal(
+      ib_plugin_scan("/nonexistent-dir", count_name, &seen, err, sizeof err),
+      -1);
   assert_non_null(strstr(err, "/nonexistent-dir"));
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_bad_magic),    cmocka_unit_test(test_bad_abi),
-      cmocka_unit_test(test_short_struct), cmocka_unit_test(test_no_entry),
-      cmocka_unit_test(test_missing_file), cmocka_unit_test(test_bad_name),
-      cmocka_unit_test(test_not_regular),  cmocka_unit_test(test_real_plugin_loads),
+      cmocka_unit_test(test_bad_magic),
+      cmocka_unit_test(test_bad_abi),
+      cmocka_unit_test(test_short_struct),
+      cmocka_unit_test(test_no_entry),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_bad_name),
+      cmocka_unit_test(test_not_regular),
+      cmocka_unit_test(test_real_plugin_loads),
       cmocka_unit_test(test_scan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

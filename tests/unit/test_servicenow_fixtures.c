@@ -29,8 +29,7 @@ typedef struct stub_src {
   size_t n_priorities, n_statuses, n_services;
 } stub_src;
 
-static void stub_log(ib_source *src, ib_log_level level, const char *fmt,
-                     ...) {
+static void stub_log(ib_source *src, ib_log_level level, const char *fmt, ...) {
   (void)src;
   (void)level;
   (void)fmt;
@@ -43,18 +42,17 @@ static ib_status stub_parse_time(ib_source *src, const char *text,
   return ib_parse_iso8601(text, "UTC", out) == 0 ? IB_OK : IB_ERR_PARSE;
 }
 
-static const ib_pair *stub_pairs(ib_source *src, const char *name,
-                                 size_t *n) {
+static const ib_pair *stub_pairs(ib_source *src, const char *name, size_t *n) {
   stub_src *s = (stub_src *)src;
   *n = 0;
-  if (strcmp(name, "priorities") == 0) return *n = s->n_priorities, s->priorities;
+  if (strcmp(name, "priorities") == 0)
+    return *n = s->n_priorities, s->priorities;
   if (strcmp(name, "statuses") == 0) return *n = s->n_statuses, s->statuses;
   if (strcmp(name, "services") == 0) return *n = s->n_services, s->services;
   return NULL;
 }
 
-static const char *stub_map(ib_source *src, const char *name,
-                            const char *raw) {
+static const char *stub_map(ib_source *src, const char *name, const char *raw) {
   size_t n;
   const ib_pair *p = stub_pairs(src, name, &n);
   for (size_t i = 0; i < n; i++)
@@ -127,17 +125,16 @@ static void normalise_all(const char *name, const char *table,
   cJSON *rec;
   if (cJSON_IsObject(res)) { /* a create response: one record */
     sn_ticket_out out;
-    assert_int_equal(sn_normalize_ticket(&ctx, res, NULL, 0, NULL, 0, &out,
-                                         why, sizeof why),
-                     IB_OK);
+    assert_int_equal(
+        sn_normalize_ticket(&ctx, res, NULL, 0, NULL, 0, &out, why, sizeof why),
+        IB_OK);
     sn_ticket_out_free(&out);
     n = 1;
   } else {
     cJSON_ArrayForEach(rec, res) {
       sn_ticket_out out;
-      ib_status st =
-          sn_normalize_ticket(&ctx, rec, NULL, 0, NULL, 0, &out, why,
-                              sizeof why);
+      ib_status st = sn_normalize_ticket(&ctx, rec, NULL, 0, NULL, 0, &out, why,
+                                         sizeof why);
       if (st != IB_OK) fail_msg("%s: %s", name, why);
       assert_non_null(out.t.id);
       assert_true(out.t.created_at != IB_TIME_NONE);
@@ -226,12 +223,12 @@ static void test_change_request_triplets(void **state) {
   cJSON_Delete(doc);
 
   doc = load_json("change_request_create_display_value_all_floats.json");
-  assert_int_equal(sn_normalize_ticket(
-                       &ctx, cJSON_GetObjectItemCaseSensitive(doc, "result"),
-                       NULL, 0, NULL, 0, &out, why, sizeof why),
-                   IB_OK);
+  assert_int_equal(
+      sn_normalize_ticket(&ctx, cJSON_GetObjectItemCaseSensitive(doc, "result"),
+                          NULL, 0, NULL, 0, &out, why, sizeof why),
+      IB_OK);
   assert_string_equal(out.t.priority, "P4"); /* 4.0 */
-  assert_string_equal(out.t.status, "new"); /* -5.0 */
+  assert_string_equal(out.t.status, "new");  /* -5.0 */
   assert_string_equal(out.state_buf, "-5");
   sn_ticket_out_free(&out);
   cJSON_Delete(doc);
@@ -318,9 +315,12 @@ static void uci_normalise(const sn_ctx *ctx, uci_row *rows, size_t lo,
       n++;
     }
     if (strcmp(prev[c->assigned], cur[c->assigned]) != 0) {
-      audit[n] = (sn_audit_row){cur[c->number], "assigned_to",
+      audit[n] = (sn_audit_row){cur[c->number],
+                                "assigned_to",
                                 uci_ref(prev[c->assigned]),
-                                uci_ref(cur[c->assigned]), at, n};
+                                uci_ref(cur[c->assigned]),
+                                at,
+                                n};
       n++;
     }
   }
@@ -335,15 +335,19 @@ static void uci_normalise(const sn_ctx *ctx, uci_row *rows, size_t lo,
   snprintf(buf, sizeof buf, "%c", last[c->priority][0]);
   cJSON_AddStringToObject(prio, "value", buf);
   cJSON_AddStringToObject(prio, "display_value", last[c->priority]);
-  const struct { const char *field; int col; } times[] = {
-      {"opened_at", c->opened}, {"resolved_at", c->resolved},
-      {"closed_at", c->closed}, {"sys_updated_on", c->updated}};
+  const struct {
+    const char *field;
+    int col;
+  } times[] = {{"opened_at", c->opened},
+               {"resolved_at", c->resolved},
+               {"closed_at", c->closed},
+               {"sys_updated_on", c->updated}};
   for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
     uci_sn_text(last[times[i].col], buf, sizeof buf);
     cJSON_AddStringToObject(rec, times[i].field, buf);
   }
-  ib_status st = sn_normalize_ticket(ctx, rec, audit, n, NULL, 0, out, why,
-                                     sizeof why);
+  ib_status st =
+      sn_normalize_ticket(ctx, rec, audit, n, NULL, 0, out, why, sizeof why);
   if (st != IB_OK) fail_msg("%s: %s", last[c->number], why);
   /* the strings the ticket borrows must outlive rec: keep what we check */
   out->t.id = out->t.key = NULL;
@@ -371,10 +375,11 @@ static void test_uci_event_log(void **state) {
     uci_split(&rows[n++]);
   }
   assert_int_equal(n, 198); /* every event of the excerpt */
-  uci_cols c = {uci_col(header, "number"),      uci_col(header, "incident_state"),
-                uci_col(header, "assigned_to"), uci_col(header, "sys_updated_at"),
-                uci_col(header, "opened_at"),   uci_col(header, "priority"),
-                uci_col(header, "resolved_at"), uci_col(header, "closed_at")};
+  uci_cols c = {
+      uci_col(header, "number"),      uci_col(header, "incident_state"),
+      uci_col(header, "assigned_to"), uci_col(header, "sys_updated_at"),
+      uci_col(header, "opened_at"),   uci_col(header, "priority"),
+      uci_col(header, "resolved_at"), uci_col(header, "closed_at")};
   assert_true(c.number >= 0 && c.state >= 0 && c.assigned >= 0 &&
               c.updated >= 0 && c.opened >= 0 && c.priority >= 0 &&
               c.resolved >= 0 && c.closed >= 0);
@@ -384,7 +389,8 @@ static void test_uci_event_log(void **state) {
   size_t incidents = 0, checked = 0;
   for (size_t lo = 0; lo < n;) {
     size_t hi = lo + 1;
-    while (hi < n && strcmp(rows[hi].cols[c.number], rows[lo].cols[c.number]) == 0)
+    while (hi < n &&
+           strcmp(rows[hi].cols[c.number], rows[lo].cols[c.number]) == 0)
       hi++;
     sn_ticket_out out;
     uci_normalise(&ctx, rows, lo, hi, &c, &out);
@@ -452,8 +458,10 @@ static void test_display_values_with_accents(void **state) {
       sn_normalize_ticket(&ctx, rec, NULL, 0, NULL, 0, &out, why, sizeof why),
       IB_OK);
   assert_string_equal(out.t.title,
-                      "Impossible d\xe2\x80\x99ouvrir l\xe2\x80\x99" "ERP "
-                      "\xe2\x80\x93 \xc3\xa9" "cran bloqu\xc3\xa9");
+                      "Impossible d\xe2\x80\x99ouvrir l\xe2\x80\x99"
+                      "ERP "
+                      "\xe2\x80\x93 \xc3\xa9"
+                      "cran bloqu\xc3\xa9");
   assert_string_equal(out.t.service, "Messagerie \xc3\x8ele-de-France");
   assert_string_equal(out.t.group, "\xc3\x89quipe R\xc3\xa9seau");
   assert_string_equal(out.t.status, "open");
@@ -521,9 +529,9 @@ static void load_audit(const sn_ctx *ctx, audit_set *a) {
   a->n = 0;
   assert_non_null(a->doc);
   cJSON_ArrayForEach(row, a->doc) {
-    assert_int_equal(sn_audit_from_json(ctx, row, a->n, &a->rows[a->n], why,
-                                        sizeof why),
-                     IB_OK);
+    assert_int_equal(
+        sn_audit_from_json(ctx, row, a->n, &a->rows[a->n], why, sizeof why),
+        IB_OK);
     a->n++;
   }
   sn_audit_sort(a->rows, a->n);
@@ -540,8 +548,7 @@ static ib_status normalise_variant(const sn_ctx *ctx, const audit_set *a,
   cJSON *rec = cJSON_Parse(rec_accents);
   cJSON_ReplaceItemInObject(rec, "sys_id", cJSON_CreateString(id));
   cJSON_ReplaceItemInObject(rec, "state", cJSON_CreateString(state_code));
-  if (resolved_at)
-    cJSON_AddStringToObject(rec, "resolved_at", resolved_at);
+  if (resolved_at) cJSON_AddStringToObject(rec, "resolved_at", resolved_at);
   if (a) n = sn_audit_range(a->rows, a->n, id, &first);
   *keep = rec;
   return sn_normalize_ticket(ctx, rec, a ? a->rows + first : NULL, n, slas,
@@ -557,23 +564,20 @@ static void test_first_response_from_audit(void **state) {
   cJSON *rec;
   load_audit(&ctx, &a);
   /* a1: assigned from empty at 07:25, before leaving New at 07:40 */
-  assert_int_equal(normalise_variant(&ctx, &a, "a1", "2", NULL, NULL, 0, &out,
-                                     &rec),
-                   IB_OK);
+  assert_int_equal(
+      normalise_variant(&ctx, &a, "a1", "2", NULL, NULL, 0, &out, &rec), IB_OK);
   assert_int_equal(out.t.first_response_at, T(2026, 10, 5, 7, 25, 0));
   sn_ticket_out_free(&out);
   cJSON_Delete(rec);
   /* b2: only the state change */
-  assert_int_equal(normalise_variant(&ctx, &a, "b2", "2", NULL, NULL, 0, &out,
-                                     &rec),
-                   IB_OK);
+  assert_int_equal(
+      normalise_variant(&ctx, &a, "b2", "2", NULL, NULL, 0, &out, &rec), IB_OK);
   assert_int_equal(out.t.first_response_at, T(2026, 10, 5, 7, 5, 0));
   sn_ticket_out_free(&out);
   cJSON_Delete(rec);
   /* c3: reassigned (not from empty), never New: no first response */
-  assert_int_equal(normalise_variant(&ctx, &a, "c3", "2", NULL, NULL, 0, &out,
-                                     &rec),
-                   IB_OK);
+  assert_int_equal(
+      normalise_variant(&ctx, &a, "c3", "2", NULL, NULL, 0, &out, &rec), IB_OK);
   assert_int_equal(out.t.first_response_at, IB_TIME_NONE);
   sn_ticket_out_free(&out);
   cJSON_Delete(rec);
@@ -590,9 +594,8 @@ static void test_first_response_from_field(void **state) {
   load_audit(&ctx, &a);
   ctx.fr_field = "u_first_response";
   /* the field wins over the audit (which says 07:25) */
-  assert_int_equal(normalise_variant(&ctx, &a, "a1", "2", NULL, NULL, 0, &out,
-                                     &rec),
-                   IB_OK);
+  assert_int_equal(
+      normalise_variant(&ctx, &a, "a1", "2", NULL, NULL, 0, &out, &rec), IB_OK);
   assert_int_equal(out.t.first_response_at, T(2026, 10, 5, 7, 12, 0));
   sn_ticket_out_free(&out);
   cJSON_Delete(rec);
@@ -608,9 +611,8 @@ static void test_on_hold_pauses_and_resolution(void **state) {
   cJSON *rec;
   load_audit(&ctx, &a);
   /* a1: On Hold 08:00-09:30, then again from 10:00 and still (state 3) */
-  assert_int_equal(normalise_variant(&ctx, &a, "a1", "3", NULL, NULL, 0, &out,
-                                     &rec),
-                   IB_OK);
+  assert_int_equal(
+      normalise_variant(&ctx, &a, "a1", "3", NULL, NULL, 0, &out, &rec), IB_OK);
   assert_string_equal(out.t.status, "pending");
   assert_int_equal(out.t.n_pauses, 2);
   assert_int_equal(out.t.pauses[0].start, T(2026, 10, 5, 8, 0, 0));
@@ -620,17 +622,15 @@ static void test_on_hold_pauses_and_resolution(void **state) {
   sn_ticket_out_free(&out);
   cJSON_Delete(rec);
   /* c3: resolved 11:00, reopened 12:00, resolved again 13:00; no field */
-  assert_int_equal(normalise_variant(&ctx, &a, "c3", "6", NULL, NULL, 0, &out,
-                                     &rec),
-                   IB_OK);
+  assert_int_equal(
+      normalise_variant(&ctx, &a, "c3", "6", NULL, NULL, 0, &out, &rec), IB_OK);
   assert_int_equal(out.t.resolved_at, T(2026, 10, 5, 13, 0, 0));
   assert_int_equal(out.t.n_pauses, 0);
   sn_ticket_out_free(&out);
   cJSON_Delete(rec);
   /* reopened and open again: a stale resolved_at field is not kept */
-  assert_int_equal(normalise_variant(&ctx, &a, "c3", "2",
-                                     "2026-10-05 11:00:00", NULL, 0, &out,
-                                     &rec),
+  assert_int_equal(normalise_variant(&ctx, &a, "c3", "2", "2026-10-05 11:00:00",
+                                     NULL, 0, &out, &rec),
                    IB_OK);
   assert_int_equal(out.t.resolved_at, IB_TIME_NONE);
   sn_ticket_out_free(&out);
@@ -642,7 +642,8 @@ static const char *const sla_json =
     "[{\"task\":{\"value\":\"a1\",\"display_value\":\"INC0010001\"},"
     "\"sla.target\":{\"value\":\"response\",\"display_value\":\"Response\"},"
     "\"has_breached\":{\"value\":\"false\",\"display_value\":\"false\"},"
-    "\"start_time\":{\"value\":\"2026-10-05 07:00:00\",\"display_value\":\"x\"},"
+    "\"start_time\":{\"value\":\"2026-10-05 "
+    "07:00:00\",\"display_value\":\"x\"},"
     "\"stage\":\"cancelled\"},"
     "{\"task\":\"a1\",\"sla.target\":\"response\",\"has_breached\":\"true\","
     "\"start_time\":\"2026-10-05 07:30:00\",\"stage\":\"completed\"},"
@@ -677,8 +678,8 @@ static void test_task_sla_verdicts(void **state) {
   cnt = sn_sla_range(rows, n, "a1", &first);
   assert_int_equal(cnt, 4);
   /* response: cancelled (met) at 07:00, restarted 07:30 and breached */
-  assert_int_equal(normalise_variant(&ctx, NULL, "a1", "2", NULL,
-                                     rows + first, cnt, &out, &rec),
+  assert_int_equal(normalise_variant(&ctx, NULL, "a1", "2", NULL, rows + first,
+                                     cnt, &out, &rec),
                    IB_OK);
   assert_int_equal(out.t.reported_response_breached, IB_VERDICT_BREACHED);
   assert_int_equal(out.t.reported_resolution_breached, IB_VERDICT_MET);
@@ -687,8 +688,8 @@ static void test_task_sla_verdicts(void **state) {
   /* b2: only an SLA without a response/resolution target */
   cnt = sn_sla_range(rows, n, "b2", &first);
   assert_int_equal(cnt, 1);
-  assert_int_equal(normalise_variant(&ctx, NULL, "b2", "2", NULL,
-                                     rows + first, cnt, &out, &rec),
+  assert_int_equal(normalise_variant(&ctx, NULL, "b2", "2", NULL, rows + first,
+                                     cnt, &out, &rec),
                    IB_OK);
   assert_int_equal(out.t.reported_response_breached, IB_VERDICT_UNKNOWN);
   assert_int_equal(out.t.reported_resolution_breached, IB_VERDICT_UNKNOWN);
@@ -721,7 +722,8 @@ static void test_priority_mapping_and_reject(void **state) {
   assert_non_null(strstr(why, "2 - Haute"));
   assert_non_null(strstr(why, "priorities"));
   /* a bad date is rejected too, naming the field */
-  cJSON_ReplaceItemInObject(rec, "priority", cJSON_CreateString("1 - Critique"));
+  cJSON_ReplaceItemInObject(rec, "priority",
+                            cJSON_CreateString("1 - Critique"));
   cJSON_ReplaceItemInObject(rec, "opened_at", cJSON_CreateString("yesterday"));
   assert_int_equal(
       sn_normalize_ticket(&ctx, rec, NULL, 0, NULL, 0, &out, why, sizeof why),

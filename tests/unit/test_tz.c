@@ -14,26 +14,34 @@
 static void test_civil(void **state) {
   (void)state;
   assert_int_equal(ib_days_from_civil(1970, 1, 1), 0);
-  assert_int_equal(ib_days_from_civil(2026, 3, 1) - ib_days_from_civil(2026, 2, 28), 1);
-  assert_int_equal(ib_days_from_civil(2024, 3, 1) - ib_days_from_civil(2024, 2, 28), 2);
+  assert_int_equal(
+      ib_days_from_civil(2026, 3, 1) - ib_days_from_civil(2026, 2, 28), 1);
+  assert_int_equal(
+      ib_days_from_civil(2024, 3, 1) - ib_days_from_civil(2024, 2, 28), 2);
   int y, m, d;
   ib_civil_from_days(ib_days_from_civil(2026, 10, 25), &y, &m, &d);
   assert_int_equal(y * 10000 + m * 100 + d, 20261025);
-  assert_int_equal(ib_weekday_from_days(ib_days_from_civil(2026, 11, 26)), 3); /* Thu */
-  assert_int_equal(ib_weekday_from_days(ib_days_from_civil(2026, 3, 29)), 6);  /* Sun */
+  assert_int_equal(ib_weekday_from_days(ib_days_from_civil(2026, 11, 26)),
+                   3); /* Thu */
+  assert_int_equal(ib_weekday_from_days(ib_days_from_civil(2026, 3, 29)),
+                   6); /* Sun */
 }
 
 static void test_paris_dst(void **state) {
   (void)state;
   ib_time t;
   /* Winter: UTC+1. */
-  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 1, 15, 9, 0, 0, &t), 0);
+  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 1, 15, 9, 0, 0, &t),
+                   0);
   assert_int_equal(t, ib_days_from_civil(2026, 1, 15) * 86400 + 8 * 3600);
   /* Summer: UTC+2. */
-  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 7, 15, 9, 0, 0, &t), 0);
+  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 7, 15, 9, 0, 0, &t),
+                   0);
   assert_int_equal(t, ib_days_from_civil(2026, 7, 15) * 86400 + 7 * 3600);
-  /* 29 March 2026: 02:30 does not exist; moved forward to 03:30 CEST = 01:30Z. */
-  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 3, 29, 2, 30, 0, &t), 0);
+  /* 29 March 2026: 02:30 does not exist; moved forward to 03:30 CEST = 01:30Z.
+   */
+  assert_int_equal(
+      ib_tz_local_to_utc("Europe/Paris", 2026, 3, 29, 2, 30, 0, &t), 0);
   assert_int_equal(t, ib_days_from_civil(2026, 3, 29) * 86400 + 3600 + 1800);
   /* The local day of 29 March lasts 23 hours. */
   ib_time a, b;
@@ -41,12 +49,14 @@ static void test_paris_dst(void **state) {
   ib_tz_local_to_utc("Europe/Paris", 2026, 3, 30, 0, 0, 0, &b);
   assert_int_equal(b - a, 23 * 3600);
   /* 25 October 2026: 02:30 happens twice; the earlier (CEST) is taken. */
-  assert_int_equal(ib_tz_local_to_utc("Europe/Paris", 2026, 10, 25, 2, 30, 0, &t), 0);
+  assert_int_equal(
+      ib_tz_local_to_utc("Europe/Paris", 2026, 10, 25, 2, 30, 0, &t), 0);
   assert_int_equal(t, ib_days_from_civil(2026, 10, 25) * 86400 + 30 * 60);
   ib_tz_local_to_utc("Europe/Paris", 2026, 10, 25, 0, 0, 0, &a);
   ib_tz_local_to_utc("Europe/Paris", 2026, 10, 26, 0, 0, 0, &b);
   assert_int_equal(b - a, 25 * 3600);
-  assert_int_equal(ib_tz_local_to_utc("Nowhere/Atlantis", 2026, 1, 1, 0, 0, 0, &t), -1);
+  assert_int_equal(
+      ib_tz_local_to_utc("Nowhere/Atlantis", 2026, 1, 1, 0, 0, 0, &t), -1);
 }
 
 /* Hour by hour across both 2026 changes, in order (so that the module's
@@ -65,7 +75,8 @@ static void test_paris_hour_by_hour(void **state) {
       ib_civil_from_days(day0 + h / 24, &y, &m, &d);
       int64_t local = (day0 + h / 24) * 86400 + (h % 24) * 3600 + 17 * 60;
       ib_time got;
-      assert_int_equal(ib_tz_local_to_utc("Europe/Paris", y, m, d, h % 24, 17, 0, &got), 0);
+      assert_int_equal(
+          ib_tz_local_to_utc("Europe/Paris", y, m, d, h % 24, 17, 0, &got), 0);
       int64_t winter = local - 3600, summer = local - 7200;
       int64_t want;
       if (k == 0)
@@ -82,9 +93,11 @@ static void test_paris_hour_by_hour(void **state) {
 static void test_iso(void **state) {
   (void)state;
   ib_time t, base = ib_days_from_civil(2026, 10, 5) * 86400;
-  assert_int_equal(ib_parse_iso8601("2026-10-05T09:12:33.000+0200", "UTC", &t), 0);
+  assert_int_equal(ib_parse_iso8601("2026-10-05T09:12:33.000+0200", "UTC", &t),
+                   0);
   assert_int_equal(t, base + 7 * 3600 + 12 * 60 + 33);
-  assert_int_equal(ib_parse_iso8601("2026-10-05T09:12:33Z", "Europe/Paris", &t), 0);
+  assert_int_equal(ib_parse_iso8601("2026-10-05T09:12:33Z", "Europe/Paris", &t),
+                   0);
   assert_int_equal(t, base + 9 * 3600 + 12 * 60 + 33);
   assert_int_equal(ib_parse_iso8601("2026-10-05 09:12:33", "UTC", &t), 0);
   assert_int_equal(t, base + 9 * 3600 + 12 * 60 + 33);
@@ -105,16 +118,21 @@ static void test_format(void **state) {
   (void)state;
   ib_time t;
   assert_int_equal(ib_parse_with_format("05/10/2026 09:12", "%d/%m/%Y %H:%M",
-                                        "Europe/Paris", &t), 0);
-  assert_int_equal(t, ib_days_from_civil(2026, 10, 5) * 86400 + 7 * 3600 + 12 * 60);
-  assert_int_equal(ib_parse_with_format("31/02/2026 09:12", "%d/%m/%Y %H:%M", "UTC", &t), -1);
-  assert_int_equal(ib_parse_with_format("05/10/2026", "%d/%m/%Y %H:%M", "UTC", &t), -1);
+                                        "Europe/Paris", &t),
+                   0);
+  assert_int_equal(
+      t, ib_days_from_civil(2026, 10, 5) * 86400 + 7 * 3600 + 12 * 60);
+  assert_int_equal(
+      ib_parse_with_format("31/02/2026 09:12", "%d/%m/%Y %H:%M", "UTC", &t),
+      -1);
+  assert_int_equal(
+      ib_parse_with_format("05/10/2026", "%d/%m/%Y %H:%M", "UTC", &t), -1);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_civil), cmocka_unit_test(test_paris_dst),
-      cmocka_unit_test(test_paris_hour_by_hour),
-      cmocka_unit_test(test_iso), cmocka_unit_test(test_format)};
+      cmocka_unit_test(test_paris_hour_by_hour), cmocka_unit_test(test_iso),
+      cmocka_unit_test(test_format)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
