@@ -225,11 +225,36 @@ static void csv_close(void *instance) {
   free(in);
 }
 
-/* Reads the header: the first non-blank record. */
+/* Excel's "sep=X" first line names the file's delimiter: returns X, or 0
+ * when the record is not such a line. Read with delimiter d, "sep=;"
+ * comes as one field, or as "sep=" and "" when d is ';'. */
+static char sep_line(const csv_record *r, char d) {
+  if (r->n_fields == 1 && strncmp(r->fields[0], "sep=", 4) == 0 &&
+      r->fields[0][4] != '\0' && r->fields[0][5] == '\0')
+    return r->fields[0][4];
+  if (r->n_fields == 2 && strcmp(r->fields[0], "sep=") == 0 &&
+      r->fields[1][0] == '\0')
+    return d;
+  return 0;
+}
+
+/* Reads the header: the first non-blank record (after a "sep=" line). */
 static ib_status read_header(csv_instance *in) {
   char err[512];
   csv_record header;
   csv_next next = csv_reader_next(&in->reader, &header, err, sizeof err);
+  char sep = next == CSV_NEXT_RECORD && header.problem == NULL
+                 ? sep_line(&header, in->reader.delim)
+                 : 0;
+  if (sep != 0) {
+    if (sep != in->reader.delim)
+      in->host->log(in->src, IB_LOG_WARN,
+                    "%s: the file's first line says sep=%c: reading it with "
+                    "'%c' as delimiter, not the configured one",
+                    in->path, sep, sep);
+    in->reader.delim = sep;
+    next = csv_reader_next(&in->reader, &header, err, sizeof err);
+  }
   if (next == CSV_NEXT_FAIL) {
     in->host->log(in->src, IB_LOG_ERROR, "%s: %s", in->path, err);
     return IB_ERR_PARSE;

@@ -852,6 +852,28 @@ static void test_cr_only_and_blank_lines(void **state) {
   free(src);
 }
 
+/* Excel's "sep=X" first line: skipped, and its delimiter wins over the
+ * configured one; line numbers still count it. */
+static void test_excel_sep_line(void **state) {
+  (void)state;
+  static const char semicolon[] =
+      "sep=;\r\nid;created\r\n1;2026-10-01T08:00:00Z\r\n";
+  static const char *const delims[] = {";", ","};
+  for (int k = 0; k < 2; k++) {
+    char *path = temp_csv(semicolon, sizeof semicolon - 1);
+    const char *opts[] = {"path", path, "delimiter", delims[k], NULL};
+    ib_source *src = new_source();
+    src->opts = opts;
+    assert_int_equal(run(src), IB_OK);
+    assert_int_equal(src->n_rejects, 0);
+    assert_int_equal(src->n_tickets, 1);
+    assert_string_equal(src->tickets[0].where, "line 3");
+    unlink(path);
+    free(path);
+    free(src);
+  }
+}
+
 /* A file larger than the reader's chunk: records straddle chunk borders,
  * and line numbers stay right. */
 static void test_records_across_chunks(void **state) {
@@ -905,6 +927,7 @@ int main(void) {
       cmocka_unit_test(test_outages),
       cmocka_unit_test(test_cr_only_and_blank_lines),
       cmocka_unit_test(test_records_across_chunks),
+      cmocka_unit_test(test_excel_sep_line),
   };
   return cmocka_run_group_tests(tests, setup_plugin, teardown_plugin);
 }
