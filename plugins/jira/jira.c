@@ -671,6 +671,10 @@ static ib_status read_options(jira *j) {
   }
 
   j->jql = h->get_string(j->src, "jql");
+  if (j->cloud && (j->jql == NULL || j->jql[0] == '\0'))
+    h->log(j->src, IB_LOG_WARN,
+           "no jql: Jira Cloud refuses unbounded searches on a first or --full "
+           "sync; set jql (e.g. \"project = SUP\")");
   j->page_size = (long long)h->get_int(j->src, "page_size", 100);
   if (j->page_size < 1) {
     h->log(j->src, IB_LOG_ERROR,
