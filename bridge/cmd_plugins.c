@@ -37,10 +37,13 @@ static void describe_options(const ib_option_def *defs, const char *prefix) {
   for (const ib_option_def *d = defs; d && d->name; d++) {
     char name[128];
     snprintf(name, sizeof name, "%s%s", prefix, d->name);
-    printf("  %-26s %-15s %s%s%s%s\n", name, ib_option_type_name(d->type),
-           d->required ? "required. " : "", d->default_value ? "default: " : "",
-           d->default_value ? d->default_value : "",
-           d->default_value ? ". " : "");
+    char meta[192] = "";
+    if (d->required)
+      snprintf(meta, sizeof meta, "required");
+    else if (d->default_value)
+      snprintf(meta, sizeof meta, "default: %s",
+               d->default_value[0] ? d->default_value : "\"\"");
+    printf("  %-26s %-15s %s\n", name, ib_option_type_name(d->type), meta);
     if (d->description) printf("  %-26s %s\n", "", d->description);
     if (d->secret)
       printf("  %-26s (names an environment variable holding a secret)\n", "");

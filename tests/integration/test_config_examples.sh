@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The configurations shipped for users validate against the real plugins,
+# and every plugin documents every option it declares.
+set -euo pipefail
+cd "$IB_SOURCE_DIR"
+passed=0
+for cfg in config/sample/bridge.cfg config/examples/providers.cfg; do
+  out=$("$IB_BIN" -c "$cfg" --plugin-dir "$IB_PLUGIN_DIR" check-config)
+  echo "$out"
+  case $out in *": OK: "*) passed=$((passed + 1)) ;; *) echo "FAIL: $cfg"; exit 1 ;; esac
+done
+for plugin in csv jira servicenow; do
+  doc=$("$IB_BIN" --plugin-dir "$IB_PLUGIN_DIR" plugins --describe "$plugin")
+  # Every option line is followed by a description line (indented past the
+  # name column), so no option is left undocumented.
+  undocumented=$(printf '%s\n' "$doc" | awk '
+    /^  [a-z_.]+ / { if (pending) print pending; pending = $1; next }
+    /^                    +[^ ]/ { pending = ""; next }
+    END { if (pending) print pending }')
+  common="name timezone overlap initial_since auth.type auth.user_env auth.token_env auth.token_file ca_file max_concurrency timeout"
+  for o in $undocumented; do
+    case " $common " in *" $o "*) ;; *) echo "FAIL: $plugin option $o has no description"; exit 1 ;; esac
+  done
+  passed=$((passed + 1))
+done
+echo "$passed passed, 0 failed"
