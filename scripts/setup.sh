@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libcurl4-openssl-dev libcjson-dev
   libconfig-dev libsqlite3-dev libpq-dev libcmocka-dev sqlite3 tzdata
-  python3 openssl ca-certificates valgrind clang-format
+  python3 openssl ca-certificates valgrind clang-format time bc
   prometheus chromium postgresql)
 missing=()
 for p in "${packages[@]}"; do
