@@ -104,7 +104,29 @@ int main(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    return c->run(&cli, argc - i, argv + i);
+    /* The global options may also follow the command ("kpi ... -c FILE"):
+     * no command has options of those names, so take them out here. */
+    int n = 0;
+    for (int k = i; k < argc; k++) {
+      const char *a = argv[k];
+      if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && k + 1 < argc) {
+        cli.config_path = argv[++k];
+      } else if (!strncmp(a, "--config=", 9)) {
+        cli.config_path = a + 9;
+      } else if (!strcmp(a, "--plugin-dir") && k + 1 < argc) {
+        cli.plugin_dir = argv[++k];
+      } else if (!strncmp(a, "--plugin-dir=", 13)) {
+        cli.plugin_dir = a + 13;
+      } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+        cli.verbose = 1;
+      } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        cli.quiet = 1;
+      } else {
+        argv[i + n++] = argv[k];
+      }
+    }
+    argv[i + n] = NULL;
+    return c->run(&cli, n, argv + i);
   }
   fprintf(stderr,
           "itsm-bridge: unknown command '%s' (see itsm-bridge --help)\n",

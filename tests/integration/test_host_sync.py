@@ -91,6 +91,10 @@ with tempfile.TemporaryDirectory() as d:
     # status reports both sources.
     rc, out, err = run(cfg, "status")
     check(rc == 0 and "a " in out and "2026-10-" in out, "status shows watermark")
+    # Global options may also follow the command.
+    p = subprocess.run([BIN, "status", "-q", "--config", cfg], capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode == 0 and p.stdout == out, "global options after the command")
 
     # A source key the plugin does not declare: exit 2, file:line.
     bad = config(d, [csv_source("a", data),
