@@ -498,6 +498,7 @@ static ib_status h_commit(ib_source *src, ib_time watermark) {
   if (ib_store_commit(src->store, err, sizeof err)) {
     ib_store_rollback(src->store);
     src->in_tx = 0;
+    src->res->stored -= src->tx_rows; /* they were not stored after all */
     return store_error(src, err);
   }
   src->in_tx = 0;
@@ -946,6 +947,7 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     /* The page in progress is dropped; committed pages stay. */
     ib_store_rollback(st);
     src.in_tx = 0;
+    res->stored -= src.tx_rows;
   }
   if (status == IB_OK && opt->full) {
     if (ib_store_mark_unseen_deleted(st, sc->name, (ib_time)time(NULL),

@@ -171,6 +171,35 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and dump(os.path.join(d, "crash.db")) == reference,
           "kill -9 then sync gives exactly the uninterrupted store")
 
+    # Ctrl-C: the page in progress is dropped, the summary counts only what
+    # was committed, exit 1, and the next sync completes.
+    int_cfg = config(d, [csv_source("big", big)], db="int.db")
+    p = subprocess.Popen([BIN, "-c", int_cfg, "sync"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        try:
+            con = sqlite3.connect(os.path.join(d, "int.db"), timeout=0.1)
+            n = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            n = 0
+        if n > 0:
+            p.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.01)
+    out, err = p.communicate(timeout=120)
+    con = sqlite3.connect(os.path.join(d, "int.db"))
+    n = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    con.close()
+    check(p.returncode == 1 and "interrupted" in err and 0 < n < 200000,
+          f"SIGINT stops the sync with exit 1 ({p.returncode}, {n} rows)")
+    check(f", {n} stored" in out,
+          f"the summary counts only the committed rows ({out.strip()})")
+    rc, out, err = run(int_cfg, "sync")
+    check(rc == 0 and dump(os.path.join(d, "int.db")) == reference,
+          "after SIGINT, the next sync gives the uninterrupted store")
+
     # Lock: a second sync while one runs is refused with pid and time.
     lock_cfg = config(d, [csv_source("big", big)], db="lock.db")
     p = subprocess.Popen([BIN, "-c", lock_cfg, "sync"], stdout=subprocess.PIPE,
