@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "loader.h"
 #include "plugin_set.h"
+#include "source.h"
 
 typedef struct list_ctx {
   const char *dir;
@@ -68,30 +69,9 @@ static int describe(const char *dir, const char *name) {
       "\"%s\":\n",
       d->name, d->version ? d->version : "?", d->abi_version, p.path,
       d->description ? d->description : "", d->name);
-  printf("  %-26s %-15s %s\n", "name", "string",
-         "required. The source's name.");
-  printf("  %-26s %-15s %s\n", "timezone", "string",
-         "default: UTC. Zone of source times given without offset.");
-  printf("  %-26s %-15s %s\n", "overlap", "duration",
-         "default: 5m. Re-read this much before the watermark.");
-  printf("  %-26s %-15s %s\n", "initial_since", "date",
-         "First sync reads from here (default: everything).");
-  if (d->flags & IB_PLUGIN_FLAG_HTTP) {
-    printf("  %-26s %-15s %s\n", "auth.type", "string",
-           "basic | bearer | none.");
-    printf("  %-26s %-15s %s\n", "auth.user_env", "string",
-           "Environment variable holding the user (basic).");
-    printf("  %-26s %-15s %s\n", "auth.token_env", "string",
-           "Environment variable holding the token or password.");
-    printf("  %-26s %-15s %s\n", "auth.token_file", "string",
-           "Or: a file readable by its owner only holding the token.");
-    printf("  %-26s %-15s %s\n", "ca_file", "string",
-           "Extra CA certificate (PEM) to trust; TLS is always verified.");
-    printf("  %-26s %-15s %s\n", "max_concurrency", "integer",
-           "default: 4. Requests in flight at once.");
-    printf("  %-26s %-15s %s\n", "timeout", "duration",
-           "default: 2m. Total time for one request.");
-  }
+  describe_options(ib_source_common_options(), "");
+  if (d->flags & IB_PLUGIN_FLAG_HTTP)
+    describe_options(ib_source_http_options(), "");
   describe_options(d->options, "");
   ib_plugin_unload(&p);
   return IB_EXIT_OK;

@@ -25,12 +25,75 @@
 
 volatile sig_atomic_t ib_stop_requested = 0;
 
-/* Host-owned keys every source may have. */
-static const char *const common_keys[] = {
-    "name", "plugin", "timezone", "overlap", "initial_since", NULL};
+/* Host-owned keys every source may have: the one declaration both the
+ * validation and `plugins --describe` read. */
+static const ib_option_def common_options[] = {
+    {.name = "name",
+     .type = IB_OPT_STRING,
+     .required = 1,
+     .description = "The source's name."},
+    {.name = "plugin",
+     .type = IB_OPT_STRING,
+     .required = 1,
+     .description = "The plugin reading it (<plugin_dir>/<plugin>.so)."},
+    {.name = "timezone",
+     .type = IB_OPT_STRING,
+     .default_value = "UTC",
+     .description = "Zone of source times given without an offset."},
+    {.name = "overlap",
+     .type = IB_OPT_STRING,
+     .default_value = "5m",
+     .description = "Duration re-read before the watermark."},
+    {.name = "initial_since",
+     .type = IB_OPT_STRING,
+     .description = "Date the first sync reads from (default: everything)."},
+    {0}};
+
+static const ib_option_def auth_options[] = {
+    {.name = "type",
+     .type = IB_OPT_STRING,
+     .required = 1,
+     .description = "basic | bearer | none."},
+    {.name = "user_env",
+     .type = IB_OPT_STRING,
+     .secret = 1,
+     .description = "Environment variable holding the user (basic)."},
+    {.name = "token_env",
+     .type = IB_OPT_STRING,
+     .secret = 1,
+     .description = "Environment variable holding the token or password."},
+    {.name = "token_file",
+     .type = IB_OPT_STRING,
+     .description = "Or: a file readable by its owner only, holding the "
+                    "token."},
+    {0}};
+
 /* Host-owned keys of sources whose plugin talks HTTP. */
-static const char *const http_keys[] = {"auth", "ca_file", "max_concurrency",
-                                        "timeout", NULL};
+static const ib_option_def http_options[] = {
+    {.name = "auth",
+     .type = IB_OPT_GROUP,
+     .children = auth_options,
+     .description = "Credentials, as environment variable names."},
+    {.name = "ca_file",
+     .type = IB_OPT_STRING,
+     .description = "Extra CA certificate (PEM) to trust; TLS is always "
+                    "verified."},
+    {.name = "max_concurrency",
+     .type = IB_OPT_INT,
+     .default_value = "4",
+     .description = "Requests in flight at once (1 to 64)."},
+    {.name = "timeout",
+     .type = IB_OPT_STRING,
+     .default_value = "2m",
+     .description = "Duration one request may take in all."},
+    {0}};
+
+const ib_option_def *ib_source_common_options(void) {
+  return common_options;
+}
+const ib_option_def *ib_source_http_options(void) {
+  return http_options;
+}
 /* Rows stored without a commit() from the plugin before the host commits
  * them (without moving the watermark) to bound the transaction. */
 #define IB_AUTOCOMMIT_ROWS 50000
@@ -201,9 +264,11 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
   (void)cfg;
   const char *extra[16];
   size_t n = 0;
-  for (const char *const *k = common_keys; *k; k++) extra[n++] = *k;
+  for (const ib_option_def *d = common_options; d->name; d++)
+    extra[n++] = d->name;
   if (plugin->flags & IB_PLUGIN_FLAG_HTTP)
-    for (const char *const *k = http_keys; *k; k++) extra[n++] = *k;
+    for (const ib_option_def *d = http_options; d->name; d++)
+      extra[n++] = d->name;
   extra[n] = NULL;
   if (validate_group(sc->name, plugin->name, sc->setting, plugin->options,
                      extra, "", err, errlen))

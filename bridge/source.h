@@ -38,6 +38,12 @@ typedef struct ib_sync_result {
 /* Set by the signal handlers: asks the running sync to stop. */
 extern volatile sig_atomic_t ib_stop_requested;
 
+/* The keys the host owns in every source, and in those of plugins with
+ * IB_PLUGIN_FLAG_HTTP (checked by ib_source_validate, documented by
+ * `plugins --describe`). Terminated by a {NULL} entry. */
+const ib_option_def *ib_source_common_options(void);
+const ib_option_def *ib_source_http_options(void);
+
 /* Checks the source's keys: host-owned ones and the plugin's declared
  * options (types, required, unknown). 0 or -1 with "file:line: message". */
 int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The configurations shipped for users validate against the real plugins,
-# and every plugin documents every option it declares.
+# and `plugins --describe` documents every option, the host's included.
 set -euo pipefail
 cd "$IB_SOURCE_DIR"
 passed=0
@@ -17,10 +17,9 @@ for plugin in csv jira servicenow; do
     /^  [a-z_.]+ / { if (pending) print pending; pending = $1; next }
     /^                    +[^ ]/ { pending = ""; next }
     END { if (pending) print pending }')
-  common="name timezone overlap initial_since auth.type auth.user_env auth.token_env auth.token_file ca_file max_concurrency timeout"
-  for o in $undocumented; do
-    case " $common " in *" $o "*) ;; *) echo "FAIL: $plugin option $o has no description"; exit 1 ;; esac
-  done
+  if [ -n "$undocumented" ]; then
+    echo "FAIL: $plugin options without a description: $undocumented"; exit 1
+  fi
   passed=$((passed + 1))
 done
 echo "$passed passed, 0 failed"
