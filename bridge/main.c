@@ -61,6 +61,27 @@ static void on_signal(int sig) {
   ib_stop_requested = 1;
 }
 
+/* Takes argv[*k] into cli when it is a global option (moving *k past its
+ * value). Returns 1 when taken, 0 otherwise. */
+static int take_global(ib_cli *cli, int argc, char **argv, int *k) {
+  const char *a = argv[*k];
+  if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && *k + 1 < argc)
+    cli->config_path = argv[++*k];
+  else if (!strncmp(a, "--config=", 9))
+    cli->config_path = a + 9;
+  else if (!strcmp(a, "--plugin-dir") && *k + 1 < argc)
+    cli->plugin_dir = argv[++*k];
+  else if (!strncmp(a, "--plugin-dir=", 13))
+    cli->plugin_dir = a + 13;
+  else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+    cli->verbose = 1;
+  else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+    cli->quiet = 1;
+  else
+    return 0;
+  return 1;
+}
+
 int main(int argc, char **argv) {
   ib_cli cli = {0};
   const char *env = getenv("ITSM_BRIDGE_CONFIG");
@@ -68,19 +89,8 @@ int main(int argc, char **argv) {
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i];
-    if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
-      cli.config_path = argv[++i];
-    } else if (!strncmp(a, "--config=", 9)) {
-      cli.config_path = a + 9;
-    } else if (!strcmp(a, "--plugin-dir") && i + 1 < argc) {
-      cli.plugin_dir = argv[++i];
-    } else if (!strncmp(a, "--plugin-dir=", 13)) {
-      cli.plugin_dir = a + 13;
-    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-      cli.verbose = 1;
-    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-      cli.quiet = 1;
-    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    if (take_global(&cli, argc, argv, &i)) continue;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       return IB_EXIT_OK;
     } else if (!strcmp(a, "--version")) {
@@ -107,24 +117,8 @@ int main(int argc, char **argv) {
     /* The global options may also follow the command ("kpi ... -c FILE"):
      * no command has options of those names, so take them out here. */
     int n = 0;
-    for (int k = i; k < argc; k++) {
-      const char *a = argv[k];
-      if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && k + 1 < argc) {
-        cli.config_path = argv[++k];
-      } else if (!strncmp(a, "--config=", 9)) {
-        cli.config_path = a + 9;
-      } else if (!strcmp(a, "--plugin-dir") && k + 1 < argc) {
-        cli.plugin_dir = argv[++k];
-      } else if (!strncmp(a, "--plugin-dir=", 13)) {
-        cli.plugin_dir = a + 13;
-      } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-        cli.verbose = 1;
-      } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-        cli.quiet = 1;
-      } else {
-        argv[i + n++] = argv[k];
-      }
-    }
+    for (int k = i; k < argc; k++)
+      if (!take_global(&cli, argc, argv, &k)) argv[i + n++] = argv[k];
     argv[i + n] = NULL;
     return c->run(&cli, n, argv + i);
   }
