@@ -40,7 +40,8 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
           "Usage: itsm-bridge status\n\n"
           "Per source: last successful sync, watermark (latest source "
           "update stored),\nlag since the last success, last error, "
-          "tickets and outages stored.\nExit status 1 when a source's "
+          "tickets and outages stored,\nrecords rejected and awaiting a good "
+          "version (read again at each sync).\nExit status 1 when a source's "
           "last run failed or it never succeeded.\n");
       return IB_EXIT_OK;
     }
@@ -56,8 +57,8 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
   }
   int rc = IB_EXIT_OK;
   ib_time now = (ib_time)time(NULL);
-  printf("%-18s %-21s %-21s %-9s %9s %8s  %s\n", "SOURCE", "LAST SUCCESS",
-         "WATERMARK", "LAG", "TICKETS", "OUTAGES", "LAST ERROR");
+  printf("%-18s %-21s %-21s %-9s %9s %8s %8s  %s\n", "SOURCE", "LAST SUCCESS",
+         "WATERMARK", "LAG", "TICKETS", "OUTAGES", "REJECTED", "LAST ERROR");
   for (size_t i = 0; i < cfg->n_sources; i++) {
     ib_source_state s;
     char err[512], ok[IB_ISO_LEN], wm[IB_ISO_LEN], lag[32];
@@ -69,8 +70,9 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
     fmt_time(s.last_success, ok);
     fmt_time(s.watermark, wm);
     fmt_lag(s.last_success, now, lag, sizeof lag);
-    printf("%-18s %-21s %-21s %-9s %9lld %8lld  %s\n", cfg->sources[i].name, ok,
-           wm, lag, (long long)s.tickets, (long long)s.outages,
+    printf("%-18s %-21s %-21s %-9s %9lld %8lld %8lld  %s\n",
+           cfg->sources[i].name, ok, wm, lag, (long long)s.tickets,
+           (long long)s.outages, (long long)s.rejected,
            s.last_error[0] ? s.last_error : "-");
     if (s.last_error[0] || s.last_success == IB_TIME_NONE) rc = IB_EXIT_FAILURE;
   }

@@ -27,8 +27,12 @@ static void sync_usage(FILE *out) {
       "  --since ISO    ask for changes since this date/instant instead of\n"
       "                 the watermark\n"
       "  -h, --help     this help\n\n"
+      "Records rejected by a sync (an unmapped priority, a bad date...) are\n"
+      "listed in the store and read again by id at every sync until a good\n"
+      "version is stored (itsm-bridge status counts them).\n\n"
       "Exit status: 0 all sources succeeded, 1 one failed (the others still\n"
-      "committed) or another sync holds the lock, 2 configuration error.\n",
+      "committed), rejected every record it read, or another sync holds the\n"
+      "lock, 2 configuration error (also one found by a plugin at sync).\n",
       out);
 }
 
@@ -97,7 +101,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "sync: %s\n", err);
     goto out;
   }
-  int failures = 0;
+  int failures = 0, config_failures = 0;
   for (size_t i = 0; i < cfg->n_sources && !ib_stop_requested; i++) {
     const ib_source_cfg *sc = &cfg->sources[i];
     if (n_only) {
@@ -115,6 +119,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     ib_sync_result res;
     int ok = ib_source_sync(cfg, sc, set.plugins[i].desc, st, &opt, &res) == 0;
     if (!ok) failures++;
+    if (res.status == IB_ERR_CONFIG) config_failures++;
     /* -q (cron) keeps quiet about sources that went well. */
     if (cli->quiet && ok && res.rejected == 0) continue;
     fprintf(stdout, "%s: ", sc->name);
@@ -124,12 +129,20 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     fprintf(stdout, " rejected");
     if (opt.full)
       print_count(stdout, ", ", res.deleted), fputs(" marked deleted", stdout);
+    if (res.refetched)
+      fprintf(stdout, " (%lld rejected earlier read again, %lld now stored)",
+              (long long)res.refetched, (long long)res.recovered);
     fprintf(stdout, " in %.1f s%s\n", res.elapsed_s, ok ? "" : " -- FAILED");
     for (int r = 0; r < res.n_reasons; r++)
       fprintf(stdout, "    rejected %s\n", res.reasons[r]);
     if (res.rejected > res.n_reasons)
       fprintf(stdout, "    ... and %lld more (run with -v to see them all)\n",
               (long long)(res.rejected - res.n_reasons));
+    if (res.still_rejected)
+      fprintf(stdout,
+              "    %lld records stay rejected until the source or the "
+              "mappings are fixed (itsm-bridge status)\n",
+              (long long)res.still_rejected);
     if (!ok) fprintf(stderr, "%s: sync failed: %s\n", sc->name, res.error);
   }
   fflush(stdout);
@@ -139,7 +152,9 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
             "sync resumes from the watermark\n");
     failures++;
   }
-  rc = failures ? IB_EXIT_FAILURE : IB_EXIT_OK;
+  rc = config_failures ? IB_EXIT_USAGE
+       : failures      ? IB_EXIT_FAILURE
+                       : IB_EXIT_OK;
 out:
   ib_store_close(st);
   ib_plugin_set_free(&set);

@@ -11,6 +11,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +86,98 @@ int64_t ib_parse_duration(const char *text) {
     units++;
   }
   return units ? total : -1;
+}
+
+/*
+ * libconfig 1.5 stores an integer written without the L suffix in 32 bits
+ * and wraps it silently (4294967297 reads as 1), and reads a 64-bit one
+ * that overflows as -1. A value that changed on the way in would be
+ * obeyed as if it were meant, so the file's text is scanned for number
+ * literals that libconfig cannot hold, before anything reads them.
+ */
+static int number_out_of_range(const char *tok, size_t len) {
+  char buf[80];
+  if (len >= sizeof buf) return 1;
+  memcpy(buf, tok, len);
+  buf[len] = '\0';
+  int is_long = len > 1 && (buf[len - 1] == 'L' || buf[len - 1] == 'l');
+  if (is_long) buf[--len] = '\0';
+  int hex = strchr(buf, 'x') || strchr(buf, 'X');
+  if (!hex && strpbrk(buf, ".eE")) {
+    errno = 0;
+    double d = strtod(buf, NULL);
+    return errno == ERANGE && (d > 1 || d < -1); /* overflow, not underflow */
+  }
+  errno = 0;
+  char *end;
+  long long v =
+      hex ? (long long)strtoull(buf, &end, 16) : strtoll(buf, &end, 10);
+  if (errno == ERANGE || *end != '\0') return 1;
+  if (hex && strtoull(buf, NULL, 16) > (unsigned long long)LLONG_MAX) return 1;
+  if (is_long) return 0;
+  return hex ? (unsigned long long)v > 0x7fffffffULL
+             : (v > INT32_MAX || v < INT32_MIN);
+}
+
+static int check_number_literals(ctx *c, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0; /* libconfig has just read it; nothing to add */
+  int line = 1, rc = 0, ch, prev = '\n';
+  char tok[80];
+  while (rc == 0 && (ch = fgetc(f)) != EOF) {
+    if (ch == '/') {
+      int next = fgetc(f);
+      if (next == '/') {
+        ch = '#';
+      } else if (next == '*') { /* a block comment */
+        int last = 0;
+        while ((ch = fgetc(f)) != EOF && !(last == '*' && ch == '/')) {
+          if (ch == '\n') line++;
+          last = ch;
+        }
+        prev = ' ';
+        continue;
+      } else if (next != EOF) {
+        ungetc(next, f);
+      }
+    }
+    if (ch == '\n') {
+      line++;
+    } else if (ch == '"') { /* a string: skip it, escapes included */
+      while ((ch = fgetc(f)) != EOF && ch != '"') {
+        if (ch == '\\') ch = fgetc(f);
+        if (ch == '\n') line++;
+      }
+    } else if (ch == '#') { /* a line comment */
+      while ((ch = fgetc(f)) != EOF && ch != '\n') {
+      }
+      line++;
+      ch = '\n';
+    } else if ((isdigit(ch) || ch == '-' || ch == '+') && !isalnum(prev) &&
+               prev != '_' && prev != '.') {
+      size_t n = 0;
+      do {
+        if (n < sizeof tok) tok[n++] = (char)ch;
+        ch = fgetc(f);
+      } while (ch != EOF && (isalnum(ch) || ch == '.' || ch == '_' ||
+                             ((ch == '+' || ch == '-') &&
+                              (tok[n - 1] == 'e' || tok[n - 1] == 'E'))));
+      if (ch != EOF) ungetc(ch, f);
+      if ((n > 1 || isdigit((unsigned char)tok[0])) &&
+          (n == sizeof tok || number_out_of_range(tok, n))) {
+        snprintf(c->err, c->errlen,
+                 "%s:%d: the number %.*s%s is out of range (integers: "
+                 "-2147483648 to 2147483647, or up to 19 digits with an L "
+                 "suffix, e.g. 4294967297L)",
+                 path, line, (int)(n < 40 ? n : 40), tok, n < 40 ? "" : "...");
+        rc = -1;
+      }
+      ch = (unsigned char)tok[n - 1];
+    }
+    prev = ch;
+  }
+  fclose(f);
+  return rc;
 }
 
 /* Checks that every member of group `s` is in the NULL-terminated list. */
@@ -625,7 +719,15 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
              config_error_line(lc), config_error_text(lc));
     goto fail;
   }
+  if (check_number_literals(&c, path)) goto fail;
   config_setting_t *root = config_root_setting(lc);
+  if (config_setting_length(root) == 0) {
+    snprintf(err, errlen,
+             "%s: the configuration is empty; start from "
+             "config/examples/providers.cfg (sources, slas, calendars)",
+             path);
+    goto fail;
+  }
   if (check_keys(&c, root, "the configuration", keys)) goto fail;
   if (config_lookup(lc, "timezone") &&
       get_string(&c, root, "timezone", 0, "configuration", &cfg->timezone))

@@ -2,6 +2,7 @@
  * model.c -- words of the normalised model and the growable row sets.
  * Must not know about storage, plugins or KPIs.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "model.h"
 
 #include <stdlib.h>
@@ -146,4 +147,38 @@ void ib_outage_set_free(ib_outage_set *set) {
   }
   free(set->rows);
   memset(set, 0, sizeof *set);
+}
+
+int ib_string_list_add(ib_string_list *list, const char *text) {
+  if (list->n == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 16;
+    char **items = realloc(list->items, cap * sizeof *items);
+    if (items == NULL) return -1;
+    list->items = items;
+    list->cap = cap;
+  }
+  if ((list->items[list->n] = strdup(text ? text : "")) == NULL) return -1;
+  list->n++;
+  return 0;
+}
+
+static int cmp_strp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ib_string_list_sort(ib_string_list *list) {
+  if (list->n > 1) qsort(list->items, list->n, sizeof *list->items, cmp_strp);
+}
+
+long ib_string_list_find(const ib_string_list *list, const char *text) {
+  if (list->n == 0) return -1;
+  char *const *hit =
+      bsearch(&text, list->items, list->n, sizeof *list->items, cmp_strp);
+  return hit ? (long)(hit - list->items) : -1;
+}
+
+void ib_string_list_free(ib_string_list *list) {
+  for (size_t i = 0; i < list->n; i++) free(list->items[i]);
+  free(list->items);
+  memset(list, 0, sizeof *list);
 }

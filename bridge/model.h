@@ -116,4 +116,19 @@ ib_outage_row *ib_outage_set_add(ib_outage_set *set);
 void ib_ticket_set_free(ib_ticket_set *set);
 void ib_outage_set_free(ib_outage_set *set);
 
+/* A growable list of owned strings (ids). */
+typedef struct ib_string_list {
+  char **items; /* owned, with each item: ib_string_list_free */
+  size_t n;
+  size_t cap;
+} ib_string_list;
+
+/* Appends a copy of text; -1 on ENOMEM. */
+int ib_string_list_add(ib_string_list *list, const char *text);
+/* Sorts the list (strcmp order) so that ib_string_list_find can search. */
+void ib_string_list_sort(ib_string_list *list);
+/* Index of text in a sorted list, or -1 (binary search). */
+long ib_string_list_find(const ib_string_list *list, const char *text);
+void ib_string_list_free(ib_string_list *list);
+
 #endif /* IB_MODEL_H */

@@ -9,6 +9,7 @@
 #include "source.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,10 @@
 #include "http.h"
 #include "model.h"
 #include "tz.h"
+
+/* Whether the plugin's descriptor (as it was built) has `field`. */
+#define PLUGIN_HAS(p, field) \
+  ((p)->struct_size >= offsetof(ib_plugin, field) + sizeof((p)->field))
 
 volatile sig_atomic_t ib_stop_requested = 0;
 
@@ -259,26 +264,14 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
   return 0;
 }
 
-int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
-                       const ib_plugin *plugin, char *err, size_t errlen) {
-  (void)cfg;
-  const char *extra[16];
-  size_t n = 0;
-  for (const ib_option_def *d = common_options; d->name; d++)
-    extra[n++] = d->name;
-  if (plugin->flags & IB_PLUGIN_FLAG_HTTP)
-    for (const ib_option_def *d = http_options; d->name; d++)
-      extra[n++] = d->name;
-  extra[n] = NULL;
-  if (validate_group(sc->name, plugin->name, sc->setting, plugin->options,
-                     extra, "", err, errlen))
-    return -1;
-  if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && validate_http(sc, err, errlen))
-    return -1;
-  return 0;
-}
-
 /* ---- the source at work ---- */
+
+/* One declared list/pairs default, parsed for a source that leaves the
+ * option unset; kept while the source lives (the cache borrows from it). */
+typedef struct default_doc {
+  config_t cfg;
+  struct default_doc *next;
+} default_doc;
 
 typedef struct cache_entry {
   char *name;
@@ -307,6 +300,16 @@ struct ib_source {
   uint64_t prog_done, prog_total;
   int64_t pages; /* commits so far: a page each for the API sources */
   int drew_progress;
+  /* Ids the store lists as rejected for this source (sorted), and whether
+   * each has been stored or rejected again during this run. */
+  ib_string_list pending;
+  unsigned char *pending_seen; /* owned; one per pending id */
+  int64_t rejected_again;      /* rejections of ids already pending */
+  /* validate(): where config_error() writes the first error (borrowed). */
+  char *config_err;
+  size_t config_errlen;
+  int config_failed;
+  struct default_doc *defaults; /* owned: parsed list/pair defaults */
 };
 
 static double since_start(const ib_source *src) {
@@ -438,12 +441,48 @@ static cache_entry *cache_add(ib_source *src, const char *name, void *items,
   return e;
 }
 
+/* Parses a list or pairs default (written in the configuration's syntax)
+ * into a setting of cfg; NULL when it does not parse. */
+static config_setting_t *parse_default(config_t *cfg, const char *text) {
+  size_t len = strlen(text) + 16;
+  char *doc = malloc(len);
+  if (doc == NULL) return NULL;
+  snprintf(doc, len, "v = %s;", text);
+  config_setting_t *s = NULL;
+  if (config_read_string(cfg, doc) == CONFIG_TRUE) s = config_lookup(cfg, "v");
+  free(doc);
+  return s;
+}
+
+/* The setting of option `name`, or its declared default when the source
+ * does not set it (lists and pairs only). */
+static config_setting_t *setting_or_default(ib_source *src, const char *name) {
+  config_setting_t *s = lookup(src, name);
+  if (s) return s;
+  const ib_option_def *d = find_def(src->plugin->options, name);
+  if (d == NULL || d->default_value == NULL ||
+      (d->type != IB_OPT_STRINGS && d->type != IB_OPT_PAIRS))
+    return NULL;
+  default_doc *doc = calloc(1, sizeof *doc);
+  if (doc == NULL) return NULL;
+  config_init(&doc->cfg);
+  s = parse_default(&doc->cfg, d->default_value);
+  if (s == NULL) {
+    config_destroy(&doc->cfg);
+    free(doc);
+    return NULL;
+  }
+  doc->next = src->defaults;
+  src->defaults = doc;
+  return s;
+}
+
 static const char *const *h_get_strings(ib_source *src, const char *name,
                                         size_t *count) {
   *count = 0;
   cache_entry *e = cached(src, name);
   if (e == NULL) {
-    config_setting_t *s = lookup(src, name);
+    config_setting_t *s = setting_or_default(src, name);
     if (s == NULL || !is_string_list(s)) return NULL;
     size_t n = (size_t)config_setting_length(s);
     const char **v = calloc(n + 1, sizeof *v);
@@ -461,7 +500,7 @@ static const ib_pair *h_get_pairs(ib_source *src, const char *name,
   *count = 0;
   cache_entry *e = cached(src, name);
   if (e == NULL) {
-    config_setting_t *s = lookup(src, name);
+    config_setting_t *s = setting_or_default(src, name);
     if (s == NULL || !type_ok(s, IB_OPT_PAIRS)) return NULL;
     size_t n = (size_t)config_setting_length(s);
     ib_pair *v = calloc(n + 1, sizeof *v);
@@ -505,8 +544,35 @@ static ib_status h_parse_time(ib_source *src, const char *text,
   return IB_ERR_PARSE;
 }
 
-static void note_rejection(ib_source *src, const char *where, const char *msg) {
+static ib_status ensure_tx(ib_source *src);
+static ib_status store_error(ib_source *src, const char *msg);
+
+/* Marks pending rejected id `id` as dealt with in this run; returns whether
+ * it was pending. */
+static int pending_hit(ib_source *src, const char *id) {
+  long i = id ? ib_string_list_find(&src->pending, id) : -1;
+  if (i < 0) return 0;
+  src->pending_seen[i] = 1;
+  return 1;
+}
+
+/* Lists a rejected record with a known id in the store, in the page's
+ * transaction, so that the next sync asks for it again. */
+static void keep_rejected(ib_source *src, const char *id, const char *where,
+                          const char *msg) {
+  if (id == NULL || id[0] == '\0' || src->store == NULL) return;
+  if (pending_hit(src, id)) src->rejected_again++;
+  if (ensure_tx(src) != IB_OK) return;
+  char err[512];
+  if (ib_store_put_rejected(src->store, src->sc->name, id, where, msg,
+                            (ib_time)time(NULL), err, sizeof err))
+    store_error(src, err);
+}
+
+static void note_rejection(ib_source *src, const char *id, const char *where,
+                           const char *msg) {
   ib_sync_result *r = src->res;
+  keep_rejected(src, id, where, msg);
   r->rejected++;
   r->read++;
   if (r->n_reasons < IB_MAX_REASONS) {
@@ -526,7 +592,37 @@ static void h_reject(ib_source *src, const char *where, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  note_rejection(src, where, msg);
+  note_rejection(src, NULL, where, msg);
+}
+
+static void h_reject_record(ib_source *src, const char *id, const char *where,
+                            const char *fmt, ...) IB_PRINTF(4, 5);
+static void h_reject_record(ib_source *src, const char *id, const char *where,
+                            const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  note_rejection(src, id, where, msg);
+}
+
+/* From a plugin's validate(): an error against one of its options. */
+static void h_config_error(ib_source *src, const char *option, const char *fmt,
+                           ...) IB_PRINTF(3, 4);
+static void h_config_error(ib_source *src, const char *option, const char *fmt,
+                           ...) {
+  if (src->config_err == NULL || src->config_failed++) return;
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  const config_setting_t *at = option ? lookup(src, option) : NULL;
+  ib_config_error_at(at ? at : src->sc->setting, src->cfg->file,
+                     src->config_err, src->config_errlen, "source '%s': %s%s%s",
+                     src->sc->name, option ? option : "", option ? ": " : "",
+                     msg);
 }
 
 static ib_status store_error(ib_source *src, const char *msg) {
@@ -587,27 +683,28 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   memcpy(&t, in, in->struct_size < sizeof t ? in->struct_size : sizeof t);
   const char *pos = where ? where : (t.key ? t.key : t.id);
   if (t.id == NULL || t.id[0] == '\0') {
-    note_rejection(src, pos, "no id");
+    note_rejection(src, NULL, pos, "no id");
     return IB_ERR_REJECTED;
   }
   if (t.created_at == IB_TIME_NONE) {
-    note_rejection(src, pos, "no creation date");
+    note_rejection(src, t.id, pos, "no creation date");
     return IB_ERR_REJECTED;
   }
   int kind = t.kind ? ib_kind_parse(t.kind) : IB_KIND_OTHER;
   if (kind < 0) {
-    h_reject(src, pos,
-             "kind \"%s\" is not one of incident, request, problem, "
-             "change, other (map it in kinds)",
-             t.kind);
+    h_reject_record(src, t.id, pos,
+                    "kind \"%s\" is not one of incident, request, problem, "
+                    "change, other (map it in kinds)",
+                    t.kind);
     return IB_ERR_REJECTED;
   }
   int prio = 0;
   if (t.priority) {
     prio = ib_priority_parse(t.priority);
     if (prio < 0) {
-      h_reject(src, pos, "priority \"%s\" is not P1..P5 (map it in priorities)",
-               t.priority);
+      h_reject_record(src, t.id, pos,
+                      "priority \"%s\" is not P1..P5 (map it in priorities)",
+                      t.priority);
       return IB_ERR_REJECTED;
     }
   }
@@ -615,10 +712,10 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   if (t.status) {
     state = ib_state_parse(t.status);
     if (state < 0) {
-      h_reject(src, pos,
-               "status \"%s\" is not one of new, open, pending, "
-               "resolved, closed, cancelled (map it in statuses)",
-               t.status);
+      h_reject_record(src, t.id, pos,
+                      "status \"%s\" is not one of new, open, pending, "
+                      "resolved, closed, cancelled (map it in statuses)",
+                      t.status);
       return IB_ERR_REJECTED;
     }
   } else {
@@ -626,7 +723,7 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   }
   for (size_t i = 0; i < t.n_pauses; i++)
     if (t.pauses[i].start == IB_TIME_NONE) {
-      note_rejection(src, pos, "a pause without a start");
+      note_rejection(src, t.id, pos, "a pause without a start");
       return IB_ERR_REJECTED;
     }
   ib_status s = ensure_tx(src);
@@ -658,6 +755,9 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   char err[512];
   if (ib_store_put_ticket(src->store, &row, src->opt->full, err, sizeof err))
     return store_error(src, err);
+  if (pending_hit(src, t.id) &&
+      ib_store_drop_rejected(src->store, src->sc->name, t.id, err, sizeof err))
+    return store_error(src, err);
   return stored_one(src);
 }
 
@@ -668,23 +768,23 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
   memcpy(&o, in, in->struct_size < sizeof o ? in->struct_size : sizeof o);
   const char *pos = where ? where : o.id;
   if (o.id == NULL || o.id[0] == '\0') {
-    note_rejection(src, pos, "no id");
+    note_rejection(src, NULL, pos, "no id");
     return IB_ERR_REJECTED;
   }
   if (o.start == IB_TIME_NONE) {
-    note_rejection(src, pos, "no start");
+    note_rejection(src, o.id, pos, "no start");
     return IB_ERR_REJECTED;
   }
   int kind = o.kind ? ib_outage_kind_parse(o.kind) : IB_OUTAGE_OUTAGE;
   if (kind < 0) {
-    h_reject(src, pos,
-             "outage kind \"%s\" is not outage, degradation or "
-             "planned (map it in kinds)",
-             o.kind);
+    h_reject_record(src, o.id, pos,
+                    "outage kind \"%s\" is not outage, degradation or "
+                    "planned (map it in kinds)",
+                    o.kind);
     return IB_ERR_REJECTED;
   }
   if (o.end != IB_TIME_NONE && o.end < o.start) {
-    note_rejection(src, pos, "ends before it starts");
+    note_rejection(src, o.id, pos, "ends before it starts");
     return IB_ERR_REJECTED;
   }
   ib_status s = ensure_tx(src);
@@ -701,6 +801,9 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
       .deleted_at = IB_TIME_NONE};
   char err[512];
   if (ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err))
+    return store_error(src, err);
+  if (pending_hit(src, o.id) &&
+      ib_store_drop_rejected(src->store, src->sc->name, o.id, err, sizeof err))
     return store_error(src, err);
   return stored_one(src);
 }
@@ -821,6 +924,8 @@ static const ib_host_services host_services = {
     .http_free = h_http_free,
     .url_escape = h_url_escape,
     .free_string = h_free_string,
+    .config_error = h_config_error,
+    .reject_record = h_reject_record,
 };
 
 /* ---- secrets and HTTP client ---- */
@@ -952,6 +1057,246 @@ static void source_release(ib_source *src) {
   ib_http_client_free(src->http);
   wipe(src->user);
   wipe(src->token);
+  ib_string_list_free(&src->pending);
+  free(src->pending_seen);
+  while (src->defaults) {
+    default_doc *next = src->defaults->next;
+    config_destroy(&src->defaults->cfg);
+    free(src->defaults);
+    src->defaults = next;
+  }
+}
+
+/* ---- records rejected by earlier syncs ---- */
+
+/* Asks the plugin again for the records the store lists as rejected and
+ * that this run has neither stored nor rejected yet, all in one fetch()
+ * call (sorted ids). An id the plugin does not emit nor reject is gone from
+ * the source: it leaves the list. */
+static ib_status refetch_rejected(ib_source *src, void *instance) {
+  const ib_plugin *p = src->plugin;
+  size_t todo = 0;
+  for (size_t i = 0; i < src->pending.n; i++) todo += !src->pending_seen[i];
+  if (todo == 0) return IB_OK;
+  if (!PLUGIN_HAS(p, fetch) || p->fetch == NULL) {
+    h_log(src, IB_LOG_INFO,
+          "%zu records rejected earlier are not read again: plugin %s cannot "
+          "fetch by id (sync --full re-reads everything)",
+          todo, p->name);
+    return IB_OK;
+  }
+  h_log(src, IB_LOG_DEBUG, "reading %zu records rejected earlier again", todo);
+  const char **ids = calloc(todo, sizeof *ids);
+  if (ids == NULL) return IB_ERR_NOMEM;
+  size_t n = 0;
+  for (size_t i = 0; i < src->pending.n; i++)
+    if (!src->pending_seen[i]) ids[n++] = src->pending.items[i];
+  int64_t read0 = src->res->read, stored0 = src->res->stored;
+  char err[512] = "";
+  ib_status s = p->fetch(instance, ids, n);
+  if (s == IB_OK && src->store_failed) s = IB_ERR_STORE;
+  /* What the plugin did not emit nor reject is no longer in the source. */
+  for (size_t j = 0; s == IB_OK && j < n; j++) {
+    long k = ib_string_list_find(&src->pending, ids[j]);
+    if (k < 0 || src->pending_seen[k]) continue;
+    src->pending_seen[k] = 1;
+    if ((s = ensure_tx(src)) != IB_OK) break;
+    if (ib_store_drop_rejected(src->store, src->sc->name, ids[j], err,
+                               sizeof err))
+      s = store_error(src, err);
+    else
+      h_log(src, IB_LOG_INFO,
+            "%s, rejected earlier, is no longer in the source", ids[j]);
+  }
+  free(ids);
+  if (s == IB_OK && h_commit(src, IB_TIME_NONE) != IB_OK) s = IB_ERR_STORE;
+  src->res->refetched = src->res->read - read0;
+  src->res->recovered = src->res->stored - stored0;
+  return s;
+}
+
+/* ---- validation against the plugin ---- */
+
+/* The words of the model a rule may name, for checks and messages. */
+static int model_word_ok(const char *model, const char *word,
+                         const char **list) {
+  if (strcmp(model, "kind") == 0) {
+    *list = "incident, request, problem, change, other";
+    return ib_kind_parse(word) >= 0;
+  }
+  if (strcmp(model, "priority") == 0) {
+    *list = "P1, P2, P3, P4, P5";
+    return ib_priority_parse(word) >= 0;
+  }
+  if (strcmp(model, "status") == 0) {
+    *list = "new, open, pending, resolved, closed, cancelled";
+    return ib_state_parse(word) >= 0;
+  }
+  if (strcmp(model, "outage_kind") == 0) {
+    *list = "outage, degradation, planned";
+    return ib_outage_kind_parse(word) >= 0;
+  }
+  *list = "?";
+  return 0;
+}
+
+/* Checks one word against the rule's allowed values and model list. */
+static int word_allowed(const ib_option_rule *r, const char *word,
+                        const char **why_list, char *buf, size_t buflen) {
+  if (r->model && !model_word_ok(r->model, word, why_list)) return 0;
+  if (r->allowed) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const char *const *a = r->allowed; *a; a++) {
+      if (strcmp(*a, word) == 0) return 1;
+      used += (size_t)snprintf(buf + used, used < buflen ? buflen - used : 0,
+                               "%s\"%s\"", a == r->allowed ? "" : ", ", *a);
+      if (used >= buflen) used = buflen - 1;
+    }
+    *why_list = buf;
+    return 0;
+  }
+  return 1;
+}
+
+static int check_rule(const ib_source_cfg *sc, const ib_plugin *plugin,
+                      const ib_option_rule *r, char *err, size_t errlen) {
+  const ib_option_def *d = find_def(plugin->options, r->name);
+  if (d == NULL)
+    return ib_config_error_at(sc->setting, NULL, err, errlen,
+                              "plugin %s has a rule for '%s', which it does "
+                              "not declare (a bug in the plugin)",
+                              plugin->name, r->name);
+  config_setting_t *v = config_setting_lookup(sc->setting, r->name);
+  if (v == NULL) return 0;
+  char buf[400];
+  const char *list = NULL;
+  if (d->type == IB_OPT_INT || d->type == IB_OPT_FLOAT) {
+    double x = config_setting_type(v) == CONFIG_TYPE_FLOAT
+                   ? config_setting_get_float(v)
+                   : (double)config_setting_get_int64(v);
+    int low = (r->flags & IB_RULE_MIN) && x < (double)r->min;
+    int high = (r->flags & IB_RULE_MAX) && x > (double)r->max;
+    if (!low && !high) return 0;
+    if ((r->flags & IB_RULE_MIN) && (r->flags & IB_RULE_MAX))
+      snprintf(buf, sizeof buf, "from %lld to %lld", (long long)r->min,
+               (long long)r->max);
+    else if (r->flags & IB_RULE_MIN)
+      snprintf(buf, sizeof buf, "at least %lld", (long long)r->min);
+    else
+      snprintf(buf, sizeof buf, "at most %lld", (long long)r->max);
+    return ib_config_error_at(v, NULL, err, errlen,
+                              "source '%s': %s = %g is out of range: it must "
+                              "be %s",
+                              sc->name, r->name, x, buf);
+  }
+  if (d->type == IB_OPT_STRING) {
+    const char *w = config_setting_get_string(v);
+    if (w == NULL || word_allowed(r, w, &list, buf, sizeof buf)) return 0;
+    return ib_config_error_at(v, NULL, err, errlen,
+                              "source '%s': %s = \"%s\" is not allowed: use "
+                              "one of %s",
+                              sc->name, r->name, w, list);
+  }
+  int n = config_setting_length(v);
+  for (int i = 0; i < n; i++) {
+    config_setting_t *e = config_setting_get_elem(v, (unsigned)i);
+    const char *w = d->type == IB_OPT_PAIRS
+                        ? config_setting_get_string_elem(e, 1)
+                        : config_setting_get_string(e);
+    if (w == NULL || word_allowed(r, w, &list, buf, sizeof buf)) continue;
+    if (d->type == IB_OPT_PAIRS)
+      return ib_config_error_at(
+          e, NULL, err, errlen,
+          "source '%s': %s maps \"%s\" to \"%s\", which is not one of %s",
+          sc->name, r->name, config_setting_get_string_elem(e, 0), w, list);
+    return ib_config_error_at(e, NULL, err, errlen,
+                              "source '%s': %s: \"%s\" is not one of %s",
+                              sc->name, r->name, w, list);
+  }
+  return 0;
+}
+
+/* A list or pairs default the plugin declares must parse as its type. */
+static int check_defaults(const ib_source_cfg *sc, const ib_plugin *plugin,
+                          const ib_option_def *defs, char *err, size_t errlen) {
+  for (const ib_option_def *d = defs; d && d->name; d++) {
+    if (d->type == IB_OPT_GROUP &&
+        check_defaults(sc, plugin, d->children, err, errlen))
+      return -1;
+    if (d->default_value == NULL ||
+        (d->type != IB_OPT_STRINGS && d->type != IB_OPT_PAIRS))
+      continue;
+    config_t c;
+    config_init(&c);
+    config_setting_t *v = parse_default(&c, d->default_value);
+    int ok = v && type_ok(v, d->type);
+    config_destroy(&c);
+    if (!ok)
+      return ib_config_error_at(sc->setting, NULL, err, errlen,
+                                "plugin %s declares a default for '%s' that "
+                                "is not %s (a bug in the plugin)",
+                                plugin->name, d->name, type_example(d->type));
+  }
+  return 0;
+}
+
+/* Runs the plugin's own checks with the option getters and config_error. */
+static int run_plugin_validate(const ib_config *cfg, const ib_source_cfg *sc,
+                               const ib_plugin *plugin, char *err,
+                               size_t errlen) {
+  ib_sync_options opt = {.since = IB_TIME_NONE};
+  ib_sync_result res;
+  memset(&res, 0, sizeof res);
+  ib_source src = {.cfg = cfg,
+                   .sc = sc,
+                   .plugin = plugin,
+                   .opt = &opt,
+                   .res = &res,
+                   .since = IB_TIME_NONE,
+                   .config_err = err,
+                   .config_errlen = errlen};
+  ib_status st = plugin->validate(&host_services, &src);
+  int failed = src.config_failed;
+  source_release(&src);
+  if (failed) return -1;
+  if (st != IB_OK)
+    return ib_config_error_at(sc->setting, cfg->file, err, errlen,
+                              "source '%s': plugin %s refused the "
+                              "configuration (%s)",
+                              sc->name, plugin->name, h_strerror(st));
+  return 0;
+}
+
+int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
+                       const ib_plugin *plugin, char *err, size_t errlen) {
+  const char *extra[16];
+  size_t n = 0;
+  for (const ib_option_def *d = common_options; d->name; d++)
+    extra[n++] = d->name;
+  if (plugin->flags & IB_PLUGIN_FLAG_HTTP)
+    for (const ib_option_def *d = http_options; d->name; d++)
+      extra[n++] = d->name;
+  extra[n] = NULL;
+  if (validate_group(sc->name, plugin->name, sc->setting, plugin->options,
+                     extra, "", err, errlen))
+    return -1;
+  if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && validate_http(sc, err, errlen))
+    return -1;
+  if (check_defaults(sc, plugin, plugin->options, err, errlen)) return -1;
+  if (PLUGIN_HAS(plugin, option_rule_size) && plugin->option_rules) {
+    size_t stride = plugin->option_rule_size;
+    if (stride < offsetof(ib_option_rule, model) + sizeof(const char *))
+      stride = 0; /* older than the smallest rule this host knows: ignore */
+    for (const char *p = (const char *)plugin->option_rules;
+         stride && ((const ib_option_rule *)p)->name; p += stride)
+      if (check_rule(sc, plugin, (const ib_option_rule *)p, err, errlen))
+        return -1;
+  }
+  if (PLUGIN_HAS(plugin, validate) && plugin->validate &&
+      run_plugin_validate(cfg, sc, plugin, err, errlen))
+    return -1;
+  return 0;
 }
 
 int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
@@ -991,6 +1336,16 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     h_log(&src, IB_LOG_DEBUG, "asking for changes since %s", iso);
   }
 
+  if (ib_store_list_rejected(st, sc->name, &src.pending, err, sizeof err)) {
+    status = IB_ERR_STORE;
+    snprintf(res->error, sizeof res->error, "%s", err);
+    goto done;
+  }
+  ib_string_list_sort(&src.pending);
+  if ((src.pending_seen = calloc(src.pending.n + 1, 1)) == NULL) {
+    status = IB_ERR_NOMEM;
+    goto done;
+  }
   if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) &&
       open_http(&src, err, sizeof err)) {
     status = IB_ERR_CONFIG;
@@ -1006,9 +1361,22 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
   }
   status = plugin->sync(instance);
   if (src.store_failed) status = IB_ERR_STORE;
-  if (status == IB_OK) {
-    if (h_commit(&src, IB_TIME_NONE) != IB_OK) status = IB_ERR_STORE;
-  } else if (src.in_tx) {
+  if (status == IB_OK && h_commit(&src, IB_TIME_NONE) != IB_OK)
+    status = IB_ERR_STORE;
+  /* What sync() itself read for the first time decides whether the source
+   * works at all; records rejected before, met again, are an old debt. */
+  int64_t read = res->read - src.rejected_again,
+          rejected = res->rejected - src.rejected_again;
+  if (status == IB_OK) status = refetch_rejected(&src, instance);
+  if (status == IB_OK && read > 0 && rejected == read) {
+    status = IB_ERR_REJECTED;
+    snprintf(res->error, sizeof res->error,
+             "every one of the %lld records read was rejected: fix the "
+             "mappings or the source (reasons above); they are read again "
+             "at the next sync",
+             (long long)read);
+  }
+  if (status != IB_OK && src.in_tx) {
     /* The page in progress is dropped; committed pages stay. */
     ib_store_rollback(st);
     src.in_tx = 0;
@@ -1036,5 +1404,8 @@ done:
     res->status = status = IB_ERR_STORE;
     snprintf(res->error, sizeof res->error, "%s", err);
   }
+  ib_source_state after;
+  if (ib_store_source_state(st, sc->name, &after, err, sizeof err) == 0)
+    res->still_rejected = after.rejected;
   return status == IB_OK ? 0 : -1;
 }

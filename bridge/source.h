@@ -29,6 +29,11 @@ typedef struct ib_sync_result {
   int64_t stored;
   int64_t rejected;
   int64_t deleted; /* marked deleted by --full */
+  /* Records rejected by an earlier sync and read again by id (fetch), and
+   * how many of them were stored this time (included in the counts above). */
+  int64_t refetched;
+  int64_t recovered;
+  int64_t still_rejected; /* listed as rejected in the store after the run */
   double elapsed_s;
   char error[512];                   /* when status != IB_OK */
   char reasons[IB_MAX_REASONS][256]; /* first rejections */

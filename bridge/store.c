@@ -154,3 +154,20 @@ void ib_rows_sort_pauses(ib_ticket_set *set, size_t first) {
       qsort(set->rows[i].pauses, set->rows[i].n_pauses,
             sizeof *set->rows[i].pauses, cmp_interval);
 }
+
+int ib_store_put_rejected(ib_store *st, const char *source, const char *id,
+                          const char *position, const char *reason, ib_time now,
+                          char *err, size_t errlen) {
+  return st->ops->put_rejected(st, source, id, position, reason, now, err,
+                               errlen);
+}
+
+int ib_store_drop_rejected(ib_store *st, const char *source, const char *id,
+                           char *err, size_t errlen) {
+  return st->ops->drop_rejected(st, source, id, err, errlen);
+}
+
+int ib_store_list_rejected(ib_store *st, const char *source,
+                           ib_string_list *out, char *err, size_t errlen) {
+  return st->ops->list_rejected(st, source, out, err, errlen);
+}

@@ -45,6 +45,7 @@ typedef struct ib_source_state {
   char last_error[512]; /* of the last run, "" when it succeeded */
   int64_t tickets;      /* stored, not deleted */
   int64_t outages;
+  int64_t rejected; /* records listed as rejected, awaiting a good version */
 } ib_source_state;
 
 int ib_store_source_state(ib_store *st, const char *source,
@@ -81,5 +82,21 @@ int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
  * how many were newly marked. */
 int ib_store_mark_unseen_deleted(ib_store *st, const char *source, ib_time now,
                                  int64_t *count, char *err, size_t errlen);
+
+/* ---- rejected records ----
+ * A record the source sent but that could not be stored (an unmapped
+ * priority, a bad date...) is listed with its reason until a good version
+ * of it is stored; sync asks the plugin for the listed ids again. */
+
+/* Lists (or refreshes) one rejected record; part of the open transaction. */
+int ib_store_put_rejected(ib_store *st, const char *source, const char *id,
+                          const char *position, const char *reason, ib_time now,
+                          char *err, size_t errlen);
+/* Removes it from the list (a good version was stored). */
+int ib_store_drop_rejected(ib_store *st, const char *source, const char *id,
+                           char *err, size_t errlen);
+/* Appends the listed ids of `source` to *out, oldest first. */
+int ib_store_list_rejected(ib_store *st, const char *source,
+                           ib_string_list *out, char *err, size_t errlen);
 
 #endif /* IB_STORE_H */

@@ -40,6 +40,13 @@ typedef struct ib_store_ops {
                  size_t errlen);
   int (*mark_unseen_deleted)(ib_store *st, const char *source, ib_time now,
                              int64_t *count, char *err, size_t errlen);
+  int (*put_rejected)(ib_store *st, const char *source, const char *id,
+                      const char *position, const char *reason, ib_time now,
+                      char *err, size_t errlen);
+  int (*drop_rejected)(ib_store *st, const char *source, const char *id,
+                       char *err, size_t errlen);
+  int (*list_rejected)(ib_store *st, const char *source, ib_string_list *out,
+                       char *err, size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */

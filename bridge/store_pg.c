@@ -60,6 +60,10 @@ static const char *const migrations[] = {
      * tell, written when the lock is taken. */
     "CREATE TABLE sync_lock(lock_key bigint PRIMARY KEY, pid bigint NOT NULL,"
     " since bigint NOT NULL, backend_pid integer NOT NULL);",
+    /* 2: records a source sent that could not be stored (store_sqlite.c) */
+    "CREATE TABLE rejected(source text NOT NULL, id text NOT NULL,"
+    " position text, reason text NOT NULL, first_seen bigint NOT NULL,"
+    " last_seen bigint NOT NULL, PRIMARY KEY(source, id));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -79,6 +83,9 @@ enum {
   STMT_LOCK,
   STMT_LOCK_NOTE,
   STMT_LOCK_HOLDER,
+  STMT_PUT_REJECTED,
+  STMT_DROP_REJECTED,
+  STMT_LIST_REJECTED,
   STMT_COUNT
 };
 
@@ -186,7 +193,19 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " (SELECT count(*) FROM tickets WHERE source=$1"
          " AND deleted_at IS NULL),"
          " (SELECT count(*) FROM outages WHERE source=$1"
-         " AND deleted_at IS NULL)"},
+         " AND deleted_at IS NULL),"
+         " (SELECT count(*) FROM rejected WHERE source=$1)"},
+    [STMT_PUT_REJECTED] =
+        {"ib_put_rejected",
+         "INSERT INTO rejected(source,id,position,reason,first_seen,"
+         "last_seen) VALUES($1,$2,$3,$4,$5::bigint,$5::bigint) ON "
+         "CONFLICT(source,id) DO UPDATE SET position=EXCLUDED.position,"
+         "reason=EXCLUDED.reason,last_seen=EXCLUDED.last_seen"},
+    [STMT_DROP_REJECTED] = {"ib_drop_rejected",
+                            "DELETE FROM rejected WHERE source=$1 AND id=$2"},
+    [STMT_LIST_REJECTED] = {"ib_list_rejected",
+                            "SELECT id FROM rejected WHERE source=$1 ORDER BY "
+                            "first_seen, id"},
     [STMT_LOCK] = {"ib_lock", "SELECT pg_catalog.pg_try_advisory_lock($1)"},
     [STMT_LOCK_NOTE] =
         {"ib_lock_note",
@@ -900,8 +919,43 @@ static int pg_source_state(ib_store *base, const char *source,
            PQgetisnull(res, 0, 3) ? "" : PQgetvalue(res, 0, 3));
   out->tickets = get_int(res, 0, 4);
   out->outages = get_int(res, 0, 5);
+  out->rejected = get_int(res, 0, 6);
   PQclear(res);
   return 0;
+}
+
+static int pg_put_rejected(ib_store *base, const char *source, const char *id,
+                           const char *position, const char *reason,
+                           ib_time now, char *err, size_t errlen) {
+  char nb[PG_INT_LEN];
+  const char *v[5] = {source, id, position, reason, time_param(nb, now)};
+  return run((pg_store *)base, STMT_PUT_REJECTED, 5, v, NULL, err, errlen,
+             "recording a rejected record");
+}
+
+static int pg_drop_rejected(ib_store *base, const char *source, const char *id,
+                            char *err, size_t errlen) {
+  const char *v[2] = {source, id};
+  return run((pg_store *)base, STMT_DROP_REJECTED, 2, v, NULL, err, errlen,
+             "clearing a rejected record");
+}
+
+static int pg_list_rejected(ib_store *base, const char *source,
+                            ib_string_list *out, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  const char *v[1] = {source};
+  PGresult *res = NULL;
+  if (run(st, STMT_LIST_REJECTED, 1, v, &res, err, errlen,
+          "listing rejected records"))
+    return -1;
+  int rc = 0;
+  for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+    if (ib_string_list_add(out, PQgetvalue(res, i, 0))) {
+      snprintf(err, errlen, "store %s: out of memory", st->url);
+      rc = -1;
+    }
+  PQclear(res);
+  return rc;
 }
 
 static const ib_store_ops pg_ops = {
@@ -920,4 +974,7 @@ static const ib_store_ops pg_ops = {
     .run_begin = pg_run_begin,
     .run_end = pg_run_end,
     .mark_unseen_deleted = pg_mark_unseen_deleted,
+    .put_rejected = pg_put_rejected,
+    .drop_rejected = pg_drop_rejected,
+    .list_rejected = pg_list_rejected,
 };

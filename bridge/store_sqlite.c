@@ -107,6 +107,11 @@ static const char *const migrations[] = {
     " ended_at INTEGER, ok INTEGER, records_read INTEGER,"
     " records_stored INTEGER, records_rejected INTEGER, error TEXT);"
     "CREATE INDEX sync_runs_source ON sync_runs(source, id);",
+    /* 2: records a source sent that could not be stored, kept until a good
+     * version of them arrives (fetched again by id at each sync) */
+    "CREATE TABLE rejected(source TEXT NOT NULL, id TEXT NOT NULL,"
+    " position TEXT, reason TEXT NOT NULL, first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL, PRIMARY KEY(source, id));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -654,7 +659,8 @@ static int sq_source_state(ib_store *base, const char *source,
       "LIMIT 1),"
       " (SELECT error FROM sync_runs WHERE source=?1 ORDER BY id DESC LIMIT 1),"
       " (SELECT count(*) FROM tickets WHERE source=?1 AND deleted_at IS NULL),"
-      " (SELECT count(*) FROM outages WHERE source=?1 AND deleted_at IS NULL)";
+      " (SELECT count(*) FROM outages WHERE source=?1 AND deleted_at IS NULL),"
+      " (SELECT count(*) FROM rejected WHERE source=?1)";
   sqlite3_stmt *s;
   memset(out, 0, sizeof *out);
   if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -672,8 +678,66 @@ static int sq_source_state(ib_store *base, const char *source,
            e ? (const char *)e : "");
   out->tickets = sqlite3_column_int64(s, 4);
   out->outages = sqlite3_column_int64(s, 5);
+  out->rejected = sqlite3_column_int64(s, 6);
   sqlite3_finalize(s);
   return 0;
+}
+
+/* Runs one statement with text parameters (NULL = SQL NULL) and an
+ * optional time parameter bound last. */
+static int run_texts(sq_store *st, const char *sql, const char *const *texts,
+                     int n, ib_time t, const char *what, char *err,
+                     size_t errlen) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, what);
+  for (int i = 0; i < n; i++) bind_text(s, i + 1, texts[i]);
+  if (t != IB_TIME_NONE) bind_time(s, n + 1, t);
+  int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? 0 : db_fail(st, err, errlen, what);
+}
+
+static int sq_put_rejected(ib_store *base, const char *source, const char *id,
+                           const char *position, const char *reason,
+                           ib_time now, char *err, size_t errlen) {
+  const char *texts[] = {source, id, position, reason};
+  return run_texts((sq_store *)base,
+                   "INSERT INTO rejected(source,id,position,reason,first_seen,"
+                   "last_seen) VALUES(?1,?2,?3,?4,?5,?5) ON CONFLICT(source,id)"
+                   " DO UPDATE SET position=?3,reason=?4,last_seen=?5",
+                   texts, 4, now, "recording a rejected record", err, errlen);
+}
+
+static int sq_drop_rejected(ib_store *base, const char *source, const char *id,
+                            char *err, size_t errlen) {
+  const char *texts[] = {source, id};
+  return run_texts((sq_store *)base,
+                   "DELETE FROM rejected WHERE source=?1 AND id=?2", texts, 2,
+                   IB_TIME_NONE, "clearing a rejected record", err, errlen);
+}
+
+static int sq_list_rejected(ib_store *base, const char *source,
+                            ib_string_list *out, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT id FROM rejected WHERE source=?1 ORDER BY "
+                         "first_seen, id",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "listing rejected records");
+  bind_text(s, 1, source);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if (ib_string_list_add(out, (const char *)sqlite3_column_text(s, 0))) {
+      sqlite3_finalize(s);
+      snprintf(err, errlen, "store %s: out of memory", st->path);
+      return -1;
+    }
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE
+             ? 0
+             : db_fail(st, err, errlen, "listing rejected records");
 }
 
 static const ib_store_ops sq_ops = {
@@ -692,4 +756,7 @@ static const ib_store_ops sq_ops = {
     .run_begin = sq_run_begin,
     .run_end = sq_run_end,
     .mark_unseen_deleted = sq_mark_unseen_deleted,
+    .put_rejected = sq_put_rejected,
+    .drop_rejected = sq_drop_rejected,
+    .list_rejected = sq_list_rejected,
 };

@@ -157,7 +157,10 @@ typedef struct ib_option_def {
   const char *name;
   ib_option_type type;
   int required;
-  const char *default_value; /* as text; NULL = none */
+  /* As text; NULL = none. Lists and pairs are written in the
+   * configuration's own syntax: "[ \"a\", \"b\" ]",
+   * "( (\"High\", \"P1\"), (\"Low\", \"P4\") )". */
+  const char *default_value;
   const char *description;
   /* Non-zero: the value is the *name* of an environment variable holding a
    * secret. The host never logs or stores what it points to. */
@@ -165,6 +168,30 @@ typedef struct ib_option_def {
   /* IB_OPT_GROUP only: the group's keys, terminated by a {NULL} entry. */
   const struct ib_option_def *children;
 } ib_option_def;
+
+/*
+ * Rules on declared options, checked by the host when the configuration is
+ * loaded (check-config and every command), each error with file:line. A
+ * plugin lists them in ib_plugin.option_rules; the array's element size is
+ * given by ib_plugin.option_rule_size, so this struct may grow at the end.
+ */
+#define IB_RULE_MIN 0x1u /* an IB_OPT_INT / IB_OPT_FLOAT value >= min */
+#define IB_RULE_MAX 0x2u /* an IB_OPT_INT / IB_OPT_FLOAT value <= max */
+
+typedef struct ib_option_rule {
+  const char *name; /* declared option; "group.child" for group members */
+  uint32_t flags;   /* IB_RULE_MIN | IB_RULE_MAX */
+  int64_t min;
+  int64_t max;
+  /* Allowed values (exact, NULL-terminated): of an IB_OPT_STRING, of each
+   * element of an IB_OPT_STRINGS, or of the normalised (second) side of each
+   * pair of an IB_OPT_PAIRS. NULL = any. */
+  const char *const *allowed;
+  /* The model word list the value (or the pairs' second side) must belong
+   * to: "kind", "priority", "status" or "outage_kind" (SPEC's model words,
+   * known by the host). NULL = none. */
+  const char *model;
+} ib_option_rule;
 
 typedef struct ib_pair {
   const char *from;
@@ -262,6 +289,21 @@ typedef struct ib_host_services {
   /* Percent-encodes text for a query string; free with free_string. */
   char *(*url_escape)(ib_source *src, const char *text);
   void (*free_string)(char *s);
+
+  /* --- added after the first release: check struct_size before use --- */
+
+  /* From validate() only: reports a configuration error at the line of
+   * option `option` ("group.child"; NULL = the source itself). The host
+   * prints "file:line: source 'NAME': option: message" and refuses the
+   * configuration (exit 2). */
+  void (*config_error)(ib_source *src, const char *option, const char *fmt, ...)
+      IB_PRINTF(3, 4);
+  /* Like reject(), for a record whose id is known: the host keeps it in the
+   * store's list of rejected records (status shows them) and asks the
+   * plugin for it again with fetch() at the next sync, so that a record
+   * rejected for a missing mapping comes in once the mapping is fixed. */
+  void (*reject_record)(ib_source *src, const char *id, const char *where,
+                        const char *fmt, ...) IB_PRINTF(4, 5);
 } ib_host_services;
 
 /* ---- the descriptor ----------------------------------------------------- */
@@ -288,7 +330,32 @@ typedef struct ib_plugin {
    * committing them page by page. */
   ib_status (*sync)(void *instance);
   void (*close)(void *instance);
+
+  /* --- added after the first release (the host reads them only when
+   * struct_size says the plugin has them) --- */
+
+  /* Rules on the declared options, terminated by a {NULL} entry, and the
+   * size of one element as built (IB_OPTION_RULES sets both). */
+  const ib_option_rule *option_rules;
+  size_t option_rule_size;
+  /* Checks what the declaration cannot express (a value that must parse,
+   * two options that exclude each other...), reporting each problem with
+   * host->config_error(). Runs when the configuration is loaded, before
+   * open(), with no store and no network: only the option getters, map,
+   * parse_time, log and config_error may be used. IB_OK or IB_ERR_CONFIG. */
+  ib_status (*validate)(const ib_host_services *host, ib_source *src);
+  /* Reads the records with these ids again and emits (or rejects) them
+   * like sync() does, without moving the watermark; the host commits. Called
+   * once after a successful sync() with every id the store lists as
+   * rejected for this source and that sync() did not meet again, sorted in
+   * strcmp order (batch them as the source's API needs). An id the source
+   * no longer has is simply not emitted (the host then forgets it). NULL:
+   * rejected records come back only with sync --full. */
+  ib_status (*fetch)(void *instance, const char *const *ids, size_t n);
 } ib_plugin;
+
+#define IB_OPTION_RULES(rules) \
+  .option_rules = (rules), .option_rule_size = sizeof(ib_option_rule)
 
 typedef const ib_plugin *(*ib_plugin_entry_fn)(void);
 

@@ -5,6 +5,7 @@
  * sources may use csv.so at once) nor hold more than one record in memory.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -84,9 +85,17 @@ static const ib_option_def csv_options[] = {
      "Rows stored per transaction.", 0, NULL},
     {NULL, 0, 0, NULL, NULL, 0, NULL}};
 
+/* Inside validate() the host reports the error at the option's line;
+ * at open() (an older host) it is logged. */
 static ib_status config_error(csv_instance *in, const char *option,
                               const char *what) {
-  in->host->log(in->src, IB_LOG_ERROR, "%s: %s", option, what);
+  const ib_host_services *h = in->host;
+  if (in->validating &&
+      h->struct_size >=
+          offsetof(ib_host_services, config_error) + sizeof h->config_error)
+    h->config_error(in->src, option, "%s", what);
+  else
+    h->log(in->src, IB_LOG_ERROR, "%s: %s", option, what);
   return IB_ERR_CONFIG;
 }
 
@@ -127,12 +136,13 @@ static ib_status check_pairs(csv_instance *in, const char *option,
   for (size_t i = 0; pairs != NULL && i < n; i++) {
     if (pairs[i].to != NULL && csv_model_word(words, pairs[i].to) != NULL)
       continue;
-    in->host->log(in->src, IB_LOG_ERROR,
-                  "%s: (\"%s\", \"%s\") maps to a value that is not one of "
-                  "%s; fix the pair",
-                  option, pairs[i].from ? pairs[i].from : "",
-                  pairs[i].to ? pairs[i].to : "", expected);
-    return IB_ERR_CONFIG;
+    char what[512];
+    snprintf(what, sizeof what,
+             "(\"%s\", \"%s\") maps to a value that is not one of %s; fix "
+             "the pair",
+             pairs[i].from ? pairs[i].from : "", pairs[i].to ? pairs[i].to : "",
+             expected);
+    return config_error(in, option, what);
   }
   return IB_OK;
 }
@@ -143,26 +153,24 @@ static ib_status read_columns(csv_instance *in) {
     snprintf(name, sizeof name, "columns.%s", csv_columns[c].name);
     const char *header = in->host->get_string(in->src, name);
     if (header != NULL && header[0] == '\0') header = NULL;
-    if (header != NULL && !(csv_columns[c].records & in->records)) {
-      in->host->log(in->src, IB_LOG_ERROR,
-                    "%s is not used with records = \"%s\"; remove it", name,
-                    in->records == CSV_RECORDS_TICKETS ? "tickets" : "outages");
-      return IB_ERR_CONFIG;
-    }
+    if (header != NULL && !(csv_columns[c].records & in->records))
+      return config_error(in, name,
+                          in->records == CSV_RECORDS_TICKETS
+                              ? "is not used with records = \"tickets\"; "
+                                "remove it"
+                              : "is not used with records = \"outages\"; "
+                                "remove it");
     in->col_header[c] = header;
   }
   return IB_OK;
 }
 
-static ib_status csv_open(const ib_host_services *host, ib_source *src,
-                          void **instance) {
+/* Reads and checks every option into `in`: shared by validate() (when the
+ * configuration is loaded) and open(). */
+static ib_status configure(csv_instance *in) {
+  const ib_host_services *host = in->host;
+  ib_source *src = in->src;
   ib_status st;
-  /* Owned by the caller through *instance; freed here on failure. */
-  csv_instance *in = calloc(1, sizeof *in);
-  if (in == NULL) return IB_ERR_NOMEM;
-  in->host = host;
-  in->src = src;
-
   in->path = host->get_string(src, "path");
   if (in->path == NULL || in->path[0] == '\0') {
     st = config_error(in, "path", "is required: the CSV file to read");
@@ -188,6 +196,11 @@ static ib_status csv_open(const ib_host_services *host, ib_source *src,
     st = config_error(in, "commit_every", "must be at least 1");
     goto fail;
   }
+  if (in->date_format != NULL && strchr(in->date_format, '%') == NULL) {
+    st = config_error(in, "date_format",
+                      "has no %-directive (e.g. \"%d/%m/%Y %H:%M\")");
+    goto fail;
+  }
   if ((st = read_columns(in)) != IB_OK) goto fail;
   if (in->records == CSV_RECORDS_TICKETS) {
     if ((st = check_pairs(in, "priorities", csv_priorities, "P1..P5")) ||
@@ -211,11 +224,30 @@ static ib_status csv_open(const ib_host_services *host, ib_source *src,
                           "outage, degradation, planned")))
       goto fail;
   }
-  *instance = in;
   return IB_OK;
 fail:
-  free(in);
   return st;
+}
+
+static ib_status csv_validate(const ib_host_services *host, ib_source *src) {
+  csv_instance in = {.host = host, .src = src, .validating = 1};
+  return configure(&in);
+}
+
+static ib_status csv_open(const ib_host_services *host, ib_source *src,
+                          void **instance) {
+  /* Owned by the caller through *instance; freed here on failure. */
+  csv_instance *in = calloc(1, sizeof *in);
+  if (in == NULL) return IB_ERR_NOMEM;
+  in->host = host;
+  in->src = src;
+  ib_status st = configure(in);
+  if (st != IB_OK) {
+    free(in);
+    return st;
+  }
+  *instance = in;
+  return IB_OK;
 }
 
 static void csv_close(void *instance) {
@@ -285,13 +317,15 @@ static ib_status commit_page(csv_instance *in, ib_time watermark) {
   return st;
 }
 
-static ib_status csv_sync(void *instance) {
-  csv_instance *in = instance;
+/* Streams the file into the host. `since`: rows updated before it are
+ * skipped; move_watermark: whether the last commit advances it. */
+static ib_status read_file(csv_instance *in, ib_time since,
+                           int move_watermark) {
   ib_status st = IB_OK;
   char err[512];
   uint64_t staged = 0;
 
-  in->since = in->host->sync_since(in->src);
+  in->since = since;
   in->max_updated = IB_TIME_NONE;
   in->rows = in->emitted = in->skipped = in->rejected = 0;
   if (csv_reader_open(&in->reader, in->path, in->delim, in->enc, err,
@@ -325,7 +359,9 @@ static ib_status csv_sync(void *instance) {
       if ((st = commit_page(in, IB_TIME_NONE)) != IB_OK) goto done;
     }
   }
-  if ((st = commit_page(in, in->max_updated)) != IB_OK) goto done;
+  if ((st = commit_page(in, move_watermark ? in->max_updated : IB_TIME_NONE)) !=
+      IB_OK)
+    goto done;
   in->host->log(
       in->src, IB_LOG_DEBUG,
       "%s: %llu rows: %llu emitted, %llu unchanged since the last "
@@ -337,6 +373,31 @@ done:
   in->reader_open = 0;
   return st;
 }
+
+static ib_status csv_sync(void *instance) {
+  csv_instance *in = instance;
+  return read_file(in, in->host->sync_since(in->src), 1);
+}
+
+/* Re-reads the whole file for the rows with these ids (rejected by an
+ * earlier sync): a file has no index, and one pass serves every id. */
+static ib_status csv_fetch(void *instance, const char *const *ids, size_t n) {
+  csv_instance *in = instance;
+  in->only_ids = ids;
+  in->n_only_ids = n;
+  ib_status st = read_file(in, IB_TIME_NONE, 0);
+  in->only_ids = NULL;
+  in->n_only_ids = 0;
+  return st;
+}
+
+/* Mappings are checked by validate(): this plugin accepts model words in
+ * any case, which a host `model` rule would not. */
+static const ib_option_rule csv_rules[] = {{.name = "commit_every",
+                                            .flags = IB_RULE_MIN | IB_RULE_MAX,
+                                            .min = 1,
+                                            .max = 1000000},
+                                           {NULL}};
 
 static const ib_plugin csv_plugin = {
     .magic = IB_PLUGIN_MAGIC,
@@ -352,6 +413,9 @@ static const ib_plugin csv_plugin = {
     .open = csv_open,
     .sync = csv_sync,
     .close = csv_close,
+    IB_OPTION_RULES(csv_rules),
+    .validate = csv_validate,
+    .fetch = csv_fetch,
 };
 
 IB_PLUGIN_DEFINE(csv_plugin)

@@ -58,6 +58,7 @@ typedef struct csv_instance {
   csv_encoding enc;
   int64_t commit_every;
   const char *col_header[COL_COUNT]; /* host-owned; NULL: not configured */
+  int validating; /* inside validate(): errors go to host->config_error */
 
   /* Per sync. */
   int col_index[COL_COUNT]; /* field index in the file, -1: not present */
@@ -67,6 +68,10 @@ typedef struct csv_instance {
   ib_time since;
   ib_time max_updated;
   uint64_t rows, emitted, skipped, rejected;
+  const char *row_id; /* the current row's id once known, for rejections */
+  /* fetch(): only the rows with these ids (sorted, host-owned), or NULL */
+  const char *const *only_ids;
+  size_t n_only_ids;
 } csv_instance;
 
 /* csv_rows.c: binds the configured columns to the header record. Logs and

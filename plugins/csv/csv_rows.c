@@ -7,7 +7,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,9 +144,26 @@ static ib_status reject(csv_instance *in, const char *where, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  in->host->reject(in->src, where, "%s", msg);
+  /* With its id, the host keeps the row listed as rejected and asks for it
+   * again (fetch) at the next sync. */
+  if (in->row_id != NULL &&
+      in->host->struct_size >= offsetof(ib_host_services, reject_record) +
+                                   sizeof in->host->reject_record)
+    in->host->reject_record(in->src, in->row_id, where, "%s", msg);
+  else
+    in->host->reject(in->src, where, "%s", msg);
   in->rejected++;
   return IB_OK;
+}
+
+static int cmp_id(const void *key, const void *item) {
+  return strcmp(key, *(const char *const *)item);
+}
+
+/* fetch(): whether the row with this id was asked for. */
+static int wanted(const csv_instance *in, const char *id) {
+  return id != NULL && bsearch(id, in->only_ids, in->n_only_ids,
+                               sizeof *in->only_ids, cmp_id) != NULL;
 }
 
 /* The trimmed cell of column c, or NULL when unmapped or empty. */
@@ -301,7 +320,12 @@ static ib_status process_outage(csv_instance *in, const csv_record *rec,
 
 ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
   char where[32];
+  in->row_id = NULL;
   snprintf(where, sizeof where, "line %llu", (unsigned long long)rec->line);
+  /* fetch() wants rows by id: a broken row has none to match. */
+  if (in->only_ids != NULL &&
+      (rec->problem != NULL || rec->n_fields != in->n_header))
+    return IB_OK;
   if (rec->problem != NULL) return reject(in, where, "%s", rec->problem);
   if (rec->n_fields != in->n_header)
     return reject(in, where,
@@ -310,10 +334,16 @@ ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
                   rec->n_fields, in->n_header, in->delim);
   for (size_t i = 0; i < rec->n_fields; i++)
     rec->fields[i] = trim(rec->fields[i]);
+  in->row_id = NULL;
+  if (in->only_ids != NULL && !wanted(in, cell(in, rec, COL_ID))) return IB_OK;
+  in->row_id = cell(in, rec, COL_ID);
   if (in->col_index[COL_UPDATED] >= 0 && unchanged(in, rec)) {
     in->skipped++;
     return IB_OK;
   }
-  return in->records == CSV_RECORDS_TICKETS ? process_ticket(in, rec, where)
-                                            : process_outage(in, rec, where);
+  ib_status st = in->records == CSV_RECORDS_TICKETS
+                     ? process_ticket(in, rec, where)
+                     : process_outage(in, rec, where);
+  in->row_id = NULL;
+  return st;
 }

@@ -8,6 +8,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,8 +202,30 @@ static int pairs_set(const ib_host_services *h, ib_source *src,
   return p != NULL && n > 0;
 }
 
-static ib_status sn_open(const ib_host_services *host, ib_source *src,
-                         void **instance) {
+/* A configuration error: at the option's line when validating (the host
+ * supports config_error), else logged. */
+static void option_error(const ib_host_services *host, ib_source *src,
+                         int validating, const char *option, const char *fmt,
+                         ...) IB_PRINTF(5, 6);
+static void option_error(const ib_host_services *host, ib_source *src,
+                         int validating, const char *option, const char *fmt,
+                         ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (validating &&
+      host->struct_size >=
+          offsetof(ib_host_services, config_error) + sizeof host->config_error)
+    host->config_error(src, option, "%s", msg);
+  else
+    host->log(src, IB_LOG_ERROR, "option %s: %s", option, msg);
+}
+
+/* Reads and checks the options; shared by validate() and open(). */
+static ib_status sn_setup(const ib_host_services *host, ib_source *src,
+                          int validating, void **instance) {
   sn_instance *in = calloc(1, sizeof *in); /* owned by the host via close() */
   const char *url = host->get_string(src, "url");
   const char *fr = host->get_string(src, "first_response");
@@ -222,32 +246,31 @@ static ib_status sn_open(const ib_host_services *host, ib_source *src,
   if (svc == NULL) svc = "business_service";
 
   if (url == NULL || url[0] == '\0') {
-    host->log(src, IB_LOG_ERROR,
-              "option url is empty; set it to the instance address, e.g. "
-              "\"https://acme.service-now.com\"");
+    option_error(host, src, validating, "url",
+                 "is empty; set it to the instance address, e.g. "
+                 "\"https://acme.service-now.com\"");
     goto config_fail;
   }
   if (!is_identifier(in->table) || strchr(in->table, '.') != NULL) {
-    host->log(src, IB_LOG_ERROR,
-              "option table = \"%s\" is not a table name (e.g. incident)",
-              in->table);
+    option_error(host, src, validating, "table",
+                 "\"%s\" is not a table name (e.g. incident)", in->table);
     goto config_fail;
   }
   if (in->page_size < 1 || in->page_size > SN_MAX_PAGE_SIZE) {
-    host->log(src, IB_LOG_ERROR, "option page_size = %ld is out of 1..%d",
-              in->page_size, SN_MAX_PAGE_SIZE);
+    option_error(host, src, validating, "page_size", "%ld is out of 1..%d",
+                 in->page_size, SN_MAX_PAGE_SIZE);
     goto config_fail;
   }
   if (in->batch_size < 1 || in->batch_size > SN_MAX_BATCH_SIZE) {
-    host->log(src, IB_LOG_ERROR, "option batch_size = %ld is out of 1..%d",
-              in->batch_size, SN_MAX_BATCH_SIZE);
+    option_error(host, src, validating, "batch_size", "%ld is out of 1..%d",
+                 in->batch_size, SN_MAX_BATCH_SIZE);
     goto config_fail;
   }
   if (in->query != NULL &&
       (strstr(in->query, "^NQ") != NULL || strstr(in->query, "ORDERBY"))) {
-    host->log(src, IB_LOG_ERROR,
-              "option query must not contain ^NQ or ORDERBY (the plugin adds "
-              "its own ordering); split it into several sources instead");
+    option_error(host, src, validating, "query",
+                 "must not contain ^NQ or ORDERBY (the plugin adds its own "
+                 "ordering); split it into several sources instead");
     goto config_fail;
   }
   if (fr == NULL || strcmp(fr, "audit") == 0) {
@@ -257,17 +280,14 @@ static ib_status sn_open(const ib_host_services *host, ib_source *src,
     in->fr_field = strdup(fr + strlen(SN_FIELD_PREFIX));
     if (in->fr_field == NULL) goto nomem;
   } else {
-    host->log(src, IB_LOG_ERROR,
-              "option first_response = \"%s\" is neither \"audit\" nor "
-              "\"field:<name>\"",
-              fr);
+    option_error(host, src, validating, "first_response",
+                 "\"%s\" is neither \"audit\" nor \"field:<name>\"", fr);
     goto config_fail;
   }
   if (!is_identifier(svc)) {
-    host->log(src, IB_LOG_ERROR,
-              "option service_field = \"%s\" is not a field name "
-              "(business_service or cmdb_ci)",
-              svc);
+    option_error(host, src, validating, "service_field",
+                 "\"%s\" is not a field name (business_service or cmdb_ci)",
+                 svc);
     goto config_fail;
   }
 
@@ -306,6 +326,18 @@ nomem:
 config_fail:
   sn_close(in);
   return IB_ERR_CONFIG;
+}
+
+static ib_status sn_open(const ib_host_services *host, ib_source *src,
+                         void **instance) {
+  return sn_setup(host, src, 0, instance);
+}
+
+static ib_status sn_validate(const ib_host_services *host, ib_source *src) {
+  void *in = NULL;
+  ib_status st = sn_setup(host, src, 1, &in);
+  sn_close(in);
+  return st;
 }
 
 /* ---- requests
@@ -666,6 +698,19 @@ static ib_time page_max_updated(sn_instance *in, const cJSON *page) {
   return max;
 }
 
+/* With its sys_id, the host lists the record as rejected and asks for it
+ * again (fetch) at the next sync. */
+static void reject(sn_instance *in, const char *id, const char *where,
+                   const char *why) {
+  const ib_host_services *h = in->host;
+  if (id != NULL &&
+      h->struct_size >=
+          offsetof(ib_host_services, reject_record) + sizeof h->reject_record)
+    h->reject_record(in->src, id, where, "%s", why);
+  else
+    h->reject(in->src, where, "%s", why);
+}
+
 static ib_status emit_ticket_page(sn_instance *in, const cJSON *page,
                                   uint64_t *done) {
   int n = cJSON_GetArraySize(page);
@@ -692,7 +737,7 @@ static ib_status emit_ticket_page(sn_instance *in, const cJSON *page,
     st = sn_normalize_ticket(&in->ctx, row, rel.audit + a0, na, rel.slas + s0,
                              ns, &out, why, sizeof why);
     if (st == IB_ERR_REJECTED) {
-      in->host->reject(in->src, out.where, "%s", why);
+      reject(in, id, out.where, why);
       st = IB_OK;
       continue;
     }
@@ -717,7 +762,7 @@ static ib_status emit_outage_page(sn_instance *in, const cJSON *page,
     sn_outage_out out;
     ib_status st = sn_normalize_outage(&in->ctx, row, &out, why, sizeof why);
     if (st == IB_ERR_REJECTED) {
-      in->host->reject(in->src, out.where, "%s", why);
+      reject(in, sn_field_text(row, "sys_id", 0, NULL, 0), out.where, why);
       continue;
     }
     if (st != IB_OK) return st;
@@ -729,8 +774,11 @@ static ib_status emit_outage_page(sn_instance *in, const cJSON *page,
 }
 
 /* Reads one table page by page; tickets advance the watermark, outages
- * keep it (they are read first, and re-read harmlessly after a crash). */
-static ib_status sync_stream(sn_instance *in, int outages, uint64_t *done) {
+ * keep it (they are read first, and re-read harmlessly after a crash).
+ * `only`: an encoded query that replaces the sync filter (fetch by ids),
+ * then the watermark stays where it is. */
+static ib_status sync_stream(sn_instance *in, int outages, const char *only,
+                             uint64_t *done) {
   sn_cursor c = {.table = outages ? "cmdb_ci_outage" : in->table,
                  .fields = outages ? "sys_id,number,cmdb_ci,begin,end,type,"
                                      "sys_updated_on"
@@ -740,7 +788,7 @@ static ib_status sync_stream(sn_instance *in, int outages, uint64_t *done) {
   cJSON *page = NULL;
   sn_roots roots = {0};
   ib_status st = IB_OK;
-  c.filter = since_filter(in, outages ? NULL : in->query);
+  c.filter = only ? strdup(only) : since_filter(in, outages ? NULL : in->query);
   if (c.filter == NULL) return IB_ERR_NOMEM;
   while (!c.done) {
     if (in->host->should_stop(in->src)) {
@@ -753,7 +801,7 @@ static ib_status sync_stream(sn_instance *in, int outages, uint64_t *done) {
                    : emit_ticket_page(in, page, done);
       if (st != IB_OK) goto done;
       st = in->host->commit(
-          in->src, outages ? IB_TIME_NONE : page_max_updated(in, page));
+          in->src, outages || only ? IB_TIME_NONE : page_max_updated(in, page));
       if (st != IB_OK) goto done;
       in->host->progress(in->src, *done, 0);
     }
@@ -772,9 +820,47 @@ static ib_status sn_sync(void *instance) {
   sn_instance *in = instance;
   uint64_t done = 0;
   ib_status st;
-  if (in->outages && (st = sync_stream(in, 1, &done)) != IB_OK) return st;
-  return sync_stream(in, 0, &done);
+  if (in->outages && (st = sync_stream(in, 1, NULL, &done)) != IB_OK) return st;
+  return sync_stream(in, 0, NULL, &done);
 }
+
+/* Re-reads records rejected earlier: sys_idIN<batch> on the ticket table
+ * (and on cmdb_ci_outage when outages are read: both share the list). */
+static ib_status sn_fetch(void *instance, const char *const *ids, size_t n) {
+  sn_instance *in = instance;
+  uint64_t done = 0;
+  ib_status st = IB_OK;
+  for (size_t lo = 0; lo < n && st == IB_OK; lo += (size_t)in->batch_size) {
+    size_t hi =
+        lo + (size_t)in->batch_size < n ? lo + (size_t)in->batch_size : n;
+    sn_buf f = {0};
+    buf_add(&f, "sys_idIN");
+    for (size_t i = lo; i < hi; i++) {
+      if (i > lo) buf_add(&f, ",");
+      buf_add(&f, ids[i]);
+    }
+    char *filter = buf_take(&f); /* owned */
+    if (filter == NULL) return IB_ERR_NOMEM;
+    if (in->outages) st = sync_stream(in, 1, filter, &done);
+    if (st == IB_OK) st = sync_stream(in, 0, filter, &done);
+    free(filter);
+  }
+  return st;
+}
+
+static const ib_option_rule sn_rules[] = {
+    {.name = "page_size",
+     .flags = IB_RULE_MIN | IB_RULE_MAX,
+     .min = 1,
+     .max = SN_MAX_PAGE_SIZE},
+    {.name = "batch_size",
+     .flags = IB_RULE_MIN | IB_RULE_MAX,
+     .min = 1,
+     .max = SN_MAX_BATCH_SIZE},
+    {.name = "priorities", .model = "priority"},
+    {.name = "statuses", .model = "status"},
+    {.name = "kinds", .model = "kind"},
+    {NULL}};
 
 static const ib_plugin sn_plugin = {
     .magic = IB_PLUGIN_MAGIC,
@@ -791,6 +877,9 @@ static const ib_plugin sn_plugin = {
     .open = sn_open,
     .sync = sn_sync,
     .close = sn_close,
+    IB_OPTION_RULES(sn_rules),
+    .validate = sn_validate,
+    .fetch = sn_fetch,
 };
 
 IB_PLUGIN_DEFINE(sn_plugin)

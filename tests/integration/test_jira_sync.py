@@ -139,11 +139,12 @@ def run(cfg, *args):
 
 def stored_tickets(cfg):
     rc, out, err = run(cfg, "status")
-    for line in out.splitlines():
+    lines = out.splitlines()
+    # The TICKETS column ends where its header ends (numbers are right-aligned).
+    end = lines[0].index("TICKETS") + len("TICKETS")
+    for line in lines[1:]:
         if line.startswith("jira-test"):
-            # SOURCE LAST-SUCCESS WATERMARK LAG TICKETS OUTAGES ...
-            cols = line.split()
-            return int(cols[-3]) if cols[-3].isdigit() else int(cols[4])
+            return int(line[:end].split()[-1])
     raise AssertionError("no status line for jira-test: " + out + err)
 
 

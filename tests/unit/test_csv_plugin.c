@@ -42,6 +42,7 @@ typedef struct captured_outage {
 } captured_outage;
 
 typedef struct captured_reject {
+  char id[TEXT_MAX]; /* "" when the plugin rejected without an id */
   char where[TEXT_MAX];
   char msg[1024];
 } captured_reject;
@@ -67,6 +68,7 @@ struct ib_source {
   size_t emitted_at_commit[CAPTURE_MAX];
   size_t n_commits;
   char last_error[1024];
+  char config_option[TEXT_MAX]; /* the option config_error() named */
   char last_warn[1024];
   size_t n_errors;
   uint64_t progress_done, progress_total;
@@ -240,6 +242,30 @@ static void fake_reject(ib_source *src, const char *where, const char *fmt,
   va_end(ap);
 }
 
+static void fake_config_error(ib_source *src, const char *option,
+                              const char *fmt, ...) {
+  snprintf(src->config_option, sizeof src->config_option, "%s",
+           option ? option : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(src->last_error, sizeof src->last_error, fmt, ap);
+  va_end(ap);
+  src->n_errors++;
+}
+
+/* The id of a rejected record is kept (the host lists it for fetch). */
+static void fake_reject_record(ib_source *src, const char *id,
+                               const char *where, const char *fmt, ...) {
+  assert_true(src->n_rejects < CAPTURE_MAX);
+  captured_reject *r = &src->rejects[src->n_rejects++];
+  snprintf(r->where, sizeof r->where, "%s", where);
+  snprintf(r->id, sizeof r->id, "%s", id);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+  va_end(ap);
+}
+
 static ib_status fake_commit(ib_source *src, ib_time watermark) {
   assert_true(src->n_commits < CAPTURE_MAX);
   src->emitted_at_commit[src->n_commits] = src->n_counted + src->n_outages;
@@ -280,6 +306,8 @@ static const ib_host_services host = {
     .sync_since = fake_sync_since,
     .progress = fake_progress,
     .should_stop = fake_should_stop,
+    .config_error = fake_config_error,
+    .reject_record = fake_reject_record,
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -583,10 +611,14 @@ static void test_bad_rows_reported_good_rows_kept(void **state) {
                          "line 9", "line 10", "line 12"};
   const char *says[] = {"31/02/2026", "Urgentissime",  "5 fields",  "id",
                         "quote",      "creation date", "not closed"};
+  /* Rows whose id is readable are rejected with it, so that the host can
+   * ask for them again; a broken row (field count, quotes) has none. */
+  const char *ids[] = {"A2", "A3", "", "", "", "A7", ""};
   assert_int_equal(src->n_rejects, 7);
   for (size_t i = 0; i < 7; i++) {
     assert_string_equal(src->rejects[i].where, where[i]);
     assert_non_null(strstr(src->rejects[i].msg, says[i]));
+    assert_string_equal(src->rejects[i].id, ids[i]);
   }
   unlink(path);
   free(path);
@@ -661,6 +693,66 @@ static void test_open_config_errors(void **state) {
   src->opts = missing;
   assert_int_equal(run(src), IB_ERR_IO);
   assert_non_null(strstr(src->last_error, "/nonexistent/export.csv"));
+  free(src);
+}
+
+/* validate() reports the same errors as open(), against the option's
+ * line (config_error), before any file is read. */
+static void test_validate(void **state) {
+  const char *bad_delim[] = {"path", "x.csv", "delimiter", "ab", NULL};
+  const char *bad_format[] = {"path", "x.csv", "date_format", "dd/mm", NULL};
+  const char *const *cases[] = {bad_delim, bad_format};
+  const char *names[] = {"delimiter", "date_format"};
+  for (size_t i = 0; i < 2; i++) {
+    ib_source *src = new_source();
+    src->opts = cases[i];
+    assert_int_equal(plugin->validate(&host, src), IB_ERR_CONFIG);
+    assert_string_equal(src->config_option, names[i]);
+    free(src);
+  }
+  static const ib_pair statuses[] = {{"Clos", "finished"}};
+  const char *ok[] = {"path", "x.csv", NULL};
+  ib_source *src = new_source();
+  src->opts = ok;
+  src->statuses = statuses;
+  src->n_statuses = 1;
+  assert_int_equal(plugin->validate(&host, src), IB_ERR_CONFIG);
+  assert_string_equal(src->config_option, "statuses");
+  assert_non_null(strstr(src->last_error, "finished"));
+  free(src);
+  src = new_source();
+  src->opts = ok;
+  assert_int_equal(plugin->validate(&host, src), IB_OK);
+  free(src);
+}
+
+/* fetch() emits only the rows asked for, whatever their update time, and
+ * never moves the watermark. */
+static void test_fetch_by_ids(void **state) {
+  static const char data[] =
+      "id,priority,created,updated\n"
+      "A1,P1,2026-10-01T08:00:00Z,2026-10-01T08:00:00Z\n"
+      "A2,P2,2026-10-01T09:00:00Z,2026-10-01T09:00:00Z\n"
+      "A3,Urgent,2026-10-01T10:00:00Z,2026-10-01T10:00:00Z\n"
+      "A4,P4,2026-10-01T11:00:00Z,2026-10-20T11:00:00Z\n";
+  char *path = temp_csv(data, sizeof data - 1);
+  const char *opts[] = {"path", path, NULL};
+  ib_source *src = new_source();
+  src->opts = opts;
+  src->since = utc(2026, 10, 15, 0, 0); /* A1-A3 are older than that */
+  void *inst = NULL;
+  assert_int_equal(plugin->open(&host, src, &inst), IB_OK);
+  static const char *const ids[] = {"A2", "A3", "Z9"}; /* sorted */
+  assert_int_equal(plugin->fetch(inst, ids, 3), IB_OK);
+  plugin->close(inst);
+  assert_int_equal(src->n_tickets, 1);
+  assert_string_equal(src->tickets[0].id, "A2");
+  assert_int_equal(src->n_rejects, 1);
+  assert_string_equal(src->rejects[0].id, "A3");
+  for (size_t i = 0; i < src->n_commits; i++)
+    assert_true(src->watermarks[i] == IB_TIME_NONE);
+  unlink(path);
+  free(path);
   free(src);
 }
 
@@ -922,6 +1014,8 @@ int main(void) {
       cmocka_unit_test(test_bad_rows_reported_good_rows_kept),
       cmocka_unit_test(test_missing_header_column),
       cmocka_unit_test(test_open_config_errors),
+      cmocka_unit_test(test_validate),
+      cmocka_unit_test(test_fetch_by_ids),
       cmocka_unit_test(test_two_instances),
       cmocka_unit_test(test_incremental_and_pages),
       cmocka_unit_test(test_outages),
