@@ -767,6 +767,40 @@ static void test_impossible_times_across_months(void **state) {
   ib_kpi_result_free(r);
 }
 
+/* For availability from tickets, a ticket resolved before its creation adds
+ * no downtime and is reported like in the SLA cohorts. */
+static void test_impossible_times_from_tickets(void **state) {
+  (void)state;
+  cfg.n_slas = 0;
+  avail[0] = (ib_availability_cfg){.service = "ERP",
+                                   .target_pct = 99.5,
+                                   .calendar = CAL_24X7,
+                                   .from_tickets = 1,
+                                   .ft_kinds_mask = ALL_KINDS,
+                                   .ft_priorities_mask = 0x3eu};
+  cfg.n_availability = 1;
+  ib_ticket_row rows[2];
+  rows[0] =
+      tk("X1", 1, utc(2026, 11, 2, 10, 0), NONE, utc(2026, 10, 30, 10, 0));
+  rows[1] = tk("E1", 1, utc(2026, 10, 5, 10, 0), NONE, utc(2026, 10, 5, 11, 0));
+  rows[0].service = rows[1].service = "ERP";
+  ib_ticket_set ts = {.rows = rows, .n = 2};
+  FILE *warn = tmpfile();
+  assert_non_null(warn);
+  ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
+                         utc(2026, 11, 1, 0, 0), utc(2026, 12, 5, 0, 0), warn);
+  assert_int_equal(r->availability[0].downtime_s, H); /* E1 only */
+  assert_int_equal(r->availability[0].outages, 1);
+  assert_int_equal(r->n_impossible, 1);
+  rewind(warn);
+  char line[512];
+  assert_non_null(fgets(line, sizeof line, warn));
+  assert_non_null(strstr(line, "warning: ticket X1 (source a)"));
+  assert_null(fgets(line, sizeof line, warn));
+  fclose(warn);
+  ib_kpi_result_free(r);
+}
+
 static void test_duration_text(void **state) {
   (void)state;
   char buf[32];
@@ -790,6 +824,7 @@ int main(void) {
       cmocka_unit_test_setup(test_availability_from_tickets, setup),
       cmocka_unit_test_setup(test_availability_month_so_far, setup),
       cmocka_unit_test_setup(test_impossible_times_across_months, setup),
+      cmocka_unit_test_setup(test_impossible_times_from_tickets, setup),
       cmocka_unit_test_setup(test_duration_text, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
