@@ -176,7 +176,8 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   rc = IB_EXIT_FAILURE;
   st = ib_cli_open_store(cfg);
   if (st == NULL) goto done;
-  if (ib_store_load_tickets(st, q.from, q.to, &tickets, err, sizeof err) ||
+  if (ib_store_load_tickets(st, ib_kpi_load_from(&q), q.to, &tickets, err,
+                            sizeof err) ||
       ib_store_load_outages(st, q.from, q.to, &outages, err, sizeof err) ||
       ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err)) {
     fprintf(stderr, "export: %s\n", err);

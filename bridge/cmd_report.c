@@ -82,7 +82,8 @@ static int load_month(const ib_config *cfg, ib_store *st, const char *zone,
              zone);
     return -1;
   }
-  if (ib_store_load_tickets(st, q.from, q.to, &m->tickets, err, errlen) ||
+  if (ib_store_load_tickets(st, ib_kpi_load_from(&q), q.to, &m->tickets, err,
+                            errlen) ||
       ib_store_load_outages(st, q.from, q.to, &m->outages, err, errlen) ||
       ib_kpi_compute(cfg, &m->tickets, &m->outages, &q, &m->kpi, err, errlen))
     return -1;

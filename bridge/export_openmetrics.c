@@ -208,7 +208,9 @@ static void write_availability(FILE *out, const ib_kpi_result *r) {
       {"availability_downtime_seconds",
        "Counted downtime in open calendar seconds.", 0},
       {"availability_service_seconds",
-       "Service time of the period in open calendar seconds.", 0},
+       "Service time of the period so far (up to as_of), in open calendar "
+       "seconds.",
+       0},
       {"availability_outages", "Counted outage intervals in the period.", 0},
   };
   for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {

@@ -89,7 +89,7 @@ static const ib_export_column availability_columns[] = {
     {"service", IB_COL_TEXT, 0, "service"},
     {"calendar", IB_COL_TEXT, 0, "calendar of its service time"},
     {"target_pct", IB_COL_NUM, PCT_DECIMALS, "availability target (%)"},
-    {"service_time_s", IB_COL_INT, 0, "open seconds in the period"},
+    {"service_time_s", IB_COL_INT, 0, "open seconds of the period up to as_of"},
     {"downtime_s", IB_COL_INT, 0, "open seconds of counted downtime"},
     {"outages", IB_COL_INT, 0, "counted outage intervals"},
     {"availability_pct", IB_COL_NUM, PCT_DECIMALS, "availability (%)"},

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "tz.h"
 
 /* Nearest-rank percentile used for p90, as a fraction num/den. */
 #define P90_NUM 9
@@ -94,6 +95,7 @@ typedef struct engine {
   ib_time lo, hi;     /* span the calendars are built for */
   ib_calendar **cals; /* owned array; built lazily, one per config calendar */
   unsigned char *warned; /* owned; one flag per ticket */
+  size_t n_impossible;   /* tickets flagged in warned[] */
   ib_kpi_ticket *rows;   /* owned until handed to the result */
   size_t n_rows, cap_rows;
 } engine;
@@ -110,16 +112,45 @@ static const ib_calendar *calendar_at(engine *en, size_t idx, char *err,
   return en->cals[idx];
 }
 
-/* One warning line per ticket, whatever the number of problems. */
-static void warn_ticket(engine *en, size_t i, const char *what) {
-  if (en->warned[i] || en->q->warnings == NULL) return;
+static int pause_reversed(const ib_interval *p) {
+  return p->start != IB_TIME_NONE && p->end != IB_TIME_NONE &&
+         p->end < p->start;
+}
+
+/* Ticket i has an impossible time that a figure measures: counts it once
+ * and writes one line naming every impossible instant of the record, so
+ * that the provider can be asked to fix them all at once. */
+static void note_impossible(engine *en, size_t i) {
+  if (en->warned[i]) return;
   en->warned[i] = 1;
+  en->n_impossible++;
+  FILE *w = en->q->warnings;
+  if (w == NULL) return;
   const ib_ticket_row *t = &en->tickets->rows[i];
-  fprintf(en->q->warnings,
-          "warning: ticket %s (source %s): %s; that duration counts as 0 s "
-          "(fix the record in the source tool)\n",
+  char created[IB_ISO_LEN], when[IB_ISO_LEN];
+  ib_format_iso8601(t->created_at, created);
+  fprintf(w, "warning: ticket %s (source %s) created %s:",
           t->key ? t->key : (t->id ? t->id : "?"), t->source ? t->source : "?",
-          what);
+          created);
+  const char *sep = " ";
+  if (t->first_response_at != IB_TIME_NONE &&
+      t->first_response_at < t->created_at) {
+    ib_format_iso8601(t->first_response_at, when);
+    fprintf(w, "%sfirst response %s is before its creation", sep, when);
+    sep = ", ";
+  }
+  if (t->resolved_at != IB_TIME_NONE && t->resolved_at < t->created_at) {
+    ib_format_iso8601(t->resolved_at, when);
+    fprintf(w, "%sresolved %s, before its creation", sep, when);
+    sep = ", ";
+  }
+  size_t reversed = 0;
+  for (size_t k = 0; k < t->n_pauses; k++)
+    reversed += pause_reversed(&t->pauses[k]);
+  if (reversed > 0)
+    fprintf(w, "%s%zu pause%s ending before %s start", sep, reversed,
+            reversed > 1 ? "s" : "", reversed > 1 ? "their" : "its");
+  fprintf(w, "; such spans count as 0 s (fix the record in the source tool)\n");
 }
 
 static int pauses_sorted(const ib_ticket_row *t) {
@@ -149,8 +180,8 @@ static int64_t paused_open(engine *en, size_t i, const ib_calendar *cal,
   for (size_t k = 0; k < t->n_pauses; k++) {
     ib_time s = p[k].start, e = p[k].end == IB_TIME_NONE ? b : p[k].end;
     if (s == IB_TIME_NONE) continue;
-    if (p[k].end != IB_TIME_NONE && p[k].end < p[k].start) {
-      warn_ticket(en, i, "a pause ends before it starts");
+    if (pause_reversed(&p[k])) {
+      note_impossible(en, i);
       continue;
     }
     if (s < a) s = a;
@@ -237,8 +268,13 @@ static int measure_ticket(engine *en, size_t i, const ib_sla_cfg *sla,
     ib_time r = t->first_response_at != IB_TIME_NONE ? t->first_response_at
                                                      : t->resolved_at;
     if (r != IB_TIME_NONE) {
-      if (r < created)
-        warn_ticket(en, i, "its first response is before its creation");
+      /* A response "before" the creation (a clock or import error) is
+       * kept in the cohort, measured as 0 s (open() of a reversed span)
+       * and reported, never dropped. */
+      if (r < created) {
+        fr->impossible = 1;
+        note_impossible(en, i);
+      }
       judge(fr, ib_calendar_open(cal, created, r));
     } else {
       int64_t so_far = ib_calendar_open(cal, created, en->end);
@@ -251,8 +287,10 @@ static int measure_ticket(engine *en, size_t i, const ib_sla_cfg *sla,
   ib_time resolved = t->resolved_at;
   if (resolved != IB_TIME_NONE && resolved >= en->from && resolved < en->to &&
       res->target_s != IB_DURATION_NONE) {
-    if (resolved < created)
-      warn_ticket(en, i, "it is resolved before its creation");
+    if (resolved < created) { /* kept, as 0 s: see the response above */
+      res->impossible = 1;
+      note_impossible(en, i);
+    }
     int64_t paused = paused_open(en, i, cal, created, resolved);
     if (paused < 0) return -1;
     int64_t d = ib_calendar_open(cal, created, resolved) - paused;
@@ -412,6 +450,11 @@ static int compute_availability(engine *en, const ib_outage_set *outages,
         t->priority > IB_PRIORITY_MAX ||
         !(av->ft_priorities_mask & (1u << t->priority)))
       continue;
+    /* Resolved "before" it was created: an empty span, no downtime; it is
+     * reported when it touches the period like any impossible time. */
+    if (t->resolved_at != IB_TIME_NONE && t->resolved_at < t->created_at &&
+        t->resolved_at < en->end && t->created_at >= en->from)
+      note_impossible(en, i);
     if (add_down(&ivs, t->created_at, t->resolved_at, en->from, en->end))
       goto nomem;
   }
@@ -428,7 +471,10 @@ static int compute_availability(engine *en, const ib_outage_set *outages,
     cur_e = ivs.v[i].end;
   }
   if (ivs.n > 0) out->downtime_s += ib_calendar_open(cal, cur_s, cur_e);
-  out->service_time_s = ib_calendar_open(cal, en->from, en->to);
+  /* The period so far: a month still running is measured over its elapsed
+   * part, not against a whole month of service it has not had yet. With
+   * as_of before from that is 0 s and availability_pct is null. */
+  out->service_time_s = ib_calendar_open(cal, en->from, en->end);
   out->availability_pct =
       out->service_time_s > 0
           ? PERCENT *
@@ -480,6 +526,11 @@ static void find_span(engine *en) {
       widen(en, &en->lo, &en->hi, t->pauses[k].end);
     }
   }
+}
+
+ib_time ib_kpi_load_from(const ib_kpi_query *q) {
+  ib_time as_of = q->as_of != IB_TIME_NONE ? q->as_of : (ib_time)time(NULL);
+  return as_of < q->from ? as_of : q->from;
 }
 
 int ib_kpi_compute(const ib_config *cfg, const ib_ticket_set *tickets,
@@ -535,6 +586,7 @@ int ib_kpi_compute(const ib_config *cfg, const ib_ticket_set *tickets,
   }
   res->tickets = en.rows;
   res->n_tickets = en.n_rows;
+  res->n_impossible = en.n_impossible;
   en.rows = NULL;
   *out = res;
   res = NULL;

@@ -37,6 +37,8 @@ typedef struct ib_kpi_measure {
   int64_t over_s;      /* measured - target when breached, else 0 */
   ib_verdict reported; /* the source's own verdict, UNKNOWN when none */
   int disagrees;       /* met/breached and reported differs */
+  int impossible;      /* the span ends before it starts (response or resolution
+                          before the creation): measured as 0 s and warned */
 } ib_kpi_measure;
 
 /* Per-ticket result: one row per (SLA, in-scope ticket) that is in a
@@ -86,12 +88,14 @@ typedef struct ib_kpi_sla {
 typedef struct ib_kpi_availability {
   const ib_availability_cfg *cfg; /* borrowed */
   const char *calendar;           /* borrowed */
-  int64_t service_time_s;         /* open(c, from, to) */
+  int64_t service_time_s;         /* open(c, from, end): the period so far */
   int64_t downtime_s;             /* open time of the union, clipped */
   int64_t outages;                /* counted intervals overlapping */
-  double availability_pct;        /* NAN when service_time_s = 0 */
+  double availability_pct;        /* NAN when service_time_s = 0 (as_of
+                                     before from, or a closed calendar) */
   int breached;
-  double credit; /* NAN when the entry has no credit rule */
+  double credit; /* NAN when the entry has no credit rule; 0 when not
+                    breached (so also when availability_pct is NAN) */
 } ib_kpi_availability;
 
 typedef struct ib_kpi_result {
@@ -102,14 +106,25 @@ typedef struct ib_kpi_result {
   size_t n_availability;
   ib_kpi_ticket *tickets; /* owned; grouped by SLA, ticket-set order */
   size_t n_tickets;
+  /* Tickets with impossible times (a response or resolution before the
+   * creation, a pause ending before it starts) that a figure of this
+   * result measured; each got one warning line. */
+  size_t n_impossible;
 } ib_kpi_result;
 
 typedef struct ib_kpi_query {
   ib_time from, to; /* period [from, to) */
   ib_time as_of;    /* IB_TIME_NONE: now */
   const char *sla;  /* only this SLA; NULL = all */
-  FILE *warnings;   /* data warnings (reversed intervals); NULL = silent */
+  FILE *warnings;   /* one line per ticket with impossible times (a span
+                       ending before it starts); NULL = silent */
 } ib_kpi_query;
+
+/* The lower bound to load tickets from (ib_store_load_tickets(st, this,
+ * q->to, ...)): q->from, or as_of when it is earlier, because the backlog
+ * at an as_of before the period counts tickets resolved between as_of and
+ * from. as_of IB_TIME_NONE is now. */
+ib_time ib_kpi_load_from(const ib_kpi_query *q);
 
 /* Computes every KPI. `tickets` and `outages` are what the store loaded
  * for the period; the result borrows them and `cfg`, which must outlive it.

@@ -30,8 +30,11 @@ int ib_store_lock_sync(ib_store *st, char *err, size_t errlen);
 /* ---- reading (KPI, exports) ---- */
 
 /* Tickets that matter for [from, to): created before `to` and not resolved
- * before `from`; deleted tickets excluded. IB_TIME_NONE for both bounds
- * loads every non-deleted ticket. Appends to *out. */
+ * before `from`, plus tickets resolved before they were created (impossible
+ * times) whose reversed span [resolved, created] touches the period, so that
+ * they still count in their creation and resolution months; deleted tickets
+ * excluded. IB_TIME_NONE for both bounds loads every non-deleted ticket.
+ * Appends to *out. */
 int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
                           ib_ticket_set *out, char *err, size_t errlen);
 /* Outages overlapping [from, to) (or all with NONE bounds), not deleted. */

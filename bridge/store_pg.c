@@ -89,9 +89,15 @@ enum {
   STMT_COUNT
 };
 
-#define TICKET_FILTER                                                         \
-  " WHERE t.deleted_at IS NULL AND ($1::bigint IS NULL OR t.created_at < $1)" \
-  " AND ($2::bigint IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= $2)"
+/* Same rows as store_sqlite.c's filter: tickets whose life touches
+ * [$2, $1), plus those resolved "before" they were created whose reversed
+ * span touches it (kept by the KPI engine as 0 s, see store.h). */
+#define TICKET_FILTER                                                       \
+  " WHERE t.deleted_at IS NULL AND ((($1::bigint IS NULL OR"                \
+  " t.created_at < $1) AND ($2::bigint IS NULL OR t.resolved_at IS NULL OR" \
+  " t.resolved_at >= $2)) OR (t.resolved_at < t.created_at AND"             \
+  " ($1::bigint IS NULL OR t.resolved_at < $1) AND ($2::bigint IS NULL OR"  \
+  " t.created_at >= $2)))"
 
 typedef struct pg_stmt {
   const char *name;

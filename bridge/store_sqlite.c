@@ -516,9 +516,16 @@ static ib_verdict col_verdict(sqlite3_stmt *s, int i) {
   return sqlite3_column_int(s, i) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
 }
 
-#define TICKET_FILTER                                                 \
-  " WHERE t.deleted_at IS NULL AND (?1 IS NULL OR t.created_at < ?1)" \
-  " AND (?2 IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= ?2)"
+/* Tickets whose life [created, resolved] touches [?2, ?1), and those
+ * resolved "before" they were created (clock or import errors) whose
+ * reversed span [resolved, created] touches it: the KPI engine keeps the
+ * latter in their creation and resolution months as 0 s (store.h). */
+#define TICKET_FILTER                                                   \
+  " WHERE t.deleted_at IS NULL AND (((?1 IS NULL OR t.created_at < ?1)" \
+  " AND (?2 IS NULL OR t.resolved_at IS NULL OR t.resolved_at >= ?2))"  \
+  " OR (t.resolved_at < t.created_at"                                   \
+  " AND (?1 IS NULL OR t.resolved_at < ?1)"                             \
+  " AND (?2 IS NULL OR t.created_at >= ?2)))"
 
 static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {

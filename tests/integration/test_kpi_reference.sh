@@ -21,7 +21,9 @@ for seed in 1 2 3; do
   "$IB_BIN" -c "$dir/kpi.cfg" kpi --month 2026-10 --as-of 2026-11-10T00:00:00Z \
     --format json >/dev/null
   "$py" "$ref/kpi_gen.py" data --store "$dir/store.db" --seed "$seed"
-  for as_of in 2026-10-20T12:00:00Z 2026-11-10T00:00:00Z; do
+  # Mid-month (availability over the month so far), before the month (no
+  # service time: availability null) and after it.
+  for as_of in 2026-09-25T00:00:00Z 2026-10-20T12:00:00Z 2026-11-10T00:00:00Z; do
     "$IB_BIN" -c "$dir/kpi.cfg" kpi --month 2026-10 --as-of "$as_of" \
       --format json >"$dir/c.json" 2>"$dir/c.err"
     "$py" "$ref/kpi_ref.py" --store "$dir/store.db" --spec "$dir/spec.json" \

@@ -129,7 +129,8 @@ def ticket(rng, source, n, t0, t1, anomalies=True):
     if rng.random() < 0.7:
         resolved = max(created, fr or created) + delay(rng, 30 * 3600)
         if anomalies and rng.random() < 0.03:
-            resolved = created - rng.randint(1, 7200)
+            # reversed, up to 10 days: often in the month before its creation
+            resolved = created - rng.randint(1, 10 * 86400)
     status = "cancelled" if rng.random() < 0.05 else (
         rng.choice(["resolved", "closed"]) if resolved is not None
         else rng.choice(["new", "open", "pending"]))

@@ -250,7 +250,8 @@ def compute_availability(av, cals, tickets, outages, frm, to, end):
             spans.append((t["created_at"], end if t["resolved_at"] is None else t["resolved_at"]))
     counted = clip(spans, frm, end)
     down = sum(cal.open(s, e) for s, e in union(counted))
-    service = cal.open(frm, to)
+    # The period so far: [from, end), empty when as_of is before from.
+    service = cal.open(frm, end)
     pct = 100.0 * (1 - down / service) if service else None
     breached = pct is not None and pct < av["target_pct"]
     credit = None
@@ -263,7 +264,10 @@ def compute_availability(av, cals, tickets, outages, frm, to, end):
             "breached": breached, "currency": av.get("currency"), "credit": credit}
 
 
-def load(db, frm, to):
+def load(db):
+    """Every ticket that is not deleted: the cohort rules alone decide what
+    counts (no period filter here, unlike the store, so that a ticket the
+    store would wrongly leave out shows up as a difference)."""
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     tickets = []
@@ -272,8 +276,6 @@ def load(db, frm, to):
         pauses.setdefault((r["source"], r["ticket_id"]), []).append((r["start"], r["end"]))
     for r in con.execute("SELECT * FROM tickets WHERE deleted_at IS NULL"):
         t = dict(r)
-        if t["created_at"] >= to or (t["resolved_at"] is not None and t["resolved_at"] < frm):
-            continue
         t["pauses"] = pauses.get((t["source"], t["id"]), [])
         t["rep_fr"] = t["reported_response_breached"]
         t["rep_res"] = t["reported_resolution_breached"]
@@ -296,7 +298,7 @@ def main():
     frm, to, as_of = parse_instant(a.frm), parse_instant(a.to), parse_instant(a.as_of)
     end = min(to, as_of)
     cals = {c["name"]: Calendar(c) for c in spec["calendars"]}
-    tickets, outages = load(a.store, frm, to)
+    tickets, outages = load(a.store)
     doc = {"schema": "itsm-bridge.kpi/1",
            "period": {"from": iso(frm), "to": iso(to), "as_of": iso(as_of)},
            "slas": [compute_sla(s, cals, tickets, frm, to, end) for s in spec["slas"]],

@@ -593,12 +593,211 @@ static void test_availability_from_tickets(void **state) {
       run(&ts, &os, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
           utc(2026, 10, 31, 23, 0), NULL);
   const ib_kpi_availability *a = &r->availability[0];
-  assert_int_equal(a->service_time_s, 31 * 86400);
+  /* The month so far: as_of is 31 Oct 23:00, one hour before its end. */
+  assert_int_equal(a->service_time_s, 31 * 86400 - H);
   assert_int_equal(a->downtime_s, 3 * H + 1 * H);
   assert_int_equal(a->outages, 3);
   assert_true(isnan(a->credit)); /* no credit rule */
-  assert_near(a->availability_pct, 100.0 * (1 - 14400.0 / 2678400));
+  assert_near(a->availability_pct, 100.0 * (1 - 14400.0 / 2674800));
   assert_true(a->breached); /* 99.46 % < 99.9 % */
+  ib_kpi_result_free(r);
+}
+
+/* Mid-month, availability is measured over the elapsed part of the month
+ * (SPEC §6: service_time = open(c, from, end), end = min(to, as_of)); before
+ * the period starts there is no service time and no percentage. */
+static void test_availability_month_so_far(void **state) {
+  (void)state;
+  cfg.n_slas = 0;
+  avail[0] = (ib_availability_cfg){.service = "ERP",
+                                   .target_pct = 99.5,
+                                   .calendar = CAL_24X7,
+                                   .has_credit = 1,
+                                   .monthly_fee = 3000.0,
+                                   .currency = "EUR"};
+  /* Same service on the business calendar: Mon-Fri 09-12, 13-17 UTC. */
+  avail[1] = avail[0];
+  avail[1].calendar = CAL_BIZ;
+  avail[1].has_credit = 0;
+  cfg.n_availability = 2;
+  ib_outage_row o[2];
+  memset(o, 0, sizeof o);
+  /* Mon 5 Oct 10:00-12:00, and one ongoing since Thu 15 Oct 16:00. */
+  o[0] = (ib_outage_row){.service = "ERP",
+                         .kind = IB_OUTAGE_OUTAGE,
+                         .start = utc(2026, 10, 5, 10, 0),
+                         .end = utc(2026, 10, 5, 12, 0),
+                         .updated_at = NONE,
+                         .deleted_at = NONE};
+  o[1] = o[0];
+  o[1].start = utc(2026, 10, 15, 16, 0);
+  o[1].end = NONE;
+  ib_outage_set os = {o, 2, 0};
+  ib_ticket_set ts = {.rows = NULL, .n = 0};
+  /* As of Fri 16 Oct 00:00: 15 days of 24x7 service, 2 h + 8 h down. */
+  ib_kpi_result *r = run(&ts, &os, utc(2026, 10, 1, 0, 0),
+                         utc(2026, 11, 1, 0, 0), utc(2026, 10, 16, 0, 0), NULL);
+  const ib_kpi_availability *a = &r->availability[0];
+  assert_int_equal(a->service_time_s, 15 * 86400);
+  assert_int_equal(a->downtime_s, 10 * H);
+  assert_int_equal(a->outages, 2);
+  assert_near(a->availability_pct, 100.0 * (1 - 36000.0 / 1296000));
+  assert_true(a->breached); /* 97.22 % */
+  assert_near(a->credit, 3000.0 * 36000 / 1296000);
+  /* Business calendar: Thu 1 - Thu 15 Oct are 11 working days of 7 h;
+   * down 10:00-12:00 (2 h) and Thu 15 16:00-17:00 (1 h). */
+  a = &r->availability[1];
+  assert_int_equal(a->service_time_s, 11 * 7 * H);
+  assert_int_equal(a->downtime_s, 3 * H);
+  assert_near(a->availability_pct, 100.0 * (1 - 3.0 / 77));
+  assert_true(isnan(a->credit));
+  ib_kpi_result_free(r);
+
+  /* as_of before the period: no service time yet, availability null (not
+   * a division by zero), nothing counted, no credit owed. */
+  r = run(&ts, &os, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
+          utc(2026, 9, 20, 0, 0), NULL);
+  a = &r->availability[0];
+  assert_int_equal(a->service_time_s, 0);
+  assert_int_equal(a->downtime_s, 0);
+  assert_int_equal(a->outages, 0);
+  assert_true(isnan(a->availability_pct));
+  assert_false(a->breached);
+  assert_near(a->credit, 0.0);
+  cJSON *doc = ib_kpi_to_json(r, 0);
+  assert_non_null(doc);
+  cJSON *aj = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "availability"), 0);
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(aj, "availability_pct")));
+  assert_true(cJSON_IsFalse(cJSON_GetObjectItem(aj, "breached")));
+  assert_int_equal((int)cJSON_GetObjectItem(aj, "service_time_s")->valuedouble,
+                   0);
+  char *text = cJSON_PrintUnformatted(doc);
+  assert_non_null(text);
+  assert_null(strstr(text, "nan"));
+  assert_null(strstr(text, "inf"));
+  cJSON *back = cJSON_Parse(text); /* still valid JSON */
+  assert_non_null(back);
+  cJSON_Delete(back);
+  cJSON_free(text);
+  cJSON_Delete(doc);
+  ib_kpi_result_free(r);
+}
+
+/* A ticket resolved "before" it was created (a provider's clock or import
+ * error) counts in its creation month's first-response cohort and in its
+ * resolution month's resolution cohort, as 0 s, and is reported; likewise
+ * a first response before the creation. */
+static void test_impossible_times_across_months(void **state) {
+  (void)state;
+  slas[0].calendar = CAL_24X7;
+  ib_ticket_row rows[3];
+  /* X1 created Mon 2 Nov 10:00, no response, resolved Fri 30 Oct 10:00. */
+  rows[0] =
+      tk("X1", 1, utc(2026, 11, 2, 10, 0), NONE, utc(2026, 10, 30, 10, 0));
+  /* X2 created Tue 3 Nov 10:00, answered Sat 31 Oct 09:00, resolved
+   * Tue 3 Nov 12:00 (2 h, met). */
+  rows[1] = tk("X2", 1, utc(2026, 11, 3, 10, 0), utc(2026, 10, 31, 9, 0),
+               utc(2026, 11, 3, 12, 0));
+  /* OK1 a sound ticket in October: 10 min response, 1 h resolution. */
+  rows[2] = tk("OK1", 1, utc(2026, 10, 5, 10, 0), utc(2026, 10, 5, 10, 10),
+               utc(2026, 10, 5, 11, 0));
+  ib_ticket_set ts = {.rows = rows, .n = 3};
+
+  /* October: X1 is in the resolution cohort as 0 s, next to OK1's 1 h. */
+  FILE *warn = tmpfile();
+  assert_non_null(warn);
+  ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
+                         utc(2026, 11, 1, 0, 0), utc(2026, 12, 5, 0, 0), warn);
+  const ib_kpi_stats *res = &r->slas[0].total_resolution;
+  assert_int_equal(res->tickets, 2);
+  assert_int_equal(res->met, 2);
+  assert_near(res->mean_s, 1800);
+  assert_near(res->median_s, 1800);
+  const ib_kpi_ticket *x1 = row_of(r, "X1");
+  assert_int_equal(x1->resolution.verdict, IB_KPI_MET);
+  assert_int_equal(x1->resolution.measured_s, 0);
+  assert_true(x1->resolution.impossible);
+  assert_int_equal(x1->first_response.verdict, IB_KPI_NONE);
+  assert_int_equal(r->slas[0].total_first_response.tickets, 1); /* OK1 */
+  assert_int_equal(r->n_impossible, 1);
+  rewind(warn);
+  char line[512];
+  assert_non_null(fgets(line, sizeof line, warn));
+  assert_non_null(strstr(line, "warning: ticket X1 (source a)"));
+  assert_non_null(strstr(line, "created 2026-11-02T10:00:00Z"));
+  assert_non_null(strstr(line, "resolved 2026-10-30T10:00:00Z"));
+  assert_null(fgets(line, sizeof line, warn));
+  fclose(warn);
+  ib_kpi_result_free(r);
+
+  /* November: X1 (its resolution stands in for the response) and X2 are
+   * in the first-response cohort as 0 s; X2's resolution is sound. */
+  warn = tmpfile();
+  assert_non_null(warn);
+  r = run(&ts, NULL, utc(2026, 11, 1, 0, 0), utc(2026, 12, 1, 0, 0),
+          utc(2026, 12, 5, 0, 0), warn);
+  const ib_kpi_stats *fr = &r->slas[0].total_first_response;
+  assert_int_equal(fr->tickets, 2);
+  assert_int_equal(fr->met, 2);
+  assert_near(fr->mean_s, 0);
+  x1 = row_of(r, "X1");
+  assert_int_equal(x1->first_response.measured_s, 0);
+  assert_true(x1->first_response.impossible);
+  assert_int_equal(x1->resolution.verdict, IB_KPI_NONE);
+  const ib_kpi_ticket *x2 = row_of(r, "X2");
+  assert_true(x2->first_response.impossible);
+  assert_int_equal(x2->first_response.measured_s, 0);
+  assert_false(x2->resolution.impossible);
+  assert_int_equal(x2->resolution.measured_s, 2 * H);
+  assert_int_equal(r->slas[0].total_resolution.tickets, 1);
+  assert_int_equal(r->n_impossible, 2);
+  rewind(warn);
+  int lines = 0, saw_x2 = 0;
+  while (fgets(line, sizeof line, warn)) {
+    lines++;
+    if (strstr(line, "ticket X2") &&
+        strstr(line,
+               "first response 2026-10-31T09:00:00Z is before its "
+               "creation"))
+      saw_x2 = 1;
+  }
+  assert_int_equal(lines, 2);
+  assert_true(saw_x2);
+  fclose(warn);
+  ib_kpi_result_free(r);
+}
+
+/* For availability from tickets, a ticket resolved before its creation adds
+ * no downtime and is reported like in the SLA cohorts. */
+static void test_impossible_times_from_tickets(void **state) {
+  (void)state;
+  cfg.n_slas = 0;
+  avail[0] = (ib_availability_cfg){.service = "ERP",
+                                   .target_pct = 99.5,
+                                   .calendar = CAL_24X7,
+                                   .from_tickets = 1,
+                                   .ft_kinds_mask = ALL_KINDS,
+                                   .ft_priorities_mask = 0x3eu};
+  cfg.n_availability = 1;
+  ib_ticket_row rows[2];
+  rows[0] =
+      tk("X1", 1, utc(2026, 11, 2, 10, 0), NONE, utc(2026, 10, 30, 10, 0));
+  rows[1] = tk("E1", 1, utc(2026, 10, 5, 10, 0), NONE, utc(2026, 10, 5, 11, 0));
+  rows[0].service = rows[1].service = "ERP";
+  ib_ticket_set ts = {.rows = rows, .n = 2};
+  FILE *warn = tmpfile();
+  assert_non_null(warn);
+  ib_kpi_result *r = run(&ts, NULL, utc(2026, 10, 1, 0, 0),
+                         utc(2026, 11, 1, 0, 0), utc(2026, 12, 5, 0, 0), warn);
+  assert_int_equal(r->availability[0].downtime_s, H); /* E1 only */
+  assert_int_equal(r->availability[0].outages, 1);
+  assert_int_equal(r->n_impossible, 1);
+  rewind(warn);
+  char line[512];
+  assert_non_null(fgets(line, sizeof line, warn));
+  assert_non_null(strstr(line, "warning: ticket X1 (source a)"));
+  assert_null(fgets(line, sizeof line, warn));
+  fclose(warn);
   ib_kpi_result_free(r);
 }
 
@@ -623,6 +822,9 @@ int main(void) {
       cmocka_unit_test_setup(test_dst, setup),
       cmocka_unit_test_setup(test_availability_outages, setup),
       cmocka_unit_test_setup(test_availability_from_tickets, setup),
+      cmocka_unit_test_setup(test_availability_month_so_far, setup),
+      cmocka_unit_test_setup(test_impossible_times_across_months, setup),
+      cmocka_unit_test_setup(test_impossible_times_from_tickets, setup),
       cmocka_unit_test_setup(test_duration_text, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
