@@ -1185,10 +1185,16 @@ static int check_rule(const ib_source_cfg *sc, const ib_plugin *plugin,
       snprintf(buf, sizeof buf, "at least %lld", (long long)r->min);
     else
       snprintf(buf, sizeof buf, "at most %lld", (long long)r->max);
+    char shown[64];
+    if (config_setting_type(v) == CONFIG_TYPE_FLOAT)
+      snprintf(shown, sizeof shown, "%g", x);
+    else
+      snprintf(shown, sizeof shown, "%lld",
+               (long long)config_setting_get_int64(v));
     return ib_config_error_at(v, NULL, err, errlen,
-                              "source '%s': %s = %g is out of range: it must "
+                              "source '%s': %s = %s is out of range: it must "
                               "be %s",
-                              sc->name, r->name, x, buf);
+                              sc->name, r->name, shown, buf);
   }
   if (d->type == IB_OPT_STRING) {
     const char *w = config_setting_get_string(v);

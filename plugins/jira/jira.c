@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@
 /* The issue changelog endpoint returns at most 100 histories per call. */
 #define JIRA_CHANGELOG_PAGE 100
 #define JIRA_MILLIS_PER_SECOND 1000
+/* Largest page_size accepted (Jira itself caps pages at 100 or 1000). */
+#define JIRA_MAX_PAGE_SIZE 5000
+/* Issues read again by id per round of concurrent requests. */
+#define JIRA_FETCH_BATCH 16
 #define JIRA_CLOUD_HOST_SUFFIX ".atlassian.net"
 /* What the normaliser reads; configured custom fields are added. */
 #define JIRA_BASE_FIELDS                                              \
@@ -102,6 +107,7 @@ typedef struct jira {
   size_t n_catalog;
   jira_norm scratch; /* owned */
   uint64_t done;     /* issues handled, for progress */
+  int validating;    /* inside validate(): errors go to config_error */
 } jira;
 
 /* ---- a growable string ------------------------------------------------- */
@@ -431,8 +437,24 @@ static ib_time issue_updated(jira *j, const cJSON *issue) {
 }
 
 /* Emits every issue of a page and commits it with its largest `updated`. */
+/* With its id, the host lists a rejected issue and asks for it again
+ * (fetch) at the next sync. */
+static void reject_issue(jira *j, const cJSON *issue, const char *why) {
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(issue, "id");
+  const ib_host_services *h = j->host;
+  if (cJSON_IsString(id) &&
+      h->struct_size >=
+          offsetof(ib_host_services, reject_record) + sizeof h->reject_record)
+    h->reject_record(j->src, id->valuestring, jira_issue_where(issue), "%s",
+                     why);
+  else
+    h->reject(j->src, jira_issue_where(issue), "%s", why);
+}
+
+/* Emits every issue of a page and commits it, with its largest `updated`
+ * as the watermark when move_wm (not for issues fetched by id). */
 static ib_status process_page(jira *j, const cJSON *issues, const char *what,
-                              size_t *n_out) {
+                              int move_wm, size_t *n_out) {
   size_t n = (size_t)cJSON_GetArraySize(issues);
   cJSON **full = calloc(n + 1, sizeof *full); /* owned, and each element */
   ib_time watermark = IB_TIME_NONE;
@@ -452,14 +474,15 @@ static ib_status process_page(jira *j, const cJSON *issues, const char *what,
       st = j->host->emit_ticket(j->src, &t, t.key ? t.key : t.id);
       if (st == IB_ERR_REJECTED) st = IB_OK;
     } else if (st == IB_ERR_REJECTED) {
-      j->host->reject(j->src, jira_issue_where(issue), "%s", j->scratch.reason);
+      reject_issue(j, issue, j->scratch.reason);
       st = IB_OK;
     } else if (st == IB_ERR_PARSE) {
       j->host->log(j->src, IB_LOG_ERROR, "%s, issue %zu: %s", what, i + 1,
                    j->scratch.reason);
     }
   }
-  if (st == IB_OK) st = j->host->commit(j->src, watermark);
+  if (st == IB_OK)
+    st = j->host->commit(j->src, move_wm ? watermark : IB_TIME_NONE);
   for (size_t i = 0; i < n; i++) cJSON_Delete(full[i]);
   free(full);
   j->done += n;
@@ -531,7 +554,7 @@ static ib_status sync_cloud(jira *j, ib_time since) {
     st = http_get_json(j, url.p, what, &root);
     free(url.p);
     if (st == IB_OK) st = page_issues(j, root, path, what, &issues);
-    if (st == IB_OK) st = process_page(j, issues, what, &n);
+    if (st == IB_OK) st = process_page(j, issues, what, 1, &n);
     if (st != IB_OK) goto fail;
     j->host->progress(j->src, j->done, 0);
     next = cJSON_GetObjectItemCaseSensitive(root, "nextPageToken");
@@ -591,7 +614,7 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
         if (u != IB_TIME_NONE && (lower == IB_TIME_NONE || u > lower))
           lower = u;
       }
-      st = process_page(j, issues, what, &n);
+      st = process_page(j, issues, what, 1, &n);
     }
     total = cJSON_GetObjectItemCaseSensitive(root, "total");
     if (st == IB_OK && page == 1 && cJSON_IsNumber(total))
@@ -636,6 +659,27 @@ static int looks_like_cloud(const char *url) {
   return ends_with(host, len, JIRA_CLOUD_HOST_SUFFIX);
 }
 
+/* A configuration error: reported at the option's line when validating
+ * (the host supports config_error), else logged. */
+static ib_status option_error(jira *j, const char *option, const char *fmt, ...)
+    IB_PRINTF(3, 4);
+static ib_status option_error(jira *j, const char *option, const char *fmt,
+                              ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  const ib_host_services *h = j->host;
+  if (j->validating &&
+      h->struct_size >=
+          offsetof(ib_host_services, config_error) + sizeof h->config_error)
+    h->config_error(j->src, option, "%s", msg);
+  else
+    h->log(j->src, IB_LOG_ERROR, "%s: %s", option, msg);
+  return IB_ERR_CONFIG;
+}
+
 static ib_status read_options(jira *j) {
   const ib_host_services *h = j->host;
   const char *url = h->get_string(j->src, "url");
@@ -647,12 +691,10 @@ static ib_status read_options(jira *j) {
   jbuf fields = {0};
   size_t n;
 
-  if (!url || !url[0]) {
-    h->log(j->src, IB_LOG_ERROR,
-           "url is required: the Jira site, e.g. "
-           "https://acme.atlassian.net");
-    return IB_ERR_CONFIG;
-  }
+  if (!url || !url[0])
+    return option_error(j, "url",
+                        "is required: the Jira site, e.g. "
+                        "https://acme.atlassian.net");
   n = strlen(url);
   while (n > 0 && url[n - 1] == '/') n--;
   j->base = strndup(url, n);
@@ -664,25 +706,20 @@ static ib_status read_options(jira *j) {
     j->cloud = 1;
   else if (strcasecmp(api, "datacenter") == 0)
     j->cloud = 0;
-  else {
-    h->log(j->src, IB_LOG_ERROR,
-           "api = \"%s\": use \"cloud\" or \"datacenter\"", api);
-    return IB_ERR_CONFIG;
-  }
+  else
+    return option_error(j, "api", "\"%s\": use \"cloud\" or \"datacenter\"",
+                        api);
 
   j->jql = h->get_string(j->src, "jql");
-  if (j->cloud && (j->jql == NULL || j->jql[0] == '\0'))
+  if (j->cloud && (j->jql == NULL || j->jql[0] == '\0') && !j->validating)
     h->log(j->src, IB_LOG_WARN,
            "no jql: Jira Cloud refuses unbounded searches on a first or --full "
            "sync; set jql (e.g. \"project = SUP\")");
   j->page_size = (long long)h->get_int(j->src, "page_size", 100);
-  if (j->page_size < 1) {
-    h->log(j->src, IB_LOG_ERROR,
-           "page_size = %lld: use a positive number "
-           "(Jira caps it, usually at 100)",
-           j->page_size);
-    return IB_ERR_CONFIG;
-  }
+  if (j->page_size < 1 || j->page_size > JIRA_MAX_PAGE_SIZE)
+    return option_error(j, "page_size",
+                        "%lld: use 1 to %d (Jira caps it, usually at 100)",
+                        j->page_size, JIRA_MAX_PAGE_SIZE);
 
   j->norm.host = h;
   j->norm.src = j->src;
@@ -695,24 +732,21 @@ static ib_status read_options(jira *j) {
     j->norm.fr_mode = JIRA_FR_SLA;
     j->norm.fr_sla_field = fr + sizeof sla_prefix - 1;
   } else {
-    h->log(j->src, IB_LOG_ERROR,
-           "first_response = \"%s\": use \"transition\" or "
-           "\"sla:<customfield id>\"",
-           fr);
-    return IB_ERR_CONFIG;
+    return option_error(j, "first_response",
+                        "\"%s\": use \"transition\" or "
+                        "\"sla:<customfield id>\"",
+                        fr);
   }
   if (!svc || strcasecmp(svc, "components") == 0) {
     j->norm.service_mode = JIRA_SERVICE_COMPONENTS;
   } else if (strncasecmp(svc, labels_prefix, sizeof labels_prefix - 1) == 0) {
     j->norm.service_mode = JIRA_SERVICE_LABELS;
     j->norm.service_arg = svc + sizeof labels_prefix - 1;
-    if (!j->norm.service_arg[0]) {
-      h->log(j->src, IB_LOG_ERROR,
-             "service_field = \"%s\": give the label "
-             "prefix, e.g. \"labels:svc-\"",
-             svc);
-      return IB_ERR_CONFIG;
-    }
+    if (!j->norm.service_arg[0])
+      return option_error(j, "service_field",
+                          "\"%s\": give the label prefix, e.g. "
+                          "\"labels:svc-\"",
+                          svc);
   } else {
     j->norm.service_mode = JIRA_SERVICE_FIELD;
     j->norm.service_arg = svc;
@@ -763,6 +797,17 @@ fail:
   return st;
 }
 
+static ib_status jira_validate(const ib_host_services *host, ib_source *src) {
+  jira *j = calloc(1, sizeof *j); /* owned here */
+  if (!j) return IB_ERR_NOMEM;
+  j->host = host;
+  j->src = src;
+  j->validating = 1;
+  ib_status st = read_options(j);
+  jira_close(j);
+  return st;
+}
+
 static ib_status jira_sync(void *instance) {
   jira *j = instance;
   ib_time since = j->host->sync_since(j->src);
@@ -772,6 +817,61 @@ static ib_status jira_sync(void *instance) {
   if (st != IB_OK) return st;
   return j->cloud ? sync_cloud(j, since) : sync_datacenter(j, since);
 }
+
+/* Issues read again by id (rejected by an earlier sync): one GET
+ * /rest/api/N/issue/{id} each, JIRA_FETCH_BATCH at a time; a 404 is an
+ * issue the site no longer has (or no longer shows us). */
+static ib_status jira_fetch(void *instance, const char *const *ids, size_t n) {
+  jira *j = instance;
+  ib_http_request reqs[JIRA_FETCH_BATCH];
+  ib_http_response resps[JIRA_FETCH_BATCH];
+  char *urls[JIRA_FETCH_BATCH];
+  ib_status st = load_catalog(j);
+  for (size_t lo = 0; st == IB_OK && lo < n; lo += JIRA_FETCH_BATCH) {
+    size_t k = n - lo < JIRA_FETCH_BATCH ? n - lo : JIRA_FETCH_BATCH;
+    cJSON *issues = cJSON_CreateArray(); /* owned */
+    memset(urls, 0, sizeof urls);
+    for (size_t i = 0; i < k; i++) {
+      jbuf url = {0};
+      jbuf_addf(&url, "%s/rest/api/%d/issue/", j->base, j->cloud ? 3 : 2);
+      jbuf_add_escaped(j, &url, ids[lo + i]);
+      jbuf_addf(&url, "?fields=%s&expand=changelog", j->fields);
+      urls[i] = url.p;
+      if (url.oom) st = IB_ERR_NOMEM;
+      reqs[i] =
+          (ib_http_request){sizeof reqs[i], "GET", urls[i], NULL, json_headers};
+      resps[i] = (ib_http_response){sizeof resps[i], 0, NULL, 0, NULL};
+    }
+    if (!issues) st = IB_ERR_NOMEM;
+    if (st == IB_OK) st = j->host->http(j->src, reqs, k, resps);
+    for (size_t i = 0; i < k; i++) {
+      cJSON *issue = NULL;
+      if (st == IB_OK && resps[i].status != 404 &&
+          (st = response_json(j, urls[i], &resps[i], "an issue rejected before",
+                              &issue)) == IB_OK)
+        cJSON_AddItemToArray(issues, issue);
+      j->host->http_free(&resps[i]);
+      free(urls[i]);
+    }
+    size_t done = 0;
+    if (st == IB_OK)
+      st = process_page(j, issues, "issues read again", 0, &done);
+    cJSON_Delete(issues);
+  }
+  return st;
+}
+
+/* api, first_response and service_field are read case-insensitively and
+ * checked by validate(). */
+static const ib_option_rule jira_rules[] = {
+    {.name = "page_size",
+     .flags = IB_RULE_MIN | IB_RULE_MAX,
+     .min = 1,
+     .max = JIRA_MAX_PAGE_SIZE},
+    {.name = "priorities", .model = "priority"},
+    {.name = "statuses", .model = "status"},
+    {.name = "kinds", .model = "kind"},
+    {NULL}};
 
 static const ib_plugin jira_plugin = {
     .magic = IB_PLUGIN_MAGIC,
@@ -787,6 +887,9 @@ static const ib_plugin jira_plugin = {
     .open = jira_open,
     .sync = jira_sync,
     .close = jira_close,
+    IB_OPTION_RULES(jira_rules),
+    .validate = jira_validate,
+    .fetch = jira_fetch,
 };
 
 IB_PLUGIN_DEFINE(jira_plugin)

@@ -137,15 +137,19 @@ def run(cfg, *args):
     return p.returncode, p.stdout, p.stderr
 
 
-def stored_tickets(cfg):
+def status_column(cfg, column):
     rc, out, err = run(cfg, "status")
     lines = out.splitlines()
-    # The TICKETS column ends where its header ends (numbers are right-aligned).
-    end = lines[0].index("TICKETS") + len("TICKETS")
+    # A column ends where its header ends (numbers are right-aligned).
+    end = lines[0].index(column) + len(column)
     for line in lines[1:]:
         if line.startswith("jira-test"):
             return int(line[:end].split()[-1])
     raise AssertionError("no status line for jira-test: " + out + err)
+
+
+def stored_tickets(cfg):
+    return status_column(cfg, "TICKETS")
 
 
 def fresh_tmp(name):
@@ -196,6 +200,40 @@ def scenario_paging(api):
         check(stored_tickets(cfg) == 5, "%s: second sync is idempotent" % api)
         if api == "datacenter":
             scenario_kpi(cfg)
+    finally:
+        mock.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def scenario_rejected_refetch(api):
+    """SUP-6 is rejected for its unmapped priority; once the mapping is
+    fixed, the next incremental sync (whose JQL no longer reaches SUP-6)
+    reads it again by id and stores it: no --full needed."""
+    tmp = fresh_tmp("refetch-" + api)
+    mock = Mock(tmp, {"api": api})
+    try:
+        cfg = write_config(tmp, mock.port, api, 100)
+        rc, out, err = run(cfg, "sync")
+        check(stored_tickets(cfg) == 5, "%s refetch: SUP-6 rejected first" % api)
+        check(status_column(cfg, "REJECTED") == 1,
+              "%s refetch: status counts 1 rejected record" % api)
+        with open(cfg, encoding="utf-8") as f:
+            text = f.read()
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(text.replace('("Low", "P3")', '("Low", "P3"), ("Urgent", "P1")'))
+        n_before = len(mock.requests())
+        rc, out, err = run(cfg, "sync")
+        check(rc == 0, "%s refetch: second sync succeeds (rc %d): %s" % (api, rc, err))
+        later = mock.requests()[n_before:]
+        search_path = "/rest/api/3/search/jql" if api == "cloud" else "/rest/api/2/search"
+        jqls = [r["query"]["jql"][0] for r in later if r["path"] == search_path]
+        check(jqls and all("updated >=" in q for q in jqls),
+              "%s refetch: the second sync is incremental: %s" % (api, jqls))
+        check(any(r["path"].endswith("/issue/20006") for r in later),
+              "%s refetch: SUP-6 read again by id" % api)
+        check(stored_tickets(cfg) == 6, "%s refetch: SUP-6 stored after the fix" % api)
+        check("1 now stored" in out, "%s refetch: summary says so: %s" % (api, out))
+        check(status_column(cfg, "REJECTED") == 0, "%s refetch: nothing left rejected" % api)
     finally:
         mock.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -325,6 +363,8 @@ def main():
         return 1
     scenario_paging("cloud")
     scenario_paging("datacenter")
+    scenario_rejected_refetch("cloud")
+    scenario_rejected_refetch("datacenter")
     scenario_429()
     scenario_401()
     if FAILURES:

@@ -14,6 +14,7 @@ Must not reach anything but 127.0.0.1.
 """
 
 import json
+import re
 import os
 import shutil
 import sqlite3
@@ -108,8 +109,9 @@ DATA = {
                      "audit": [audit(99, "i06", "state", "2", "6", sn(8, 9))]}),
         # i07: cancelled
         incident("i07", "INC0001007", "1", "8", sn(9, 8), sn(9, 9)),
-        # i08: a priority nobody mapped
-        incident("i08", "INC0001008", "9", "2", sn(9, 10), sn(9, 11)),
+        # i08: a priority nobody mapped; updated before the others, so that
+        # only a read by id brings it back once the mapping is fixed
+        incident("i08", "INC0001008", "9", "2", sn(4, 10), sn(4, 11)),
     ],
     "sys_audit": [
         audit(1, "i01", "assigned_to", "", "u1", sn(5, 8, 10)),
@@ -363,7 +365,7 @@ def main():
                   and "^NQ" in r["query"]["sysparm_query"][0] for r in inc),
               "keyset continuation (U, sys_id) used")
         check(all("sysparm_offset" not in r["query"] for r in inc), "no offsets")
-        check(any("documentkeyINi06,i02^" in r["query"]["sysparm_query"][0]
+        check(any(re.search(r"documentkeyINi0\d,i0\d\^", r["query"]["sysparm_query"][0])
                   for r in audit_reqs), "audit fetched for several tickets at once")
         first_round = [r for r in audit_reqs if "sys_id>" not in r["query"]["sysparm_query"][0]]
         check(len(first_round) <= len(inc), "not one audit request per ticket")
@@ -433,6 +435,33 @@ def main():
                   and exp[2][0]["dis"] == 1 and exp[2][1]["breached"] == 1
                   and exp[2][1]["open_breached"] == 1, "independent figures %s" % exp)
             compare_kpis(got, exp, avail)
+
+        # --- the mapping is fixed: i08 comes in without --full -------------
+        cfg_path = os.path.join(tmp, "bridge.cfg")
+        with open(cfg_path, encoding="utf-8") as f:
+            text = f.read()
+        with open(cfg_path, "w", encoding="utf-8") as f:
+            f.write(text.replace(
+                'services = ( ("Serveur de fichiers", "Files") ); },',
+                'services = ( ("Serveur de fichiers", "Files") );\n'
+                '    priorities = ( ("1", "P1"), ("2", "P2"), ("3", "P3"), ("4", "P4"),'
+                ' ("5", "P5"), ("9", "P3") ); },'))
+        n_before = len(mock.requests())
+        rc, out, err = run(tmp, ["sync", "--source", "sn"])
+        check(rc == 0, "sync after the mapping fix: exit %d: %s" % (rc, err))
+        later = mock.requests()[n_before:]
+        queries = [r["query"].get("sysparm_query", [""])[0] for r in later
+                   if r["path"] == "/api/now/table/incident"]
+        check(any(q.startswith("sys_updated_on>=") for q in queries),
+              "the sync after the fix is incremental: %s" % queries)
+        check(any("sys_idINi08" in q for q in queries),
+              "i08 read again by id: %s" % queries)
+        con = sqlite3.connect(db)
+        row = con.execute("SELECT priority FROM tickets WHERE source='sn' AND id='i08'").fetchone()
+        left = con.execute("SELECT count(*) FROM rejected WHERE source='sn'").fetchone()[0]
+        con.close()
+        check(row == (3,), "i08 stored with its new mapping: %s" % (row,))
+        check(left == 0, "no record of sn left rejected (%d)" % left)
 
         # --- 401 --------------------------------------------------------------
         rc, out, err = run(tmp, ["sync", "--source", "sn"], password="wrong")

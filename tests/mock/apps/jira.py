@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 UPDATED_GE = re.compile(r"updated\s*>=\s*(-?\d+)")
 CHANGELOG_PATH = re.compile(r"^/rest/api/(2|3)/issue/([^/]+)/changelog$")
+ISSUE_PATH = re.compile(r"^/rest/api/(2|3)/issue/([^/]+)$")
 DEFAULT_STATUSES = [
     {"id": "1", "name": "Open", "statusCategory": {"key": "new"}},
     {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
@@ -210,6 +211,15 @@ class App:
         return 200, {}, {"startAt": start, "maxResults": size, "total": len(histories),
                          "isLast": start + len(values) >= len(histories), "values": values}
 
+    def issue(self, id_or_key):
+        """GET /rest/api/N/issue/{id}?expand=changelog: one issue as the
+        search embeds it; 404 when the site has no such issue."""
+        issue = self.issues.get(id_or_key) or next(
+            (i for i in self.issues.values() if i.get("id") == id_or_key), None)
+        if issue is None:
+            return 404, {}, {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
+        return 200, {}, self.embedded(issue)
+
     def handle(self, method, path, query, headers, body):
         if self.require_auth and not headers.get("Authorization"):
             return 401, {}, {"errorMessages": ["You are not authenticated."]}
@@ -229,4 +239,7 @@ class App:
             m = CHANGELOG_PATH.match(path)
             if m:
                 return self.changelog(m.group(2), query)
+            m = ISSUE_PATH.match(path)
+            if m:
+                return self.issue(m.group(2))
         return 404, {}, {"errorMessages": ["no such endpoint in the mock: " + path]}
