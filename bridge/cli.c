@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tz.h"
 
@@ -27,12 +29,37 @@ ib_store *ib_cli_open_store(const ib_config *cfg) {
   return st;
 }
 
+/* The installed plugins sit at a fixed place relative to the binary
+ * (IB_PLUGIN_DIR_FROM_BIN, computed by CMake), so that a tree installed
+ * with `cmake --install --prefix P` anywhere finds its own plugins. A
+ * binary that is not installed (the build tree) falls back to the
+ * configured install location. */
+const char *ib_cli_default_plugin_dir(void) {
+  static char dir[4096];
+  if (dir[0]) return dir;
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  struct stat sb;
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    char joined[sizeof exe + sizeof IB_PLUGIN_DIR_FROM_BIN + 1];
+    snprintf(joined, sizeof joined, "%s/%s", exe, IB_PLUGIN_DIR_FROM_BIN);
+    if (realpath(joined, dir) != NULL && stat(dir, &sb) == 0 &&
+        S_ISDIR(sb.st_mode))
+      return dir;
+  }
+  snprintf(dir, sizeof dir, "%s", IB_DEFAULT_PLUGIN_DIR);
+  return dir;
+}
+
 const char *ib_cli_plugin_dir(const ib_cli *cli, const ib_config *cfg) {
   if (cli->plugin_dir) return cli->plugin_dir;
   const char *env = getenv("ITSM_BRIDGE_PLUGIN_DIR");
   if (env && *env) return env;
   if (cfg && cfg->plugin_dir) return cfg->plugin_dir;
-  return IB_DEFAULT_PLUGIN_DIR;
+  return ib_cli_default_plugin_dir();
 }
 
 int ib_cli_parse_instant(const char *text, const char *zone, ib_time *out) {

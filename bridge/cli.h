@@ -25,6 +25,9 @@ ib_config *ib_cli_load_config(const ib_cli *cli);
 /* Opens the store; prints the error and returns NULL (exit 1). */
 ib_store *ib_cli_open_store(const ib_config *cfg);
 /* The plugin directory in force. */
+/* The plugin folder of an installed binary (relative to it), else the
+ * build's install location. */
+const char *ib_cli_default_plugin_dir(void);
 const char *ib_cli_plugin_dir(const ib_cli *cli, const ib_config *cfg);
 /* Parses --from/--to values: a date (midnight in `zone`) or an ISO
  * instant. 0 or -1. */

@@ -53,7 +53,7 @@ static void usage(FILE *out) {
           "  --version            print the version\n\n"
           "Exit status: 0 success, 1 runtime failure (a source failed, store "
           "unreachable),\n2 usage or configuration error.\n",
-          IB_DEFAULT_PLUGIN_DIR);
+          ib_cli_default_plugin_dir());
 }
 
 static void on_signal(int sig) {

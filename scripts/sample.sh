@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIB_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 cfg=config/sample/bridge.cfg
 build/itsm-bridge -c "$cfg" check-config

@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Installs the Debian packages itsm-bridge needs to build, test and run.
-# Idempotent; run as root (or with sudo available).
+# Installs the Debian packages itsm-bridge needs. Idempotent; run as root
+# (or with sudo available).
+#   scripts/setup.sh          what building and running needs (the sample job)
+#   scripts/setup.sh --test   that, plus what the test suite needs (cmocka,
+#                             valgrind, a PostgreSQL server, Chromium for the
+#                             report test, Prometheus' promtool, clang for
+#                             fuzzing, ...)
 set -euo pipefail
-packages=(build-essential cmake pkg-config libcurl4-openssl-dev libcjson-dev
-  libconfig-dev libsqlite3-dev libpq-dev libcmocka-dev sqlite3 tzdata
-  python3 openssl ca-certificates valgrind clang-format time bc
+build_run=(build-essential cmake pkg-config libcurl4-openssl-dev libcjson-dev
+  libconfig-dev libsqlite3-dev libpq-dev tzdata ca-certificates)
+test_tools=(libcmocka-dev sqlite3 python3 openssl valgrind clang-format time bc
   prometheus chromium postgresql)
+packages=("${build_run[@]}")
+case "${1:-}" in
+  --test) packages+=("${test_tools[@]}") ;;
+  "") ;;
+  *)
+    echo "usage: scripts/setup.sh [--test]" >&2
+    exit 2
+    ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
 # and loopback integration tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+scripts/setup.sh --test
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIB_TESTS=ON >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j2 --timeout 600

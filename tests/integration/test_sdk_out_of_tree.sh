@@ -27,6 +27,9 @@ plugin_dir = "$tmp/plugins";
 sources = ( { name = "greetings"; plugin = "hello"; count = 5; start = "2026-10-01T09:00:00Z"; } );
 CFG
 bin="$tmp/prefix/bin/itsm-bridge"
+# Installed under any prefix, the binary finds its own plugins.
+(mkdir "$tmp/elsewhere" && cd "$tmp/elsewhere" && env -u ITSM_BRIDGE_PLUGIN_DIR "$bin" plugins) | grep -q "^csv " ||
+  { echo "FAIL: the installed binary does not find its plugins under $tmp/prefix"; exit 1; }
 "$bin" -c "$tmp/bridge.cfg" plugins | grep -q "^hello .*1.0.0 .*1 " || { echo "FAIL: not listed"; exit 1; }
 out=$("$bin" -c "$tmp/bridge.cfg" sync)
 echo "$out"
