@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scrub.h"
 #include "tz.h"
 
 /* The system's hashed CA directory: with ca_file set, CURLOPT_CAINFO would
@@ -30,19 +31,16 @@
 /* X-RateLimit-Reset values above this are epoch seconds, not a delay. */
 #define IB_HTTP_EPOCH_THRESHOLD_S (365.0 * 24 * 3600)
 #define IB_HTTP_MSG_LEN 1024
-/* Secrets shorter than this are not scrubbed from text (they would mangle
- * ordinary words); real tokens are far longer. */
-#define IB_HTTP_MIN_SCRUB_LEN 4
 #define IB_HTTP_ABANDONED "not completed: another request of the batch failed"
 
 struct ib_http_client {
   char *label; /* owned */
   ib_auth_type auth;
-  char *user;      /* owned, secret */
-  char *token;     /* owned, secret */
-  char *basic_b64; /* owned, secret: base64(user:token), for scrubbing */
-  char *hint;      /* owned, may be NULL */
-  char *ca_file;   /* owned, may be NULL */
+  char *user;         /* owned, secret */
+  char *token;        /* owned, secret */
+  ib_scrubber *scrub; /* owned: knows user, token and their Basic form */
+  char *hint;         /* owned, may be NULL */
+  char *ca_file;      /* owned, may be NULL */
   long connect_timeout_s;
   long timeout_s;
   long low_speed_time_s;
@@ -112,44 +110,8 @@ static double rng_uniform(ib_http_client *c) {
   return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static char *base64(const char *in) {
-  static const char tbl[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t n = strlen(in);
-  char *out = malloc(4 * ((n + 2) / 3) + 1); /* owned by the caller */
-  if (!out) return NULL;
-  const unsigned char *s = (const unsigned char *)in;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned)s[i] << 16;
-    if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
-    if (i + 2 < n) v |= s[i + 2];
-    out[o++] = tbl[(v >> 18) & 63];
-    out[o++] = tbl[(v >> 12) & 63];
-    out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-    out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-  }
-  out[o] = '\0';
-  return out;
-}
-
-/* Replaces every occurrence of secret in buf (in place) by "***". */
-static void scrub_one(char *buf, size_t size, const char *secret) {
-  if (!secret || strlen(secret) < IB_HTTP_MIN_SCRUB_LEN) return;
-  size_t slen = strlen(secret);
-  char *p;
-  while ((p = strstr(buf, secret)) != NULL) {
-    size_t tail = strlen(p + slen);
-    if ((size_t)(p - buf) + 3 + tail + 1 > size)
-      break; /* cannot happen: "***" is never longer than the secret */
-    memmove(p + 3, p + slen, tail + 1);
-    memcpy(p, "***", 3);
-  }
-}
-
 static void scrub(const ib_http_client *c, char *buf, size_t size) {
-  scrub_one(buf, size, c->token);
-  scrub_one(buf, size, c->basic_b64);
+  ib_scrub(c->scrub, buf, size);
 }
 
 static void emit(const ib_http_client *c, ib_log_level level, char *msg) {
@@ -842,15 +804,12 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
              c->hint ? "; set " : "", c->hint ? c->hint : "");
     goto fail;
   }
-  if (c->auth == IB_AUTH_BASIC) {
-    size_t len = strlen(c->user) + strlen(c->token) + 2;
-    char *pair = malloc(len); /* owned here, secret */
-    if (!pair) goto nomem;
-    snprintf(pair, len, "%s:%s", c->user, c->token);
-    c->basic_b64 = base64(pair);
-    free_secret(pair);
-    if (!c->basic_b64) goto nomem;
-  }
+  c->scrub = ib_scrubber_new();
+  if (!c->scrub || ib_scrubber_add(c->scrub, c->user) ||
+      ib_scrubber_add(c->scrub, c->token) ||
+      (c->auth == IB_AUTH_BASIC &&
+       ib_scrubber_add_basic(c->scrub, c->user, c->token)))
+    goto nomem;
   if (c->ca_file && access(c->ca_file, R_OK) != 0) {
     snprintf(err, errlen,
              "%s: ca_file %s cannot be read (%s); give the path "
@@ -909,7 +868,7 @@ void ib_http_client_free(ib_http_client *c) {
   free(c->label);
   free_secret(c->user);
   free_secret(c->token);
-  free_secret(c->basic_b64);
+  ib_scrubber_free(c->scrub);
   free(c->hint);
   free(c->ca_file);
   free(c);

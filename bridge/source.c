@@ -150,6 +150,29 @@ static const char *type_example(ib_option_type t) {
   return "?";
 }
 
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
+static int is_env_name(const char *v) {
+  if (v == NULL || !(isalpha((unsigned char)*v) || *v == '_')) return 0;
+  for (; *v; v++)
+    if (!(isalnum((unsigned char)*v) || *v == '_')) return 0;
+  return 1;
+}
+
+/* A key holding the *name* of a secret variable must not hold the secret:
+ * the message never shows the value. */
+static int check_env_key(const config_setting_t *m, const char *source,
+                         const char *key, char *err, size_t errlen) {
+  if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+      is_env_name(config_setting_get_string(m)))
+    return 0;
+  return ib_config_error_at(
+      m, NULL, err, errlen,
+      "source '%s': %s must name an environment variable (letters, digits, "
+      "'_'), not hold the token itself; put the secret in a variable and "
+      "give its name",
+      source, key);
+}
+
 /* Validates the members of group `s` against `defs` (declared options),
  * allowing `extra` host-owned keys at the top level. */
 static int validate_group(const char *source, const char *plugin,
@@ -173,6 +196,11 @@ static int validate_group(const char *source, const char *plugin,
       return ib_config_error_at(m, NULL, err, errlen,
                                 "source '%s': '%s%s' must be %s", source,
                                 prefix, name, type_example(d->type));
+    if (d->secret) {
+      char key[160];
+      snprintf(key, sizeof key, "%s%s", prefix, name);
+      if (check_env_key(m, source, key, err, errlen)) return -1;
+    }
     if (d->type == IB_OPT_GROUP) {
       char sub[128];
       snprintf(sub, sizeof sub, "%s%s.", prefix, name);
@@ -217,6 +245,12 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
         return ib_config_error_at(e, NULL, err, errlen,
                                   "source '%s': 'auth.%s' must be a string",
                                   sc->name, config_setting_name(e));
+      if (strcmp(config_setting_name(e), "user_env") == 0 &&
+          check_env_key(e, sc->name, "auth.user_env", err, errlen))
+        return -1;
+      if (strcmp(config_setting_name(e), "token_env") == 0 &&
+          check_env_key(e, sc->name, "auth.token_env", err, errlen))
+        return -1;
     }
     const char *type = NULL;
     config_setting_lookup_string(m, "type", &type);
@@ -303,6 +337,8 @@ struct ib_source {
   char *user;           /* owned secret values, wiped on free */
   char *token;
   char credentials_hint[160];
+  const ib_scrubber *scrub; /* the run's, or own_scrub */
+  ib_scrubber *own_scrub;   /* owned when opt->scrub is NULL */
   struct timespec started, last_draw;
   uint64_t prog_done, prog_total;
   int64_t pages; /* commits so far: a page each for the API sources */
@@ -330,6 +366,7 @@ static void vlog(ib_source *src, ib_log_level level, const char *fmt,
   static const char *const tags[] = {"error", "warning", "", "debug"};
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  ib_scrub(src->scrub, msg, sizeof msg);
   clear_progress(src);
   if (level == IB_LOG_INFO)
     fprintf(stderr, "%s: %s\n", src->sc->name, msg);
@@ -514,6 +551,7 @@ static void note_rejection(ib_source *src, const char *where, const char *msg) {
     if (snprintf(reason, sizeof r->reasons[0], "%s: %s", where ? where : "?",
                  msg) >= (int)sizeof r->reasons[0])
       strcpy(reason + sizeof r->reasons[0] - 4, "...");
+    ib_scrub(src->scrub, reason, sizeof r->reasons[0]);
   }
   h_log(src, IB_LOG_DEBUG, "rejected %s: %s", where ? where : "?", msg);
 }
@@ -870,6 +908,52 @@ static int read_file_secret(ib_source *src, const char *path, char **out,
   return *out ? 0 : -1;
 }
 
+/* Adds getenv(<value of key>) of group g to the scrubber. */
+static int add_env_secret(const config_setting_t *g, const char *key,
+                          ib_scrubber *s) {
+  const char *var = NULL;
+  if (!g || !config_setting_lookup_string(g, key, &var)) return 0;
+  return ib_scrubber_add(s, getenv(var));
+}
+
+int ib_source_add_secrets(const ib_source_cfg *sc, const ib_plugin *plugin,
+                          ib_scrubber *s) {
+  const config_setting_t *auth = config_setting_get_member(sc->setting, "auth");
+  const char *user = NULL, *token = NULL, *uvar = NULL, *tvar = NULL;
+  const char *tfile = NULL;
+  if (auth && config_setting_is_group(auth)) {
+    if (add_env_secret(auth, "user_env", s) ||
+        add_env_secret(auth, "token_env", s))
+      return -1;
+    if (config_setting_lookup_string(auth, "user_env", &uvar))
+      user = getenv(uvar);
+    if (config_setting_lookup_string(auth, "token_env", &tvar))
+      token = getenv(tvar);
+    if (config_setting_lookup_string(auth, "token_file", &tfile)) {
+      char *file_token = NULL; /* owned, wiped */
+      char err[512];
+      ib_source tmp = {.sc = sc};
+      if (read_file_secret(&tmp, tfile, &file_token, err, sizeof err) == 0) {
+        int rc = ib_scrubber_add(s, file_token) ||
+                 (user && ib_scrubber_add_basic(s, user, file_token));
+        explicit_bzero(file_token, strlen(file_token));
+        free(file_token);
+        if (rc) return -1;
+      }
+    }
+    if (user && token && ib_scrubber_add_basic(s, user, token)) return -1;
+  }
+  for (const ib_option_def *d = plugin ? plugin->options : NULL; d && d->name;
+       d++) {
+    if (d->secret && add_env_secret(sc->setting, d->name, s)) return -1;
+    if (d->type != IB_OPT_GROUP || !d->children) continue;
+    const config_setting_t *g = config_setting_get_member(sc->setting, d->name);
+    for (const ib_option_def *c = d->children; g && c->name; c++)
+      if (c->secret && add_env_secret(g, c->name, s)) return -1;
+  }
+  return 0;
+}
+
 /* The HTTP client's final error is kept in the run's result and printed
  * once by the sync summary, so it is not logged a second time here. */
 static void http_log(void *ctx, ib_log_level level, const char *msg) {
@@ -965,6 +1049,18 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                    .opt = opt,
                    .res = res};
   clock_gettime(CLOCK_MONOTONIC, &src.started);
+  src.scrub = opt->scrub;
+  if (src.scrub == NULL) {
+    src.own_scrub = ib_scrubber_new();
+    if (src.own_scrub == NULL ||
+        ib_source_add_secrets(sc, plugin, src.own_scrub) != 0) {
+      ib_scrubber_free(src.own_scrub);
+      snprintf(res->error, sizeof res->error, "out of memory");
+      res->status = IB_ERR_NOMEM;
+      return -1;
+    }
+    src.scrub = src.own_scrub;
+  }
   char err[512];
   int64_t run_id = 0;
   void *instance = NULL;
@@ -974,7 +1070,9 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
   if (ib_store_source_state(st, sc->name, &state, err, sizeof err) ||
       ib_store_run_begin(st, sc->name, opt->full, &run_id, err, sizeof err)) {
     snprintf(res->error, sizeof res->error, "%s", err);
+    ib_scrub(src.scrub, res->error, sizeof res->error);
     res->status = IB_ERR_STORE;
+    ib_scrubber_free(src.own_scrub);
     return -1;
   }
   if (opt->since != IB_TIME_NONE)
@@ -1029,12 +1127,18 @@ done:
   source_release(&src);
   res->status = status;
   res->elapsed_s = since_start(&src);
+  /* What is stored and printed after the run, scrubbed once more. */
+  ib_scrub(src.scrub, res->error, sizeof res->error);
+  for (int i = 0; i < res->n_reasons; i++)
+    ib_scrub(src.scrub, res->reasons[i], sizeof res->reasons[i]);
   if (ib_store_run_end(st, run_id, status == IB_OK, res->read, res->stored,
                        res->rejected, status == IB_OK ? NULL : res->error, err,
                        sizeof err) &&
       status == IB_OK) {
     res->status = status = IB_ERR_STORE;
     snprintf(res->error, sizeof res->error, "%s", err);
+    ib_scrub(src.scrub, res->error, sizeof res->error);
   }
+  ib_scrubber_free(src.own_scrub);
   return status == IB_OK ? 0 : -1;
 }
