@@ -79,6 +79,7 @@ typedef struct http_slot {
   double retry_after_s;     /* from the last answer; -1 = none */
   double ratelimit_reset_s; /* idem */
   char errbuf[CURL_ERROR_SIZE];
+  char redirected_to[256]; /* scheme://host/path a refused redirect aimed at */
 } http_slot;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -170,6 +171,57 @@ done:
   curl_free(port);
   curl_free(path);
   curl_url_cleanup(u);
+}
+
+int ib_http_check_url(const char *url, char *why, size_t len) {
+  static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]",
+                                         "::1", NULL};
+  CURLU *u = NULL;                 /* owned here */
+  char *host = NULL, *user = NULL; /* curl_free */
+  int rc = -1, https;
+  if (url == NULL || url[0] == '\0') {
+    snprintf(why, len, "is empty: give the site's https:// address");
+    return -1;
+  }
+  https = strncasecmp(url, "https://", 8) == 0;
+  if (!https && strncasecmp(url, "http://", 7) != 0) {
+    snprintf(why, len,
+             "has no https:// scheme: write it in full, e.g. "
+             "\"https://host.example.com\" (a bare host:port would be read as "
+             "plain http, credentials in clear)");
+    return -1;
+  }
+  u = curl_url();
+  if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host ||
+      !host[0]) {
+    snprintf(why, len, "is not a valid URL with a host");
+    goto done;
+  }
+  if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user) {
+    snprintf(why, len,
+             "carries credentials (user@ or user:password@): remove them and "
+             "use the source's auth settings");
+    goto done;
+  }
+  if (!https) {
+    int local = 0;
+    for (const char *const *l = loopback; *l; l++)
+      if (strcasecmp(host, *l) == 0) local = 1;
+    if (!local) {
+      snprintf(why, len,
+               "uses plain http:// to %s: use https:// (plain http is only "
+               "for 127.0.0.1/localhost; credentials would travel in clear)",
+               host);
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  curl_free(host);
+  curl_free(user);
+  curl_url_cleanup(u);
+  return rc;
 }
 
 /* host[:port] of url, for the 401/403 message. */
@@ -413,8 +465,11 @@ static ib_status slot_start(http_slot *s) {
   curl_easy_setopt(e, CURLOPT_URL, r->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, s);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  /* An https request may only be redirected to https: never downgraded. */
+  int https = strncasecmp(r->url, "https://", 8) == 0;
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
+                   https ? "https" : "http,https");
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, IB_HTTP_MAX_REDIRECTS);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -568,8 +623,17 @@ static ib_status fail_transport(http_slot *s, CURLcode code,
                 "the DNS/proxy settings",
                 s->method, where, host);
       break;
-    case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
+      if (s->redirected_to[0]) {
+        fail_slot(s,
+                  "%s %s: the server redirected to %s, which is not https: "
+                  "refused (a redirect never downgrades to plain http); fix "
+                  "the source's url or the server's redirect",
+                  s->method, where, s->redirected_to);
+        break;
+      }
+      /* fall through */
+    case CURLE_URL_MALFORMAT:
       fail_slot(s, "%s %s: unusable URL (%s); check the source's url",
                 s->method, where, detail);
       break;
@@ -614,6 +678,14 @@ static ib_status slot_finished(http_slot *s, CURLcode code) {
 
   curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &elapsed);
+  s->redirected_to[0] = '\0';
+  if (code == CURLE_UNSUPPORTED_PROTOCOL) {
+    char *target = NULL; /* borrowed from curl */
+    curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &target);
+    if (target && strcmp(target, s->req->url) != 0)
+      ib_http_url_for_message(target, s->redirected_to,
+                              sizeof s->redirected_to);
+  }
   slot_release_easy(s);
   ib_http_url_for_message(s->req->url, where, sizeof where);
   if (c->verbose && code == CURLE_OK)

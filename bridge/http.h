@@ -102,6 +102,13 @@ const char *ib_http_client_last_error(const ib_http_client *c);
  * Returns a malloc'ed string (caller frees with free()), NULL on ENOMEM. */
 char *ib_http_escape(const char *text);
 
+/* The one rule for source URLs: an explicit https:// scheme, or http://
+ * to a loopback host only (127.0.0.1, localhost, [::1]: tests and local
+ * proxies), a host, and no credentials in the URL. 0 when usable, else -1
+ * with why ("has no scheme: ...") in why; never echoes the URL's userinfo
+ * or query. */
+int ib_http_check_url(const char *url, char *why, size_t len);
+
 /* scheme://host[:port]/path of url, without credentials, query or
  * fragment, for messages. Writes "(unparsable URL)" when it cannot parse. */
 void ib_http_url_for_message(const char *url, char *buf, size_t len);

@@ -152,12 +152,11 @@ static int param_char(char c) {
 /* Names of query parameters whose values are blanked (case-insensitive
  * substrings of the name), and exact names. */
 static int sensitive_param(const char *name, size_t len) {
-  static const char *const parts[] = {"token",     "secret",  "password",
-                                      "passwd",    "apikey",  "api_key",
-                                      "signature", "session", "credential",
-                                      "auth",      NULL};
-  static const char *const exact[] = {"key", "sig", "pass", "pwd", "code",
-                                      NULL};
+  static const char *const parts[] = {
+      "token",     "secret",  "password",   "passwd", "apikey", "api_key",
+      "signature", "session", "credential", "auth",   NULL};
+  static const char *const exact[] = {"key", "sig",  "pass",
+                                      "pwd", "code", NULL};
   char low[64];
   if (len == 0 || len >= sizeof low) return 0;
   for (size_t i = 0; i < len; i++)
@@ -185,7 +184,8 @@ static size_t sensitive_at(const char *text, size_t i, size_t *value_len) {
   return n + 1 - i;
 }
 
-/* ---- the rewrite ---------------------------------------------------------- */
+/* ---- the rewrite ----------------------------------------------------------
+ */
 
 /* A text cut by its writer may end with the start of a secret: that start
  * is replaced by the mark (or dropped). Returns the new length. */

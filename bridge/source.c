@@ -158,6 +158,15 @@ static int is_env_name(const char *v) {
   return 1;
 }
 
+/* Options of HTTP plugins that hold an address the host will be asked to
+ * call: "url" and "*_url". The SDK has no URL option type (yet), so the
+ * name decides. */
+static int is_url_option(const char *name) {
+  size_t n = strlen(name);
+  return strcmp(name, "url") == 0 ||
+         (n > 4 && strcmp(name + n - 4, "_url") == 0);
+}
+
 /* A key holding the *name* of a secret variable must not hold the secret:
  * the message never shows the value. */
 static int check_env_key(const config_setting_t *m, const char *source,
@@ -178,7 +187,7 @@ static int check_env_key(const config_setting_t *m, const char *source,
 static int validate_group(const char *source, const char *plugin,
                           const config_setting_t *s, const ib_option_def *defs,
                           const char *const *extra, const char *prefix,
-                          char *err, size_t errlen) {
+                          int url_checked, char *err, size_t errlen) {
   int n = config_setting_length(s);
   for (int i = 0; i < n; i++) {
     config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
@@ -196,6 +205,12 @@ static int validate_group(const char *source, const char *plugin,
       return ib_config_error_at(m, NULL, err, errlen,
                                 "source '%s': '%s%s' must be %s", source,
                                 prefix, name, type_example(d->type));
+    if (url_checked && d->type == IB_OPT_STRING && is_url_option(name)) {
+      char why[256];
+      if (ib_http_check_url(config_setting_get_string(m), why, sizeof why))
+        return ib_config_error_at(m, NULL, err, errlen, "source '%s': %s%s %s",
+                                  source, prefix, name, why);
+    }
     if (d->secret) {
       char key[160];
       snprintf(key, sizeof key, "%s%s", prefix, name);
@@ -204,8 +219,8 @@ static int validate_group(const char *source, const char *plugin,
     if (d->type == IB_OPT_GROUP) {
       char sub[128];
       snprintf(sub, sizeof sub, "%s%s.", prefix, name);
-      if (validate_group(source, plugin, m, d->children, NULL, sub, err,
-                         errlen))
+      if (validate_group(source, plugin, m, d->children, NULL, sub, url_checked,
+                         err, errlen))
         return -1;
     }
   }
@@ -305,7 +320,8 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
       extra[n++] = d->name;
   extra[n] = NULL;
   if (validate_group(sc->name, plugin->name, sc->setting, plugin->options,
-                     extra, "", err, errlen))
+                     extra, "", (plugin->flags & IB_PLUGIN_FLAG_HTTP) != 0, err,
+                     errlen))
     return -1;
   if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && validate_http(sc, err, errlen))
     return -1;
@@ -779,22 +795,6 @@ static int h_should_stop(ib_source *src) {
   return ib_stop_requested != 0;
 }
 
-/* Plain http:// would send credentials in clear: only loopback (tests,
- * local proxies) may use it. */
-static int plain_http_allowed(const char *url) {
-  static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]",
-                                         NULL};
-  if (strncasecmp(url, "http://", 7) != 0) return 1;
-  const char *host = url + 7;
-  for (const char *const *l = loopback; *l; l++) {
-    size_t len = strlen(*l);
-    if (strncasecmp(host, *l, len) == 0 &&
-        (host[len] == ':' || host[len] == '/' || host[len] == '\0'))
-      return 1;
-  }
-  return 0;
-}
-
 static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
                         ib_http_response *resps) {
   if (src->http == NULL) {
@@ -803,13 +803,12 @@ static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
     return IB_ERR_INVALID;
   }
   for (size_t i = 0; i < n; i++) {
-    if (reqs[i].url && !plain_http_allowed(reqs[i].url)) {
-      char shown[256];
+    char why[256];
+    if (reqs[i].url && ib_http_check_url(reqs[i].url, why, sizeof why)) {
+      char shown[200];
       ib_http_url_for_message(reqs[i].url, shown, sizeof shown);
       snprintf(src->res->error, sizeof src->res->error,
-               "refusing plain http:// for %s: use https:// (credentials "
-               "would travel in clear)",
-               shown);
+               "refusing request to %s: the URL %s", shown, why);
       for (size_t j = 0; j < n; j++)
         resps[j] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
       return IB_ERR_CONFIG;
