@@ -355,6 +355,7 @@ struct ib_source {
   char credentials_hint[160];
   const ib_scrubber *scrub; /* the run's, or own_scrub */
   ib_scrubber *own_scrub;   /* owned when opt->scrub is NULL */
+  char first_error[480];    /* first error line logged, scrubbed */
   struct timespec started, last_draw;
   uint64_t prog_done, prog_total;
   int64_t pages; /* commits so far: a page each for the API sources */
@@ -383,6 +384,10 @@ static void vlog(ib_source *src, ib_log_level level, const char *fmt,
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
   ib_scrub(src->scrub, msg, sizeof msg);
+  /* The plugin's own account of a failure is the run's error when the host
+   * has none (stored in sync_runs.error, printed by the summary). */
+  if (level == IB_LOG_ERROR && src->first_error[0] == '\0')
+    snprintf(src->first_error, sizeof src->first_error, "%.479s", msg);
   clear_progress(src);
   if (level == IB_LOG_INFO)
     fprintf(stderr, "%s: %s\n", src->sc->name, msg);
@@ -1097,8 +1102,8 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
   status = plugin->open(&host_services, &src, &instance);
   if (status != IB_OK) {
     if (res->error[0] == '\0')
-      snprintf(res->error, sizeof res->error, "cannot open the source: %s",
-               h_strerror(status));
+      snprintf(res->error, sizeof res->error, "cannot open the source: %.480s",
+               src.first_error[0] ? src.first_error : h_strerror(status));
     goto done;
   }
   status = plugin->sync(instance);
@@ -1119,7 +1124,8 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     }
   }
   if (status != IB_OK && res->error[0] == '\0')
-    snprintf(res->error, sizeof res->error, "%s", h_strerror(status));
+    snprintf(res->error, sizeof res->error, "%s",
+             src.first_error[0] ? src.first_error : h_strerror(status));
 done:
   if (instance && plugin->close) plugin->close(instance);
   clear_progress(&src);

@@ -53,7 +53,8 @@ static void test_query_parameters(void **state) {
   (void)state;
   scrubbed(NULL, "> GET /x?jql=a%3Db&api_token=zz9&next=1 HTTP/1.1",
            "> GET /x?jql=a%3Db&api_token=[redacted]&next=1 HTTP/1.1");
-  scrubbed(NULL, "https://h/p?key=K1&password=p#f", "https://h/p?key=[redacted]&password=[redacted]#f");
+  scrubbed(NULL, "https://h/p?key=K1&password=p#f",
+           "https://h/p?key=[redacted]&password=[redacted]#f");
   scrubbed(NULL, "a?monkey=1&keys=2", "a?monkey=1&keys=2");
 }
 
