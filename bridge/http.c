@@ -49,6 +49,8 @@ struct ib_http_client {
   double max_wait_s;
   double backoff_base_s;
   int verbose;
+  size_t max_batch_bytes; /* cap on the bodies of one batch together */
+  size_t batch_bytes;     /* bodies of the running batch, received so far */
   void (*log)(void *ctx, ib_log_level level, const char *msg);
   void *log_ctx;
   int (*should_stop)(void *ctx);
@@ -300,8 +302,10 @@ double ib_http_parse_ratelimit_reset(const char *value, long long now) {
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
   http_slot *s = userp;
+  ib_http_client *c = s->client;
   size_t n = size * nmemb;
-  if (n > IB_HTTP_MAX_BODY_BYTES - s->len) {
+  /* The batch's bodies together: the caller holds them all at once. */
+  if (n > c->max_batch_bytes - c->batch_bytes) {
     s->too_big = 1;
     return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
   }
@@ -315,6 +319,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
   }
   memcpy(s->buf + s->len, data, n);
   s->len += n;
+  c->batch_bytes += n;
   s->buf[s->len] = '\0';
   return n;
 }
@@ -442,6 +447,7 @@ static ib_status slot_start(http_slot *s) {
   int post = strcmp(s->method, "POST") == 0;
   ib_status st = IB_ERR_NOMEM;
 
+  c->batch_bytes -= s->len; /* a retry drops the last attempt's body */
   s->len = 0;
   if (s->buf) s->buf[0] = '\0';
   s->too_big = 0;
@@ -605,6 +611,7 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
 
 static ib_status fail_transport(http_slot *s, CURLcode code,
                                 const char *where) {
+  const ib_http_client *c = s->client;
   char host[256];
   url_host(s->req->url, host, sizeof host);
   const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(code);
@@ -640,9 +647,10 @@ static ib_status fail_transport(http_slot *s, CURLcode code,
     case CURLE_WRITE_ERROR:
       if (s->too_big) {
         fail_slot(s,
-                  "%s %s: response larger than %zu bytes; ask for smaller "
-                  "pages",
-                  s->method, where, (size_t)IB_HTTP_MAX_BODY_BYTES);
+                  "%s %s: the responses of this batch of requests together "
+                  "exceed %zu bytes (memory guard); ask for smaller pages "
+                  "(the source's page_size or batch_size)",
+                  s->method, where, c->max_batch_bytes);
         break;
       }
       /* fall through */
@@ -782,6 +790,7 @@ ib_status ib_http_perform(ib_http_client *c, const ib_http_request *reqs,
     resps[i] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
   if (!c || (!reqs && n > 0)) return IB_ERR_INVALID;
   c->last_error[0] = '\0';
+  c->batch_bytes = 0;
   if (n == 0) return IB_OK;
 
   slots = calloc(n, sizeof *slots);
@@ -909,6 +918,8 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
   c->backoff_base_s = cfg->backoff_base_s > 0 ? cfg->backoff_base_s
                                               : IB_HTTP_DEFAULT_BACKOFF_BASE_S;
   c->verbose = cfg->verbose;
+  c->max_batch_bytes =
+      cfg->max_batch_bytes ? cfg->max_batch_bytes : IB_HTTP_MAX_BATCH_BYTES;
   c->log = cfg->log;
   c->log_ctx = cfg->log_ctx;
   c->should_stop = cfg->should_stop;

@@ -23,8 +23,11 @@
 #define IB_HTTP_DEFAULT_BACKOFF_BASE_S 1.0
 /* One backoff step never exceeds this (before jitter). */
 #define IB_HTTP_MAX_BACKOFF_STEP_S 60.0
-/* A response body larger than this is refused (memory guard). */
-#define IB_HTTP_MAX_BODY_BYTES ((size_t)512 * 1024 * 1024)
+/* Memory guard: the bodies of one ib_http_perform batch (all its
+ * responses together, since the caller holds them all at once) may not
+ * exceed this; the batch then fails cleanly. ib_http_config.max_batch_bytes
+ * overrides it (tests use a small value). */
+#define IB_HTTP_MAX_BATCH_BYTES ((size_t)512 * 1024 * 1024)
 #define IB_HTTP_MAX_REDIRECTS 5L
 
 typedef enum ib_auth_type {
@@ -49,9 +52,10 @@ typedef struct ib_http_config {
   long low_speed_time_s; /* abort when below 1 byte/s for this long */
   int max_concurrency;
   int max_retries; /* retries after the first attempt; 0 = default, <0 = none */
-  double max_wait_s;     /* cap on the time one request spends waiting */
-  double backoff_base_s; /* first backoff step */
-  int verbose;           /* trace requests at IB_LOG_DEBUG, secrets redacted */
+  double max_wait_s;      /* cap on the time one request spends waiting */
+  double backoff_base_s;  /* first backoff step */
+  int verbose;            /* trace requests at IB_LOG_DEBUG, secrets redacted */
+  size_t max_batch_bytes; /* 0: IB_HTTP_MAX_BATCH_BYTES */
   void (*log)(void *ctx, ib_log_level level, const char *msg);
   void *log_ctx;
   int (*should_stop)(void *ctx); /* non-zero: abort with IB_ERR_ABORTED */
