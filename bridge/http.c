@@ -78,6 +78,7 @@ typedef struct http_slot {
   int attempts;
   double waited_s;
   double start_at;          /* monotonic seconds */
+  double first_at;          /* when the first attempt started */
   double retry_after_s;     /* from the last answer; -1 = none */
   double ratelimit_reset_s; /* idem */
   char errbuf[CURL_ERROR_SIZE];
@@ -448,6 +449,7 @@ static ib_status slot_start(http_slot *s) {
   ib_status st = IB_ERR_NOMEM;
 
   c->batch_bytes -= s->len; /* a retry drops the last attempt's body */
+  if (s->attempts == 0) s->first_at = mono_now();
   s->len = 0;
   if (s->buf) s->buf[0] = '\0';
   s->too_big = 0;
@@ -567,11 +569,12 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
   describe_attempt(s, code, status, what, sizeof what);
 
   if (s->attempts > c->max_retries) {
+    /* No configuration key sets the number of retries: say what was
+     * tried instead of naming one. */
     fail_slot(s,
-              "%s %s: gave up after %d attempts, last: %s; the service is "
-              "unavailable or rate-limiting: try again later, or raise "
-              "max_retries/timeout",
-              s->method, where, s->attempts, what);
+              "%s %s: gave up after %d attempts over %.0f s, last: %s; the "
+              "service is unavailable or rate-limiting: try again later",
+              s->method, where, s->attempts, mono_now() - s->first_at, what);
     return IB_ERR_HTTP;
   }
   double hint = s->retry_after_s > s->ratelimit_reset_s ? s->retry_after_s
@@ -709,13 +712,21 @@ static ib_status slot_finished(http_slot *s, CURLcode code) {
     st = slot_deliver(s, status);
     if (st != IB_OK) return st;
     s->state = SLOT_DONE;
-    if (status == 401)
-      fail_slot(s, "HTTP 401 from %s: check the credentials in %s", host,
-                c->hint ? c->hint : "the source's auth settings");
+    if (status == 401 && c->hint)
+      fail_slot(s,
+                "HTTP 401 from %s: the server refused the credentials; "
+                "check %s",
+                host, c->hint);
+    else if (status == 401)
+      fail_slot(s,
+                "HTTP 401 from %s: the server refused the credentials of "
+                "source '%s', which has no auth configured in itsm-bridge: "
+                "add auth = { type = ...; } to it",
+                host, c->label);
     else
       fail_slot(s,
-                "HTTP 403 from %s: check the credentials in %s and that "
-                "the account may read %s",
+                "HTTP 403 from %s: the server refused access; check %s and "
+                "that the account may read %s",
                 host, c->hint ? c->hint : "the source's auth settings", where);
     return IB_ERR_AUTH;
   }

@@ -352,7 +352,7 @@ struct ib_source {
   ib_http_client *http; /* owned */
   char *user;           /* owned secret values, wiped on free */
   char *token;
-  char credentials_hint[160];
+  char credentials_hint[256];
   const ib_scrubber *scrub; /* the run's, or own_scrub */
   ib_scrubber *own_scrub;   /* owned when opt->scrub is NULL */
   char first_error[480];    /* first error line logged, scrubbed */
@@ -983,12 +983,22 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
       hc.auth = IB_AUTH_BASIC;
     else if (strcmp(type, "bearer") == 0)
       hc.auth = IB_AUTH_BEARER;
-    if (hc.auth == IB_AUTH_BASIC)
-      snprintf(src->credentials_hint, sizeof src->credentials_hint, "$%s/%s%s",
-               uvar, tfile ? "" : "$", tfile ? tfile : tvar);
+    /* Names the variables and the keys that hold them, for 401/403. */
+    char token_where[96];
+    if (tfile)
+      snprintf(token_where, sizeof token_where, "token file %.60s", tfile);
     else
-      snprintf(src->credentials_hint, sizeof src->credentials_hint, "%s%s",
-               tfile ? "" : "$", tfile ? tfile : tvar);
+      snprintf(token_where, sizeof token_where, "$%.60s", tvar);
+    if (hc.auth == IB_AUTH_BASIC)
+      snprintf(src->credentials_hint, sizeof src->credentials_hint,
+               "the credentials in $%.40s/%s (auth.user_env/auth.%s of "
+               "source '%.40s')",
+               uvar, token_where, tfile ? "token_file" : "token_env",
+               src->sc->name);
+    else if (hc.auth == IB_AUTH_BEARER)
+      snprintf(src->credentials_hint, sizeof src->credentials_hint,
+               "the token in %s (auth.%s of source '%.40s')", token_where,
+               tfile ? "token_file" : "token_env", src->sc->name);
     if (hc.auth == IB_AUTH_BASIC &&
         read_env_secret(src, auth, "user_env", &src->user, err, errlen))
       return -1;
@@ -1001,7 +1011,7 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
   }
   hc.user = src->user;
   hc.token = src->token;
-  hc.credentials_hint = src->credentials_hint;
+  hc.credentials_hint = src->credentials_hint[0] ? src->credentials_hint : NULL;
   const char *ca = NULL;
   config_setting_lookup_string(s, "ca_file", &ca);
   hc.ca_file = ca;

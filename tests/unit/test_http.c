@@ -528,7 +528,8 @@ static void test_retries_exhausted(void **state) {
   char expect_url[128];
   snprintf(expect_url, sizeof expect_url, "GET %s/json:", s.base);
   assert_non_null(strstr(msg, expect_url));
-  assert_non_null(strstr(msg, "3 attempts"));
+  assert_non_null(strstr(msg, "3 attempts over"));
+  assert_null(strstr(msg, "max_retries")); /* not a configuration key */
   assert_non_null(strstr(msg, "HTTP 502"));
   assert_null(strstr(msg, "hideme"));
   assert_null(strstr(cap.text, "hideme"));
@@ -576,11 +577,24 @@ static void test_401_is_auth_error(void **state) {
   assert_int_equal(request_count(&s), 1); /* never retried */
   char expect[128];
   snprintf(expect, sizeof expect,
-           "HTTP 401 from 127.0.0.1:%d: check the credentials in " TEST_HINT,
+           "HTTP 401 from 127.0.0.1:%d: the server refused the credentials; "
+           "check " TEST_HINT,
            s.port);
   assert_string_equal(ib_http_client_last_error(c), expect);
   assert_non_null(strstr(cap.text, expect)); /* logged too */
   assert_no_secret(cap.text);
+  ib_http_client_free(c);
+
+  /* No auth configured: the message names the source, not an empty "$". */
+  cfg = test_config(&cap);
+  cfg.credentials_hint = NULL;
+  c = new_client(&cfg);
+  assert_int_equal(get_one(c, &s, "/json", &r), IB_ERR_AUTH);
+  ib_http_response_free(&r);
+  assert_non_null(strstr(ib_http_client_last_error(c),
+                         "refused the credentials of source 'test', which "
+                         "has no auth configured"));
+  assert_null(strstr(ib_http_client_last_error(c), "$"));
   ib_http_client_free(c);
   stop_server(&s);
 }
