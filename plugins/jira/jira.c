@@ -18,6 +18,7 @@
 
 #include "itsm_bridge/plugin.h"
 #include "jira_norm.h"
+#include "json_repair.h"
 
 #define JIRA_PLUGIN_VERSION "1.0.0"
 /* The issue changelog endpoint returns at most 100 histories per call. */
@@ -217,6 +218,7 @@ static ib_status response_json(jira *j, const char *url,
                  r->status, detail);
     return IB_ERR_HTTP;
   }
+  if (r->body) ib_json_repair_escapes(r->body, r->body_len);
   *out = cJSON_ParseWithLength(r->body ? r->body : "", r->body_len);
   if (!*out) {
     const char *at = cJSON_GetErrorPtr();
@@ -277,6 +279,7 @@ static ib_status load_catalog(jira *j) {
   req.url = url.p;
   st = j->host->http(j->src, &req, 1, &resp);
   if (st != IB_OK) goto fail;
+  if (resp.body) ib_json_repair_escapes(resp.body, resp.body_len);
   if (resp.status != 200 ||
       !(root = cJSON_ParseWithLength(resp.body, resp.body_len)) ||
       !cJSON_IsArray(root)) {

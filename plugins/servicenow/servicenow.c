@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "itsm_bridge/plugin.h"
+#include "json_repair.h"
 #include "sn_record.h"
 
 #define SN_DEFAULT_PAGE_SIZE "1000"
@@ -375,6 +376,7 @@ static ib_status parse_page(sn_instance *in, const char *table,
                   table, resp->status);
     return IB_ERR_AUTH;
   }
+  if (resp->body) ib_json_repair_escapes(resp->body, resp->body_len);
   cJSON *doc =
       resp->body ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
   if (resp->status != 200) {
