@@ -31,6 +31,9 @@
 /* Histories read per issue at most (100 changelog requests); beyond, the
  * issue keeps what was read and a warning says so. */
 #define JIRA_MAX_CHANGELOG 10000L
+/* Changelog requests planned for one search page at most; issues beyond
+ * keep their embedded histories (with a warning). */
+#define JIRA_MAX_CHANGELOG_REQUESTS 2000
 /* Identity of a page (first key, last key, size), to notice a repeat. */
 #define JIRA_PAGE_ID_LEN 200
 /* What the normaliser reads; configured custom fields are added. */
@@ -451,6 +454,16 @@ static ib_status fetch_changelogs(jira *j, const cJSON *const *items,
   for (size_t i = 0; i < n_issues; i++) {
     long total = 0;
     if (!embedded_short(j, items[i], &total)) continue;
+    if (n + (size_t)(total / JIRA_CHANGELOG_PAGE + 1) >
+        JIRA_MAX_CHANGELOG_REQUESTS) {
+      j->host->log(j->src, IB_LOG_WARN,
+                   "%s and later issues of this page: more than %d changelog "
+                   "requests would be needed; they keep the histories the "
+                   "search embedded (pauses and first response may be "
+                   "incomplete)",
+                   jira_issue_where(items[i]), JIRA_MAX_CHANGELOG_REQUESTS);
+      break;
+    }
     for (long start = 0; start < total; start += JIRA_CHANGELOG_PAGE) {
       if (n == cap) {
         size_t c = cap ? 2 * cap : 16;
