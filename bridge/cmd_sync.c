@@ -57,6 +57,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
   ib_config *cfg = NULL;
   ib_store *st = NULL;
   ib_plugin_set set = {0};
+  ib_scrubber *scrub = NULL; /* owned */
   optind = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
@@ -101,6 +102,15 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "sync: %s\n", err);
     goto out;
   }
+  /* One scrubber knowing the secrets of every source of the run. */
+  if ((scrub = ib_scrubber_new()) == NULL) goto out;
+  for (size_t i = 0; i < cfg->n_sources; i++)
+    if (set.plugins[i].desc &&
+        ib_source_add_secrets(&cfg->sources[i], set.plugins[i].desc, scrub)) {
+      fprintf(stderr, "sync: out of memory\n");
+      goto out;
+    }
+  opt.scrub = scrub;
   int failures = 0, config_failures = 0;
   for (size_t i = 0; i < cfg->n_sources && !ib_stop_requested; i++) {
     const ib_source_cfg *sc = &cfg->sources[i];
@@ -156,6 +166,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
        : failures      ? IB_EXIT_FAILURE
                        : IB_EXIT_OK;
 out:
+  ib_scrubber_free(scrub);
   ib_store_close(st);
   ib_plugin_set_free(&set);
   ib_config_free(cfg);

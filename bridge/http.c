@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scrub.h"
 #include "tz.h"
 
 /* The system's hashed CA directory: with ca_file set, CURLOPT_CAINFO would
@@ -30,19 +31,16 @@
 /* X-RateLimit-Reset values above this are epoch seconds, not a delay. */
 #define IB_HTTP_EPOCH_THRESHOLD_S (365.0 * 24 * 3600)
 #define IB_HTTP_MSG_LEN 1024
-/* Secrets shorter than this are not scrubbed from text (they would mangle
- * ordinary words); real tokens are far longer. */
-#define IB_HTTP_MIN_SCRUB_LEN 4
 #define IB_HTTP_ABANDONED "not completed: another request of the batch failed"
 
 struct ib_http_client {
   char *label; /* owned */
   ib_auth_type auth;
-  char *user;      /* owned, secret */
-  char *token;     /* owned, secret */
-  char *basic_b64; /* owned, secret: base64(user:token), for scrubbing */
-  char *hint;      /* owned, may be NULL */
-  char *ca_file;   /* owned, may be NULL */
+  char *user;         /* owned, secret */
+  char *token;        /* owned, secret */
+  ib_scrubber *scrub; /* owned: knows user, token and their Basic form */
+  char *hint;         /* owned, may be NULL */
+  char *ca_file;      /* owned, may be NULL */
   long connect_timeout_s;
   long timeout_s;
   long low_speed_time_s;
@@ -51,6 +49,8 @@ struct ib_http_client {
   double max_wait_s;
   double backoff_base_s;
   int verbose;
+  size_t max_batch_bytes; /* cap on the bodies of one batch together */
+  size_t batch_bytes;     /* bodies of the running batch, received so far */
   void (*log)(void *ctx, ib_log_level level, const char *msg);
   void *log_ctx;
   int (*should_stop)(void *ctx);
@@ -78,9 +78,11 @@ typedef struct http_slot {
   int attempts;
   double waited_s;
   double start_at;          /* monotonic seconds */
+  double first_at;          /* when the first attempt started */
   double retry_after_s;     /* from the last answer; -1 = none */
   double ratelimit_reset_s; /* idem */
   char errbuf[CURL_ERROR_SIZE];
+  char redirected_to[256]; /* scheme://host/path a refused redirect aimed at */
 } http_slot;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -112,44 +114,8 @@ static double rng_uniform(ib_http_client *c) {
   return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static char *base64(const char *in) {
-  static const char tbl[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t n = strlen(in);
-  char *out = malloc(4 * ((n + 2) / 3) + 1); /* owned by the caller */
-  if (!out) return NULL;
-  const unsigned char *s = (const unsigned char *)in;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned)s[i] << 16;
-    if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
-    if (i + 2 < n) v |= s[i + 2];
-    out[o++] = tbl[(v >> 18) & 63];
-    out[o++] = tbl[(v >> 12) & 63];
-    out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-    out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-  }
-  out[o] = '\0';
-  return out;
-}
-
-/* Replaces every occurrence of secret in buf (in place) by "***". */
-static void scrub_one(char *buf, size_t size, const char *secret) {
-  if (!secret || strlen(secret) < IB_HTTP_MIN_SCRUB_LEN) return;
-  size_t slen = strlen(secret);
-  char *p;
-  while ((p = strstr(buf, secret)) != NULL) {
-    size_t tail = strlen(p + slen);
-    if ((size_t)(p - buf) + 3 + tail + 1 > size)
-      break; /* cannot happen: "***" is never longer than the secret */
-    memmove(p + 3, p + slen, tail + 1);
-    memcpy(p, "***", 3);
-  }
-}
-
 static void scrub(const ib_http_client *c, char *buf, size_t size) {
-  scrub_one(buf, size, c->token);
-  scrub_one(buf, size, c->basic_b64);
+  ib_scrub(c->scrub, buf, size);
 }
 
 static void emit(const ib_http_client *c, ib_log_level level, char *msg) {
@@ -208,6 +174,57 @@ done:
   curl_free(port);
   curl_free(path);
   curl_url_cleanup(u);
+}
+
+int ib_http_check_url(const char *url, char *why, size_t len) {
+  static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]",
+                                         "::1", NULL};
+  CURLU *u = NULL;                 /* owned here */
+  char *host = NULL, *user = NULL; /* curl_free */
+  int rc = -1, https;
+  if (url == NULL || url[0] == '\0') {
+    snprintf(why, len, "is empty: give the site's https:// address");
+    return -1;
+  }
+  https = strncasecmp(url, "https://", 8) == 0;
+  if (!https && strncasecmp(url, "http://", 7) != 0) {
+    snprintf(why, len,
+             "has no https:// scheme: write it in full, e.g. "
+             "\"https://host.example.com\" (a bare host:port would be read as "
+             "plain http, credentials in clear)");
+    return -1;
+  }
+  u = curl_url();
+  if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host ||
+      !host[0]) {
+    snprintf(why, len, "is not a valid URL with a host");
+    goto done;
+  }
+  if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user) {
+    snprintf(why, len,
+             "carries credentials (user@ or user:password@): remove them and "
+             "use the source's auth settings");
+    goto done;
+  }
+  if (!https) {
+    int local = 0;
+    for (const char *const *l = loopback; *l; l++)
+      if (strcasecmp(host, *l) == 0) local = 1;
+    if (!local) {
+      snprintf(why, len,
+               "uses plain http:// to %s: use https:// (plain http is only "
+               "for 127.0.0.1/localhost; credentials would travel in clear)",
+               host);
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  curl_free(host);
+  curl_free(user);
+  curl_url_cleanup(u);
+  return rc;
 }
 
 /* host[:port] of url, for the 401/403 message. */
@@ -286,8 +303,10 @@ double ib_http_parse_ratelimit_reset(const char *value, long long now) {
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
   http_slot *s = userp;
+  ib_http_client *c = s->client;
   size_t n = size * nmemb;
-  if (n > IB_HTTP_MAX_BODY_BYTES - s->len) {
+  /* The batch's bodies together: the caller holds them all at once. */
+  if (n > c->max_batch_bytes - c->batch_bytes) {
     s->too_big = 1;
     return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
   }
@@ -301,6 +320,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
   }
   memcpy(s->buf + s->len, data, n);
   s->len += n;
+  c->batch_bytes += n;
   s->buf[s->len] = '\0';
   return n;
 }
@@ -428,6 +448,8 @@ static ib_status slot_start(http_slot *s) {
   int post = strcmp(s->method, "POST") == 0;
   ib_status st = IB_ERR_NOMEM;
 
+  c->batch_bytes -= s->len; /* a retry drops the last attempt's body */
+  if (s->attempts == 0) s->first_at = mono_now();
   s->len = 0;
   if (s->buf) s->buf[0] = '\0';
   s->too_big = 0;
@@ -451,8 +473,11 @@ static ib_status slot_start(http_slot *s) {
   curl_easy_setopt(e, CURLOPT_URL, r->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, s);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  /* An https request may only be redirected to https: never downgraded. */
+  int https = strncasecmp(r->url, "https://", 8) == 0;
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
+                   https ? "https" : "http,https");
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, IB_HTTP_MAX_REDIRECTS);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -544,11 +569,12 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
   describe_attempt(s, code, status, what, sizeof what);
 
   if (s->attempts > c->max_retries) {
+    /* No configuration key sets the number of retries: say what was
+     * tried instead of naming one. */
     fail_slot(s,
-              "%s %s: gave up after %d attempts, last: %s; the service is "
-              "unavailable or rate-limiting: try again later, or raise "
-              "max_retries/timeout",
-              s->method, where, s->attempts, what);
+              "%s %s: gave up after %d attempts over %.0f s, last: %s; the "
+              "service is unavailable or rate-limiting: try again later",
+              s->method, where, s->attempts, mono_now() - s->first_at, what);
     return IB_ERR_HTTP;
   }
   double hint = s->retry_after_s > s->ratelimit_reset_s ? s->retry_after_s
@@ -588,6 +614,7 @@ static ib_status slot_retry(http_slot *s, CURLcode code, long status,
 
 static ib_status fail_transport(http_slot *s, CURLcode code,
                                 const char *where) {
+  const ib_http_client *c = s->client;
   char host[256];
   url_host(s->req->url, host, sizeof host);
   const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(code);
@@ -606,17 +633,27 @@ static ib_status fail_transport(http_slot *s, CURLcode code,
                 "the DNS/proxy settings",
                 s->method, where, host);
       break;
-    case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
+      if (s->redirected_to[0]) {
+        fail_slot(s,
+                  "%s %s: the server redirected to %s, which is not https: "
+                  "refused (a redirect never downgrades to plain http); fix "
+                  "the source's url or the server's redirect",
+                  s->method, where, s->redirected_to);
+        break;
+      }
+      /* fall through */
+    case CURLE_URL_MALFORMAT:
       fail_slot(s, "%s %s: unusable URL (%s); check the source's url",
                 s->method, where, detail);
       break;
     case CURLE_WRITE_ERROR:
       if (s->too_big) {
         fail_slot(s,
-                  "%s %s: response larger than %zu bytes; ask for smaller "
-                  "pages",
-                  s->method, where, (size_t)IB_HTTP_MAX_BODY_BYTES);
+                  "%s %s: the responses of this batch of requests together "
+                  "exceed %zu bytes (memory guard); ask for smaller pages "
+                  "(the source's page_size or batch_size)",
+                  s->method, where, c->max_batch_bytes);
         break;
       }
       /* fall through */
@@ -652,6 +689,14 @@ static ib_status slot_finished(http_slot *s, CURLcode code) {
 
   curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &elapsed);
+  s->redirected_to[0] = '\0';
+  if (code == CURLE_UNSUPPORTED_PROTOCOL) {
+    char *target = NULL; /* borrowed from curl */
+    curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &target);
+    if (target && strcmp(target, s->req->url) != 0)
+      ib_http_url_for_message(target, s->redirected_to,
+                              sizeof s->redirected_to);
+  }
   slot_release_easy(s);
   ib_http_url_for_message(s->req->url, where, sizeof where);
   if (c->verbose && code == CURLE_OK)
@@ -667,13 +712,21 @@ static ib_status slot_finished(http_slot *s, CURLcode code) {
     st = slot_deliver(s, status);
     if (st != IB_OK) return st;
     s->state = SLOT_DONE;
-    if (status == 401)
-      fail_slot(s, "HTTP 401 from %s: check the credentials in %s", host,
-                c->hint ? c->hint : "the source's auth settings");
+    if (status == 401 && c->hint)
+      fail_slot(s,
+                "HTTP 401 from %s: the server refused the credentials; "
+                "check %s",
+                host, c->hint);
+    else if (status == 401)
+      fail_slot(s,
+                "HTTP 401 from %s: the server refused the credentials of "
+                "source '%s', which has no auth configured in itsm-bridge: "
+                "add auth = { type = ...; } to it",
+                host, c->label);
     else
       fail_slot(s,
-                "HTTP 403 from %s: check the credentials in %s and that "
-                "the account may read %s",
+                "HTTP 403 from %s: the server refused access; check %s and "
+                "that the account may read %s",
                 host, c->hint ? c->hint : "the source's auth settings", where);
     return IB_ERR_AUTH;
   }
@@ -748,6 +801,7 @@ ib_status ib_http_perform(ib_http_client *c, const ib_http_request *reqs,
     resps[i] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
   if (!c || (!reqs && n > 0)) return IB_ERR_INVALID;
   c->last_error[0] = '\0';
+  c->batch_bytes = 0;
   if (n == 0) return IB_OK;
 
   slots = calloc(n, sizeof *slots);
@@ -842,15 +896,12 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
              c->hint ? "; set " : "", c->hint ? c->hint : "");
     goto fail;
   }
-  if (c->auth == IB_AUTH_BASIC) {
-    size_t len = strlen(c->user) + strlen(c->token) + 2;
-    char *pair = malloc(len); /* owned here, secret */
-    if (!pair) goto nomem;
-    snprintf(pair, len, "%s:%s", c->user, c->token);
-    c->basic_b64 = base64(pair);
-    free_secret(pair);
-    if (!c->basic_b64) goto nomem;
-  }
+  c->scrub = ib_scrubber_new();
+  if (!c->scrub || ib_scrubber_add(c->scrub, c->user) ||
+      ib_scrubber_add(c->scrub, c->token) ||
+      (c->auth == IB_AUTH_BASIC &&
+       ib_scrubber_add_basic(c->scrub, c->user, c->token)))
+    goto nomem;
   if (c->ca_file && access(c->ca_file, R_OK) != 0) {
     snprintf(err, errlen,
              "%s: ca_file %s cannot be read (%s); give the path "
@@ -878,6 +929,8 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
   c->backoff_base_s = cfg->backoff_base_s > 0 ? cfg->backoff_base_s
                                               : IB_HTTP_DEFAULT_BACKOFF_BASE_S;
   c->verbose = cfg->verbose;
+  c->max_batch_bytes =
+      cfg->max_batch_bytes ? cfg->max_batch_bytes : IB_HTTP_MAX_BATCH_BYTES;
   c->log = cfg->log;
   c->log_ctx = cfg->log_ctx;
   c->should_stop = cfg->should_stop;
@@ -909,7 +962,7 @@ void ib_http_client_free(ib_http_client *c) {
   free(c->label);
   free_secret(c->user);
   free_secret(c->token);
-  free_secret(c->basic_b64);
+  ib_scrubber_free(c->scrub);
   free(c->hint);
   free(c->ca_file);
   free(c);

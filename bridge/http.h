@@ -23,8 +23,11 @@
 #define IB_HTTP_DEFAULT_BACKOFF_BASE_S 1.0
 /* One backoff step never exceeds this (before jitter). */
 #define IB_HTTP_MAX_BACKOFF_STEP_S 60.0
-/* A response body larger than this is refused (memory guard). */
-#define IB_HTTP_MAX_BODY_BYTES ((size_t)512 * 1024 * 1024)
+/* Memory guard: the bodies of one ib_http_perform batch (all its
+ * responses together, since the caller holds them all at once) may not
+ * exceed this; the batch then fails cleanly. ib_http_config.max_batch_bytes
+ * overrides it (tests use a small value). */
+#define IB_HTTP_MAX_BATCH_BYTES ((size_t)512 * 1024 * 1024)
 #define IB_HTTP_MAX_REDIRECTS 5L
 
 typedef enum ib_auth_type {
@@ -49,9 +52,10 @@ typedef struct ib_http_config {
   long low_speed_time_s; /* abort when below 1 byte/s for this long */
   int max_concurrency;
   int max_retries; /* retries after the first attempt; 0 = default, <0 = none */
-  double max_wait_s;     /* cap on the time one request spends waiting */
-  double backoff_base_s; /* first backoff step */
-  int verbose;           /* trace requests at IB_LOG_DEBUG, secrets redacted */
+  double max_wait_s;      /* cap on the time one request spends waiting */
+  double backoff_base_s;  /* first backoff step */
+  int verbose;            /* trace requests at IB_LOG_DEBUG, secrets redacted */
+  size_t max_batch_bytes; /* 0: IB_HTTP_MAX_BATCH_BYTES */
   void (*log)(void *ctx, ib_log_level level, const char *msg);
   void *log_ctx;
   int (*should_stop)(void *ctx); /* non-zero: abort with IB_ERR_ABORTED */
@@ -101,6 +105,13 @@ const char *ib_http_client_last_error(const ib_http_client *c);
 /* Percent-encodes everything but RFC 3986 unreserved characters.
  * Returns a malloc'ed string (caller frees with free()), NULL on ENOMEM. */
 char *ib_http_escape(const char *text);
+
+/* The one rule for source URLs: an explicit https:// scheme, or http://
+ * to a loopback host only (127.0.0.1, localhost, [::1]: tests and local
+ * proxies), a host, and no credentials in the URL. 0 when usable, else -1
+ * with why ("has no scheme: ...") in why; never echoes the URL's userinfo
+ * or query. */
+int ib_http_check_url(const char *url, char *why, size_t len);
 
 /* scheme://host[:port]/path of url, without credentials, query or
  * fragment, for messages. Writes "(unparsable URL)" when it cannot parse. */

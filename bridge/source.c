@@ -155,12 +155,44 @@ static const char *type_example(ib_option_type t) {
   return "?";
 }
 
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
+static int is_env_name(const char *v) {
+  if (v == NULL || !(isalpha((unsigned char)*v) || *v == '_')) return 0;
+  for (; *v; v++)
+    if (!(isalnum((unsigned char)*v) || *v == '_')) return 0;
+  return 1;
+}
+
+/* Options of HTTP plugins that hold an address the host will be asked to
+ * call: "url" and "*_url". The SDK has no URL option type (yet), so the
+ * name decides. */
+static int is_url_option(const char *name) {
+  size_t n = strlen(name);
+  return strcmp(name, "url") == 0 ||
+         (n > 4 && strcmp(name + n - 4, "_url") == 0);
+}
+
+/* A key holding the *name* of a secret variable must not hold the secret:
+ * the message never shows the value. */
+static int check_env_key(const config_setting_t *m, const char *source,
+                         const char *key, char *err, size_t errlen) {
+  if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+      is_env_name(config_setting_get_string(m)))
+    return 0;
+  return ib_config_error_at(
+      m, NULL, err, errlen,
+      "source '%s': %s must name an environment variable (letters, digits, "
+      "'_'), not hold the token itself; put the secret in a variable and "
+      "give its name",
+      source, key);
+}
+
 /* Validates the members of group `s` against `defs` (declared options),
  * allowing `extra` host-owned keys at the top level. */
 static int validate_group(const char *source, const char *plugin,
                           const config_setting_t *s, const ib_option_def *defs,
                           const char *const *extra, const char *prefix,
-                          char *err, size_t errlen) {
+                          int url_checked, char *err, size_t errlen) {
   int n = config_setting_length(s);
   for (int i = 0; i < n; i++) {
     config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
@@ -178,11 +210,22 @@ static int validate_group(const char *source, const char *plugin,
       return ib_config_error_at(m, NULL, err, errlen,
                                 "source '%s': '%s%s' must be %s", source,
                                 prefix, name, type_example(d->type));
+    if (url_checked && d->type == IB_OPT_STRING && is_url_option(name)) {
+      char why[256];
+      if (ib_http_check_url(config_setting_get_string(m), why, sizeof why))
+        return ib_config_error_at(m, NULL, err, errlen, "source '%s': %s%s %s",
+                                  source, prefix, name, why);
+    }
+    if (d->secret) {
+      char key[160];
+      snprintf(key, sizeof key, "%s%s", prefix, name);
+      if (check_env_key(m, source, key, err, errlen)) return -1;
+    }
     if (d->type == IB_OPT_GROUP) {
       char sub[128];
       snprintf(sub, sizeof sub, "%s%s.", prefix, name);
-      if (validate_group(source, plugin, m, d->children, NULL, sub, err,
-                         errlen))
+      if (validate_group(source, plugin, m, d->children, NULL, sub, url_checked,
+                         err, errlen))
         return -1;
     }
   }
@@ -222,6 +265,12 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
         return ib_config_error_at(e, NULL, err, errlen,
                                   "source '%s': 'auth.%s' must be a string",
                                   sc->name, config_setting_name(e));
+      if (strcmp(config_setting_name(e), "user_env") == 0 &&
+          check_env_key(e, sc->name, "auth.user_env", err, errlen))
+        return -1;
+      if (strcmp(config_setting_name(e), "token_env") == 0 &&
+          check_env_key(e, sc->name, "auth.token_env", err, errlen))
+        return -1;
     }
     const char *type = NULL;
     config_setting_lookup_string(m, "type", &type);
@@ -295,7 +344,10 @@ struct ib_source {
   ib_http_client *http; /* owned */
   char *user;           /* owned secret values, wiped on free */
   char *token;
-  char credentials_hint[160];
+  char credentials_hint[256];
+  const ib_scrubber *scrub; /* the run's, or own_scrub */
+  ib_scrubber *own_scrub;   /* owned when opt->scrub is NULL */
+  char first_error[480];    /* first error line logged, scrubbed */
   struct timespec started, last_draw;
   uint64_t prog_done, prog_total;
   int64_t pages; /* commits so far: a page each for the API sources */
@@ -333,6 +385,11 @@ static void vlog(ib_source *src, ib_log_level level, const char *fmt,
   static const char *const tags[] = {"error", "warning", "", "debug"};
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  ib_scrub(src->scrub, msg, sizeof msg);
+  /* The plugin's own account of a failure is the run's error when the host
+   * has none (stored in sync_runs.error, printed by the summary). */
+  if (level == IB_LOG_ERROR && src->first_error[0] == '\0')
+    snprintf(src->first_error, sizeof src->first_error, "%.479s", msg);
   clear_progress(src);
   if (level == IB_LOG_INFO)
     fprintf(stderr, "%s: %s\n", src->sc->name, msg);
@@ -570,8 +627,16 @@ static void keep_rejected(ib_source *src, const char *id, const char *where,
 }
 
 static void note_rejection(ib_source *src, const char *id, const char *where,
-                           const char *msg) {
+                           const char *raw_msg) {
   ib_sync_result *r = src->res;
+  /* What a server sent may echo a secret: nothing of it reaches the store
+   * or a message unscrubbed. */
+  char msg[256], pos[128];
+  snprintf(msg, sizeof msg, "%s", raw_msg);
+  ib_scrub(src->scrub, msg, sizeof msg);
+  snprintf(pos, sizeof pos, "%s", where ? where : "?");
+  ib_scrub(src->scrub, pos, sizeof pos);
+  where = pos;
   keep_rejected(src, id, where, msg);
   r->rejected++;
   r->read++;
@@ -580,6 +645,7 @@ static void note_rejection(ib_source *src, const char *id, const char *where,
     if (snprintf(reason, sizeof r->reasons[0], "%s: %s", where ? where : "?",
                  msg) >= (int)sizeof r->reasons[0])
       strcpy(reason + sizeof r->reasons[0] - 4, "...");
+    ib_scrub(src->scrub, reason, sizeof r->reasons[0]);
   }
   h_log(src, IB_LOG_DEBUG, "rejected %s: %s", where ? where : "?", msg);
 }
@@ -844,22 +910,6 @@ static int h_should_stop(ib_source *src) {
   return ib_stop_requested != 0;
 }
 
-/* Plain http:// would send credentials in clear: only loopback (tests,
- * local proxies) may use it. */
-static int plain_http_allowed(const char *url) {
-  static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]",
-                                         NULL};
-  if (strncasecmp(url, "http://", 7) != 0) return 1;
-  const char *host = url + 7;
-  for (const char *const *l = loopback; *l; l++) {
-    size_t len = strlen(*l);
-    if (strncasecmp(host, *l, len) == 0 &&
-        (host[len] == ':' || host[len] == '/' || host[len] == '\0'))
-      return 1;
-  }
-  return 0;
-}
-
 static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
                         ib_http_response *resps) {
   if (src->http == NULL) {
@@ -868,13 +918,12 @@ static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
     return IB_ERR_INVALID;
   }
   for (size_t i = 0; i < n; i++) {
-    if (reqs[i].url && !plain_http_allowed(reqs[i].url)) {
-      char shown[256];
+    char why[256];
+    if (reqs[i].url && ib_http_check_url(reqs[i].url, why, sizeof why)) {
+      char shown[200];
       ib_http_url_for_message(reqs[i].url, shown, sizeof shown);
       snprintf(src->res->error, sizeof src->res->error,
-               "refusing plain http:// for %s: use https:// (credentials "
-               "would travel in clear)",
-               shown);
+               "refusing request to %s: the URL %s", shown, why);
       for (size_t j = 0; j < n; j++)
         resps[j] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
       return IB_ERR_CONFIG;
@@ -975,6 +1024,52 @@ static int read_file_secret(ib_source *src, const char *path, char **out,
   return *out ? 0 : -1;
 }
 
+/* Adds getenv(<value of key>) of group g to the scrubber. */
+static int add_env_secret(const config_setting_t *g, const char *key,
+                          ib_scrubber *s) {
+  const char *var = NULL;
+  if (!g || !config_setting_lookup_string(g, key, &var)) return 0;
+  return ib_scrubber_add(s, getenv(var));
+}
+
+int ib_source_add_secrets(const ib_source_cfg *sc, const ib_plugin *plugin,
+                          ib_scrubber *s) {
+  const config_setting_t *auth = config_setting_get_member(sc->setting, "auth");
+  const char *user = NULL, *token = NULL, *uvar = NULL, *tvar = NULL;
+  const char *tfile = NULL;
+  if (auth && config_setting_is_group(auth)) {
+    if (add_env_secret(auth, "user_env", s) ||
+        add_env_secret(auth, "token_env", s))
+      return -1;
+    if (config_setting_lookup_string(auth, "user_env", &uvar))
+      user = getenv(uvar);
+    if (config_setting_lookup_string(auth, "token_env", &tvar))
+      token = getenv(tvar);
+    if (config_setting_lookup_string(auth, "token_file", &tfile)) {
+      char *file_token = NULL; /* owned, wiped */
+      char err[512];
+      ib_source tmp = {.sc = sc};
+      if (read_file_secret(&tmp, tfile, &file_token, err, sizeof err) == 0) {
+        int rc = ib_scrubber_add(s, file_token) ||
+                 (user && ib_scrubber_add_basic(s, user, file_token));
+        explicit_bzero(file_token, strlen(file_token));
+        free(file_token);
+        if (rc) return -1;
+      }
+    }
+    if (user && token && ib_scrubber_add_basic(s, user, token)) return -1;
+  }
+  for (const ib_option_def *d = plugin ? plugin->options : NULL; d && d->name;
+       d++) {
+    if (d->secret && add_env_secret(sc->setting, d->name, s)) return -1;
+    if (d->type != IB_OPT_GROUP || !d->children) continue;
+    const config_setting_t *g = config_setting_get_member(sc->setting, d->name);
+    for (const ib_option_def *c = d->children; g && c->name; c++)
+      if (c->secret && add_env_secret(g, c->name, s)) return -1;
+  }
+  return 0;
+}
+
 /* The HTTP client's final error is kept in the run's result and printed
  * once by the sync summary, so it is not logged a second time here. */
 static void http_log(void *ctx, ib_log_level level, const char *msg) {
@@ -1000,12 +1095,22 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
       hc.auth = IB_AUTH_BASIC;
     else if (strcmp(type, "bearer") == 0)
       hc.auth = IB_AUTH_BEARER;
-    if (hc.auth == IB_AUTH_BASIC)
-      snprintf(src->credentials_hint, sizeof src->credentials_hint, "$%s/%s%s",
-               uvar, tfile ? "" : "$", tfile ? tfile : tvar);
+    /* Names the variables and the keys that hold them, for 401/403. */
+    char token_where[96];
+    if (tfile)
+      snprintf(token_where, sizeof token_where, "token file %.60s", tfile);
     else
-      snprintf(src->credentials_hint, sizeof src->credentials_hint, "%s%s",
-               tfile ? "" : "$", tfile ? tfile : tvar);
+      snprintf(token_where, sizeof token_where, "$%.60s", tvar);
+    if (hc.auth == IB_AUTH_BASIC)
+      snprintf(src->credentials_hint, sizeof src->credentials_hint,
+               "the credentials in $%.40s/%s (auth.user_env/auth.%s of "
+               "source '%.40s')",
+               uvar, token_where, tfile ? "token_file" : "token_env",
+               src->sc->name);
+    else if (hc.auth == IB_AUTH_BEARER)
+      snprintf(src->credentials_hint, sizeof src->credentials_hint,
+               "the token in %s (auth.%s of source '%.40s')", token_where,
+               tfile ? "token_file" : "token_env", src->sc->name);
     if (hc.auth == IB_AUTH_BASIC &&
         read_env_secret(src, auth, "user_env", &src->user, err, errlen))
       return -1;
@@ -1018,7 +1123,7 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
   }
   hc.user = src->user;
   hc.token = src->token;
-  hc.credentials_hint = src->credentials_hint;
+  hc.credentials_hint = src->credentials_hint[0] ? src->credentials_hint : NULL;
   const char *ca = NULL;
   config_setting_lookup_string(s, "ca_file", &ca);
   hc.ca_file = ca;
@@ -1285,7 +1390,8 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
       extra[n++] = d->name;
   extra[n] = NULL;
   if (validate_group(sc->name, plugin->name, sc->setting, plugin->options,
-                     extra, "", err, errlen))
+                     extra, "", (plugin->flags & IB_PLUGIN_FLAG_HTTP) != 0, err,
+                     errlen))
     return -1;
   if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && validate_http(sc, err, errlen))
     return -1;
@@ -1316,6 +1422,18 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                    .opt = opt,
                    .res = res};
   clock_gettime(CLOCK_MONOTONIC, &src.started);
+  src.scrub = opt->scrub;
+  if (src.scrub == NULL) {
+    src.own_scrub = ib_scrubber_new();
+    if (src.own_scrub == NULL ||
+        ib_source_add_secrets(sc, plugin, src.own_scrub) != 0) {
+      ib_scrubber_free(src.own_scrub);
+      snprintf(res->error, sizeof res->error, "out of memory");
+      res->status = IB_ERR_NOMEM;
+      return -1;
+    }
+    src.scrub = src.own_scrub;
+  }
   char err[512];
   int64_t run_id = 0;
   void *instance = NULL;
@@ -1325,7 +1443,9 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
   if (ib_store_source_state(st, sc->name, &state, err, sizeof err) ||
       ib_store_run_begin(st, sc->name, opt->full, &run_id, err, sizeof err)) {
     snprintf(res->error, sizeof res->error, "%s", err);
+    ib_scrub(src.scrub, res->error, sizeof res->error);
     res->status = IB_ERR_STORE;
+    ib_scrubber_free(src.own_scrub);
     return -1;
   }
   if (opt->since != IB_TIME_NONE)
@@ -1361,8 +1481,8 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
   status = plugin->open(&host_services, &src, &instance);
   if (status != IB_OK) {
     if (res->error[0] == '\0')
-      snprintf(res->error, sizeof res->error, "cannot open the source: %s",
-               h_strerror(status));
+      snprintf(res->error, sizeof res->error, "cannot open the source: %.480s",
+               src.first_error[0] ? src.first_error : h_strerror(status));
     goto done;
   }
   status = plugin->sync(instance);
@@ -1396,22 +1516,29 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     }
   }
   if (status != IB_OK && res->error[0] == '\0')
-    snprintf(res->error, sizeof res->error, "%s", h_strerror(status));
+    snprintf(res->error, sizeof res->error, "%s",
+             src.first_error[0] ? src.first_error : h_strerror(status));
 done:
   if (instance && plugin->close) plugin->close(instance);
   clear_progress(&src);
   source_release(&src);
   res->status = status;
   res->elapsed_s = since_start(&src);
+  /* What is stored and printed after the run, scrubbed once more. */
+  ib_scrub(src.scrub, res->error, sizeof res->error);
+  for (int i = 0; i < res->n_reasons; i++)
+    ib_scrub(src.scrub, res->reasons[i], sizeof res->reasons[i]);
   if (ib_store_run_end(st, run_id, status == IB_OK, res->read, res->stored,
                        res->rejected, status == IB_OK ? NULL : res->error, err,
                        sizeof err) &&
       status == IB_OK) {
     res->status = status = IB_ERR_STORE;
     snprintf(res->error, sizeof res->error, "%s", err);
+    ib_scrub(src.scrub, res->error, sizeof res->error);
   }
   ib_source_state after;
   if (ib_store_source_state(st, sc->name, &after, err, sizeof err) == 0)
     res->still_rejected = after.rejected;
+  ib_scrubber_free(src.own_scrub);
   return status == IB_OK ? 0 : -1;
 }

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "itsm_bridge/plugin.h"
+#include "scrub.h"
 #include "store.h"
 
 #define IB_MAX_REASONS 5
@@ -21,6 +22,10 @@ typedef struct ib_sync_options {
   int verbose;   /* debug logs and HTTP traces */
   int quiet;     /* errors only */
   int progress;  /* draw progress (stderr is a terminal) */
+  /* The run's scrubber (every secret of every source synced), applied to
+   * each line logged, each rejection reason and the error stored; borrowed.
+   * NULL: the sync builds one from its own source's secrets. */
+  const ib_scrubber *scrub;
 } ib_sync_options;
 
 typedef struct ib_sync_result {
@@ -53,6 +58,13 @@ const ib_option_def *ib_source_http_options(void);
  * options (types, required, unknown). 0 or -1 with "file:line: message". */
 int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
                        const ib_plugin *plugin, char *err, size_t errlen);
+
+/* Registers in s the secret values of source sc: the values of the
+ * variables its auth.*_env keys (and the plugin's secret options) name, and
+ * the content of its auth.token_file. Unset or unreadable ones are skipped
+ * (the sync reports them). 0, or -1 on ENOMEM. */
+int ib_source_add_secrets(const ib_source_cfg *sc, const ib_plugin *plugin,
+                          ib_scrubber *s);
 
 /* Runs one sync of `sc` with `plugin` into `st`. Returns 0 when the source
  * succeeded, -1 otherwise (details in *res). */

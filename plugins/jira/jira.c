@@ -19,6 +19,7 @@
 
 #include "itsm_bridge/plugin.h"
 #include "jira_norm.h"
+#include "json_repair.h"
 
 #define JIRA_PLUGIN_VERSION "1.0.0"
 /* The issue changelog endpoint returns at most 100 histories per call. */
@@ -29,6 +30,17 @@
 /* Issues read again by id per round of concurrent requests. */
 #define JIRA_FETCH_BATCH 16
 #define JIRA_CLOUD_HOST_SUFFIX ".atlassian.net"
+/* Counts a server claims (total, startAt) above this are not believed: a
+ * misbehaving server must not make the plugin plan without end. */
+#define JIRA_MAX_COUNT 1000000000.0
+/* Histories read per issue at most (100 changelog requests); beyond, the
+ * issue keeps what was read and a warning says so. */
+#define JIRA_MAX_CHANGELOG 10000L
+/* Changelog requests planned for one search page at most; issues beyond
+ * keep their embedded histories (with a warning). */
+#define JIRA_MAX_CHANGELOG_REQUESTS 2000
+/* Identity of a page (first key, last key, size), to notice a repeat. */
+#define JIRA_PAGE_ID_LEN 200
 /* What the normaliser reads; configured custom fields are added. */
 #define JIRA_BASE_FIELDS                                              \
   "summary,issuetype,priority,status,created,updated,resolutiondate," \
@@ -182,6 +194,25 @@ static void jira_error_text(const ib_http_response *r, char *out, size_t len) {
   cJSON_Delete(root);
 }
 
+/* A count the server claims: an integer from 0 to JIRA_MAX_COUNT. Returns
+ * 1 and *out when v is one, 0 when v is absent, -1 when v is anything else
+ * (negative, fractional, huge, not a number); never casts a wild double. */
+static int server_count(const cJSON *v, long long *out) {
+  if (v == NULL) return 0;
+  if (!cJSON_IsNumber(v)) return -1;
+  double d = v->valuedouble;
+  if (!(d >= 0 && d <= JIRA_MAX_COUNT) || d != (double)(long long)d) return -1;
+  *out = (long long)d;
+  return 1;
+}
+
+/* The claimed value of v, for messages. */
+static void claim_text(const cJSON *v, char *out, size_t len) {
+  char *printed = v ? cJSON_PrintUnformatted(v) : NULL; /* owned */
+  snprintf(out, len, "%.40s", printed ? printed : "(none)");
+  free(printed);
+}
+
 /* Checks one response and parses its body. `what` names the page. */
 static ib_status response_json(jira *j, const char *url,
                                const ib_http_response *r, const char *what,
@@ -196,6 +227,7 @@ static ib_status response_json(jira *j, const char *url,
                  r->status, detail);
     return IB_ERR_HTTP;
   }
+  if (r->body) ib_json_repair_escapes(r->body, r->body_len);
   *out = cJSON_ParseWithLength(r->body ? r->body : "", r->body_len);
   if (!*out) {
     const char *at = cJSON_GetErrorPtr();
@@ -256,6 +288,7 @@ static ib_status load_catalog(jira *j) {
   req.url = url.p;
   st = j->host->http(j->src, &req, 1, &resp);
   if (st != IB_OK) goto fail;
+  if (resp.body) ib_json_repair_escapes(resp.body, resp.body_len);
   if (resp.status != 200 ||
       !(root = cJSON_ParseWithLength(resp.body, resp.body_len)) ||
       !cJSON_IsArray(root)) {
@@ -307,21 +340,42 @@ typedef struct cl_part {
   long end;     /* next planned startAt, or the total */
 } cl_part;
 
-static int embedded_short(const cJSON *issue, long *total) {
+/* Non-zero when the issue's embedded changelog is shorter than its total;
+ * *total is then what to read (at most JIRA_MAX_CHANGELOG). */
+static int embedded_short(jira *j, const cJSON *issue, long *total) {
   const cJSON *cl = cJSON_GetObjectItemCaseSensitive(issue, "changelog");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(cl, "total");
   const cJSON *h = cJSON_GetObjectItemCaseSensitive(cl, "histories");
-  if (!cJSON_IsNumber(t)) return 0;
-  *total = (long)t->valuedouble;
+  long long claimed = 0;
+  char shown[48];
+  int ok = server_count(t, &claimed);
+  if (ok < 0) {
+    claim_text(t, shown, sizeof shown);
+    j->host->log(j->src, IB_LOG_WARN,
+                 "%s: changelog total %s is not a count; only the embedded "
+                 "histories are used",
+                 jira_issue_where(issue), shown);
+    return 0;
+  }
+  if (ok == 0) return 0;
+  if (claimed > JIRA_MAX_CHANGELOG) {
+    j->host->log(j->src, IB_LOG_WARN,
+                 "%s: changelog claims %lld histories; only the first %ld are "
+                 "read (its pauses and first response may be incomplete)",
+                 jira_issue_where(issue), claimed, JIRA_MAX_CHANGELOG);
+    claimed = JIRA_MAX_CHANGELOG;
+  }
+  *total = (long)claimed;
   return *total > cJSON_GetArraySize(h);
 }
 
 /* Fetches every part of `parts` in one concurrent host->http call, moves
  * the histories into full[issue], and queues what a capped server left
  * out. */
-static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
-                                 size_t *n_parts, cJSON **full) {
-  size_t n = *n_parts, next = 0;
+static ib_status changelog_round(jira *j, const cJSON *const *items,
+                                 cl_part *parts, size_t *n_parts,
+                                 cJSON **full) {
+  size_t n = *n_parts, next = 0, warned = (size_t)-1;
   ib_status st = IB_OK;
   jbuf *urls = calloc(n, sizeof *urls);               /* owned */
   ib_http_request *reqs = calloc(n, sizeof *reqs);    /* owned */
@@ -332,7 +386,7 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
     goto fail;
   }
   for (size_t i = 0; i < n; i++) {
-    const cJSON *issue = cJSON_GetArrayItem(issues, (int)parts[i].issue);
+    const cJSON *issue = items[parts[i].issue];
     jbuf_addf(&urls[i], "%s/rest/api/%d/issue/", j->base, j->cloud ? 3 : 2);
     jbuf_add_escaped(j, &urls[i], jira_issue_where(issue));
     jbuf_addf(&urls[i], "/changelog?startAt=%ld&maxResults=%ld", parts[i].start,
@@ -348,7 +402,7 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
   st = j->host->http(j->src, reqs, n, resps);
   for (size_t i = 0; st == IB_OK && i < n; i++) {
     cJSON *root = NULL, *values;
-    const cJSON *issue = cJSON_GetArrayItem(issues, (int)parts[i].issue);
+    const cJSON *issue = items[parts[i].issue];
     char what[160];
     long got = 0;
     snprintf(what, sizeof what, "changelog of %s from %ld",
@@ -363,16 +417,18 @@ static ib_status changelog_round(jira *j, const cJSON *issues, cl_part *parts,
       st = IB_ERR_NOMEM;
       break;
     }
-    while (cJSON_IsArray(values) && cJSON_GetArraySize(values) > 0) {
+    /* Moved one by one from the head: linear in the histories. */
+    while (cJSON_IsArray(values) && values->child) {
       cJSON_AddItemToArray(full[parts[i].issue],
-                           cJSON_DetachItemFromArray(values, 0));
+                           cJSON_DetachItemViaPointer(values, values->child));
       got++;
     }
     cJSON_Delete(root);
     if (got > 0 && parts[i].start + got < parts[i].end)
       queued[next++] =
           (cl_part){parts[i].issue, parts[i].start + got, parts[i].end};
-    else if (got == 0)
+    else if (got == 0 && warned != parts[i].issue)
+      warned = parts[i].issue,
       j->host->log(j->src, IB_LOG_WARN,
                    "%s: no histories returned; its pauses and first "
                    "response use what came",
@@ -396,13 +452,24 @@ fail:
 
 /* full[i] receives the whole changelog of issue i when its embedded one is
  * capped (NULL otherwise); owned by the caller (cJSON_Delete). */
-static ib_status fetch_changelogs(jira *j, const cJSON *issues, cJSON **full) {
-  size_t n_issues = (size_t)cJSON_GetArraySize(issues), n = 0, cap = 0;
+static ib_status fetch_changelogs(jira *j, const cJSON *const *items,
+                                  size_t n_issues, cJSON **full) {
+  size_t n = 0, cap = 0;
   cl_part *parts = NULL; /* owned */
   ib_status st = IB_OK;
   for (size_t i = 0; i < n_issues; i++) {
     long total = 0;
-    if (!embedded_short(cJSON_GetArrayItem(issues, (int)i), &total)) continue;
+    if (!embedded_short(j, items[i], &total)) continue;
+    if (n + (size_t)(total / JIRA_CHANGELOG_PAGE + 1) >
+        JIRA_MAX_CHANGELOG_REQUESTS) {
+      j->host->log(j->src, IB_LOG_WARN,
+                   "%s and later issues of this page: more than %d changelog "
+                   "requests would be needed; they keep the histories the "
+                   "search embedded (pauses and first response may be "
+                   "incomplete)",
+                   jira_issue_where(items[i]), JIRA_MAX_CHANGELOG_REQUESTS);
+      break;
+    }
     for (long start = 0; start < total; start += JIRA_CHANGELOG_PAGE) {
       if (n == cap) {
         size_t c = cap ? 2 * cap : 16;
@@ -418,7 +485,7 @@ static ib_status fetch_changelogs(jira *j, const cJSON *issues, cJSON **full) {
       parts[n++] = (cl_part){i, start, end < total ? end : total};
     }
   }
-  while (st == IB_OK && n > 0) st = changelog_round(j, issues, parts, &n, full);
+  while (st == IB_OK && n > 0) st = changelog_round(j, items, parts, &n, full);
 fail:
   free(parts);
   return st;
@@ -436,7 +503,6 @@ static ib_time issue_updated(jira *j, const cJSON *issue) {
   return t;
 }
 
-/* Emits every issue of a page and commits it with its largest `updated`. */
 /* With its id, the host lists a rejected issue and asks for it again
  * (fetch) at the next sync. */
 static void reject_issue(jira *j, const cJSON *issue, const char *why) {
@@ -455,15 +521,23 @@ static void reject_issue(jira *j, const cJSON *issue, const char *why) {
  * as the watermark when move_wm (not for issues fetched by id). */
 static ib_status process_page(jira *j, const cJSON *issues, const char *what,
                               int move_wm, size_t *n_out) {
-  size_t n = (size_t)cJSON_GetArraySize(issues);
+  size_t n = (size_t)cJSON_GetArraySize(issues), k = 0;
   cJSON **full = calloc(n + 1, sizeof *full); /* owned, and each element */
+  const cJSON **items = calloc(n + 1, sizeof *items); /* owned; borrowed */
+  const cJSON *it;
   ib_time watermark = IB_TIME_NONE;
   ib_status st;
   *n_out = n;
-  if (!full) return IB_ERR_NOMEM;
-  st = fetch_changelogs(j, issues, full);
+  if (!full || !items) {
+    free(full);
+    free(items);
+    return IB_ERR_NOMEM;
+  }
+  /* Indexed once: cJSON_GetArrayItem in a loop is quadratic. */
+  cJSON_ArrayForEach(it, issues) items[k++] = it;
+  st = fetch_changelogs(j, items, n, full);
   for (size_t i = 0; st == IB_OK && i < n; i++) {
-    const cJSON *issue = cJSON_GetArrayItem(issues, (int)i);
+    const cJSON *issue = items[i];
     ib_ticket t;
     ib_time updated = issue_updated(j, issue);
     if (updated != IB_TIME_NONE &&
@@ -485,6 +559,7 @@ static ib_status process_page(jira *j, const cJSON *issues, const char *what,
     st = j->host->commit(j->src, move_wm ? watermark : IB_TIME_NONE);
   for (size_t i = 0; i < n; i++) cJSON_Delete(full[i]);
   free(full);
+  free(items);
   j->done += n;
   return st;
 }
@@ -517,6 +592,15 @@ static ib_status page_issues(jira *j, const cJSON *root, const char *path,
   return IB_OK;
 }
 
+/* "first-key..last-key/n" of a page, to notice a server serving the same
+ * page again. */
+static void page_identity(const cJSON *issues, char *out, size_t len) {
+  const cJSON *first = issues ? issues->child : NULL;
+  const cJSON *last = first ? first->prev : NULL; /* cJSON: head->prev = tail */
+  snprintf(out, len, "%.90s..%.90s/%d", first ? jira_issue_where(first) : "",
+           last ? jira_issue_where(last) : "", cJSON_GetArraySize(issues));
+}
+
 static ib_status sync_cloud(jira *j, ib_time since) {
   static const char path[] = "/rest/api/3/search/jql";
   jbuf jql = {0};
@@ -528,10 +612,11 @@ static ib_status sync_cloud(jira *j, ib_time since) {
     st = IB_ERR_NOMEM;
     goto fail;
   }
+  char prev_id[JIRA_PAGE_ID_LEN] = "";
   for (long page = 1;; page++) {
     jbuf url = {0};
     const cJSON *issues, *next, *last;
-    char what[32];
+    char what[32], id[JIRA_PAGE_ID_LEN];
     size_t n = 0;
     if (j->host->should_stop(j->src)) {
       st = IB_ERR_ABORTED;
@@ -554,11 +639,36 @@ static ib_status sync_cloud(jira *j, ib_time since) {
     st = http_get_json(j, url.p, what, &root);
     free(url.p);
     if (st == IB_OK) st = page_issues(j, root, path, what, &issues);
-    if (st == IB_OK) st = process_page(j, issues, what, 1, &n);
     if (st != IB_OK) goto fail;
-    j->host->progress(j->src, j->done, 0);
     next = cJSON_GetObjectItemCaseSensitive(root, "nextPageToken");
     last = cJSON_GetObjectItemCaseSensitive(root, "isLast");
+    /* A server that does not advance would keep the sync (and its lock)
+     * forever: stop before processing the page again. */
+    if (token && cJSON_IsString(next) && !cJSON_IsTrue(last) &&
+        strcmp(next->valuestring, token) == 0) {
+      j->host->log(j->src, IB_LOG_ERROR,
+                   "GET %s (%s): nextPageToken did not advance (the server "
+                   "returned the token it was given); stopping (the pages "
+                   "before are kept)",
+                   path, what);
+      st = IB_ERR_PARSE;
+      goto fail;
+    }
+    page_identity(issues, id, sizeof id);
+    if (page > 1 && cJSON_GetArraySize(issues) > 0 &&
+        strcmp(id, prev_id) == 0) {
+      j->host->log(j->src, IB_LOG_ERROR,
+                   "GET %s (%s): the server sent the previous page again "
+                   "(same issues %s); paging did not advance, stopping (the "
+                   "pages before are kept)",
+                   path, what, id);
+      st = IB_ERR_PARSE;
+      goto fail;
+    }
+    snprintf(prev_id, sizeof prev_id, "%s", id);
+    st = process_page(j, issues, what, 1, &n);
+    if (st != IB_OK) goto fail;
+    j->host->progress(j->src, j->done, 0);
     if (!cJSON_IsString(next) || cJSON_IsTrue(last) || n == 0) break;
     free(token);
     token = strdup(next->valuestring);
@@ -585,12 +695,14 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
   long long skip = 0;
   uint64_t expected = 0;
   ib_status st = IB_OK;
+  char prev_id[JIRA_PAGE_ID_LEN] = "";
   for (long page = 1;; page++) {
     jbuf jql = {0}, url = {0};
     cJSON *root = NULL;
-    const cJSON *issues, *total;
-    char what[32];
+    const cJSON *issues, *total, *start, *it;
+    char what[32], id[JIRA_PAGE_ID_LEN], shown[48];
     size_t n = 0;
+    long long total_n = 0, start_n = 0;
     ib_time before = lower;
     if (j->host->should_stop(j->src)) return IB_ERR_ABORTED;
     build_jql(j, lower, &jql);
@@ -607,23 +719,55 @@ static ib_status sync_datacenter(jira *j, ib_time since) {
     st = http_get_json(j, url.p, what, &root);
     free(url.p);
     if (st == IB_OK) st = page_issues(j, root, path, what, &issues);
+    total = cJSON_GetObjectItemCaseSensitive(root, "total");
+    start = cJSON_GetObjectItemCaseSensitive(root, "startAt");
+    if (st == IB_OK && server_count(total, &total_n) != 1) {
+      claim_text(total, shown, sizeof shown);
+      j->host->log(j->src, IB_LOG_ERROR,
+                   "GET %s (%s): total = %s is not a count from 0 to %.0f; "
+                   "the server does not page like Jira Data Center, stopping "
+                   "(the pages before are kept)",
+                   path, what, shown, JIRA_MAX_COUNT);
+      st = IB_ERR_PARSE;
+    }
+    if (st == IB_OK && start &&
+        (server_count(start, &start_n) != 1 || start_n != skip)) {
+      claim_text(start, shown, sizeof shown);
+      j->host->log(j->src, IB_LOG_ERROR,
+                   "GET %s (%s): asked startAt=%lld, the server answered "
+                   "startAt=%s; paging did not advance, stopping (the pages "
+                   "before are kept)",
+                   path, what, skip, shown);
+      st = IB_ERR_PARSE;
+    }
+    if (st == IB_OK) {
+      page_identity(issues, id, sizeof id);
+      /* skip > 0: same query as the last page, stepped by startAt */
+      if (skip > 0 && cJSON_GetArraySize(issues) > 0 &&
+          strcmp(id, prev_id) == 0) {
+        j->host->log(j->src, IB_LOG_ERROR,
+                     "GET %s (%s): the server sent the previous page again "
+                     "(same issues %s, startAt=%lld); paging did not advance, "
+                     "stopping (the pages before are kept)",
+                     path, what, id, skip);
+        st = IB_ERR_PARSE;
+      }
+      snprintf(prev_id, sizeof prev_id, "%s", id);
+    }
     if (st == IB_OK) {
       /* The page's largest `updated` is the next query's lower bound. */
-      for (int i = 0; i < cJSON_GetArraySize(issues); i++) {
-        ib_time u = issue_updated(j, cJSON_GetArrayItem(issues, i));
+      cJSON_ArrayForEach(it, issues) {
+        ib_time u = issue_updated(j, it);
         if (u != IB_TIME_NONE && (lower == IB_TIME_NONE || u > lower))
           lower = u;
       }
       st = process_page(j, issues, what, 1, &n);
     }
-    total = cJSON_GetObjectItemCaseSensitive(root, "total");
-    if (st == IB_OK && page == 1 && cJSON_IsNumber(total))
-      expected = (uint64_t)total->valuedouble;
+    if (st == IB_OK && page == 1) expected = (uint64_t)total_n;
     if (st == IB_OK)
       j->host->progress(j->src, j->done,
                         expected > j->done ? expected : j->done);
-    int more = st == IB_OK && n > 0 && cJSON_IsNumber(total) &&
-               (double)skip + (double)n < total->valuedouble;
+    int more = st == IB_OK && n > 0 && skip + (long long)n < total_n;
     cJSON_Delete(root);
     if (st != IB_OK || !more) return st;
     if (lower != before)

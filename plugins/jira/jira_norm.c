@@ -242,7 +242,10 @@ static ib_status sla_instant(const jira_norm_cfg *cfg, jira_norm *scratch,
                              const cJSON *when, ib_time *out) {
   const cJSON *ms = cJSON_GetObjectItemCaseSensitive(when, "epochMillis");
   const char *text;
-  if (cJSON_IsNumber(ms)) {
+  /* Only a plausible instant is cast (years 0..9999 in milliseconds):
+   * converting a huge or NaN double is undefined. */
+  if (cJSON_IsNumber(ms) && ms->valuedouble > -253402300800000.0 &&
+      ms->valuedouble < 253402300800000.0) {
     *out = (ib_time)(ms->valuedouble / MILLIS_PER_SECOND);
     return IB_OK;
   }
@@ -262,9 +265,10 @@ static ib_verdict sla_verdict(const cJSON *fields, const char *field) {
   if (!field) return IB_VERDICT_UNKNOWN;
   sla = cJSON_GetObjectItemCaseSensitive(fields, field);
   cycles = cJSON_GetObjectItemCaseSensitive(sla, "completedCycles");
-  int n = cJSON_GetArraySize(cycles);
-  cycle = n > 0 ? cJSON_GetArrayItem(cycles, n - 1)
-                : cJSON_GetObjectItemCaseSensitive(sla, "ongoingCycle");
+  /* the last element without walking the list: head->prev is the tail */
+  cycle = cJSON_IsArray(cycles) && cycles->child
+              ? cycles->child->prev
+              : cJSON_GetObjectItemCaseSensitive(sla, "ongoingCycle");
   breached = cJSON_GetObjectItemCaseSensitive(cycle, "breached");
   if (!cJSON_IsBool(breached)) return IB_VERDICT_UNKNOWN;
   return cJSON_IsTrue(breached) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "itsm_bridge/plugin.h"
+#include "json_repair.h"
 #include "sn_record.h"
 
 #define SN_DEFAULT_PAGE_SIZE "1000"
@@ -407,6 +408,7 @@ static ib_status parse_page(sn_instance *in, const char *table,
                   table, resp->status);
     return IB_ERR_AUTH;
   }
+  if (resp->body) ib_json_repair_escapes(resp->body, resp->body_len);
   cJSON *doc =
       resp->body ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
   if (resp->status != 200) {
@@ -495,15 +497,17 @@ done:
   return st;
 }
 
-/* Moves the cursor past the last row of `page`; an empty page ends it. */
+/* Moves the cursor past the last row of `page`; an empty page ends it. A
+ * page whose last row is not after the previous keyset (the server ignored
+ * the keyset filter and serves the same rows again) stops the stream: it
+ * would otherwise run forever holding the sync lock. */
 static ib_status cursor_advance(sn_instance *in, sn_cursor *c,
                                 const cJSON *page) {
-  int n = cJSON_GetArraySize(page);
-  if (n == 0) {
+  if (page == NULL || page->child == NULL) {
     c->done = 1;
     return IB_OK;
   }
-  const cJSON *last = cJSON_GetArrayItem(page, n - 1);
+  const cJSON *last = page->child->prev; /* cJSON: head->prev is the tail */
   const char *id = sn_field_text(last, "sys_id", 0, NULL, 0);
   const char *upd = sn_field_text(last, "sys_updated_on", 0, NULL, 0);
   if (id == NULL || strlen(id) >= sizeof c->last_id ||
@@ -514,6 +518,21 @@ static ib_status cursor_advance(sn_instance *in, sn_cursor *c,
                   "paging cannot continue (check read ACLs on those fields)",
                   c->table);
     return IB_ERR_PARSE;
+  }
+  if (c->started) {
+    int cmp = c->by_updated ? strcmp(upd, c->last_updated) : 0;
+    if (cmp == 0) cmp = strcmp(id, c->last_id);
+    if (cmp <= 0) {
+      in->host->log(in->src, IB_LOG_ERROR,
+                    "table %s: the page asked after (%s%s%s) ends at (%s%s%s): "
+                    "the keyset did not advance (the server ignored the "
+                    "sysparm_query filter); stopping (the pages before are "
+                    "kept)",
+                    c->table, c->by_updated ? c->last_updated : "",
+                    c->by_updated ? ", " : "", c->last_id,
+                    c->by_updated ? upd : "", c->by_updated ? ", " : "", id);
+      return IB_ERR_PARSE;
+    }
   }
   snprintf(c->last_id, sizeof c->last_id, "%s", id);
   if (c->by_updated)
@@ -734,8 +753,10 @@ static ib_status emit_ticket_page(sn_instance *in, const cJSON *page,
       na = sn_audit_range(rel.audit, rel.n_audit, id, &a0);
       ns = sn_sla_range(rel.slas, rel.n_slas, id, &s0);
     }
-    st = sn_normalize_ticket(&in->ctx, row, rel.audit + a0, na, rel.slas + s0,
-                             ns, &out, why, sizeof why);
+    /* No pointer arithmetic on an empty (NULL) list: NULL + 0 is UB. */
+    st = sn_normalize_ticket(&in->ctx, row, na ? rel.audit + a0 : NULL, na,
+                             ns ? rel.slas + s0 : NULL, ns, &out, why,
+                             sizeof why);
     if (st == IB_ERR_REJECTED) {
       reject(in, id, out.where, why);
       st = IB_OK;
@@ -796,7 +817,7 @@ static ib_status sync_stream(sn_instance *in, int outages, const char *only,
       goto done;
     }
     if ((st = run_cursors(in, &c, 1, &page, &roots)) != IB_OK) goto done;
-    if (cJSON_GetArraySize(page) > 0) {
+    if (page != NULL && page->child != NULL) {
       st = outages ? emit_outage_page(in, page, done)
                    : emit_ticket_page(in, page, done);
       if (st != IB_OK) goto done;

@@ -267,6 +267,8 @@ def scenario_401():
         check(rc == 1, "401: sync fails with status 1 (got %d)" % rc)
         check("jira-test" in err and "401" in err,
               "401: one clear message naming the source and the status: %s" % err)
+        check("$JIRA_USER/$JIRA_TOKEN (auth.user_env/auth.token_env" in err,
+              "401: the message names the variables and their keys: %s" % err)
         check(len(mock.requests()) <= 2, "401: not retried")
     finally:
         mock.stop()

@@ -528,7 +528,8 @@ static void test_retries_exhausted(void **state) {
   char expect_url[128];
   snprintf(expect_url, sizeof expect_url, "GET %s/json:", s.base);
   assert_non_null(strstr(msg, expect_url));
-  assert_non_null(strstr(msg, "3 attempts"));
+  assert_non_null(strstr(msg, "3 attempts over"));
+  assert_null(strstr(msg, "max_retries")); /* not a configuration key */
   assert_non_null(strstr(msg, "HTTP 502"));
   assert_null(strstr(msg, "hideme"));
   assert_null(strstr(cap.text, "hideme"));
@@ -576,11 +577,24 @@ static void test_401_is_auth_error(void **state) {
   assert_int_equal(request_count(&s), 1); /* never retried */
   char expect[128];
   snprintf(expect, sizeof expect,
-           "HTTP 401 from 127.0.0.1:%d: check the credentials in " TEST_HINT,
+           "HTTP 401 from 127.0.0.1:%d: the server refused the credentials; "
+           "check " TEST_HINT,
            s.port);
   assert_string_equal(ib_http_client_last_error(c), expect);
   assert_non_null(strstr(cap.text, expect)); /* logged too */
   assert_no_secret(cap.text);
+  ib_http_client_free(c);
+
+  /* No auth configured: the message names the source, not an empty "$". */
+  cfg = test_config(&cap);
+  cfg.credentials_hint = NULL;
+  c = new_client(&cfg);
+  assert_int_equal(get_one(c, &s, "/json", &r), IB_ERR_AUTH);
+  ib_http_response_free(&r);
+  assert_non_null(strstr(ib_http_client_last_error(c),
+                         "refused the credentials of source 'test', which "
+                         "has no auth configured"));
+  assert_null(strstr(ib_http_client_last_error(c), "$"));
   ib_http_client_free(c);
   stop_server(&s);
 }
@@ -684,6 +698,41 @@ static void test_concurrency_is_bounded(void **state) {
   assert_true(max_in_flight <= MAXC);
   assert_true(max_in_flight >= 2); /* really concurrent */
   cJSON_Delete(log);
+  ib_http_client_free(c);
+  stop_server(&s);
+}
+
+/* The memory guard applies to the bodies of a batch together: four
+ * answers of ~3 KB each pass one by one but not as one batch under an
+ * 8,000-byte cap; the next, smaller batch on the same client works. */
+static void test_batch_body_cap(void **state) {
+  enum { N = 4, CAP = 8000 };
+  server s;
+  capture cap = {0};
+  start_server(&s, NULL);
+  ib_http_config cfg = test_config(&cap);
+  cfg.max_batch_bytes = CAP;
+  ib_http_client *c = new_client(&cfg);
+  char pad[3001], urls[N][3300];
+  memset(pad, 'x', sizeof pad - 1);
+  pad[sizeof pad - 1] = '\0';
+  ib_http_request reqs[N];
+  ib_http_response r[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(urls[i], sizeof urls[i], "%s/echo?i=%d&pad=%s", s.base, i, pad);
+    reqs[i] = (ib_http_request){.struct_size = sizeof reqs[i], .url = urls[i]};
+  }
+  assert_int_equal(ib_http_perform(c, reqs, 1, r), IB_OK);
+  assert_true(r[0].body_len > 3000 && r[0].body_len < CAP / 2);
+  ib_http_response_free(&r[0]);
+  assert_int_equal(ib_http_perform(c, reqs, N, r), IB_ERR_HTTP);
+  assert_non_null(strstr(ib_http_client_last_error(c), "together exceed 8000"));
+  for (int i = 0; i < N; i++) ib_http_response_free(&r[i]);
+  assert_int_equal(ib_http_perform(c, reqs, 2, r), IB_OK);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(r[i].status, 200);
+    ib_http_response_free(&r[i]);
+  }
   ib_http_client_free(c);
   stop_server(&s);
 }
@@ -840,6 +889,7 @@ int main(void) {
   setenv("NO_PROXY", "127.0.0.1,localhost", 1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape),
+      cmocka_unit_test(test_batch_body_cap),
       cmocka_unit_test(test_url_for_message),
       cmocka_unit_test(test_parse_waits),
       cmocka_unit_test(test_client_config_errors),

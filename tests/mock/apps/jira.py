@@ -20,6 +20,15 @@ embeds. Options (--option k=v):
                               KEY gets updated = latest updated + 1 minute
   generate=N                  serve N generated issues instead of --data
   require_auth=0|1            401 without an Authorization header (default 1)
+Misbehaviours (a server that never finishes), for the paging guards:
+  cloud_paging=stuck|repeat   Cloud: ignore nextPageToken and serve the first
+                              page again, with the same token (stuck) or a
+                              new token every time (repeat)
+  ignore_startat=1            Data Center: ignore startAt (always serve from
+                              0) but echo the startAt asked
+  dc_total=JSON               Data Center: report this total instead (e.g.
+                              1e12, -1, 1e300, "abc")
+  changelog_total=JSON        the embedded changelog claims this total
 """
 
 import base64
@@ -114,6 +123,11 @@ class App:
             self.touch_key, at = options["touch"].split("@")
             self.touch_at = int(at)
         self.searches = 0
+        self.cloud_paging = options.get("cloud_paging")
+        self.ignore_startat = options.get("ignore_startat") == "1"
+        self.dc_total = json.loads(options["dc_total"]) if "dc_total" in options else None
+        self.changelog_total = (json.loads(options["changelog_total"])
+                                if "changelog_total" in options else None)
         statuses = DEFAULT_STATUSES
         if options.get("generate"):
             issues = generated_issues(int(options["generate"]))
@@ -152,8 +166,9 @@ class App:
             out = copy.copy(issue)
             histories = issue.get("changelog", {}).get("histories", [])
             kept = histories[: self.changelog_embed]
+            total = len(histories) if self.changelog_total is None else self.changelog_total
             out["changelog"] = {"startAt": 0, "maxResults": len(kept),
-                                "total": len(histories), "histories": kept}
+                                "total": total, "histories": kept}
             self.rendered[key] = out
         return self.rendered[key]
 
@@ -178,6 +193,8 @@ class App:
         size = min(self.page_size(query, 50), self.page_cap)
         rows = self.ordered(self.since(query))
         token = query.get("nextPageToken", [None])[0]
+        if self.cloud_paging:
+            token = None
         if token:
             cursor = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
             after = (cursor[0], tuple(cursor[1]))
@@ -189,14 +206,18 @@ class App:
             last = page[-1]
             cursor = json.dumps([last[0], list(last[1])]).encode()
             body["nextPageToken"] = base64.urlsafe_b64encode(cursor).decode()
+            if self.cloud_paging == "repeat":
+                body["nextPageToken"] += "-%d" % self.searches
         return 200, {}, body
 
     def search_datacenter(self, query):
         size = min(self.page_size(query, 50), self.page_cap)
         start = int(query.get("startAt", ["0"])[0])
         rows = self.ordered(self.since(query))
-        page = rows[start:start + size]
-        return 200, {}, {"startAt": start, "maxResults": size, "total": len(rows),
+        served = 0 if self.ignore_startat else start
+        page = rows[served:served + size]
+        total = len(rows) if self.dc_total is None else self.dc_total
+        return 200, {}, {"startAt": start, "maxResults": size, "total": total,
                          "issues": [self.embedded(r[2]) for r in page]}
 
     def changelog(self, key, query):

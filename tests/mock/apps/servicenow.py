@@ -18,6 +18,9 @@ Test hooks inside rows (never returned):
 Options: user=U password=P (Basic auth checked; 401 otherwise),
 generate=N (N synthetic incidents with audit rows, task_sla rows and
 outages, for the benchmark; the data file may then be omitted).
+Misbehaviour (a server that never finishes), for the paging guards:
+repeat_first_page=TABLE serves the first answer for TABLE again for every
+later request of it, whatever the keyset filter asks.
 Must not simulate HTTP faults or latency: that is mockserver's job.
 """
 
@@ -202,6 +205,8 @@ class App:
         self.index = {}      # (table, field) -> (version, {value: [rows]})
         self.pending = {t: [r for r in rows if "_update_after" in r]
                         for t, rows in self.tables.items()}
+        self.repeat_table = options.get("repeat_first_page")
+        self.first_answer = None
 
     def check_auth(self, headers):
         user = self.options.get("user")
@@ -307,6 +312,8 @@ class App:
                 return 400, {}, {"error": {"message": "Invalid table " + table},
                                  "status": "failure"}
             self.requests[table] = self.requests.get(table, 0) + 1
+            if table == self.repeat_table and self.first_answer is not None:
+                return 200, {"Content-Type": "application/json"}, self.first_answer
             self.apply_updates(table)
             try:
                 groups, order = parse_query(q("sysparm_query", "") or "")
@@ -342,4 +349,6 @@ class App:
             fields = [f for f in (q("sysparm_fields", "") or "").split(",") if f]
             display = (q("sysparm_display_value", "false") or "false").lower()
             result = [self.render(r, fields, display) for r in page]
+            if table == self.repeat_table:
+                self.first_answer = {"result": result}
         return 200, {"Content-Type": "application/json"}, {"result": result}
