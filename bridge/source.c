@@ -21,6 +21,7 @@
 
 #include "http.h"
 #include "model.h"
+#include "trust.h"
 #include "tz.h"
 
 volatile sig_atomic_t ib_stop_requested = 0;
@@ -853,10 +854,10 @@ static int read_file_secret(ib_source *src, const char *path, char **out,
     if (f) fclose(f);
     return -1;
   }
-  if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
-    snprintf(err, errlen,
-             "token_file %s of source '%s' is readable by others: chmod 600 it",
-             path, src->sc->name);
+  char alt[160];
+  snprintf(alt, sizeof alt, " (auth.token_file of source '%s')", src->sc->name);
+  if (ib_trust_check(&sb, S_IRWXG | S_IRWXO, "token_file", path, alt, err,
+                     errlen)) {
     fclose(f);
     return -1;
   }
