@@ -26,6 +26,8 @@ static void sync_usage(FILE *out) {
       "                 source are marked deleted (they leave the KPIs)\n"
       "  --since ISO    ask for changes since this date/instant instead of\n"
       "                 the watermark\n"
+      "  --allow-mass-delete  let --full mark more than the source's\n"
+      "                 max_delete_pct (default 10) of its records deleted\n"
       "  -h, --help     this help\n\n"
       "Exit status: 0 all sources succeeded, 1 one failed (the others still\n"
       "committed) or another sync holds the lock, 2 configuration error.\n",
@@ -37,11 +39,13 @@ static void print_count(FILE *out, const char *label, int64_t n) {
 }
 
 int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {{"source", required_argument, 0, 's'},
-                                       {"full", no_argument, 0, 'f'},
-                                       {"since", required_argument, 0, 'S'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"source", required_argument, 0, 's'},
+      {"full", no_argument, 0, 'f'},
+      {"since", required_argument, 0, 'S'},
+      {"allow-mass-delete", no_argument, 0, 'M'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   const char **only = calloc((size_t)argc + 1, sizeof *only);
   size_t n_only = 0;
   const char *since_text = NULL;
@@ -59,6 +63,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
       case 's': only[n_only++] = optarg; break;
       case 'f': opt.full = 1; break;
       case 'S': since_text = optarg; break;
+      case 'M': opt.allow_mass_delete = 1; break;
       case 'h':
         sync_usage(stdout);
         rc = IB_EXIT_OK;

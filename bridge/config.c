@@ -628,10 +628,13 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   cfg->lc = lc;
   ctx c = {cfg, err, errlen};
   if ((cfg->file = strdup(path)) == NULL) goto nomem;
-  /* Checked on the opened file, before libconfig reads it: a FIFO would
-   * block forever and a huge file takes minutes to parse. O_NONBLOCK keeps
-   * the open of a FIFO from blocking. libconfig then reads the same open
-   * file (config_read), not the path again. */
+  /* Checked before libconfig reads the file: a FIFO would block forever
+   * and a multi-megabyte file takes minutes to parse. O_NONBLOCK keeps the
+   * open of a FIFO from blocking. libconfig then reads the path itself
+   * (config_read_file), which is what names the file in its settings for
+   * "file:line" messages; the configuration is the operator's own file, so
+   * the short window between this check and that read is not a trust
+   * boundary, only a guard against mistakes. */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   struct stat sb;
   if (fd < 0) {
@@ -641,12 +644,13 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
              path);
     goto fail;
   }
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+  int stat_ok = fstat(fd, &sb) == 0;
+  close(fd);
+  if (!stat_ok || !S_ISREG(sb.st_mode)) {
     snprintf(err, errlen,
              "%s: the configuration is not a regular file (a FIFO, device or "
              "folder); give a regular file with -c FILE",
              path);
-    close(fd);
     goto fail;
   }
   if (sb.st_size > IB_CONFIG_MAX_BYTES) {
@@ -654,20 +658,9 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
              "%s: the configuration is %lld bytes, more than the %d bytes "
              "(1 MiB) allowed; is it the right file?",
              path, (long long)sb.st_size, IB_CONFIG_MAX_BYTES);
-    close(fd);
     goto fail;
   }
-  int flags = fcntl(fd, F_GETFL);
-  FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0
-                ? NULL
-                : fdopen(fd, "r");
-  if (f == NULL) {
-    snprintf(err, errlen, "%s: cannot read the configuration (%m)", path);
-    close(fd);
-    goto fail;
-  }
-  int read_ok = config_read(lc, f);
-  fclose(f);
+  int read_ok = config_read_file(lc, path);
   if (read_ok != CONFIG_TRUE) {
     snprintf(err, errlen, "%s:%d: %s",
              config_error_file(lc) ? config_error_file(lc) : path,

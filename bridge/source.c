@@ -9,6 +9,7 @@
 #include "source.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,11 @@ static const ib_option_def common_options[] = {
     {.name = "initial_since",
      .type = IB_OPT_STRING,
      .description = "Date the first sync reads from (default: everything)."},
+    {.name = "max_delete_pct",
+     .type = IB_OPT_FLOAT,
+     .default_value = IB_MAX_DELETE_PCT_DEFAULT,
+     .description = "Largest share (%) of the source's records a sync --full "
+                    "may mark deleted without --allow-mass-delete."},
     {0}};
 
 static const ib_option_def auth_options[] = {
@@ -260,6 +266,13 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
   return 0;
 }
 
+/* An integer or float setting as a double. */
+static double setting_number(const config_setting_t *m) {
+  if (config_setting_type(m) == CONFIG_TYPE_FLOAT)
+    return config_setting_get_float(m);
+  return (double)config_setting_get_int64(m);
+}
+
 int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
                        const ib_plugin *plugin, char *err, size_t errlen) {
   (void)cfg;
@@ -276,7 +289,21 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
     return -1;
   if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && validate_http(sc, err, errlen))
     return -1;
+  config_setting_t *m =
+      config_setting_get_member(sc->setting, "max_delete_pct");
+  if (m != NULL && (!type_ok(m, IB_OPT_FLOAT) || setting_number(m) < 0 ||
+                    setting_number(m) > 100))
+    return ib_config_error_at(
+        m, NULL, err, errlen,
+        "source '%s': max_delete_pct must be a number from 0 to 100", sc->name);
   return 0;
+}
+
+/* The source's max_delete_pct (validated: 0..100). */
+static double max_delete_pct(const ib_source_cfg *sc) {
+  config_setting_t *m =
+      config_setting_get_member(sc->setting, "max_delete_pct");
+  return m ? setting_number(m) : strtod(IB_MAX_DELETE_PCT_DEFAULT, NULL);
 }
 
 /* ---- the source at work ---- */
@@ -530,6 +557,32 @@ static void h_reject(ib_source *src, const char *where, const char *fmt, ...) {
   note_rejection(src, where, msg);
 }
 
+static ib_status ensure_tx(ib_source *src);
+static ib_status store_error(ib_source *src, const char *msg);
+
+/* --full: a record rejected this time whose id is known keeps its stored
+ * version (it did not vanish from the source; it is unreadable now). */
+static void keep_rejected(ib_source *src, const char *id) {
+  if (!src->opt->full || id == NULL || id[0] == '\0') return;
+  char err[512];
+  if (ensure_tx(src) != IB_OK) return;
+  if (ib_store_mark_seen(src->store, src->sc->name, id, err, sizeof err))
+    store_error(src, err);
+}
+
+static void h_reject_record(ib_source *src, const char *id, const char *where,
+                            const char *fmt, ...) IB_PRINTF(4, 5);
+static void h_reject_record(ib_source *src, const char *id, const char *where,
+                            const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  note_rejection(src, where, msg);
+  keep_rejected(src, id);
+}
+
 static ib_status store_error(ib_source *src, const char *msg) {
   if (src->store_failed == IB_OK) {
     src->store_failed = IB_ERR_STORE;
@@ -580,9 +633,8 @@ static ib_status stored_one(ib_source *src) {
   return IB_OK;
 }
 
-static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
-                               const char *where) {
-  if (in == NULL || in->struct_size == 0) return IB_ERR_INVALID;
+static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
+                             const char *where) {
   /* Copy what the plugin's (possibly older, shorter) struct has. */
   ib_ticket t = IB_TICKET_INIT;
   memcpy(&t, in, in->struct_size < sizeof t ? in->struct_size : sizeof t);
@@ -662,9 +714,8 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   return stored_one(src);
 }
 
-static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
-                               const char *where) {
-  if (in == NULL || in->struct_size == 0) return IB_ERR_INVALID;
+static ib_status emit_outage(ib_source *src, const ib_outage *in,
+                             const char *where) {
   ib_outage o = IB_OUTAGE_INIT;
   memcpy(&o, in, in->struct_size < sizeof o ? in->struct_size : sizeof o);
   const char *pos = where ? where : o.id;
@@ -704,6 +755,26 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
   if (ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err))
     return store_error(src, err);
   return stored_one(src);
+}
+
+/* The id a plugin's record carries, whatever the size of its struct
+ * (id is one of the first fields of both). */
+static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
+                               const char *where) {
+  if (in == NULL || in->struct_size < offsetof(ib_ticket, key))
+    return IB_ERR_INVALID;
+  ib_status st = emit_ticket(src, in, where);
+  if (st == IB_ERR_REJECTED) keep_rejected(src, in->id);
+  return st;
+}
+
+static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
+                               const char *where) {
+  if (in == NULL || in->struct_size < offsetof(ib_outage, service))
+    return IB_ERR_INVALID;
+  ib_status st = emit_outage(src, in, where);
+  if (st == IB_ERR_REJECTED) keep_rejected(src, in->id);
+  return st;
 }
 
 static ib_time h_sync_since(ib_source *src) {
@@ -822,6 +893,7 @@ static const ib_host_services host_services = {
     .http_free = h_http_free,
     .url_escape = h_url_escape,
     .free_string = h_free_string,
+    .reject_record = h_reject_record,
 };
 
 /* ---- secrets and HTTP client ---- */
@@ -955,6 +1027,40 @@ static void source_release(ib_source *src) {
   wipe(src->token);
 }
 
+/* After a successful --full read: marks what the source no longer has as
+ * deleted, unless that is more than max_delete_pct of the source's records
+ * (a truncated export, a filter gone wrong) and --allow-mass-delete was
+ * not given: then nothing is deleted and the run fails. */
+static ib_status mark_vanished(ib_source *src) {
+  ib_sync_result *res = src->res;
+  char err[512];
+  int64_t unseen = 0, live = 0;
+  if (ib_store_count_unseen(src->store, src->sc->name, &unseen, &live, err,
+                            sizeof err)) {
+    snprintf(res->error, sizeof res->error, "%s", err);
+    return IB_ERR_STORE;
+  }
+  double pct = max_delete_pct(src->sc);
+  if (unseen > 0 && !src->opt->allow_mass_delete &&
+      (double)unseen * 100.0 > pct * (double)live) {
+    snprintf(res->error, sizeof res->error,
+             "--full would mark %lld of the %lld stored records of source "
+             "'%s' deleted (%.1f%%, more than max_delete_pct = %g%%): nothing "
+             "deleted; check the export is complete, then run sync --full "
+             "--allow-mass-delete (or raise max_delete_pct)",
+             (long long)unseen, (long long)live, src->sc->name,
+             100.0 * (double)unseen / (double)live, pct);
+    return IB_ERR_ABORTED;
+  }
+  if (ib_store_mark_unseen_deleted(src->store, src->sc->name,
+                                   (ib_time)time(NULL), &res->deleted, err,
+                                   sizeof err)) {
+    snprintf(res->error, sizeof res->error, "%s", err);
+    return IB_ERR_STORE;
+  }
+  return IB_OK;
+}
+
 int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                    const ib_plugin *plugin, ib_store *st,
                    const ib_sync_options *opt, ib_sync_result *res) {
@@ -1015,13 +1121,7 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     src.in_tx = 0;
     res->stored -= src.tx_rows;
   }
-  if (status == IB_OK && opt->full) {
-    if (ib_store_mark_unseen_deleted(st, sc->name, (ib_time)time(NULL),
-                                     &res->deleted, err, sizeof err)) {
-      status = IB_ERR_STORE;
-      snprintf(res->error, sizeof res->error, "%s", err);
-    }
-  }
+  if (status == IB_OK && opt->full) status = mark_vanished(&src);
   if (status != IB_OK && res->error[0] == '\0')
     snprintf(res->error, sizeof res->error, "%s", h_strerror(status));
 done:

@@ -14,13 +14,16 @@
 #include "store.h"
 
 #define IB_MAX_REASONS 5
+/* Default share (%) of a source's records one sync --full may delete. */
+#define IB_MAX_DELETE_PCT_DEFAULT "10"
 
 typedef struct ib_sync_options {
-  int full;      /* re-read everything, mark vanished records deleted */
-  ib_time since; /* --since, or IB_TIME_NONE */
-  int verbose;   /* debug logs and HTTP traces */
-  int quiet;     /* errors only */
-  int progress;  /* draw progress (stderr is a terminal) */
+  int full;              /* re-read everything, mark vanished records deleted */
+  ib_time since;         /* --since, or IB_TIME_NONE */
+  int verbose;           /* debug logs and HTTP traces */
+  int quiet;             /* errors only */
+  int progress;          /* draw progress (stderr is a terminal) */
+  int allow_mass_delete; /* --full may delete beyond max_delete_pct */
 } ib_sync_options;
 
 typedef struct ib_sync_result {

@@ -40,6 +40,12 @@ typedef struct ib_store_ops {
                  size_t errlen);
   int (*mark_unseen_deleted)(ib_store *st, const char *source, ib_time now,
                              int64_t *count, char *err, size_t errlen);
+  int (*mark_seen)(ib_store *st, const char *source, const char *id, char *err,
+                   size_t errlen);
+  int (*count_unseen)(ib_store *st, const char *source, int64_t *unseen,
+                      int64_t *live, char *err, size_t errlen);
+  int (*begin_read)(ib_store *st, char *err, size_t errlen);
+  void (*end_read)(ib_store *st);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */
@@ -48,9 +54,10 @@ struct ib_store {
 };
 
 /* Backend constructors; owned by the caller (ops->close). */
-ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
+ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
                                size_t errlen);
-ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen);
+ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
+                           size_t errlen);
 
 /* ---- attaching pauses to a bulk load ----
  * An open-addressing index from (source, id) to the rows appended to a set

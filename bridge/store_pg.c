@@ -186,7 +186,9 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " (SELECT count(*) FROM tickets WHERE source=$1"
          " AND deleted_at IS NULL),"
          " (SELECT count(*) FROM outages WHERE source=$1"
-         " AND deleted_at IS NULL)"},
+         " AND deleted_at IS NULL),"
+         " (SELECT started_at FROM sync_runs WHERE source=$1 AND ended_at"
+         " IS NULL AND id=(SELECT max(id) FROM sync_runs WHERE source=$1))"},
     [STMT_LOCK] = {"ib_lock", "SELECT pg_catalog.pg_try_advisory_lock($1)"},
     [STMT_LOCK_NOTE] =
         {"ib_lock_note",
@@ -422,7 +424,16 @@ static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
                      2, v, NULL, err, errlen, "configuring the session");
 }
 
-ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
+/* The statements a read-only connection prepares: the others write, and
+ * name the session's temporary table, which a read-only user may not be
+ * allowed to create. */
+static int reads_only(int stmt) {
+  return stmt == STMT_LOAD_TICKETS || stmt == STMT_LOAD_PAUSES ||
+         stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE;
+}
+
+ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
+                           size_t errlen) {
   char why[256];
   switch (ib_pg_url_check(cfg->url, why, sizeof why)) {
     case IB_PG_URL_OK: break;
@@ -445,13 +456,28 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
     return NULL;
   }
   st->base.ops = &pg_ops;
-  if (connect_db(st, cfg->url, err, errlen) || migrate(st, err, errlen) ||
-      exec_static(st,
-                  "CREATE TEMP TABLE IF NOT EXISTS seen(tbl text, source "
-                  "text, id text, PRIMARY KEY(tbl, source, id))",
-                  err, errlen, "creating the seen table"))
+  if (connect_db(st, cfg->url, err, errlen)) goto fail;
+  if (readonly) {
+    int version;
+    if (schema_version(st, &version, err, errlen)) goto fail;
+    if (version != SCHEMA_VERSION) {
+      snprintf(err, errlen,
+               "store %s: schema version %d, this itsm-bridge reads %d: %s",
+               st->url, version, SCHEMA_VERSION,
+               version < SCHEMA_VERSION
+                   ? "run 'itsm-bridge sync' once to migrate it"
+                   : "upgrade itsm-bridge");
+      goto fail;
+    }
+  } else if (migrate(st, err, errlen) ||
+             exec_static(st,
+                         "CREATE TEMP TABLE IF NOT EXISTS seen(tbl text, "
+                         "source text, id text, PRIMARY KEY(tbl, source, id))",
+                         err, errlen, "creating the seen table")) {
     goto fail;
+  }
   for (int i = 0; i < STMT_COUNT; i++) {
+    if (readonly && !reads_only(i)) continue;
     PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
       char what[96];
@@ -551,6 +577,18 @@ static void pg_rollback(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st->conn && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
     PQclear(PQexec(st->conn, "ROLLBACK"));
+}
+
+/* REPEATABLE READ: every statement until end_read sees the snapshot of
+ * the first one, so tickets and their pauses come from one commit. */
+static int pg_begin_read(ib_store *base, char *err, size_t errlen) {
+  return exec_static((pg_store *)base,
+                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
+                     errlen, "starting a read transaction");
+}
+
+static void pg_end_read(ib_store *base) {
+  pg_rollback(base); /* read only: nothing to keep */
 }
 
 /* ---- writing ---- */
@@ -716,6 +754,40 @@ static int pg_mark_unseen_deleted(ib_store *base, const char *source,
           "marking vanished outages"))
     return -1;
   *count += strtoll(PQcmdTuples(res), NULL, 10);
+  PQclear(res);
+  return 0;
+}
+
+static int pg_mark_seen(ib_store *base, const char *source, const char *id,
+                        char *err, size_t errlen) {
+  const char *v[2] = {source, id};
+  return exec_params((pg_store *)base,
+                     "INSERT INTO pg_temp.seen(tbl,source,id) VALUES"
+                     "('t',$1,$2),('o',$1,$2) ON CONFLICT DO NOTHING",
+                     2, v, NULL, err, errlen, "tracking a rejected record");
+}
+
+static int pg_count_unseen(ib_store *base, const char *source, int64_t *unseen,
+                           int64_t *live, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  const char *v[1] = {source};
+  PGresult *res = NULL;
+  if (exec_static(st, "ANALYZE pg_temp.seen", err, errlen,
+                  "counting vanished records") ||
+      exec_params(
+          st,
+          "SELECT (SELECT count(*) FROM tickets t WHERE t.source=$1 AND "
+          "t.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s "
+          "WHERE s.tbl='t' AND s.source=t.source AND s.id=t.id)) + (SELECT "
+          "count(*) FROM outages o WHERE o.source=$1 AND o.deleted_at IS NULL "
+          "AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s WHERE s.tbl='o' AND "
+          "s.source=o.source AND s.id=o.id)), (SELECT count(*) FROM tickets "
+          "WHERE source=$1 AND deleted_at IS NULL) + (SELECT count(*) FROM "
+          "outages WHERE source=$1 AND deleted_at IS NULL)",
+          1, v, &res, err, errlen, "counting vanished records"))
+    return -1;
+  *unseen = get_int(res, 0, 0);
+  *live = get_int(res, 0, 1);
   PQclear(res);
   return 0;
 }
@@ -900,6 +972,7 @@ static int pg_source_state(ib_store *base, const char *source,
            PQgetisnull(res, 0, 3) ? "" : PQgetvalue(res, 0, 3));
   out->tickets = get_int(res, 0, 4);
   out->outages = get_int(res, 0, 5);
+  out->interrupted_at = get_time(res, 0, 6);
   PQclear(res);
   return 0;
 }
@@ -920,4 +993,8 @@ static const ib_store_ops pg_ops = {
     .run_begin = pg_run_begin,
     .run_end = pg_run_end,
     .mark_unseen_deleted = pg_mark_unseen_deleted,
+    .mark_seen = pg_mark_seen,
+    .count_unseen = pg_count_unseen,
+    .begin_read = pg_begin_read,
+    .end_read = pg_end_read,
 };

@@ -21,12 +21,10 @@ int ib_trust_check(const struct stat *sb, mode_t forbidden, const char *what,
   mode_t bad = sb->st_mode & forbidden;
   if (bad == 0) return 0;
   if (bad & (S_IWGRP | S_IWOTH))
-    snprintf(err, errlen,
-             "%s %s is writable by group/others: chmod go-w %s%s", what, path,
-             path, alternative);
+    snprintf(err, errlen, "%s %s is writable by group/others: chmod go-w %s%s",
+             what, path, path, alternative);
   else
-    snprintf(err, errlen,
-             "%s %s is readable by group/others: chmod 600 %s%s", what, path,
-             path, alternative);
+    snprintf(err, errlen, "%s %s is readable by group/others: chmod 600 %s%s",
+             what, path, path, alternative);
   return -1;
 }

@@ -262,6 +262,16 @@ typedef struct ib_host_services {
   /* Percent-encodes text for a query string; free with free_string. */
   char *(*url_escape)(ib_source *src, const char *text);
   void (*free_string)(char *s);
+
+  /* Added after the first release: check struct_size first, e.g.
+   * host->struct_size >= offsetof(ib_host_services, reject_record) +
+   * sizeof host->reject_record, else fall back to reject().
+   * Like reject(), for a record whose id the plugin could still read (NULL
+   * when it could not): a --full sync counts that id as seen, so the
+   * stored, good version of a record rejected this time is not marked
+   * deleted. */
+  void (*reject_record)(ib_source *src, const char *id, const char *where,
+                        const char *fmt, ...) IB_PRINTF(4, 5);
 } ib_host_services;
 
 /* ---- the descriptor ----------------------------------------------------- */

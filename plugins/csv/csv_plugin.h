@@ -67,6 +67,10 @@ typedef struct csv_instance {
   ib_time since;
   ib_time max_updated;
   uint64_t rows, emitted, skipped, rejected;
+  /* The id of the row being read, when its own field is readable (even in
+   * a row rejected for another field): points into the reader's record,
+   * valid for that row only; NULL when unknown. */
+  const char *row_id;
 } csv_instance;
 
 /* csv_rows.c: binds the configured columns to the header record. Logs and

@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -142,9 +143,31 @@ static ib_status reject(csv_instance *in, const char *where, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  in->host->reject(in->src, where, "%s", msg);
+  /* reject_record came with a later host: an older one has only reject,
+   * and a --full sync with it loses the row's stored version. */
+  if (in->host->struct_size >= offsetof(ib_host_services, reject_record) +
+                                   sizeof in->host->reject_record &&
+      in->host->reject_record != NULL)
+    in->host->reject_record(in->src, in->row_id, where, "%s", msg);
+  else
+    in->host->reject(in->src, where, "%s", msg);
   in->rejected++;
   return IB_OK;
+}
+
+/* The row's id when its own field can be read: present, without a NUL
+ * byte, valid UTF-8 (or converted from latin1), not blank. NULL else. A
+ * row rejected for another reason still names the ticket it is about. */
+static const char *readable_id(const csv_instance *in, const csv_record *rec) {
+  int i = in->col_index[COL_ID];
+  if (i < 0 || (size_t)i >= rec->n_fields) return NULL;
+  char *f = rec->fields[i];
+  if (strlen(f) != rec->lengths[i] ||
+      !csv_utf8_valid((const unsigned char *)f, rec->lengths[i]))
+    return NULL;
+  f = trim(f);
+  rec->fields[i] = f;
+  return f[0] != '\0' ? f : NULL;
 }
 
 /* The trimmed cell of column c, or NULL when unmapped or empty. */
@@ -302,6 +325,7 @@ static ib_status process_outage(csv_instance *in, const csv_record *rec,
 ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
   char where[32];
   snprintf(where, sizeof where, "line %llu", (unsigned long long)rec->line);
+  in->row_id = readable_id(in, rec);
   if (rec->problem != NULL) return reject(in, where, "%s", rec->problem);
   if (rec->n_fields != in->n_header)
     return reject(in, where,
