@@ -460,13 +460,19 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
   if (readonly) {
     int version;
     if (schema_version(st, &version, err, errlen)) goto fail;
-    if (version != SCHEMA_VERSION) {
-      snprintf(err, errlen,
-               "store %s: schema version %d, this itsm-bridge reads %d: %s",
-               st->url, version, SCHEMA_VERSION,
-               version < SCHEMA_VERSION
-                   ? "run 'itsm-bridge sync' once to migrate it"
-                   : "upgrade itsm-bridge");
+    if (version > SCHEMA_VERSION) {
+      too_new(st, version, err, errlen);
+      goto fail;
+    }
+    /* A store never synced (version 0) is created, as a reading command
+     * always did; an older schema needs sync to migrate it. */
+    if (version == 0 ? migrate(st, err, errlen) != 0
+                     : version < SCHEMA_VERSION) {
+      if (version != 0)
+        snprintf(err, errlen,
+                 "store %s: schema version %d is older than this itsm-bridge "
+                 "reads (%d): run 'itsm-bridge sync' once to migrate it",
+                 st->url, version, SCHEMA_VERSION);
       goto fail;
     }
   } else if (migrate(st, err, errlen) ||

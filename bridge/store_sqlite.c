@@ -203,12 +203,25 @@ static int open_readonly(sq_store *st, const char *path, char *err,
   sqlite3_close(st->db);
   st->db = NULL;
   /* Fallback: the -shm (WAL index) cannot be created here. immutable=1
-   * reads the file without any locking or WAL index; it is only correct
-   * while nobody writes the store. That holds here: a writer with the
-   * store open in WAL mode would have created the -shm file already, and
-   * a read-only folder or medium cannot hold one. Only a -wal left over
-   * by a crash is not read: the last committed pages of that sync are
-   * missing until a writer opens the store again. */
+   * reads the main file without any locking or WAL index; it is only
+   * correct while nobody writes the store and no committed page waits in
+   * a -wal. Nobody writes: a writer with the store open in WAL mode would
+   * have created the -shm file already, and a read-only folder or medium
+   * cannot hold one. A non-empty -wal (a sync killed, or a reader left
+   * it) holds committed pages immutable=1 would not see: refuse then. */
+  char wal[4096];
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+    snprintf(
+        err, errlen,
+        "store %s: cannot read its write-ahead log %s (%s): give this "
+        "user read access to it and to %s-shm, or run a sync so that the "
+        "log is folded into the store",
+        path, wal,
+        access(wal, R_OK) == 0 ? "no -shm can be created" : strerror(EACCES),
+        path);
+    return -1;
+  }
   char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
   if (uri == NULL) {
     snprintf(err, errlen, "store: out of memory");
@@ -234,13 +247,18 @@ static int schema_current(sq_store *st, char *err, size_t errlen) {
     return db_fail(st, err, errlen, "reading the schema version");
   int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
   sqlite3_finalize(q);
-  if (version != SCHEMA_VERSION) {
+  if (version > SCHEMA_VERSION) {
     snprintf(err, errlen,
-             "store %s: schema version %d, this itsm-bridge reads %d: %s",
-             st->path, version, SCHEMA_VERSION,
-             version < SCHEMA_VERSION
-                 ? "run 'itsm-bridge sync' once to migrate it"
-                 : "upgrade itsm-bridge");
+             "store %s: schema version %d is newer than this itsm-bridge "
+             "understands (%d): upgrade itsm-bridge",
+             st->path, version, SCHEMA_VERSION);
+    return -1;
+  }
+  if (version < SCHEMA_VERSION) {
+    snprintf(err, errlen,
+             "store %s: schema version %d is older than this itsm-bridge "
+             "reads (%d): run 'itsm-bridge sync' once to migrate it",
+             st->path, version, SCHEMA_VERSION);
     return -1;
   }
   return 0;
@@ -256,6 +274,11 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
   }
   st->base.ops = &sq_ops;
   st->lock_fd = -1;
+  /* A store that does not exist yet is created empty, as a reading
+   * command always did: kpi on a fresh installation reports no tickets
+   * rather than failing. */
+  struct stat sb;
+  if (readonly && stat(cfg->path, &sb) != 0 && errno == ENOENT) readonly = 0;
   if (readonly) {
     if (open_readonly(st, cfg->path, err, errlen) ||
         schema_current(st, err, errlen))
