@@ -129,6 +129,9 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     fprintf(stdout, " rejected");
     if (opt.full)
       print_count(stdout, ", ", res.deleted), fputs(" marked deleted", stdout);
+    if (res.repaired)
+      fprintf(stdout, ", %lld with invalid UTF-8 repaired",
+              (long long)res.repaired);
     fprintf(stdout, " in %.1f s%s\n", res.elapsed_s, ok ? "" : " -- FAILED");
     for (int r = 0; r < res.n_reasons; r++)
       fprintf(stdout, "    rejected %s\n", res.reasons[r]);

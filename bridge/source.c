@@ -23,6 +23,7 @@
 #include "http.h"
 #include "model.h"
 #include "trust.h"
+#include "utf8.h"
 #include "tz.h"
 
 volatile sig_atomic_t ib_stop_requested = 0;
@@ -633,6 +634,38 @@ static ib_status stored_one(ib_source *src) {
   return IB_OK;
 }
 
+/* An instant outside years 0000-9999 (IB_TIME_NONE is "not set"): the
+ * record is rejected with its position and the field. */
+static int out_of_range(ib_source *src, const char *pos, const char *field,
+                        ib_time t) {
+  if (t == IB_TIME_NONE || ib_time_in_range(t)) return 0;
+  h_reject(src, pos,
+           "the %s time (%lld s from 1970) is outside the years 0000-9999",
+           field, (long long)t);
+  return 1;
+}
+
+/* Replaces each *texts[i] that is not valid UTF-8 by a repaired copy in
+ * repaired[i] (owned by the caller: free), with a warning naming the
+ * record. -1 on ENOMEM. */
+static int repair_texts(ib_source *src, const char *pos, const char **texts[],
+                        char **repaired, size_t n) {
+  int any = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (*texts[i] == NULL || ib_utf8_valid(*texts[i])) continue;
+    size_t bad = 0;
+    if ((repaired[i] = ib_utf8_repair(*texts[i], &bad)) == NULL) return -1;
+    *texts[i] = repaired[i];
+    any = 1;
+    if (src->res->repaired < IB_MAX_REASONS || src->opt->verbose)
+      h_log(src, IB_LOG_WARN,
+            "%s: %zu invalid UTF-8 byte(s) replaced by U+FFFD (\"%.60s\")", pos,
+            bad, repaired[i]);
+  }
+  src->res->repaired += any; /* records, not fields */
+  return 0;
+}
+
 static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
                              const char *where) {
   /* Copy what the plugin's (possibly older, shorter) struct has. */
@@ -646,6 +679,28 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
   if (t.created_at == IB_TIME_NONE) {
     note_rejection(src, pos, "no creation date");
     return IB_ERR_REJECTED;
+  }
+  if (!ib_utf8_valid(t.id)) {
+    /* Repairing an id could merge two records into one: refuse it. */
+    note_rejection(src, pos, "the id is not valid UTF-8");
+    return IB_ERR_REJECTED;
+  }
+  {
+    const struct {
+      const char *name;
+      ib_time t;
+    } times[] = {{"created", t.created_at},
+                 {"first response", t.first_response_at},
+                 {"resolved", t.resolved_at},
+                 {"closed", t.closed_at},
+                 {"updated", t.updated_at}};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+      if (out_of_range(src, pos, times[i].name, times[i].t))
+        return IB_ERR_REJECTED;
+    for (size_t i = 0; i < t.n_pauses; i++)
+      if (out_of_range(src, pos, "pause start", t.pauses[i].start) ||
+          out_of_range(src, pos, "pause end", t.pauses[i].end))
+        return IB_ERR_REJECTED;
   }
   int kind = t.kind ? ib_kind_parse(t.kind) : IB_KIND_OTHER;
   if (kind < 0) {
@@ -684,6 +739,15 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
     }
   ib_status s = ensure_tx(src);
   if (s != IB_OK) return s;
+  /* Text goes to the store and into JSON files: invalid UTF-8 from the
+   * source is repaired here, once, with a warning naming the record. */
+  const char **texts[] = {&t.key,        &t.title,        &t.kind_raw,
+                          &t.status_raw, &t.priority_raw, &t.service,
+                          &t.group};
+  char *repaired[sizeof texts / sizeof texts[0]] = {0}; /* owned here */
+  if (repair_texts(src, pos, texts, repaired, sizeof texts / sizeof texts[0]) !=
+      0)
+    return store_error(src, "out of memory repairing UTF-8");
   /* The row borrows the plugin's strings for the duration of the call. */
   ib_ticket_row row = {
       .source = src->sc->name,
@@ -709,8 +773,11 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
       .reported_response_breached = t.reported_response_breached,
       .reported_resolution_breached = t.reported_resolution_breached};
   char err[512];
-  if (ib_store_put_ticket(src->store, &row, src->opt->full, err, sizeof err))
-    return store_error(src, err);
+  int put =
+      ib_store_put_ticket(src->store, &row, src->opt->full, err, sizeof err);
+  for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
+    free(repaired[i]);
+  if (put) return store_error(src, err);
   return stored_one(src);
 }
 
@@ -727,6 +794,14 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
     note_rejection(src, pos, "no start");
     return IB_ERR_REJECTED;
   }
+  if (!ib_utf8_valid(o.id)) {
+    note_rejection(src, pos, "the id is not valid UTF-8");
+    return IB_ERR_REJECTED;
+  }
+  if (out_of_range(src, pos, "start", o.start) ||
+      out_of_range(src, pos, "end", o.end) ||
+      out_of_range(src, pos, "updated", o.updated_at))
+    return IB_ERR_REJECTED;
   int kind = o.kind ? ib_outage_kind_parse(o.kind) : IB_OUTAGE_OUTAGE;
   if (kind < 0) {
     h_reject(src, pos,
@@ -741,6 +816,10 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
   }
   ib_status s = ensure_tx(src);
   if (s != IB_OK) return s;
+  const char **texts[] = {&o.service, &o.kind_raw};
+  char *repaired[2] = {0}; /* owned here */
+  if (repair_texts(src, pos, texts, repaired, 2) != 0)
+    return store_error(src, "out of memory repairing UTF-8");
   ib_outage_row row = {
       .source = src->sc->name,
       .id = (char *)o.id,
@@ -752,8 +831,11 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
       .updated_at = o.updated_at != IB_TIME_NONE ? o.updated_at : o.start,
       .deleted_at = IB_TIME_NONE};
   char err[512];
-  if (ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err))
-    return store_error(src, err);
+  int put =
+      ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err);
+  free(repaired[0]);
+  free(repaired[1]);
+  if (put) return store_error(src, err);
   return stored_one(src);
 }
 

@@ -31,7 +31,8 @@ typedef struct ib_sync_result {
   int64_t read; /* records the plugin produced (stored + rejected) */
   int64_t stored;
   int64_t rejected;
-  int64_t deleted; /* marked deleted by --full */
+  int64_t deleted;  /* marked deleted by --full */
+  int64_t repaired; /* records stored with invalid UTF-8 replaced */
   double elapsed_s;
   char error[512];                   /* when status != IB_OK */
   char reasons[IB_MAX_REASONS][256]; /* first rejections */

@@ -196,12 +196,17 @@ int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out) {
   }
   while (isspace((unsigned char)*p)) p++;
   if (*p != '\0') return -1;
-  if (has_offset) {
-    *out = ib_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
-           (int64_t)mi * 60 + s - offset;
-    return 0;
-  }
-  return ib_tz_local_to_utc(default_zone, y, mo, d, h, mi, s, out);
+  ib_time t;
+  if (has_offset)
+    t = ib_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+        (int64_t)mi * 60 + s - offset;
+  else if (ib_tz_local_to_utc(default_zone, y, mo, d, h, mi, s, &t) != 0)
+    return -1;
+  /* An offset or a zone can carry year 0000 or 9999 across the range
+   * ("0000-01-01T00:00+01:00"): such an instant prints as no year. */
+  if (!ib_time_in_range(t)) return -1;
+  *out = t;
+  return 0;
 }
 
 int ib_parse_with_format(const char *text, const char *format, const char *zone,
@@ -217,8 +222,15 @@ int ib_parse_with_format(const char *text, const char *format, const char *zone,
   int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
   if (mo < 1 || mo > 12 || tm.tm_mday < 1 || tm.tm_mday > days_in_month(y, mo))
     return -1;
-  return ib_tz_local_to_utc(zone, y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                            tm.tm_sec > 59 ? 59 : tm.tm_sec, out);
+  /* strptime's %Y takes any number of digits and a sign. */
+  if (y < 0 || y > 9999) return -1;
+  ib_time t;
+  if (ib_tz_local_to_utc(zone, y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec > 59 ? 59 : tm.tm_sec, &t) != 0 ||
+      !ib_time_in_range(t))
+    return -1;
+  *out = t;
+  return 0;
 }
 
 void ib_format_iso8601(ib_time t, char *buf) {
