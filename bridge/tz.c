@@ -6,6 +6,7 @@
 #include "tz.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,79 @@ int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out) {
   if (is_utc(zone)) return gmtime_r(&tt, out) ? 0 : -1;
   if (use_zone(zone) != 0) return -1;
   return localtime_r(&tt, out) ? 0 : -1;
+}
+
+/* ---- TZif transitions ---- */
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+/* Bytes of a TZif data block after its 44-byte header, for 4- or 8-byte
+ * times; the counts are read from the header at h. */
+static size_t tzif_block(const unsigned char *h, size_t tsize) {
+  size_t isut = be32(h + 20), isstd = be32(h + 24), leap = be32(h + 28),
+         timecnt = be32(h + 32), type = be32(h + 36), chars = be32(h + 40);
+  return timecnt * tsize + timecnt + type * 6 + chars + leap * (tsize + 4) +
+         isstd + isut;
+}
+
+/* A zone file is a few kilobytes; anything larger is not one. */
+#define TZIF_MAX_BYTES (256u * 1024u)
+
+int ib_tz_transitions(const char *zone, ib_time **out, size_t *n,
+                      int *rule_after) {
+  *out = NULL;
+  *n = 0;
+  *rule_after = 0;
+  if (is_utc(zone)) return 0;
+  if (!ib_tz_valid(zone)) return -1;
+  const char *dir = getenv("TZDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return -1;
+  unsigned char *buf = malloc(TZIF_MAX_BYTES); /* owned here */
+  size_t len = buf ? fread(buf, 1, TZIF_MAX_BYTES, f) : 0;
+  fclose(f);
+  int rc = -1;
+  if (buf == NULL || len < 44 || memcmp(buf, "TZif", 4) != 0) goto done;
+  size_t tsize = 4, hdr = 0, v1 = 44 + tzif_block(buf, 4);
+  if (buf[4] >= '2') { /* the 64-bit block follows the 32-bit one */
+    if (v1 + 44 > len || memcmp(buf + v1, "TZif", 4) != 0) goto done;
+    hdr = v1;
+    tsize = 8;
+  }
+  size_t timecnt = be32(buf + hdr + 32);
+  size_t data = hdr + 44, end = data + tzif_block(buf + hdr, tsize);
+  if (end > len || timecnt > len) goto done;
+  if (timecnt > 0) {
+    *out = malloc(timecnt * sizeof **out); /* returned: owned by caller */
+    if (*out == NULL) goto done;
+  }
+  for (size_t i = 0; i < timecnt; i++) {
+    const unsigned char *p = buf + data + i * tsize;
+    int64_t t = tsize == 8 ? (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4))
+                           : (int64_t)(int32_t)be32(p);
+    (*out)[i] = t;
+  }
+  *n = timecnt;
+  /* Footer "\nTZ-string\n": a ',' means start and end rules (DST). */
+  if (tsize == 8 && end < len && buf[end] == '\n') {
+    const unsigned char *nl = memchr(buf + end + 1, '\n', len - end - 1);
+    if (nl && memchr(buf + end + 1, ',', (size_t)(nl - buf - end - 1)))
+      *rule_after = 1;
+  }
+  rc = 0;
+done:
+  if (rc != 0) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  free(buf);
+  return rc;
 }
 
 static int digits(const char **p, int n, int *out) {

@@ -50,6 +50,14 @@ int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out);
 int ib_parse_with_format(const char *text, const char *format, const char *zone,
                          ib_time *out);
 
+/* The instants at which `zone` changes its UTC offset, as its TZif file
+ * lists them (sorted). *rule_after is non-zero when the file's footer
+ * gives recurring changes (DST) after the last one listed; zero means the
+ * offset stays as it is. "UTC" has none. Returns 0 with *out owned by the
+ * caller (free; NULL when *n is 0), or -1 when the file cannot be read. */
+int ib_tz_transitions(const char *zone, ib_time **out, size_t *n,
+                      int *rule_after);
+
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 #define IB_ISO_LEN 21
 void ib_format_iso8601(ib_time t, char *buf);

@@ -44,10 +44,9 @@ static ib_status ticket(inst *in, const char *id, const char *title,
 static ib_status h_sync(void *i) {
   inst *in = i;
   ib_interval ancient = {BEFORE_YEAR_0, OCT_2026};
-  ticket(in, "T1", "caf\xe9 au lait \xff", "svc\xc3", OCT_2026,
-         OCT_2026 + 3600, NULL, "record 1");
-  ticket(in, "T2", "year 10000", NULL, OCT_2026, YEAR_10000, NULL,
-         "record 2");
+  ticket(in, "T1", "caf\xe9 au lait \xff", "svc\xc3", OCT_2026, OCT_2026 + 3600,
+         NULL, "record 1");
+  ticket(in, "T2", "year 10000", NULL, OCT_2026, YEAR_10000, NULL, "record 2");
   ticket(in, "T3", "ancient pause", NULL, OCT_2026, OCT_2026 + 7200, &ancient,
          "record 3");
   ticket(in, "T\xff", "bad id", NULL, OCT_2026, OCT_2026 + 60, NULL,
