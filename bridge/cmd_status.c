@@ -75,17 +75,22 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
     if (s.interrupted_at != IB_TIME_NONE) {
       char at[IB_ISO_LEN];
       ib_format_iso8601(s.interrupted_at, at);
-      snprintf(interrupted, sizeof interrupted,
-               "interrupted at %s; the next sync resumes from the last "
-               "committed page",
-               at);
+      if (s.running)
+        snprintf(interrupted, sizeof interrupted,
+                 "a sync is running (since %s)", at);
+      else
+        snprintf(interrupted, sizeof interrupted,
+                 "interrupted at %s; the next sync resumes from the last "
+                 "committed page",
+                 at);
     }
     printf("%-18s %-21s %-21s %-9s %9lld %8lld  %s\n", cfg->sources[i].name, ok,
            wm, lag, (long long)s.tickets, (long long)s.outages,
            interrupted[0]    ? interrupted
            : s.last_error[0] ? s.last_error
                              : "-");
-    if (s.last_error[0] || interrupted[0] || s.last_success == IB_TIME_NONE)
+    if (s.last_error[0] || (interrupted[0] && !s.running) ||
+        s.last_success == IB_TIME_NONE)
       rc = IB_EXIT_FAILURE;
   }
   ib_cli_close_store(st);

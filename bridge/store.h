@@ -57,6 +57,8 @@ typedef struct ib_source_state {
   char last_error[512];   /* of the last run, "" when it succeeded */
   ib_time interrupted_at; /* start of the last run when it never ended
                              (killed), else IB_TIME_NONE */
+  int running;            /* that run is still going (its lock is held);
+                             interrupted_at is then its start */
   int64_t tickets;        /* stored, not deleted */
   int64_t outages;
 } ib_source_state;

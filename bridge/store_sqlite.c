@@ -835,6 +835,18 @@ static int sq_source_state(ib_store *base, const char *source,
   out->outages = sqlite3_column_int64(s, 5);
   out->interrupted_at = col_time(s, 6);
   sqlite3_finalize(s);
+  if (out->interrupted_at != IB_TIME_NONE) {
+    /* A run without an end is either killed or still going: the sync
+     * lock tells which (held only while a sync runs). */
+    char lockpath[4096];
+    snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
+    int fd = open(lockpath, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        out->running = 1;
+      close(fd); /* releases a shared lock taken */
+    }
+  }
   return 0;
 }
 

@@ -3,7 +3,7 @@
 * the store file, its lock and its -wal/-shm are created 0600 (ticket
   data is not for every local user);
 * after kill -9 of a sync, `status` reports the run that never finished
-  and exits 1, until a sync completes;
+  and exits 1, until a sync completes (while it runs: "a sync is running");
 * the read-only commands (kpi, status, export, report) work for a user
   who may read the store but not write its folder (a reporting user; as
   root the test runs them as nobody, otherwise in a folder made
@@ -81,11 +81,14 @@ with tempfile.TemporaryDirectory() as top:
         except sqlite3.Error:
             n = 0
         if n > 0:
+            rc, running, err = run(cfg, "status")
             p.send_signal(signal.SIGKILL)
             break
         time.sleep(0.01)
     p.wait()
     check(p.returncode == -signal.SIGKILL, "the sync was killed mid-way")
+    check("a sync is running (since 20" in running and "interrupted" not in running,
+          f"status during the sync says it is running ({running.strip()})")
     for suffix in ("", "-wal", "-shm", ".lock"):
         path = db + suffix
         if os.path.exists(path):
