@@ -3,8 +3,10 @@
  * precomputed as sorted UTC open intervals with prefix sums (O(log n) per
  * query). Must not know tickets, SLAs, the store or output formats.
  */
+#define _GNU_SOURCE /* tm_gmtoff */
 #include "calendar.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,9 @@
 #define MINUTES_PER_DAY 1440
 
 /* A technical bound, not a business rule: a span longer than this (bad data
- * such as a ticket created in 1970) is precomputed only around its end; the
- * rest is answered by walking days, correct but slower. */
+ * such as a ticket created in 1970, or in year 0001) is precomputed only
+ * around its end; the rest is answered by whole-week arithmetic between the
+ * zone's offset changes (open_outside). */
 #define IB_CALENDAR_MAX_BUILD_DAYS (366 * 60)
 
 struct ib_calendar {
@@ -25,7 +28,12 @@ struct ib_calendar {
   ib_time lo, hi;             /* intervals below are exact on [lo, hi) */
   ib_interval *iv;            /* owned; sorted, disjoint, non-empty */
   size_t n;
-  int64_t *prefix; /* owned; prefix[i] = open seconds of iv[0..i-1] */
+  int64_t *prefix;   /* owned; prefix[i] = open seconds of iv[0..i-1] */
+  int64_t week_open; /* open seconds of a week without holiday or change */
+  ib_time *trans;    /* owned; the zone's offset changes, sorted */
+  size_t n_trans;
+  int rule_after; /* the zone keeps changing (DST) after trans[n - 1] */
+  int trans_ok;   /* trans could be read: arithmetic allowed outside */
 };
 
 static int is_holiday(const ib_calendar_cfg *cfg, int32_t ymd) {
@@ -118,6 +126,97 @@ static int64_t open_by_days(const ib_calendar *cal, ib_time a, ib_time b) {
   return total;
 }
 
+int64_t ib_calendar_open_by_days(const ib_calendar *cal, ib_time a, ib_time b) {
+  if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
+  if (!cal->cfg->has_hours) return b - a;
+  return open_by_days(cal, a, b);
+}
+
+/* Margin kept from an offset change: day_intervals() reads the offsets a
+ * day either side of each local time, so days this far from a change are
+ * exact with the one offset of their segment. */
+#define CHANGE_MARGIN (3 * SECONDS_PER_DAY)
+
+/* Open seconds of [a, b), a stretch with no offset change inside: whole
+ * local weeks at least CHANGE_MARGIN from either end count week_open
+ * each, except weeks holding a holiday, which are walked; the ends are
+ * walked. Gives what open_by_days gives, in O(weeks with holidays). */
+static int64_t open_constant(const ib_calendar *cal, ib_time a, ib_time b) {
+  if (b - a < 4 * CHANGE_MARGIN + 14 * SECONDS_PER_DAY)
+    return open_by_days(cal, a, b);
+  struct tm tm;
+  int64_t d0;
+  if (ib_tz_utc_to_local(cal->zone, a + CHANGE_MARGIN, &tm) != 0 ||
+      local_day(cal, a + CHANGE_MARGIN, &d0) != 0)
+    return open_by_days(cal, a, b);
+  int64_t off = tm.tm_gmtoff, d1;
+  if (local_day(cal, b - CHANGE_MARGIN, &d1) != 0)
+    return open_by_days(cal, a, b);
+  /* Whole weeks [w0, w1) in local day numbers, Monday to Monday. */
+  int64_t w0 = d0 + (7 - ib_weekday_from_days(d0)) % 7;
+  int64_t w1 = d1 - ib_weekday_from_days(d1);
+  if (w1 - w0 < 7) return open_by_days(cal, a, b);
+  ib_time x0 = w0 * SECONDS_PER_DAY - off, x1 = w1 * SECONDS_PER_DAY - off;
+  int64_t weeks = (w1 - w0) / 7;
+  int64_t total = open_by_days(cal, a, x0) + open_by_days(cal, x1, b) +
+                  weeks * cal->week_open;
+  /* Holidays as they fall: the weeks holding one are walked instead. */
+  const ib_calendar_cfg *cfg = cal->cfg;
+  int y, m, d;
+  ib_civil_from_days(w0, &y, &m, &d);
+  int32_t from = (int32_t)(y * 10000 + m * 100 + d);
+  size_t lo = 0, hi = cfg->n_holidays;
+  while (lo < hi) { /* first holiday on or after w0 */
+    size_t mid = lo + (hi - lo) / 2;
+    if (cfg->holidays[mid] < from)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  int64_t done_week = INT64_MIN;
+  for (size_t i = lo; i < cfg->n_holidays; i++) {
+    int32_t h = cfg->holidays[i];
+    int64_t hd = ib_days_from_civil(h / 10000, h / 100 % 100, h % 100);
+    if (hd >= w1) break;
+    int64_t week = hd - ib_weekday_from_days(hd);
+    if (week == done_week) continue;
+    done_week = week;
+    ib_time ws = week * SECONDS_PER_DAY - off;
+    total += open_by_days(cal, ws, ws + 7 * SECONDS_PER_DAY) - cal->week_open;
+  }
+  return total;
+}
+
+/* Open seconds of [a, b) outside the precomputed window: split at the
+ * zone's offset changes (its TZif file, as the C library reads it), each
+ * constant stretch counted by whole weeks. Where the zone keeps changing
+ * by a rule after its last listed change (DST far in the future), and
+ * when the zone file could not be read, days are walked. */
+static int64_t open_outside(const ib_calendar *cal, ib_time a, ib_time b) {
+  if (b <= a) return 0;
+  if (!cal->trans_ok) return open_by_days(cal, a, b);
+  int64_t total = 0;
+  ib_time t = a;
+  /* The first change after t. */
+  size_t lo = 0, hi = cal->n_trans;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cal->trans[mid] <= t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (size_t i = lo; t < b; i++) {
+    if (i >= cal->n_trans && cal->rule_after)
+      return total + open_by_days(cal, t, b);
+    ib_time next = i < cal->n_trans ? cal->trans[i] : b;
+    ib_time end = next < b ? next : b;
+    if (end > t) total += open_constant(cal, t, end);
+    t = end;
+  }
+  return total;
+}
+
 ib_calendar *ib_calendar_build(const ib_calendar_cfg *cfg, ib_time lo,
                                ib_time hi, char *err, size_t errlen) {
   ib_calendar *cal = calloc(1, sizeof *cal); /* owned by the caller */
@@ -139,6 +238,13 @@ ib_calendar *ib_calendar_build(const ib_calendar_cfg *cfg, ib_time lo,
   cal->prefix = calloc(1, sizeof *cal->prefix);
   if (cal->prefix == NULL) goto nomem;
   if (!cfg->has_hours) return cal;
+  for (int wd = 0; wd < 7; wd++)
+    for (int i = 0; i < cfg->week[wd].n && i < IB_MAX_RANGES_PER_DAY; i++)
+      cal->week_open += (int64_t)(cfg->week[wd].ranges[i].end_min -
+                                  cfg->week[wd].ranges[i].start_min) *
+                        60;
+  cal->trans_ok = ib_tz_transitions(cal->zone, &cal->trans, &cal->n_trans,
+                                    &cal->rule_after) == 0;
 
   int64_t first, last;
   if (local_day(cal, lo, &first) != 0 || local_day(cal, hi, &last) != 0) {
@@ -186,6 +292,7 @@ void ib_calendar_free(ib_calendar *cal) {
   if (cal == NULL) return;
   free(cal->iv);
   free(cal->prefix);
+  free(cal->trans);
   free(cal);
 }
 
@@ -212,8 +319,8 @@ int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b) {
   if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
   if (!cal->cfg->has_hours) return b - a;
   int64_t total = 0;
-  if (a < cal->lo) total += open_by_days(cal, a, b < cal->lo ? b : cal->lo);
-  if (b > cal->hi) total += open_by_days(cal, a > cal->hi ? a : cal->hi, b);
+  if (a < cal->lo) total += open_outside(cal, a, b < cal->lo ? b : cal->lo);
+  if (b > cal->hi) total += open_outside(cal, a > cal->hi ? a : cal->hi, b);
   ib_time in_a = a > cal->lo ? a : cal->lo, in_b = b < cal->hi ? b : cal->hi;
   if (in_b > in_a) total += cumulative(cal, in_b) - cumulative(cal, in_a);
   return total;

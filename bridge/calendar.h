@@ -27,6 +27,11 @@ void ib_calendar_free(ib_calendar *cal);
  * zone (DST applied: real elapsed seconds), holidays are closed all day. */
 int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b);
 
+/* The same figure computed the slow way, by walking every local day (the
+ * reference the precomputed window and the whole-week arithmetic outside
+ * it must agree with; for tests). */
+int64_t ib_calendar_open_by_days(const ib_calendar *cal, ib_time a, ib_time b);
+
 /* The configuration this calendar was built from. */
 const ib_calendar_cfg *ib_calendar_cfg_of(const ib_calendar *cal);
 

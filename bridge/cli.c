@@ -54,6 +54,27 @@ const char *ib_cli_default_plugin_dir(void) {
   return dir;
 }
 
+ib_store *ib_cli_open_store_to_read(const ib_config *cfg) {
+  char err[1024];
+  ib_store *st = ib_store_open_readonly(&cfg->store, err, sizeof err);
+  if (st == NULL) {
+    fprintf(stderr, "%s\n", err);
+    return NULL;
+  }
+  if (ib_store_begin_read(st, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    ib_store_close(st);
+    return NULL;
+  }
+  return st;
+}
+
+void ib_cli_close_store(ib_store *st) {
+  if (st == NULL) return;
+  ib_store_end_read(st);
+  ib_store_close(st);
+}
+
 const char *ib_cli_plugin_dir(const ib_cli *cli, const ib_config *cfg) {
   if (cli->plugin_dir) return cli->plugin_dir;
   const char *env = getenv("ITSM_BRIDGE_PLUGIN_DIR");

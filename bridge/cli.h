@@ -24,6 +24,14 @@ typedef struct ib_cli {
 ib_config *ib_cli_load_config(const ib_cli *cli);
 /* Opens the store; prints the error and returns NULL (exit 1). */
 ib_store *ib_cli_open_store(const ib_config *cfg);
+/* For the commands that only read (kpi, report, export, status): opens the
+ * store read-only (a reporting user, read-only media) and starts one read
+ * transaction, so every load sees the same committed state while a sync
+ * commits pages. Prints the error and returns NULL (exit 1). Close with
+ * ib_cli_close_store. */
+ib_store *ib_cli_open_store_to_read(const ib_config *cfg);
+/* Ends the read transaction and closes; NULL is fine. */
+void ib_cli_close_store(ib_store *st);
 /* The plugin directory in force. */
 /* The plugin folder of an installed binary (relative to it), else the
  * build's install location. */

@@ -174,7 +174,7 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
     goto done;
 
   rc = IB_EXIT_FAILURE;
-  st = ib_cli_open_store(cfg);
+  st = ib_cli_open_store_to_read(cfg);
   if (st == NULL) goto done;
   if (ib_store_load_tickets(st, ib_kpi_load_from(&q), q.to, &tickets, err,
                             sizeof err) ||
@@ -221,7 +221,7 @@ done:
   ib_kpi_result_free(res);
   ib_ticket_set_free(&tickets);
   ib_outage_set_free(&outages);
-  if (st != NULL) ib_store_close(st);
+  ib_cli_close_store(st);
   ib_config_free(cfg);
   return rc;
 }

@@ -134,7 +134,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   }
 
   rc = IB_EXIT_FAILURE;
-  st = ib_cli_open_store(cfg);
+  st = ib_cli_open_store_to_read(cfg);
   if (st == NULL) goto done;
   for (int k = 0; k < TREND_MONTHS; k++) {
     int back = TREND_MONTHS - 1 - k, idx = y * 12 + (mo - 1) - back;
@@ -167,7 +167,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
 done:
   ib_atomic_abort(&f);
   for (int k = 0; k < TREND_MONTHS; k++) month_free(&months[k]);
-  if (st != NULL) ib_store_close(st);
+  ib_cli_close_store(st);
   ib_config_free(cfg);
   return rc;
 }

@@ -50,7 +50,7 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
   }
   ib_config *cfg = ib_cli_load_config(cli);
   if (cfg == NULL) return IB_EXIT_USAGE;
-  ib_store *st = ib_cli_open_store(cfg);
+  ib_store *st = ib_cli_open_store_to_read(cfg);
   if (st == NULL) {
     ib_config_free(cfg);
     return IB_EXIT_FAILURE;
@@ -70,13 +70,32 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
     fmt_time(s.last_success, ok);
     fmt_time(s.watermark, wm);
     fmt_lag(s.last_success, now, lag, sizeof lag);
+    /* A run that started and never ended was killed (kill -9, power
+     * loss): its last error is empty, yet it did not succeed. */
+    char interrupted[160] = "";
+    if (s.interrupted_at != IB_TIME_NONE) {
+      char at[IB_ISO_LEN];
+      ib_format_iso8601(s.interrupted_at, at);
+      if (s.running)
+        snprintf(interrupted, sizeof interrupted,
+                 "a sync is running (since %s)", at);
+      else
+        snprintf(interrupted, sizeof interrupted,
+                 "interrupted at %s; the next sync resumes from the last "
+                 "committed page",
+                 at);
+    }
     printf("%-18s %-21s %-21s %-9s %9lld %8lld %8lld  %s\n",
            cfg->sources[i].name, ok, wm, lag, (long long)s.tickets,
            (long long)s.outages, (long long)s.rejected,
-           s.last_error[0] ? s.last_error : "-");
-    if (s.last_error[0] || s.last_success == IB_TIME_NONE) rc = IB_EXIT_FAILURE;
+           interrupted[0]    ? interrupted
+           : s.last_error[0] ? s.last_error
+                             : "-");
+    if (s.last_error[0] || (interrupted[0] && !s.running) ||
+        s.last_success == IB_TIME_NONE)
+      rc = IB_EXIT_FAILURE;
   }
-  ib_store_close(st);
+  ib_cli_close_store(st);
   ib_config_free(cfg);
   return rc;
 }

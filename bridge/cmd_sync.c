@@ -26,6 +26,8 @@ static void sync_usage(FILE *out) {
       "                 source are marked deleted (they leave the KPIs)\n"
       "  --since ISO    ask for changes since this date/instant instead of\n"
       "                 the watermark\n"
+      "  --allow-mass-delete  let --full mark more than the source's\n"
+      "                 max_delete_pct (default 10) of its records deleted\n"
       "  -h, --help     this help\n\n"
       "Records rejected by a sync (an unmapped priority, a bad date...) are\n"
       "listed in the store and read again by id at every sync until a good\n"
@@ -41,11 +43,13 @@ static void print_count(FILE *out, const char *label, int64_t n) {
 }
 
 int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {{"source", required_argument, 0, 's'},
-                                       {"full", no_argument, 0, 'f'},
-                                       {"since", required_argument, 0, 'S'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"source", required_argument, 0, 's'},
+      {"full", no_argument, 0, 'f'},
+      {"since", required_argument, 0, 'S'},
+      {"allow-mass-delete", no_argument, 0, 'M'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   const char **only = calloc((size_t)argc + 1, sizeof *only);
   size_t n_only = 0;
   const char *since_text = NULL;
@@ -64,6 +68,7 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
       case 's': only[n_only++] = optarg; break;
       case 'f': opt.full = 1; break;
       case 'S': since_text = optarg; break;
+      case 'M': opt.allow_mass_delete = 1; break;
       case 'h':
         sync_usage(stdout);
         rc = IB_EXIT_OK;
@@ -142,6 +147,9 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     if (res.refetched)
       fprintf(stdout, " (%lld rejected earlier read again, %lld now stored)",
               (long long)res.refetched, (long long)res.recovered);
+    if (res.repaired)
+      fprintf(stdout, ", %lld with invalid UTF-8 repaired",
+              (long long)res.repaired);
     fprintf(stdout, " in %.1f s%s\n", res.elapsed_s, ok ? "" : " -- FAILED");
     for (int r = 0; r < res.n_reasons; r++)
       fprintf(stdout, "    rejected %s\n", res.reasons[r]);

@@ -12,12 +12,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "model.h"
 #include "tz.h"
@@ -688,6 +691,21 @@ static int load_av_fn(ctx *c, config_setting_t *s, void *item) {
   return load_availability(c, s, item);
 }
 
+/* A relative path written in the configuration names a place beside the
+ * configuration file, not in whatever folder the command runs from:
+ * *value (owned) is replaced by <folder of file>/<value>. -1 on ENOMEM. */
+static int resolve_beside(const char *file, char **value) {
+  if ((*value)[0] == '/' || (*value)[0] == '\0') return 0;
+  const char *slash = strrchr(file, '/');
+  if (slash == NULL) return 0; /* the file is in the working folder */
+  int dirlen = (int)(slash - file) + (slash == file);
+  char *joined = NULL;
+  if (asprintf(&joined, "%.*s/%s", dirlen, file, *value) < 0) return -1;
+  free(*value);
+  *value = joined;
+  return 0;
+}
+
 ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   static const char *const keys[] = {"store",        "timezone", "plugin_dir",
                                      "calendars",    "sources",  "slas",
@@ -704,16 +722,40 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   cfg->lc = lc;
   ctx c = {cfg, err, errlen};
   if ((cfg->file = strdup(path)) == NULL) goto nomem;
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
+  /* Checked before libconfig reads the file: a FIFO would block forever
+   * and a multi-megabyte file takes minutes to parse. O_NONBLOCK keeps the
+   * open of a FIFO from blocking. libconfig then reads the path itself
+   * (config_read_file), which is what names the file in its settings for
+   * "file:line" messages; the configuration is the operator's own file, so
+   * the short window between this check and that read is not a trust
+   * boundary, only a guard against mistakes. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat sb;
+  if (fd < 0) {
     snprintf(err, errlen,
              "%s: cannot read the configuration (%m); give one with -c FILE "
              "or ITSM_BRIDGE_CONFIG",
              path);
     goto fail;
   }
-  fclose(f);
-  if (config_read_file(lc, path) != CONFIG_TRUE) {
+  int stat_ok = fstat(fd, &sb) == 0;
+  close(fd);
+  if (!stat_ok || !S_ISREG(sb.st_mode)) {
+    snprintf(err, errlen,
+             "%s: the configuration is not a regular file (a FIFO, device or "
+             "folder); give a regular file with -c FILE",
+             path);
+    goto fail;
+  }
+  if (sb.st_size > IB_CONFIG_MAX_BYTES) {
+    snprintf(err, errlen,
+             "%s: the configuration is %lld bytes, more than the %d bytes "
+             "(1 MiB) allowed; is it the right file?",
+             path, (long long)sb.st_size, IB_CONFIG_MAX_BYTES);
+    goto fail;
+  }
+  int read_ok = config_read_file(lc, path);
+  if (read_ok != CONFIG_TRUE) {
     snprintf(err, errlen, "%s:%d: %s",
              config_error_file(lc) ? config_error_file(lc) : path,
              config_error_line(lc), config_error_text(lc));
@@ -741,6 +783,7 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   }
   if (get_string(&c, root, "plugin_dir", 0, "configuration", &cfg->plugin_dir))
     goto fail;
+  if (cfg->plugin_dir && resolve_beside(path, &cfg->plugin_dir)) goto nomem;
   config_setting_t *store = config_lookup(lc, "store");
   if (store) {
     static const char *const skeys[] = {"path", "url", NULL};

@@ -98,7 +98,8 @@ typedef struct ib_source_cfg {
 typedef struct ib_config {
   char *file;       /* path as given */
   char *timezone;   /* default "UTC" */
-  char *plugin_dir; /* may be NULL: use the default */
+  char *plugin_dir; /* may be NULL: use the default; a relative value is
+                       resolved against the configuration file's folder */
   ib_store_cfg store;
   ib_calendar_cfg *calendars;
   size_t n_calendars;
@@ -111,9 +112,14 @@ typedef struct ib_config {
   void *lc; /* config_t *, owned */
 } ib_config;
 
-/* Loads and validates `path`. On failure returns NULL and writes one line
- * "file:line: message" into err. The result is owned by the caller
- * (ib_config_free). */
+/* The largest configuration file read (1 MiB): checked before parsing, as
+ * libconfig takes minutes over a multi-megabyte string. */
+#define IB_CONFIG_MAX_BYTES (1024 * 1024)
+
+/* Loads and validates `path`: a regular file of at most
+ * IB_CONFIG_MAX_BYTES (a FIFO or device is refused, never read). On failure
+ * returns NULL and writes one line "file:line: message" into err. The result is
+ * owned by the caller (ib_config_free). */
 ib_config *ib_config_load(const char *path, char *err, size_t errlen);
 void ib_config_free(ib_config *cfg);
 

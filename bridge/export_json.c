@@ -15,12 +15,20 @@
 #include "export_file.h"
 #include "export_rows.h"
 #include "tz.h"
+#include "utf8.h"
 
 static cJSON *cell_json(const ib_export_column *col, const ib_export_cell *c) {
   char buf[64];
   if (c->null) return cJSON_CreateNull();
   switch (col->type) {
-    case IB_COL_TEXT: return cJSON_CreateString(c->text);
+    case IB_COL_TEXT:
+      if (!ib_utf8_valid(c->text)) { /* JSON is UTF-8 or nothing */
+        char *fixed = ib_utf8_repair(c->text, NULL); /* owned here */
+        cJSON *item = fixed ? cJSON_CreateString(fixed) : NULL;
+        free(fixed);
+        return item;
+      }
+      return cJSON_CreateString(c->text);
     case IB_COL_INT: return cJSON_CreateNumber((double)c->i);
     case IB_COL_NUM:
       /* the same rounding as the CSV: "99.474" reads back as 99.474 */

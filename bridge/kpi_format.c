@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tz.h"
+#include "utf8.h"
 
 #define KPI_SCHEMA "itsm-bridge.kpi/1"
 #define PCT_DECIMALS 1000.0  /* percentages: 3 decimals */
@@ -102,8 +103,19 @@ static int add_pair(cJSON *parent, const char *key, const ib_kpi_stats *fr,
   return 0;
 }
 
+/* JSON is UTF-8 or nothing: a name from the configuration with invalid
+ * bytes is written with U+FFFD in their place. */
 static int add_str(cJSON *obj, const char *key, const char *v) {
-  cJSON *item = v ? cJSON_CreateString(v) : cJSON_CreateNull();
+  cJSON *item;
+  if (v == NULL) {
+    item = cJSON_CreateNull();
+  } else if (ib_utf8_valid(v)) {
+    item = cJSON_CreateString(v);
+  } else {
+    char *fixed = ib_utf8_repair(v, NULL); /* owned here */
+    item = fixed ? cJSON_CreateString(fixed) : NULL;
+    free(fixed);
+  }
   if (item == NULL) return -1;
   cJSON_AddItemToObject(obj, key, item);
   return 0;

@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "trust.h"
 
 static int valid_name(const char *name) {
   if (name == NULL || *name == '\0' || strlen(name) > 64) return 0;
@@ -21,9 +25,57 @@ static int valid_name(const char *name) {
   return 1;
 }
 
+/* The plugin folder without trailing slashes: "dir/" would make
+ * O_NOFOLLOW follow a symbolic link named dir. */
+static char *folder_name(const char *dir) {
+  size_t len = strlen(dir);
+  while (len > 1 && dir[len - 1] == '/') len--;
+  return strndup(dir, len);
+}
+
+int ib_plugin_dir_open(const char *dir, char *err, size_t errlen) {
+  char *name = folder_name(dir); /* owned here */
+  if (name == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  struct stat sb;
+  int fd = open(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    struct stat lsb;
+    if ((errno == ELOOP || errno == ENOTDIR) && lstat(name, &lsb) == 0 &&
+        S_ISLNK(lsb.st_mode))
+      snprintf(err, errlen,
+               "plugin folder %s is a symbolic link: plugins load only from a "
+               "real folder; give the folder itself (--plugin-dir or "
+               "plugin_dir)",
+               name);
+    else
+      snprintf(err, errlen, "%s: cannot read the plugin directory: %s", name,
+               strerror(errno));
+    goto fail;
+  }
+  if (fstat(fd, &sb) != 0) {
+    snprintf(err, errlen, "%s: cannot read the plugin directory: %s", name,
+             strerror(errno));
+    goto fail;
+  }
+  if (ib_trust_check(&sb, S_IWGRP | S_IWOTH, "plugin folder", name,
+                     ", or use another folder", err, errlen))
+    goto fail;
+  free(name);
+  return fd;
+fail:
+  if (fd >= 0) close(fd);
+  free(name);
+  return -1;
+}
+
 int ib_plugin_load(const char *dir, const char *name, ib_loaded_plugin *out,
                    char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
+  out->fd = -1;
+  int dfd = -1;
   if (!valid_name(name)) {
     snprintf(err, errlen,
              "'%s' is not a plugin name (letters, digits, _ and -)",
@@ -38,26 +90,56 @@ int ib_plugin_load(const char *dir, const char *name, ib_loaded_plugin *out,
   }
   snprintf(path, len, "%s/%s.so", dir, name);
   out->path = path;
+  if ((dfd = ib_plugin_dir_open(dir, err, errlen)) < 0) goto fail;
+  /* dlopen runs the plugin's constructors before any magic check can
+   * happen, so the file must be trusted before it is mapped: the folder
+   * and the file are opened without following links, checked with fstat,
+   * and the very file checked is handed to dlopen as /proc/self/fd/N.
+   * Checking a path and then dlopen()ing the same path would leave a race
+   * in which a writable parent folder lets the file be swapped. The
+   * descriptor stays open while the plugin is loaded: glibc finds loaded
+   * objects by name, and an fd number that cannot be reused meanwhile
+   * keeps "/proc/self/fd/N" naming one file only. O_NONBLOCK: opening a
+   * FIFO planted as NAME.so must not block. */
+  char file[80];
+  snprintf(file, sizeof file, "%s.so", name);
   struct stat sb;
-  if (lstat(path, &sb) != 0) {
-    snprintf(err, errlen,
-             "%s: no such plugin (%s); 'itsm-bridge plugins' lists those in "
-             "%s, --plugin-dir chooses another directory",
-             path, strerror(errno), dir);
+  out->fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (out->fd < 0) {
+    if (errno == ELOOP || errno == ENXIO)
+      snprintf(err, errlen,
+               "%s: not a regular file; plugins are loaded only "
+               "from regular files in the plugin directory",
+               path);
+    else
+      snprintf(err, errlen,
+               "%s: no such plugin (%s); 'itsm-bridge plugins' lists those in "
+               "%s, --plugin-dir chooses another directory",
+               path, strerror(errno), dir);
     goto fail;
   }
-  if (!S_ISREG(sb.st_mode)) {
+  if (fstat(out->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
     snprintf(err, errlen,
              "%s: not a regular file; plugins are loaded only "
              "from regular files in the plugin directory",
              path);
     goto fail;
   }
+  if (ib_trust_check(&sb, S_IWGRP | S_IWOTH, "plugin", path,
+                     ", or use another folder", err, errlen))
+    goto fail;
+  close(dfd);
+  dfd = -1;
+  char fdpath[64];
+  snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", out->fd);
   /* RTLD_LOCAL: two plugins' symbols never mix; RTLD_NOW: a missing
    * dependency fails here, not in the middle of a sync. */
-  out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  out->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
   if (out->handle == NULL) {
-    snprintf(err, errlen, "%s: cannot load: %s", path, dlerror());
+    snprintf(err, errlen, "%s: cannot load: %s%s", path, dlerror(),
+             access("/proc/self/fd", F_OK) != 0
+                 ? " (plugins are loaded through /proc/self/fd: mount /proc)"
+                 : "");
     goto fail;
   }
   dlerror();
@@ -116,6 +198,7 @@ int ib_plugin_load(const char *dir, const char *name, ib_loaded_plugin *out,
   out->desc = d;
   return 0;
 fail:
+  if (dfd >= 0) close(dfd);
   ib_plugin_unload(out);
   return -1;
 }
@@ -123,9 +206,13 @@ fail:
 void ib_plugin_unload(ib_loaded_plugin *p) {
   /* Under a leak checker, unloading loses the plugin's symbols in the
    * report; IB_KEEP_PLUGINS keeps them mapped. */
-  if (p->handle && getenv("IB_KEEP_PLUGINS") == NULL) dlclose(p->handle);
+  int keep = p->handle && getenv("IB_KEEP_PLUGINS") != NULL;
+  if (p->handle && !keep) dlclose(p->handle);
+  /* A plugin kept mapped keeps its descriptor: see ib_plugin_load. */
+  if (p->fd >= 0 && !keep) close(p->fd);
   free(p->path);
   memset(p, 0, sizeof *p);
+  p->fd = -1;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -134,10 +221,13 @@ static int cmp_str(const void *a, const void *b) {
 
 int ib_plugin_scan(const char *dir, void (*fn)(const char *name, void *arg),
                    void *arg, char *err, size_t errlen) {
-  DIR *d = opendir(dir);
+  int dfd = ib_plugin_dir_open(dir, err, errlen);
+  if (dfd < 0) return -1;
+  DIR *d = fdopendir(dfd);
   if (d == NULL) {
     snprintf(err, errlen, "%s: cannot read the plugin directory: %s", dir,
              strerror(errno));
+    close(dfd);
     return -1;
   }
   char **names = NULL;

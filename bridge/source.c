@@ -22,6 +22,8 @@
 
 #include "http.h"
 #include "model.h"
+#include "trust.h"
+#include "utf8.h"
 #include "tz.h"
 
 /* Whether the plugin's descriptor (as it was built) has `field`. */
@@ -52,6 +54,11 @@ static const ib_option_def common_options[] = {
     {.name = "initial_since",
      .type = IB_OPT_STRING,
      .description = "Date the first sync reads from (default: everything)."},
+    {.name = "max_delete_pct",
+     .type = IB_OPT_FLOAT,
+     .default_value = IB_MAX_DELETE_PCT_DEFAULT,
+     .description = "Largest share (%) of the source's records a sync --full "
+                    "may mark deleted without --allow-mass-delete."},
     {0}};
 
 static const ib_option_def auth_options[] = {
@@ -311,6 +318,20 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
         m, NULL, err, errlen,
         "source '%s': timeout must be a duration like \"2m\"", sc->name);
   return 0;
+}
+
+/* An integer or float setting as a double. */
+static double setting_number(const config_setting_t *m) {
+  if (config_setting_type(m) == CONFIG_TYPE_FLOAT)
+    return config_setting_get_float(m);
+  return (double)config_setting_get_int64(m);
+}
+
+/* The source's max_delete_pct (validated: 0..100). */
+static double max_delete_pct(const ib_source_cfg *sc) {
+  config_setting_t *m =
+      config_setting_get_member(sc->setting, "max_delete_pct");
+  return m ? setting_number(m) : strtod(IB_MAX_DELETE_PCT_DEFAULT, NULL);
 }
 
 /* ---- the source at work ---- */
@@ -624,6 +645,11 @@ static void keep_rejected(ib_source *src, const char *id, const char *where,
   if (ib_store_put_rejected(src->store, src->sc->name, id, where, msg,
                             (ib_time)time(NULL), err, sizeof err))
     store_error(src, err);
+  /* --full: a record rejected this time did not vanish from the source (it
+   * is unreadable now): its stored version is not marked deleted. */
+  else if (src->opt->full &&
+           ib_store_mark_seen(src->store, src->sc->name, id, err, sizeof err))
+    store_error(src, err);
 }
 
 static void note_rejection(ib_source *src, const char *id, const char *where,
@@ -741,9 +767,41 @@ static ib_status stored_one(ib_source *src) {
   return IB_OK;
 }
 
-static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
-                               const char *where) {
-  if (in == NULL || in->struct_size == 0) return IB_ERR_INVALID;
+/* An instant outside years 0000-9999 (IB_TIME_NONE is "not set"): the
+ * record is rejected with its position and the field. */
+static int out_of_range(ib_source *src, const char *id, const char *pos,
+                        const char *field, ib_time t) {
+  if (t == IB_TIME_NONE || ib_time_in_range(t)) return 0;
+  h_reject_record(
+      src, id, pos,
+      "the %s time (%lld s from 1970) is outside the years 0000-9999", field,
+      (long long)t);
+  return 1;
+}
+
+/* Replaces each *texts[i] that is not valid UTF-8 by a repaired copy in
+ * repaired[i] (owned by the caller: free), with a warning naming the
+ * record. -1 on ENOMEM. */
+static int repair_texts(ib_source *src, const char *pos, const char **texts[],
+                        char **repaired, size_t n) {
+  int any = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (*texts[i] == NULL || ib_utf8_valid(*texts[i])) continue;
+    size_t bad = 0;
+    if ((repaired[i] = ib_utf8_repair(*texts[i], &bad)) == NULL) return -1;
+    *texts[i] = repaired[i];
+    any = 1;
+    if (src->res->repaired < IB_MAX_REASONS || src->opt->verbose)
+      h_log(src, IB_LOG_WARN,
+            "%s: %zu invalid UTF-8 byte(s) replaced by U+FFFD (\"%.60s\")", pos,
+            bad, repaired[i]);
+  }
+  src->res->repaired += any; /* records, not fields */
+  return 0;
+}
+
+static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
+                             const char *where) {
   /* Copy what the plugin's (possibly older, shorter) struct has. */
   ib_ticket t = IB_TICKET_INIT;
   memcpy(&t, in, in->struct_size < sizeof t ? in->struct_size : sizeof t);
@@ -755,6 +813,28 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
   if (t.created_at == IB_TIME_NONE) {
     note_rejection(src, t.id, pos, "no creation date");
     return IB_ERR_REJECTED;
+  }
+  if (!ib_utf8_valid(t.id)) {
+    /* Repairing an id could merge two records into one: refuse it. */
+    note_rejection(src, NULL, pos, "the id is not valid UTF-8");
+    return IB_ERR_REJECTED;
+  }
+  {
+    const struct {
+      const char *name;
+      ib_time t;
+    } times[] = {{"created", t.created_at},
+                 {"first response", t.first_response_at},
+                 {"resolved", t.resolved_at},
+                 {"closed", t.closed_at},
+                 {"updated", t.updated_at}};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+      if (out_of_range(src, t.id, pos, times[i].name, times[i].t))
+        return IB_ERR_REJECTED;
+    for (size_t i = 0; i < t.n_pauses; i++)
+      if (out_of_range(src, t.id, pos, "pause start", t.pauses[i].start) ||
+          out_of_range(src, t.id, pos, "pause end", t.pauses[i].end))
+        return IB_ERR_REJECTED;
   }
   int kind = t.kind ? ib_kind_parse(t.kind) : IB_KIND_OTHER;
   if (kind < 0) {
@@ -794,6 +874,15 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
     }
   ib_status s = ensure_tx(src);
   if (s != IB_OK) return s;
+  /* Text goes to the store and into JSON files: invalid UTF-8 from the
+   * source is repaired here, once, with a warning naming the record. */
+  const char **texts[] = {&t.key,        &t.title,        &t.kind_raw,
+                          &t.status_raw, &t.priority_raw, &t.service,
+                          &t.group};
+  char *repaired[sizeof texts / sizeof texts[0]] = {0}; /* owned here */
+  if (repair_texts(src, pos, texts, repaired, sizeof texts / sizeof texts[0]) !=
+      0)
+    return store_error(src, "out of memory repairing UTF-8");
   /* The row borrows the plugin's strings for the duration of the call. */
   ib_ticket_row row = {
       .source = src->sc->name,
@@ -819,17 +908,19 @@ static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
       .reported_response_breached = t.reported_response_breached,
       .reported_resolution_breached = t.reported_resolution_breached};
   char err[512];
-  if (ib_store_put_ticket(src->store, &row, src->opt->full, err, sizeof err))
-    return store_error(src, err);
+  int put =
+      ib_store_put_ticket(src->store, &row, src->opt->full, err, sizeof err);
+  for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
+    free(repaired[i]);
+  if (put) return store_error(src, err);
   if (pending_hit(src, t.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, t.id, err, sizeof err))
     return store_error(src, err);
   return stored_one(src);
 }
 
-static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
-                               const char *where) {
-  if (in == NULL || in->struct_size == 0) return IB_ERR_INVALID;
+static ib_status emit_outage(ib_source *src, const ib_outage *in,
+                             const char *where) {
   ib_outage o = IB_OUTAGE_INIT;
   memcpy(&o, in, in->struct_size < sizeof o ? in->struct_size : sizeof o);
   const char *pos = where ? where : o.id;
@@ -841,6 +932,14 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
     note_rejection(src, o.id, pos, "no start");
     return IB_ERR_REJECTED;
   }
+  if (!ib_utf8_valid(o.id)) {
+    note_rejection(src, NULL, pos, "the id is not valid UTF-8");
+    return IB_ERR_REJECTED;
+  }
+  if (out_of_range(src, o.id, pos, "start", o.start) ||
+      out_of_range(src, o.id, pos, "end", o.end) ||
+      out_of_range(src, o.id, pos, "updated", o.updated_at))
+    return IB_ERR_REJECTED;
   int kind = o.kind ? ib_outage_kind_parse(o.kind) : IB_OUTAGE_OUTAGE;
   if (kind < 0) {
     h_reject_record(src, o.id, pos,
@@ -855,6 +954,10 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
   }
   ib_status s = ensure_tx(src);
   if (s != IB_OK) return s;
+  const char **texts[] = {&o.service, &o.kind_raw};
+  char *repaired[2] = {0}; /* owned here */
+  if (repair_texts(src, pos, texts, repaired, 2) != 0)
+    return store_error(src, "out of memory repairing UTF-8");
   ib_outage_row row = {
       .source = src->sc->name,
       .id = (char *)o.id,
@@ -866,12 +969,31 @@ static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
       .updated_at = o.updated_at != IB_TIME_NONE ? o.updated_at : o.start,
       .deleted_at = IB_TIME_NONE};
   char err[512];
-  if (ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err))
-    return store_error(src, err);
+  int put =
+      ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err);
+  free(repaired[0]);
+  free(repaired[1]);
+  if (put) return store_error(src, err);
   if (pending_hit(src, o.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, o.id, err, sizeof err))
     return store_error(src, err);
   return stored_one(src);
+}
+
+/* The id a plugin's record carries, whatever the size of its struct
+ * (id is one of the first fields of both). */
+static ib_status h_emit_ticket(ib_source *src, const ib_ticket *in,
+                               const char *where) {
+  if (in == NULL || in->struct_size < offsetof(ib_ticket, key))
+    return IB_ERR_INVALID;
+  return emit_ticket(src, in, where);
+}
+
+static ib_status h_emit_outage(ib_source *src, const ib_outage *in,
+                               const char *where) {
+  if (in == NULL || in->struct_size < offsetof(ib_outage, service))
+    return IB_ERR_INVALID;
+  return emit_outage(src, in, where);
 }
 
 static ib_time h_sync_since(ib_source *src) {
@@ -1007,10 +1129,10 @@ static int read_file_secret(ib_source *src, const char *path, char **out,
     if (f) fclose(f);
     return -1;
   }
-  if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
-    snprintf(err, errlen,
-             "token_file %s of source '%s' is readable by others: chmod 600 it",
-             path, src->sc->name);
+  char alt[160];
+  snprintf(alt, sizeof alt, " (auth.token_file of source '%s')", src->sc->name);
+  if (ib_trust_check(&sb, S_IRWXG | S_IRWXO, "token_file", path, alt, err,
+                     errlen)) {
     fclose(f);
     return -1;
   }
@@ -1395,6 +1517,13 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
     return -1;
   if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && validate_http(sc, err, errlen))
     return -1;
+  config_setting_t *m =
+      config_setting_get_member(sc->setting, "max_delete_pct");
+  if (m != NULL && (!type_ok(m, IB_OPT_FLOAT) || setting_number(m) < 0 ||
+                    setting_number(m) > 100))
+    return ib_config_error_at(
+        m, NULL, err, errlen,
+        "source '%s': max_delete_pct must be a number from 0 to 100", sc->name);
   if (check_defaults(sc, plugin, plugin->options, err, errlen)) return -1;
   if (PLUGIN_HAS(plugin, option_rule_size) && plugin->option_rules) {
     size_t stride = plugin->option_rule_size;
@@ -1409,6 +1538,40 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
       run_plugin_validate(cfg, sc, plugin, err, errlen))
     return -1;
   return 0;
+}
+
+/* After a successful --full read: marks what the source no longer has as
+ * deleted, unless that is more than max_delete_pct of the source's records
+ * (a truncated export, a filter gone wrong) and --allow-mass-delete was
+ * not given: then nothing is deleted and the run fails. */
+static ib_status mark_vanished(ib_source *src) {
+  ib_sync_result *res = src->res;
+  char err[512];
+  int64_t unseen = 0, live = 0;
+  if (ib_store_count_unseen(src->store, src->sc->name, &unseen, &live, err,
+                            sizeof err)) {
+    snprintf(res->error, sizeof res->error, "%s", err);
+    return IB_ERR_STORE;
+  }
+  double pct = max_delete_pct(src->sc);
+  if (unseen > 0 && !src->opt->allow_mass_delete &&
+      (double)unseen * 100.0 > pct * (double)live) {
+    snprintf(res->error, sizeof res->error,
+             "--full would mark %lld of the %lld stored records of source "
+             "'%s' deleted (%.1f%%, more than max_delete_pct = %g%%): nothing "
+             "deleted; check the export is complete, then run sync --full "
+             "--allow-mass-delete (or raise max_delete_pct)",
+             (long long)unseen, (long long)live, src->sc->name,
+             100.0 * (double)unseen / (double)live, pct);
+    return IB_ERR_ABORTED;
+  }
+  if (ib_store_mark_unseen_deleted(src->store, src->sc->name,
+                                   (ib_time)time(NULL), &res->deleted, err,
+                                   sizeof err)) {
+    snprintf(res->error, sizeof res->error, "%s", err);
+    return IB_ERR_STORE;
+  }
+  return IB_OK;
 }
 
 int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
@@ -1508,13 +1671,7 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     src.in_tx = 0;
     res->stored -= src.tx_rows;
   }
-  if (status == IB_OK && opt->full) {
-    if (ib_store_mark_unseen_deleted(st, sc->name, (ib_time)time(NULL),
-                                     &res->deleted, err, sizeof err)) {
-      status = IB_ERR_STORE;
-      snprintf(res->error, sizeof res->error, "%s", err);
-    }
-  }
+  if (status == IB_OK && opt->full) status = mark_vanished(&src);
   if (status != IB_OK && res->error[0] == '\0')
     snprintf(res->error, sizeof res->error, "%s",
              src.first_error[0] ? src.first_error : h_strerror(status));

@@ -15,6 +15,8 @@
 #include "store.h"
 
 #define IB_MAX_REASONS 5
+/* Default share (%) of a source's records one sync --full may delete. */
+#define IB_MAX_DELETE_PCT_DEFAULT "10"
 
 typedef struct ib_sync_options {
   int full;      /* re-read everything, mark vanished records deleted */
@@ -26,6 +28,7 @@ typedef struct ib_sync_options {
    * each line logged, each rejection reason and the error stored; borrowed.
    * NULL: the sync builds one from its own source's secrets. */
   const ib_scrubber *scrub;
+  int allow_mass_delete; /* --full may delete beyond max_delete_pct */
 } ib_sync_options;
 
 typedef struct ib_sync_result {
@@ -39,6 +42,7 @@ typedef struct ib_sync_result {
   int64_t refetched;
   int64_t recovered;
   int64_t still_rejected; /* listed as rejected in the store after the run */
+  int64_t repaired;       /* records stored with invalid UTF-8 replaced */
   double elapsed_s;
   char error[512];                   /* when status != IB_OK */
   char reasons[IB_MAX_REASONS][256]; /* first rejections */

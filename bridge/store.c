@@ -13,8 +13,32 @@
 #include "store_backend.h"
 
 ib_store *ib_store_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
-  if (cfg->url) return ib_store_pg_open(cfg, err, errlen);
-  return ib_store_sqlite_open(cfg, err, errlen);
+  if (cfg->url) return ib_store_pg_open(cfg, 0, err, errlen);
+  return ib_store_sqlite_open(cfg, 0, err, errlen);
+}
+
+ib_store *ib_store_open_readonly(const ib_store_cfg *cfg, char *err,
+                                 size_t errlen) {
+  if (cfg->url) return ib_store_pg_open(cfg, 1, err, errlen);
+  return ib_store_sqlite_open(cfg, 1, err, errlen);
+}
+
+int ib_store_begin_read(ib_store *st, char *err, size_t errlen) {
+  return st->ops->begin_read(st, err, errlen);
+}
+
+void ib_store_end_read(ib_store *st) {
+  if (st) st->ops->end_read(st);
+}
+
+int ib_store_mark_seen(ib_store *st, const char *source, const char *id,
+                       char *err, size_t errlen) {
+  return st->ops->mark_seen(st, source, id, err, errlen);
+}
+
+int ib_store_count_unseen(ib_store *st, const char *source, int64_t *unseen,
+                          int64_t *live, char *err, size_t errlen) {
+  return st->ops->count_unseen(st, source, unseen, live, err, errlen);
 }
 
 void ib_store_close(ib_store *st) {

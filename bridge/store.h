@@ -18,9 +18,15 @@
 
 typedef struct ib_store ib_store;
 
-/* Opens (creating directories, file and schema as needed). Owned by the
- * caller: ib_store_close. */
+/* Opens (creating directories, file and schema as needed; the SQLite file
+ * and its -wal/-shm are created 0600). Owned by the caller:
+ * ib_store_close. */
 ib_store *ib_store_open(const ib_store_cfg *cfg, char *err, size_t errlen);
+/* Opens an existing store for reading only (kpi, report, export, status):
+ * works for a user without write access and on read-only media; never
+ * creates or migrates anything. Owned by the caller: ib_store_close. */
+ib_store *ib_store_open_readonly(const ib_store_cfg *cfg, char *err,
+                                 size_t errlen);
 void ib_store_close(ib_store *st);
 
 /* One sync at a time per store: takes an exclusive lock held until close.
@@ -28,6 +34,12 @@ void ib_store_close(ib_store *st);
 int ib_store_lock_sync(ib_store *st, char *err, size_t errlen);
 
 /* ---- reading (KPI, exports) ---- */
+
+/* One committed snapshot for every read between begin_read and end_read
+ * (a sync committing meanwhile is not seen half-way). end_read is safe to
+ * call after a failed begin_read. */
+int ib_store_begin_read(ib_store *st, char *err, size_t errlen);
+void ib_store_end_read(ib_store *st);
 
 /* Tickets that matter for [from, to): created before `to` and not resolved
  * before `from`, plus tickets resolved before they were created (impossible
@@ -42,11 +54,15 @@ int ib_store_load_outages(ib_store *st, ib_time from, ib_time to,
                           ib_outage_set *out, char *err, size_t errlen);
 
 typedef struct ib_source_state {
-  ib_time watermark;    /* IB_TIME_NONE before the first commit */
-  ib_time last_success; /* end of the last successful run */
-  ib_time last_run;     /* start of the last run */
-  char last_error[512]; /* of the last run, "" when it succeeded */
-  int64_t tickets;      /* stored, not deleted */
+  ib_time watermark;      /* IB_TIME_NONE before the first commit */
+  ib_time last_success;   /* end of the last successful run */
+  ib_time last_run;       /* start of the last run */
+  char last_error[512];   /* of the last run, "" when it succeeded */
+  ib_time interrupted_at; /* start of the last run when it never ended
+                             (killed), else IB_TIME_NONE */
+  int running;            /* that run is still going (its lock is held);
+                             interrupted_at is then its start */
+  int64_t tickets;        /* stored, not deleted */
   int64_t outages;
   int64_t rejected; /* records listed as rejected, awaiting a good version */
 } ib_source_state;
@@ -85,6 +101,14 @@ int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
  * how many were newly marked. */
 int ib_store_mark_unseen_deleted(ib_store *st, const char *source, ib_time now,
                                  int64_t *count, char *err, size_t errlen);
+/* Remembers (source, id) as seen by this --full run without storing it: a
+ * record rejected this time keeps its stored version. Both tables. */
+int ib_store_mark_seen(ib_store *st, const char *source, const char *id,
+                       char *err, size_t errlen);
+/* How many live rows of `source` ib_store_mark_unseen_deleted would mark
+ * (*unseen), out of how many live rows (*live). */
+int ib_store_count_unseen(ib_store *st, const char *source, int64_t *unseen,
+                          int64_t *live, char *err, size_t errlen);
 
 /* ---- rejected records ----
  * A record the source sent but that could not be stored (an unmapped

@@ -47,6 +47,12 @@ typedef struct ib_store_ops {
                        char *err, size_t errlen);
   int (*list_rejected)(ib_store *st, const char *source, ib_string_list *out,
                        char *err, size_t errlen);
+  int (*mark_seen)(ib_store *st, const char *source, const char *id, char *err,
+                   size_t errlen);
+  int (*count_unseen)(ib_store *st, const char *source, int64_t *unseen,
+                      int64_t *live, char *err, size_t errlen);
+  int (*begin_read)(ib_store *st, char *err, size_t errlen);
+  void (*end_read)(ib_store *st);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */
@@ -55,9 +61,10 @@ struct ib_store {
 };
 
 /* Backend constructors; owned by the caller (ops->close). */
-ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
+ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
                                size_t errlen);
-ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen);
+ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
+                           size_t errlen);
 
 /* ---- attaching pauses to a bulk load ----
  * An open-addressing index from (source, id) to the rows appended to a set

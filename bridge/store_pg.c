@@ -200,7 +200,9 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " AND deleted_at IS NULL),"
          " (SELECT count(*) FROM outages WHERE source=$1"
          " AND deleted_at IS NULL),"
-         " (SELECT count(*) FROM rejected WHERE source=$1)"},
+         " (SELECT count(*) FROM rejected WHERE source=$1),"
+         " (SELECT started_at FROM sync_runs WHERE source=$1 AND ended_at"
+         " IS NULL AND id=(SELECT max(id) FROM sync_runs WHERE source=$1))"},
     [STMT_PUT_REJECTED] =
         {"ib_put_rejected",
          "INSERT INTO rejected(source,id,position,reason,first_seen,"
@@ -447,7 +449,16 @@ static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
                      2, v, NULL, err, errlen, "configuring the session");
 }
 
-ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
+/* The statements a read-only connection prepares: the others write, and
+ * name the session's temporary table, which a read-only user may not be
+ * allowed to create. */
+static int reads_only(int stmt) {
+  return stmt == STMT_LOAD_TICKETS || stmt == STMT_LOAD_PAUSES ||
+         stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE;
+}
+
+ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
+                           size_t errlen) {
   char why[256];
   switch (ib_pg_url_check(cfg->url, why, sizeof why)) {
     case IB_PG_URL_OK: break;
@@ -470,13 +481,34 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, char *err, size_t errlen) {
     return NULL;
   }
   st->base.ops = &pg_ops;
-  if (connect_db(st, cfg->url, err, errlen) || migrate(st, err, errlen) ||
-      exec_static(st,
-                  "CREATE TEMP TABLE IF NOT EXISTS seen(tbl text, source "
-                  "text, id text, PRIMARY KEY(tbl, source, id))",
-                  err, errlen, "creating the seen table"))
+  if (connect_db(st, cfg->url, err, errlen)) goto fail;
+  if (readonly) {
+    int version;
+    if (schema_version(st, &version, err, errlen)) goto fail;
+    if (version > SCHEMA_VERSION) {
+      too_new(st, version, err, errlen);
+      goto fail;
+    }
+    /* A store never synced (version 0) is created, as a reading command
+     * always did; an older schema needs sync to migrate it. */
+    if (version == 0 ? migrate(st, err, errlen) != 0
+                     : version < SCHEMA_VERSION) {
+      if (version != 0)
+        snprintf(err, errlen,
+                 "store %s: schema version %d is older than this itsm-bridge "
+                 "reads (%d): run 'itsm-bridge sync' once to migrate it",
+                 st->url, version, SCHEMA_VERSION);
+      goto fail;
+    }
+  } else if (migrate(st, err, errlen) ||
+             exec_static(st,
+                         "CREATE TEMP TABLE IF NOT EXISTS seen(tbl text, "
+                         "source text, id text, PRIMARY KEY(tbl, source, id))",
+                         err, errlen, "creating the seen table")) {
     goto fail;
+  }
   for (int i = 0; i < STMT_COUNT; i++) {
+    if (readonly && !reads_only(i)) continue;
     PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
       char what[96];
@@ -576,6 +608,18 @@ static void pg_rollback(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st->conn && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
     PQclear(PQexec(st->conn, "ROLLBACK"));
+}
+
+/* REPEATABLE READ: every statement until end_read sees the snapshot of
+ * the first one, so tickets and their pauses come from one commit. */
+static int pg_begin_read(ib_store *base, char *err, size_t errlen) {
+  return exec_static((pg_store *)base,
+                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
+                     errlen, "starting a read transaction");
+}
+
+static void pg_end_read(ib_store *base) {
+  pg_rollback(base); /* read only: nothing to keep */
 }
 
 /* ---- writing ---- */
@@ -741,6 +785,40 @@ static int pg_mark_unseen_deleted(ib_store *base, const char *source,
           "marking vanished outages"))
     return -1;
   *count += strtoll(PQcmdTuples(res), NULL, 10);
+  PQclear(res);
+  return 0;
+}
+
+static int pg_mark_seen(ib_store *base, const char *source, const char *id,
+                        char *err, size_t errlen) {
+  const char *v[2] = {source, id};
+  return exec_params((pg_store *)base,
+                     "INSERT INTO pg_temp.seen(tbl,source,id) VALUES"
+                     "('t',$1,$2),('o',$1,$2) ON CONFLICT DO NOTHING",
+                     2, v, NULL, err, errlen, "tracking a rejected record");
+}
+
+static int pg_count_unseen(ib_store *base, const char *source, int64_t *unseen,
+                           int64_t *live, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  const char *v[1] = {source};
+  PGresult *res = NULL;
+  if (exec_static(st, "ANALYZE pg_temp.seen", err, errlen,
+                  "counting vanished records") ||
+      exec_params(
+          st,
+          "SELECT (SELECT count(*) FROM tickets t WHERE t.source=$1 AND "
+          "t.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s "
+          "WHERE s.tbl='t' AND s.source=t.source AND s.id=t.id)) + (SELECT "
+          "count(*) FROM outages o WHERE o.source=$1 AND o.deleted_at IS NULL "
+          "AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s WHERE s.tbl='o' AND "
+          "s.source=o.source AND s.id=o.id)), (SELECT count(*) FROM tickets "
+          "WHERE source=$1 AND deleted_at IS NULL) + (SELECT count(*) FROM "
+          "outages WHERE source=$1 AND deleted_at IS NULL)",
+          1, v, &res, err, errlen, "counting vanished records"))
+    return -1;
+  *unseen = get_int(res, 0, 0);
+  *live = get_int(res, 0, 1);
   PQclear(res);
   return 0;
 }
@@ -926,6 +1004,7 @@ static int pg_source_state(ib_store *base, const char *source,
   out->tickets = get_int(res, 0, 4);
   out->outages = get_int(res, 0, 5);
   out->rejected = get_int(res, 0, 6);
+  out->interrupted_at = get_time(res, 0, 7);
   PQclear(res);
   return 0;
 }
@@ -983,4 +1062,8 @@ static const ib_store_ops pg_ops = {
     .put_rejected = pg_put_rejected,
     .drop_rejected = pg_drop_rejected,
     .list_rejected = pg_list_rejected,
+    .mark_seen = pg_mark_seen,
+    .count_unseen = pg_count_unseen,
+    .begin_read = pg_begin_read,
+    .end_read = pg_end_read,
 };

@@ -179,7 +179,97 @@ static int migrate(sq_store *st, char *err, size_t errlen) {
 
 static const ib_store_ops sq_ops;
 
-ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
+/* Whether the connection can read the store: a WAL database read by a user
+ * who cannot create its -shm file (read-only folder or media) fails on the
+ * first read, not at open. */
+static int readable(sq_store *st) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &q,
+                         NULL) != SQLITE_OK)
+    return 0;
+  int ok = sqlite3_step(q) == SQLITE_ROW;
+  sqlite3_finalize(q);
+  return ok;
+}
+
+static int open_readonly(sq_store *st, const char *path, char *err,
+                         size_t errlen) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    snprintf(err, errlen,
+             "store %s: %s; run 'itsm-bridge sync' first to create it", path,
+             strerror(errno));
+    return -1;
+  }
+  if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                      NULL) == SQLITE_OK &&
+      (sqlite3_busy_timeout(st->db, 10000), readable(st)))
+    return 0;
+  sqlite3_close(st->db);
+  st->db = NULL;
+  /* Fallback: the -shm (WAL index) cannot be created here. immutable=1
+   * reads the main file without any locking or WAL index; it is only
+   * correct while nobody writes the store and no committed page waits in
+   * a -wal. Nobody writes: a writer with the store open in WAL mode would
+   * have created the -shm file already, and a read-only folder or medium
+   * cannot hold one. A non-empty -wal (a sync killed, or a reader left
+   * it) holds committed pages immutable=1 would not see: refuse then. */
+  char wal[4096];
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+    snprintf(
+        err, errlen,
+        "store %s: cannot read its write-ahead log %s (%s): give this "
+        "user read access to it and to %s-shm, or run a sync so that the "
+        "log is folded into the store",
+        path, wal,
+        access(wal, R_OK) == 0 ? "no -shm can be created" : strerror(EACCES),
+        path);
+    return -1;
+  }
+  char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
+  if (uri == NULL) {
+    snprintf(err, errlen, "store: out of memory");
+    return -1;
+  }
+  int rc = sqlite3_open_v2(
+      uri, &st->db,
+      SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+  sqlite3_free(uri);
+  if (rc != SQLITE_OK || !readable(st)) {
+    snprintf(err, errlen,
+             "store %s: cannot open it for reading: %s; check that this user "
+             "may read it",
+             path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static int schema_current(sq_store *st, char *err, size_t errlen) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL))
+    return db_fail(st, err, errlen, "reading the schema version");
+  int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+  sqlite3_finalize(q);
+  if (version > SCHEMA_VERSION) {
+    snprintf(err, errlen,
+             "store %s: schema version %d is newer than this itsm-bridge "
+             "understands (%d): upgrade itsm-bridge",
+             st->path, version, SCHEMA_VERSION);
+    return -1;
+  }
+  if (version < SCHEMA_VERSION) {
+    snprintf(err, errlen,
+             "store %s: schema version %d is older than this itsm-bridge "
+             "reads (%d): run 'itsm-bridge sync' once to migrate it",
+             st->path, version, SCHEMA_VERSION);
+    return -1;
+  }
+  return 0;
+}
+
+ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
                                size_t errlen) {
   sq_store *st = calloc(1, sizeof *st); /* owned by the caller: sq_close */
   if (st == NULL || (st->path = strdup(cfg->path)) == NULL) {
@@ -189,20 +279,41 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, char *err,
   }
   st->base.ops = &sq_ops;
   st->lock_fd = -1;
-  if (mkdirs_for(cfg->path, err, errlen)) goto fail;
-  if (sqlite3_open_v2(
-          cfg->path, &st->db,
-          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-          NULL) != SQLITE_OK) {
-    db_fail(st, err, errlen, "cannot open");
-    goto fail;
+  /* A store that does not exist yet is created empty, as a reading
+   * command always did: kpi on a fresh installation reports no tickets
+   * rather than failing. */
+  struct stat sb;
+  if (readonly && stat(cfg->path, &sb) != 0 && errno == ENOENT) readonly = 0;
+  if (readonly) {
+    if (open_readonly(st, cfg->path, err, errlen) ||
+        schema_current(st, err, errlen))
+      goto fail;
+    return &st->base;
   }
-  sqlite3_busy_timeout(st->db, 10000);
-  if (exec(st,
-           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-           "PRAGMA foreign_keys=ON;",
-           err, errlen) ||
-      migrate(st, err, errlen) ||
+  if (mkdirs_for(cfg->path, err, errlen)) goto fail;
+  /* Ticket data is not for every local user: the file, and the -wal/-shm
+   * SQLite creates beside it later, are created owner-only. SQLite gives
+   * -wal/-shm the main file's mode; the umask covers the first creation.
+   * The process is single-threaded here, so the umask change is safe. */
+  mode_t old_mask = umask(077);
+  int rc = sqlite3_open_v2(
+      cfg->path, &st->db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(st->db, 10000);
+    rc = exec(st,
+              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+              "PRAGMA foreign_keys=ON;",
+              err, errlen) ||
+                 migrate(st, err, errlen)
+             ? -1
+             : SQLITE_OK;
+  } else {
+    db_fail(st, err, errlen, "cannot open");
+    rc = -1;
+  }
+  umask(old_mask);
+  if (rc != SQLITE_OK ||
       exec(st,
            "CREATE TEMP TABLE IF NOT EXISTS seen(tbl TEXT, source TEXT, id "
            "TEXT, PRIMARY KEY(tbl, source, id))",
@@ -235,7 +346,7 @@ static int sq_lock_sync(ib_store *base, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   char lockpath[4096];
   snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
-  int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     snprintf(err, errlen, "store %s: cannot open lock file %s: %s", st->path,
              lockpath, strerror(errno));
@@ -307,6 +418,15 @@ static void sq_rollback(ib_store *base) {
   sq_store *st = (sq_store *)base;
   if (!sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A deferred transaction: its first SELECT takes a WAL snapshot that every
+ * later read in it shares, while a sync keeps committing. */
+static int sq_begin_read(ib_store *base, char *err, size_t errlen) {
+  return exec((sq_store *)base, "BEGIN DEFERRED", err, errlen);
+}
+static void sq_end_read(ib_store *base) {
+  sq_rollback(base); /* nothing was written: ending it is enough */
 }
 
 static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
@@ -484,6 +604,45 @@ static int sq_mark_unseen_deleted(ib_store *base, const char *source,
               "tT", args, err, errlen, "marking vanished outages"))
     return -1;
   *count += sqlite3_changes(st->db);
+  return 0;
+}
+
+static int sq_mark_seen(ib_store *base, const char *source, const char *id,
+                        char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  for (int i = 0; i < 2; i++) {
+    sqlite3_stmt *s = st->stmt[i ? STMT_SEEN_OUTAGE : STMT_SEEN_TICKET];
+    bind_text(s, 1, source);
+    bind_text(s, 2, id);
+    if (step_done(st, s, err, errlen, "tracking a rejected record")) return -1;
+  }
+  return 0;
+}
+
+static int sq_count_unseen(ib_store *base, const char *source, int64_t *unseen,
+                           int64_t *live, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  static const char *sql =
+      "SELECT (SELECT count(*) FROM tickets t WHERE source=?1 AND deleted_at "
+      "IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE s.tbl='t' AND "
+      "s.source=t.source AND s.id=t.id)) + (SELECT count(*) FROM outages o "
+      "WHERE source=?1 AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+      "temp.seen s WHERE s.tbl='o' AND s.source=o.source AND s.id=o.id)),"
+      " (SELECT count(*) FROM tickets WHERE source=?1 AND deleted_at IS NULL)"
+      " + (SELECT count(*) FROM outages WHERE source=?1 AND deleted_at IS "
+      "NULL)";
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "counting vanished records");
+  bind_text(q, 1, source);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    *unseen = sqlite3_column_int64(q, 0);
+    *live = sqlite3_column_int64(q, 1);
+  }
+  sqlite3_finalize(q);
+  if (rc != SQLITE_ROW)
+    return db_fail(st, err, errlen, "counting vanished records");
   return 0;
 }
 
@@ -667,7 +826,9 @@ static int sq_source_state(ib_store *base, const char *source,
       " (SELECT error FROM sync_runs WHERE source=?1 ORDER BY id DESC LIMIT 1),"
       " (SELECT count(*) FROM tickets WHERE source=?1 AND deleted_at IS NULL),"
       " (SELECT count(*) FROM outages WHERE source=?1 AND deleted_at IS NULL),"
-      " (SELECT count(*) FROM rejected WHERE source=?1)";
+      " (SELECT count(*) FROM rejected WHERE source=?1),"
+      " (SELECT started_at FROM sync_runs WHERE source=?1 AND ended_at IS "
+      "NULL AND id=(SELECT max(id) FROM sync_runs WHERE source=?1))";
   sqlite3_stmt *s;
   memset(out, 0, sizeof *out);
   if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -686,7 +847,20 @@ static int sq_source_state(ib_store *base, const char *source,
   out->tickets = sqlite3_column_int64(s, 4);
   out->outages = sqlite3_column_int64(s, 5);
   out->rejected = sqlite3_column_int64(s, 6);
+  out->interrupted_at = col_time(s, 7);
   sqlite3_finalize(s);
+  if (out->interrupted_at != IB_TIME_NONE) {
+    /* A run without an end is either killed or still going: the sync
+     * lock tells which (held only while a sync runs). */
+    char lockpath[4096];
+    snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
+    int fd = open(lockpath, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        out->running = 1;
+      close(fd); /* releases a shared lock taken */
+    }
+  }
   return 0;
 }
 
@@ -766,4 +940,8 @@ static const ib_store_ops sq_ops = {
     .put_rejected = sq_put_rejected,
     .drop_rejected = sq_drop_rejected,
     .list_rejected = sq_list_rejected,
+    .mark_seen = sq_mark_seen,
+    .count_unseen = sq_count_unseen,
+    .begin_read = sq_begin_read,
+    .end_read = sq_end_read,
 };

@@ -6,6 +6,7 @@
 #include "tz.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,79 @@ int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out) {
   return localtime_r(&tt, out) ? 0 : -1;
 }
 
+/* ---- TZif transitions ---- */
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+/* Bytes of a TZif data block after its 44-byte header, for 4- or 8-byte
+ * times; the counts are read from the header at h. */
+static size_t tzif_block(const unsigned char *h, size_t tsize) {
+  size_t isut = be32(h + 20), isstd = be32(h + 24), leap = be32(h + 28),
+         timecnt = be32(h + 32), type = be32(h + 36), chars = be32(h + 40);
+  return timecnt * tsize + timecnt + type * 6 + chars + leap * (tsize + 4) +
+         isstd + isut;
+}
+
+/* A zone file is a few kilobytes; anything larger is not one. */
+#define TZIF_MAX_BYTES (256u * 1024u)
+
+int ib_tz_transitions(const char *zone, ib_time **out, size_t *n,
+                      int *rule_after) {
+  *out = NULL;
+  *n = 0;
+  *rule_after = 0;
+  if (is_utc(zone)) return 0;
+  if (!ib_tz_valid(zone)) return -1;
+  const char *dir = getenv("TZDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return -1;
+  unsigned char *buf = malloc(TZIF_MAX_BYTES); /* owned here */
+  size_t len = buf ? fread(buf, 1, TZIF_MAX_BYTES, f) : 0;
+  fclose(f);
+  int rc = -1;
+  if (buf == NULL || len < 44 || memcmp(buf, "TZif", 4) != 0) goto done;
+  size_t tsize = 4, hdr = 0, v1 = 44 + tzif_block(buf, 4);
+  if (buf[4] >= '2') { /* the 64-bit block follows the 32-bit one */
+    if (v1 + 44 > len || memcmp(buf + v1, "TZif", 4) != 0) goto done;
+    hdr = v1;
+    tsize = 8;
+  }
+  size_t timecnt = be32(buf + hdr + 32);
+  size_t data = hdr + 44, end = data + tzif_block(buf + hdr, tsize);
+  if (end > len || timecnt > len) goto done;
+  if (timecnt > 0) {
+    *out = malloc(timecnt * sizeof **out); /* returned: owned by caller */
+    if (*out == NULL) goto done;
+  }
+  for (size_t i = 0; i < timecnt; i++) {
+    const unsigned char *p = buf + data + i * tsize;
+    int64_t t = tsize == 8 ? (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4))
+                           : (int64_t)(int32_t)be32(p);
+    (*out)[i] = t;
+  }
+  *n = timecnt;
+  /* Footer "\nTZ-string\n": a ',' means start and end rules (DST). */
+  if (tsize == 8 && end < len && buf[end] == '\n') {
+    const unsigned char *nl = memchr(buf + end + 1, '\n', len - end - 1);
+    if (nl && memchr(buf + end + 1, ',', (size_t)(nl - buf - end - 1)))
+      *rule_after = 1;
+  }
+  rc = 0;
+done:
+  if (rc != 0) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  free(buf);
+  return rc;
+}
+
 static int digits(const char **p, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
@@ -196,12 +270,17 @@ int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out) {
   }
   while (isspace((unsigned char)*p)) p++;
   if (*p != '\0') return -1;
-  if (has_offset) {
-    *out = ib_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
-           (int64_t)mi * 60 + s - offset;
-    return 0;
-  }
-  return ib_tz_local_to_utc(default_zone, y, mo, d, h, mi, s, out);
+  ib_time t;
+  if (has_offset)
+    t = ib_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+        (int64_t)mi * 60 + s - offset;
+  else if (ib_tz_local_to_utc(default_zone, y, mo, d, h, mi, s, &t) != 0)
+    return -1;
+  /* An offset or a zone can carry year 0000 or 9999 across the range
+   * ("0000-01-01T00:00+01:00"): such an instant prints as no year. */
+  if (!ib_time_in_range(t)) return -1;
+  *out = t;
+  return 0;
 }
 
 int ib_parse_with_format(const char *text, const char *format, const char *zone,
@@ -217,8 +296,15 @@ int ib_parse_with_format(const char *text, const char *format, const char *zone,
   int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
   if (mo < 1 || mo > 12 || tm.tm_mday < 1 || tm.tm_mday > days_in_month(y, mo))
     return -1;
-  return ib_tz_local_to_utc(zone, y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                            tm.tm_sec > 59 ? 59 : tm.tm_sec, out);
+  /* strptime's %Y takes any number of digits and a sign. */
+  if (y < 0 || y > 9999) return -1;
+  ib_time t;
+  if (ib_tz_local_to_utc(zone, y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec > 59 ? 59 : tm.tm_sec, &t) != 0 ||
+      !ib_time_in_range(t))
+    return -1;
+  *out = t;
+  return 0;
 }
 
 void ib_format_iso8601(ib_time t, char *buf) {

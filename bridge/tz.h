@@ -20,6 +20,15 @@ void ib_civil_from_days(int64_t days, int *y, int *m, int *d);
 /* 0 = Monday ... 6 = Sunday. */
 int ib_weekday_from_days(int64_t days);
 
+/* The instants the program handles: years 0000 to 9999 (UTC), the years
+ * an ISO-8601 text of four digits can print. Parsers refuse others and the
+ * host rejects records that carry them. */
+#define IB_TIME_MIN INT64_C(-62167219200) /* 0000-01-01T00:00:00Z */
+#define IB_TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+static inline int ib_time_in_range(ib_time t) {
+  return t >= IB_TIME_MIN && t <= IB_TIME_MAX;
+}
+
 /* Non-zero when `zone` names a zone the system knows ("UTC" always). */
 int ib_tz_valid(const char *zone);
 
@@ -33,11 +42,21 @@ int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out);
 
 /* Parses "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|+hh[:]mm|-hh[:]mm]".
  * Text without offset (and a bare date, at midnight) is read in
- * default_zone. Fractions are dropped. Returns 0 or -1. */
+ * default_zone. Fractions are dropped. Returns 0, or -1 (also for an
+ * instant outside IB_TIME_MIN..IB_TIME_MAX). */
 int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out);
-/* Parses `text` with strptime-style `format`, read in `zone`. 0 or -1. */
+/* Parses `text` with strptime-style `format`, read in `zone`. 0 or -1
+ * (also outside IB_TIME_MIN..IB_TIME_MAX). */
 int ib_parse_with_format(const char *text, const char *format, const char *zone,
                          ib_time *out);
+
+/* The instants at which `zone` changes its UTC offset, as its TZif file
+ * lists them (sorted). *rule_after is non-zero when the file's footer
+ * gives recurring changes (DST) after the last one listed; zero means the
+ * offset stays as it is. "UTC" has none. Returns 0 with *out owned by the
+ * caller (free; NULL when *n is 0), or -1 when the file cannot be read. */
+int ib_tz_transitions(const char *zone, ib_time **out, size_t *n,
+                      int *rule_after);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 #define IB_ISO_LEN 21

@@ -290,7 +290,9 @@ typedef struct ib_host_services {
   char *(*url_escape)(ib_source *src, const char *text);
   void (*free_string)(char *s);
 
-  /* --- added after the first release: check struct_size before use --- */
+  /* --- added after the first release: check struct_size before use,
+   * e.g. host->struct_size >= offsetof(ib_host_services, reject_record) +
+   * sizeof host->reject_record, else fall back to reject(). --- */
 
   /* From validate() only: reports a configuration error at the line of
    * option `option` ("group.child"; NULL = the source itself). The host
@@ -298,10 +300,12 @@ typedef struct ib_host_services {
    * configuration (exit 2). */
   void (*config_error)(ib_source *src, const char *option, const char *fmt, ...)
       IB_PRINTF(3, 4);
-  /* Like reject(), for a record whose id is known: the host keeps it in the
-   * store's list of rejected records (status shows them) and asks the
-   * plugin for it again with fetch() at the next sync, so that a record
-   * rejected for a missing mapping comes in once the mapping is fixed. */
+  /* Like reject(), for a record whose id the plugin could still read (NULL
+   * when it could not). The host keeps it in the store's list of rejected
+   * records (status shows them) and asks the plugin for it again with
+   * fetch() at the next sync, so that a record rejected for a missing
+   * mapping comes in once the mapping is fixed; a --full sync counts it as
+   * seen, so its stored, good version is not marked deleted. */
   void (*reject_record)(ib_source *src, const char *id, const char *where,
                         const char *fmt, ...) IB_PRINTF(4, 5);
 } ib_host_services;

@@ -68,7 +68,10 @@ typedef struct csv_instance {
   ib_time since;
   ib_time max_updated;
   uint64_t rows, emitted, skipped, rejected;
-  const char *row_id; /* the current row's id once known, for rejections */
+  /* The id of the row being read, when its own field is readable (even in
+   * a row rejected for another field): points into the reader's record,
+   * valid for that row only; NULL when unknown. */
+  const char *row_id;
   /* fetch(): only the rows with these ids (sorted, host-owned), or NULL */
   const char *const *only_ids;
   size_t n_only_ids;

@@ -66,6 +66,7 @@ void csv_reader_close(csv_reader *r) {
   free(r->rec);
   free(r->offs);
   free(r->fields);
+  free(r->lengths);
   memset(r, 0, sizeof *r);
 }
 
@@ -165,7 +166,7 @@ static int end_field(csv_reader *r) {
 }
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n) {
+int csv_utf8_valid(const unsigned char *s, size_t n) {
   size_t i = 0;
   while (i < n) {
     unsigned char c = s[i];
@@ -209,21 +210,34 @@ static csv_next finish(csv_reader *r, csv_record *out, uint64_t start_line,
                        const char *problem, char *err, size_t errlen) {
   if (r->fields_cap < r->n_offs) {
     char **grown = realloc(r->fields, r->n_offs * sizeof *grown);
-    if (grown == NULL) {
+    size_t *lens = grown ? realloc(r->lengths, r->n_offs * sizeof *lens) : NULL;
+    if (grown) r->fields = grown;
+    if (lens) r->lengths = lens;
+    if (grown == NULL || lens == NULL) {
       snprintf(err, errlen, "line %llu: out of memory",
                (unsigned long long)start_line);
       return CSV_NEXT_FAIL;
     }
-    r->fields = grown;
     r->fields_cap = r->n_offs;
   }
-  for (size_t i = 0; i < r->n_offs; i++) r->fields[i] = r->rec + r->offs[i];
+  for (size_t i = 0; i < r->n_offs; i++) {
+    size_t end = i + 1 < r->n_offs ? r->offs[i + 1] - 1 : r->rec_len - 1;
+    r->fields[i] = r->rec + r->offs[i];
+    r->lengths[i] = end - r->offs[i];
+    /* A NUL inside a field would cut it short when read as a C string,
+     * silently changing values and aliasing ids ("INC\0001" = "INC"). */
+    if (problem == NULL && memchr(r->fields[i], '\0', r->lengths[i]) != NULL)
+      problem =
+          "a field contains a NUL byte (is the file UTF-16 or binary? save "
+          "it as CSV UTF-8)";
+  }
   if (problem == NULL && r->enc == CSV_ENC_UTF8 &&
-      !utf8_valid((const unsigned char *)r->rec, r->rec_len))
+      !csv_utf8_valid((const unsigned char *)r->rec, r->rec_len))
     problem =
         "the row is not valid UTF-8 (for an old Excel export, set "
         "encoding = \"latin1\")";
   out->fields = r->fields;
+  out->lengths = r->lengths;
   out->n_fields = r->n_offs;
   out->line = start_line;
   out->problem = problem;

@@ -33,6 +33,8 @@ typedef enum csv_next {
  * writable in place) and stay valid until the next csv_reader_next(). */
 typedef struct csv_record {
   char **fields;
+  const size_t *lengths; /* bytes of each field; more than strlen() when
+                            the field holds a NUL byte */
   size_t n_fields;
   uint64_t line;       /* physical line where the record starts (1-based) */
   const char *problem; /* NULL, or why the record is malformed (static) */
@@ -58,7 +60,8 @@ typedef struct csv_reader {
   size_t rec_len, rec_cap;
   size_t *offs; /* owned: start of each field in rec */
   size_t n_offs, offs_cap;
-  char **fields; /* owned: pointers built from offs for the caller */
+  char **fields;   /* owned: pointers built from offs for the caller */
+  size_t *lengths; /* owned: each field's length, fields_cap entries */
   size_t fields_cap;
 } csv_reader;
 
@@ -69,5 +72,7 @@ int csv_reader_open(csv_reader *r, const char *path, char delim,
 csv_next csv_reader_next(csv_reader *r, csv_record *out, char *err,
                          size_t errlen);
 void csv_reader_close(csv_reader *r);
+/* Whether s[0..n) is strict UTF-8. */
+int csv_utf8_valid(const unsigned char *s, size_t n);
 
 #endif /* CSV_READER_H */

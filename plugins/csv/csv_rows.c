@@ -144,11 +144,11 @@ static ib_status reject(csv_instance *in, const char *where, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  /* With its id, the host keeps the row listed as rejected and asks for it
-   * again (fetch) at the next sync. */
-  if (in->row_id != NULL &&
-      in->host->struct_size >= offsetof(ib_host_services, reject_record) +
-                                   sizeof in->host->reject_record)
+  /* reject_record came with a later host: an older one has only reject,
+   * and a --full sync with it loses the row's stored version. */
+  if (in->host->struct_size >= offsetof(ib_host_services, reject_record) +
+                                   sizeof in->host->reject_record &&
+      in->host->reject_record != NULL)
     in->host->reject_record(in->src, in->row_id, where, "%s", msg);
   else
     in->host->reject(in->src, where, "%s", msg);
@@ -164,6 +164,21 @@ static int cmp_id(const void *key, const void *item) {
 static int wanted(const csv_instance *in, const char *id) {
   return id != NULL && bsearch(id, in->only_ids, in->n_only_ids,
                                sizeof *in->only_ids, cmp_id) != NULL;
+}
+
+/* The row's id when its own field can be read: present, without a NUL
+ * byte, valid UTF-8 (or converted from latin1), not blank. NULL else. A
+ * row rejected for another reason still names the ticket it is about. */
+static const char *readable_id(const csv_instance *in, const csv_record *rec) {
+  int i = in->col_index[COL_ID];
+  if (i < 0 || (size_t)i >= rec->n_fields) return NULL;
+  char *f = rec->fields[i];
+  if (strlen(f) != rec->lengths[i] ||
+      !csv_utf8_valid((const unsigned char *)f, rec->lengths[i]))
+    return NULL;
+  f = trim(f);
+  rec->fields[i] = f;
+  return f[0] != '\0' ? f : NULL;
 }
 
 /* The trimmed cell of column c, or NULL when unmapped or empty. */
@@ -322,10 +337,10 @@ ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
   char where[32];
   in->row_id = NULL;
   snprintf(where, sizeof where, "line %llu", (unsigned long long)rec->line);
-  /* fetch() wants rows by id: a broken row has none to match. */
-  if (in->only_ids != NULL &&
-      (rec->problem != NULL || rec->n_fields != in->n_header))
-    return IB_OK;
+  in->row_id = readable_id(in, rec);
+  /* fetch() wants rows by id: one without a readable id, or not asked
+   * for, is passed over. */
+  if (in->only_ids != NULL && !wanted(in, in->row_id)) return IB_OK;
   if (rec->problem != NULL) return reject(in, where, "%s", rec->problem);
   if (rec->n_fields != in->n_header)
     return reject(in, where,
@@ -334,9 +349,6 @@ ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
                   rec->n_fields, in->n_header, in->delim);
   for (size_t i = 0; i < rec->n_fields; i++)
     rec->fields[i] = trim(rec->fields[i]);
-  in->row_id = NULL;
-  if (in->only_ids != NULL && !wanted(in, cell(in, rec, COL_ID))) return IB_OK;
-  in->row_id = cell(in, rec, COL_ID);
   if (in->col_index[COL_UPDATED] >= 0 && unchanged(in, rec)) {
     in->skipped++;
     return IB_OK;

@@ -20,12 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ib_time t;
   char iso[IB_ISO_LEN];
   if (ib_parse_iso8601(text, "Europe/Paris", &t) == 0) {
+    if (!ib_time_in_range(t)) abort(); /* years 0000-9999 only */
     ib_format_iso8601(t, iso);
     ib_time back;
     if (ib_parse_iso8601(iso, "UTC", &back) != 0 || back != t) abort();
   }
-  if (ib_parse_with_format(text, "%d/%m/%Y %H:%M", "Europe/Paris", &t) == 0)
+  if (ib_parse_with_format(text, "%d/%m/%Y %H:%M", "Europe/Paris", &t) == 0) {
+    if (!ib_time_in_range(t)) abort();
     ib_format_iso8601(t, iso);
+  }
   int64_t d = ib_parse_duration(text);
   if (d < -1) abort();
   free(text);

@@ -5,12 +5,14 @@
  * written in UTC with the Paris offset worked out by hand (CET = UTC+1,
  * CEST = UTC+2), so the tests do not lean on the code under test.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -242,6 +244,105 @@ static void test_bad_zone(void **state) {
   assert_non_null(strstr(err, "Mars/Olympus_Mons"));
 }
 
+/* ---- whole weeks outside the precomputed window (issue 11.5) ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static uint64_t rng(void) { /* xorshift64: the same spans on every run */
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+/* Holidays far from the window, some in the years of each era. */
+static int32_t far_holidays[] = {15000105, 18500704, 19000101,
+                                 19000102, 19951225, 20261111,
+                                 20261225, 20800101, 21000704};
+
+/* Hours that cross DST changes (night and whole-day ranges), in `zone`. */
+static ib_calendar_cfg night_shift(const char *zone) {
+  ib_calendar_cfg c = office();
+  c.name = "night";
+  c.timezone = (char *)zone;
+  static const int sat[] = {0, 24 * 60};
+  static const int sun[] = {60, 3 * 60 + 30, 22 * 60, 24 * 60};
+  static const int wed[] = {0, 2 * 60 + 30, 8 * 60, 18 * 60};
+  set_day(&c, 2, 2, wed);
+  set_day(&c, 5, 1, sat);
+  set_day(&c, 6, 2, sun);
+  c.holidays = far_holidays;
+  c.n_holidays = sizeof far_holidays / sizeof far_holidays[0];
+  return c;
+}
+
+static void compare_random_spans(const ib_calendar_cfg *c, int n,
+                                 int max_years) {
+  ib_calendar *cal = build(c, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0));
+  for (int i = 0; i < n; i++) {
+    /* Starts from 1700 to 2300; half the spans short, half long. */
+    ib_time a = utc(1700, 1, 1, 0, 0) +
+                (ib_time)(rng() % (uint64_t)(600LL * 365 * 86400));
+    int64_t span =
+        i % 2 ? (int64_t)(rng() % (uint64_t)(2LL * 365 * 86400))
+              : (int64_t)(rng() % (uint64_t)((int64_t)max_years * 365 * 86400));
+    ib_time b = a + span;
+    int64_t fast = ib_calendar_open(cal, a, b);
+    int64_t slow = ib_calendar_open_by_days(cal, a, b);
+    if (fast != slow)
+      fail_msg("%s in %s: [%lld, %lld) whole weeks %lld, day walk %lld",
+               c->name, c->timezone, (long long)a, (long long)b,
+               (long long)fast, (long long)slow);
+  }
+  ib_calendar_free(cal);
+}
+
+static void test_weeks_match_day_walk(void **state) {
+  (void)state;
+  static const char *const zones[] = {"Europe/Paris", "America/New_York",
+                                      "Australia/Lord_Howe", "Asia/Kolkata"};
+  for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+    ib_calendar_cfg c = office();
+    c.timezone = (char *)zones[z];
+    c.holidays = far_holidays;
+    c.n_holidays = sizeof far_holidays / sizeof far_holidays[0];
+    compare_random_spans(&c, 24, 40);
+    ib_calendar_cfg n = night_shift(zones[z]);
+    compare_random_spans(&n, 24, 40);
+  }
+}
+
+/* Year 0001 to 2026 is arithmetic, not 740 000 days walked, and agrees
+ * with the walk over the era before the zone's first change. */
+static void test_year_one(void **state) {
+  (void)state;
+  ib_calendar_cfg c = night_shift("Europe/Paris");
+  ib_calendar *cal = build(&c, utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0));
+  ib_time y1 = utc(1, 1, 1, 0, 0);
+  assert_int_equal(ib_calendar_open(cal, y1, utc(300, 3, 1, 0, 0)),
+                   ib_calendar_open_by_days(cal, y1, utc(300, 3, 1, 0, 0)));
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int64_t open = 0;
+  for (int i = 0; i < 10; i++)
+    open = ib_calendar_open(cal, y1 + i, utc(2026, 10, 5, 12, 0));
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double per_call = ((double)(t1.tv_sec - t0.tv_sec) +
+                     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9) /
+                    10;
+  assert_true(open > 0);
+  if (per_call > 0.05)
+    fail_msg("year 0001 -> 2026 takes %.3f s per query", per_call);
+  /* A year-0001 instant widening the build does not change other spans. */
+  ib_calendar *wide = build(&c, y1, utc(2026, 11, 1, 0, 0));
+  for (int i = 0; i < 200; i++) {
+    ib_time a = utc(2026, 10, 1, 0, 0) + (ib_time)(rng() % (30 * 86400));
+    ib_time b = a + (ib_time)(rng() % (10 * 86400));
+    assert_int_equal(ib_calendar_open(wide, a, b), ib_calendar_open(cal, a, b));
+  }
+  ib_calendar_free(wide);
+  ib_calendar_free(cal);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_always_open),
@@ -253,6 +354,8 @@ int main(void) {
       cmocka_unit_test(test_midnight_ranges),
       cmocka_unit_test(test_outside_span),
       cmocka_unit_test(test_bad_zone),
+      cmocka_unit_test(test_weeks_match_day_walk),
+      cmocka_unit_test(test_year_one),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

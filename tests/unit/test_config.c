@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -210,12 +212,75 @@ static void test_durations(void **state) {
   assert_int_equal(ib_parse_duration("h"), -1);
 }
 
+/* A relative plugin_dir names a folder beside the configuration file, not
+ * in the folder the command happens to run from. */
+static void test_relative_plugin_dir(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ib-cfgdir-XXXXXX", file[128], err[1024] = "";
+  assert_non_null(mkdtemp(dir));
+  snprintf(file, sizeof file, "%s/bridge.cfg", dir);
+  FILE *f = fopen(file, "w");
+  assert_non_null(f);
+  fputs("plugin_dir = \"plugins\";\n", f);
+  fclose(f);
+  assert_int_equal(chdir("/"), 0);
+  ib_config *cfg = ib_config_load(file, err, sizeof err);
+  if (cfg == NULL) fail_msg("%s", err);
+  char want[160];
+  snprintf(want, sizeof want, "%s/plugins", dir);
+  assert_string_equal(cfg->plugin_dir, want);
+  ib_config_free(cfg);
+  unlink(file);
+  rmdir(dir);
+}
+
+/* A FIFO as configuration would block the reader forever. */
+static void test_fifo_refused(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ib-cfgfifo-XXXXXX", file[128], err[1024] = "";
+  assert_non_null(mkdtemp(dir));
+  snprintf(file, sizeof file, "%s/bridge.cfg", dir);
+  assert_int_equal(mkfifo(file, 0600), 0);
+  alarm(10); /* the old reader blocks here: fail rather than hang */
+  ib_config *cfg = ib_config_load(file, err, sizeof err);
+  alarm(0);
+  assert_null(cfg);
+  if (strstr(err, "not a regular file") == NULL || strstr(err, file) == NULL)
+    fail_msg("got \"%s\"", err);
+  unlink(file);
+  rmdir(dir);
+}
+
+/* A multi-megabyte configuration is refused before libconfig parses it. */
+static void test_oversized_refused(void **state) {
+  (void)state;
+  size_t n = 5u * 1024 * 1024;
+  char *text = malloc(n + 64);
+  assert_non_null(text);
+  strcpy(text, "timezone = \"");
+  memset(text + 12, 'x', n);
+  strcpy(text + 12 + n, "\";\n");
+  char err[1024] = "";
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ib_config *cfg = load_text(text, err, sizeof err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  free(text);
+  assert_null(cfg);
+  if (strstr(err, "more than the 1048576 bytes") == NULL)
+    fail_msg("got \"%s\"", err);
+  assert_true(t1.tv_sec - t0.tv_sec < 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_config),
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_relative_plugin_dir),
+      cmocka_unit_test(test_fifo_refused),
+      cmocka_unit_test(test_oversized_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -259,7 +259,7 @@ static void fake_reject_record(ib_source *src, const char *id,
   assert_true(src->n_rejects < CAPTURE_MAX);
   captured_reject *r = &src->rejects[src->n_rejects++];
   snprintf(r->where, sizeof r->where, "%s", where);
-  snprintf(r->id, sizeof r->id, "%s", id);
+  snprintf(r->id, sizeof r->id, "%s", id ? id : "");
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(r->msg, sizeof r->msg, fmt, ap);
@@ -611,9 +611,10 @@ static void test_bad_rows_reported_good_rows_kept(void **state) {
                          "line 9", "line 10", "line 12"};
   const char *says[] = {"31/02/2026", "Urgentissime",  "5 fields",  "id",
                         "quote",      "creation date", "not closed"};
-  /* Rows whose id is readable are rejected with it, so that the host can
-   * ask for them again; a broken row (field count, quotes) has none. */
-  const char *ids[] = {"A2", "A3", "", "", "", "A7", ""};
+  /* Rows whose id field is readable are rejected with it, even when the
+   * row is broken elsewhere (field count, quotes): the host asks for them
+   * again and a --full sync does not take them for vanished. */
+  const char *ids[] = {"A2", "A3", "A4", "", "A6", "A7", "A9"};
   assert_int_equal(src->n_rejects, 7);
   for (size_t i = 0; i < 7; i++) {
     assert_string_equal(src->rejects[i].where, where[i]);

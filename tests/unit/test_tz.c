@@ -129,10 +129,45 @@ static void test_format(void **state) {
       ib_parse_with_format("05/10/2026", "%d/%m/%Y %H:%M", "UTC", &t), -1);
 }
 
+/* Instants outside years 0000-9999 print as no year (issue 11.6): the
+ * parsers refuse them, whatever the offset or zone that carries them out. */
+static void test_year_range(void **state) {
+  (void)state;
+  ib_time t;
+  char iso[IB_ISO_LEN];
+  assert_int_equal(ib_parse_iso8601("0000-01-01T00:00:00Z", "UTC", &t), 0);
+  assert_int_equal(t, IB_TIME_MIN);
+  ib_format_iso8601(t, iso);
+  assert_string_equal(iso, "0000-01-01T00:00:00Z");
+  assert_int_equal(ib_parse_iso8601("9999-12-31T23:59:59Z", "UTC", &t), 0);
+  assert_int_equal(t, IB_TIME_MAX);
+  ib_format_iso8601(t, iso);
+  assert_string_equal(iso, "9999-12-31T23:59:59Z");
+  /* Before 0000 and after 9999, by offset, by zone (Paris was 9 min 21 s
+   * ahead of UTC then), by 24:00. */
+  assert_int_equal(ib_parse_iso8601("0000-01-01T00:00+01:00", "UTC", &t), -1);
+  assert_int_equal(ib_parse_iso8601("0000-01-01T00:05", "Europe/Paris", &t),
+                   -1);
+  assert_int_equal(ib_parse_iso8601("9999-12-31T23:00-05:00", "UTC", &t), -1);
+  assert_int_equal(ib_parse_iso8601("9999-12-31T24:00", "UTC", &t), -1);
+  assert_int_equal(ib_parse_iso8601("9999-12-31T22:00", "America/New_York", &t),
+                   -1);
+  assert_int_equal(
+      ib_parse_with_format("01/01/10000 00:00", "%d/%m/%Y %H:%M", "UTC", &t),
+      -1);
+  assert_int_equal(
+      ib_parse_with_format("01/01/-5 00:00", "%d/%m/%Y %H:%M", "UTC", &t), -1);
+  assert_int_equal(
+      ib_parse_with_format("31/12/9999 23:59", "%d/%m/%Y %H:%M", "UTC", &t), 0);
+  assert_true(ib_time_in_range(t));
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_civil), cmocka_unit_test(test_paris_dst),
-      cmocka_unit_test(test_paris_hour_by_hour), cmocka_unit_test(test_iso),
-      cmocka_unit_test(test_format)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_civil),
+                                     cmocka_unit_test(test_paris_dst),
+                                     cmocka_unit_test(test_paris_hour_by_hour),
+                                     cmocka_unit_test(test_iso),
+                                     cmocka_unit_test(test_format),
+                                     cmocka_unit_test(test_year_range)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
