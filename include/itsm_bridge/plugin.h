@@ -182,6 +182,15 @@ typedef enum ib_log_level {
   IB_LOG_DEBUG = 3
 } ib_log_level;
 
+/* A response header as received (name as the server spelled it). */
+typedef struct ib_http_header {
+  const char *name;
+  const char *value; /* without surrounding blanks */
+} ib_http_header;
+
+/* Arrays of requests and responses: the host takes the stride of reqs from
+ * reqs[0].struct_size and of resps from resps[0].struct_size (0 is read as
+ * the first version's size), so set struct_size in every element. */
 typedef struct ib_http_request {
   size_t struct_size;
   const char *method;         /* "GET" (default when NULL) or "POST" */
@@ -196,7 +205,19 @@ typedef struct ib_http_response {
   char *body;  /* NUL-terminated; owned by the host (http_free) */
   size_t body_len;
   char *error; /* transport error text, or NULL; owned by the host */
+  /* -- added in 0.2 (check struct_size): the final response's headers, at
+   * most IB_HTTP_MAX_HEADERS of at most IB_HTTP_MAX_HEADER_LEN bytes each
+   * (longer ones are dropped); owned by the host (http_free). Look one up
+   * with host->http_header(). */
+  const ib_http_header *headers;
+  size_t n_headers;
 } ib_http_response;
+
+/* Size of the first ib_http_response, before headers were added. */
+#define IB_HTTP_RESPONSE_SIZE_V1 \
+  (offsetof(ib_http_response, error) + sizeof(char *))
+#define IB_HTTP_MAX_HEADERS 64
+#define IB_HTTP_MAX_HEADER_LEN 8192
 
 typedef struct ib_host_services {
   size_t struct_size; /* grows at the end; check before using new fields */
@@ -262,6 +283,39 @@ typedef struct ib_host_services {
   /* Percent-encodes text for a query string; free with free_string. */
   char *(*url_escape)(ib_source *src, const char *text);
   void (*free_string)(char *s);
+
+  /* ---- added in 0.2: check struct_size before using these ---------------
+   * (offsetof(ib_host_services, http_header) < host->struct_size). */
+
+  /* Value of response header `name` (case-insensitive), or NULL. Borrowed
+   * from resp: valid until http_free(resp). */
+  const char *(*http_header)(const ib_http_response *resp, const char *name);
+
+  /* The secret held by the environment variable that option `option` (a
+   * string option declared with .secret = 1, e.g. "app_token_env") names.
+   * The host reads it, registers it with the run's secret scrubber (it never
+   * appears in a log line, an error or a -v trace) and adds the variable to
+   * the credentials named by a refused-credentials message. NULL when the
+   * option is unset or not a secret option, or the variable is unset or
+   * empty (a message naming the variable is logged). Host-owned, wiped when
+   * the source closes. */
+  const char *(*get_secret)(ib_source *src, const char *option);
+
+  /* Session logins (see ib_plugin.authenticate): the "Name: value" header
+   * lines (NULL-terminated; NULL or empty clears them) that carry the
+   * session; the host adds them to every later request, except those made
+   * inside authenticate(). Copied; the values are registered as secrets. */
+  ib_status (*http_set_session_headers)(ib_source *src,
+                                        const char *const *headers);
+  /* The session is no longer valid although the server did not answer 401
+   * (e.g. an error in a 200 body): authenticate() is called again before
+   * the next request. */
+  void (*http_session_expired)(ib_source *src);
+
+  /* What a refused-credentials (401/403) message tells the user to check,
+   * e.g. "$GLPI_USER_TOKEN (user_token_env) and $GLPI_APP_TOKEN". Copied.
+   * Default: the auth group's variables, then those read by get_secret. */
+  void (*set_auth_hint)(ib_source *src, const char *hint);
 } ib_host_services;
 
 /* ---- the descriptor ----------------------------------------------------- */
@@ -288,7 +342,23 @@ typedef struct ib_plugin {
    * committing them page by page. */
   ib_status (*sync)(void *instance);
   void (*close)(void *instance);
+
+  /* ---- added in 0.2: the host checks struct_size before reading these -- */
+
+  /* Session login, optional (NULL: none). Called by the host before the
+   * plugin's first HTTP request, and again -- once per batch -- when a
+   * request is answered 401 or the plugin called http_session_expired();
+   * the batch is then sent again with the new session. It logs in with
+   * host->http() (requests made inside it carry no session headers and
+   * never re-enter authenticate) and publishes the session with
+   * http_set_session_headers(). IB_ERR_AUTH: credentials refused. */
+  ib_status (*authenticate)(void *instance);
 } ib_plugin;
+
+/* Size of the first ib_plugin, before authenticate was added: the loader
+ * accepts descriptors from this size up. */
+#define IB_PLUGIN_SIZE_V1 \
+  (offsetof(ib_plugin, close) + sizeof(void (*)(void *)))
 
 typedef const ib_plugin *(*ib_plugin_entry_fn)(void);
 

@@ -208,7 +208,7 @@ static ib_status response_json(jira *j, const char *url,
 static ib_status http_get_json(jira *j, const char *url, const char *what,
                                cJSON **out) {
   ib_http_request req = {sizeof req, "GET", url, NULL, json_headers};
-  ib_http_response resp = {sizeof resp, 0, NULL, 0, NULL};
+  ib_http_response resp = {.struct_size = sizeof resp};
   ib_status st = j->host->http(j->src, &req, 1, &resp);
   *out = NULL;
   if (st == IB_OK) st = response_json(j, url, &resp, what, out);
@@ -239,7 +239,7 @@ static ib_status load_catalog(jira *j) {
   const cJSON *s;
   ib_status st;
   ib_http_request req = {sizeof req, "GET", NULL, NULL, json_headers};
-  ib_http_response resp = {sizeof resp, 0, NULL, 0, NULL};
+  ib_http_response resp = {.struct_size = sizeof resp};
 
   catalog_free(j);
   jbuf_addf(&url, "%s/rest/api/%d/status", j->base, j->cloud ? 3 : 2);
