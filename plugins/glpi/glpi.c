@@ -28,8 +28,8 @@
 #define GLPI_DEFAULT_PAGE_SIZE "100"
 /* GLPI's api default max range (Accept-Range) is 990 rows. */
 #define GLPI_MAX_PAGE_SIZE 990
-#define GLPI_LOG_PAGE 500   /* Log rows asked per request */
-#define GLPI_LOG_BATCH 32   /* Log requests per host->http call */
+#define GLPI_LOG_PAGE 500 /* Log rows asked per request */
+#define GLPI_LOG_BATCH 32 /* Log requests per host->http call */
 #define GLPI_URL_SUFFIX "/apirest.php"
 #define GLPI_HEADER_LEN 512
 
@@ -84,14 +84,15 @@ static const ib_option_def glpi_options[] = {
 typedef struct glpi {
   const ib_host_services *host;
   ib_source *src;
-  char *base;               /* owned: url without trailing '/' */
-  const char *app_token;    /* host-owned secret, may be NULL */
-  const char *user_token;   /* host-owned secret */
+  char *base;                  /* owned: url without trailing '/' */
+  const char *app_token;       /* host-owned secret, may be NULL */
+  const char *user_token;      /* host-owned secret */
   const char *const *entities; /* host-owned, may be NULL */
   size_t n_entities;
   long page_size;
   int log_pauses;
   int has_session; /* initSession succeeded: killSession at the end */
+  char hint[256];  /* the variables to check when GLPI refuses a login */
   glpi_ctx ctx;
 } glpi;
 
@@ -173,12 +174,11 @@ static ib_status glpi_open(const ib_host_services *host, ib_source *src,
     if (g->app_token == NULL) goto config_fail; /* message logged */
   }
   if (g->user_token == NULL) goto config_fail; /* message logged */
-  char hint[256];
   const char *app_var = host->get_string(src, "app_token_env");
-  snprintf(hint, sizeof hint, "$%s (user_token_env)%s%s%s",
+  snprintf(g->hint, sizeof g->hint, "$%s (user_token_env)%s%s%s",
            host->get_string(src, "user_token_env"), app_var ? " and $" : "",
            app_var ? app_var : "", app_var ? " (app_token_env)" : "");
-  host->set_auth_hint(src, hint);
+  host->set_auth_hint(src, g->hint);
 
   if ((g->base = strdup(url)) == NULL) {
     glpi_close(g);
@@ -216,12 +216,14 @@ static ib_status answer_error(glpi *g, const char *what,
   cJSON *doc = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
   const char *msg = "";
   const char *code = error_code(doc, &msg);
+  char todo_buf[384];
   const char *todo = "check the url option and the GLPI server's logs";
   ib_status st = IB_ERR_HTTP;
   if (code && (strstr(code, "APP_TOKEN") || strstr(code, "LOGIN") ||
                strstr(code, "NOT_ALLOWED_IP"))) {
-    todo = "check the tokens named by user_token_env and app_token_env, and "
-           "that GLPI's API client allows this host";
+    snprintf(todo_buf, sizeof todo_buf,
+             "check %s, and that GLPI's API client allows this host", g->hint);
+    todo = todo_buf;
     st = IB_ERR_AUTH;
   } else if (code && strcmp(code, "ERROR_RIGHT_MISSING") == 0) {
     todo = "give the API user's profile read access to tickets";
@@ -303,6 +305,15 @@ static void kill_session(glpi *g) {
 
 /* ---- Logs, for pauses -------------------------------------------------- */
 
+/* A 400 answer that only says the range starts past the last row. */
+static int past_end(const ib_http_response *r) {
+  cJSON *doc = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+  const char *code = error_code(doc, NULL);
+  int yes = code && strcmp(code, "ERROR_RANGE_EXCEED_TOTAL") == 0;
+  cJSON_Delete(doc);
+  return yes;
+}
+
 typedef struct ticket_log {
   cJSON *doc; /* owned: the Log rows (array), NULL when not read */
   glpi_status_change *changes; /* owned */
@@ -351,8 +362,8 @@ static ib_status fetch_logs(glpi *g, const char *const *ids, size_t n,
       snprintf(urls[m], sizeof urls[m],
                "%s/Ticket/%s/Log?range=%lld-%lld&get_hateoas=false", g->base,
                ids[i], todo[i], todo[i] + GLPI_LOG_PAGE - 1);
-      reqs[m] = (ib_http_request){.struct_size = sizeof reqs[m],
-                                  .url = urls[m]};
+      reqs[m] =
+          (ib_http_request){.struct_size = sizeof reqs[m], .url = urls[m]};
       resps[m] = (ib_http_response){.struct_size = sizeof resps[m]};
       which[m] = i;
       offset[m] = todo[i];
@@ -369,9 +380,9 @@ static ib_status fetch_logs(glpi *g, const char *const *ids, size_t n,
       long status = resps[k].status;
       todo[i] = -1;
       cJSON *doc = NULL;
-      if (status == 400 || status == 404) {
-        /* no Log rows (GLPI answers ERROR_RANGE_EXCEED_TOTAL past the end),
-         * or the ticket was purged meanwhile */
+      if (status == 404 || (status == 400 && past_end(&resps[k]))) {
+        /* the ticket was purged meanwhile, or no (more) Log rows: GLPI
+         * answers ERROR_RANGE_EXCEED_TOTAL past the end */
         continue;
       }
       if (status != 200 && status != 206) {
@@ -479,7 +490,7 @@ static ib_status emit_page(glpi *g, const cJSON *page, ib_time since,
   if (g->log_pauses) {
     /* tickets without an id are rejected below: no Log to read */
     const char **with_id = calloc(k ? k : 1, sizeof *with_id); /* borrowed */
-    size_t *pos = calloc(k ? k : 1, sizeof *pos);               /* owned */
+    size_t *pos = calloc(k ? k : 1, sizeof *pos);              /* owned */
     ticket_log *part = calloc(k ? k : 1, sizeof *part); /* owned, moved */
     size_t m = 0;
     if (with_id == NULL || pos == NULL || part == NULL) {
@@ -567,8 +578,8 @@ static ib_status read_page(glpi *g, long long start, cJSON **page,
   *total = range_total(g, &resp);
   int got = cJSON_GetArraySize(doc);
   /* 200: everything asked for is here; 206: more beyond this range */
-  *last = resp.status == 200 || got == 0 ||
-          (*total >= 0 && start + got >= *total);
+  *last =
+      resp.status == 200 || got == 0 || (*total >= 0 && start + got >= *total);
   *page = doc;
 done:
   g->host->http_free(&resp);
@@ -602,7 +613,8 @@ static ib_status glpi_sync(void *instance) {
   }
   if (st == IB_OK && newest != IB_TIME_NONE)
     st = g->host->commit(g->src, newest);
-  kill_session(g);
+  /* after refused credentials the session is gone: no new login to end it */
+  if (st != IB_ERR_AUTH) kill_session(g);
   return st;
 }
 
@@ -612,8 +624,9 @@ static const ib_plugin glpi_plugin = {
     .struct_size = sizeof(ib_plugin),
     .name = "glpi",
     .version = "0.1.0",
-    .description = "GLPI (REST API apirest.php): tickets with GLPI's dates, "
-                   "TTO/TTR verdicts and, from the Log, pauses",
+    .description =
+        "GLPI (REST API apirest.php): tickets with GLPI's dates, "
+        "TTO/TTR verdicts and, from the Log, pauses",
     .flags = IB_PLUGIN_FLAG_HTTP,
     .options = glpi_options,
     .open = glpi_open,

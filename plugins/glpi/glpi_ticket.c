@@ -22,7 +22,7 @@ static const ib_pair default_priorities[] = {
     {"6", "P1"}, {"5", "P1"}, {"4", "P2"}, {"3", "P3"},
     {"2", "P4"}, {"1", "P5"}, {NULL, NULL}};
 static const ib_pair default_statuses[] = {
-    {"1", "new"},     {"2", "open"},     {"3", "open"}, {"4", "pending"},
+    {"1", "new"},      {"2", "open"},   {"3", "open"}, {"4", "pending"},
     {"5", "resolved"}, {"6", "closed"}, {NULL, NULL}};
 static const ib_pair default_kinds[] = {
     {"1", "incident"}, {"2", "request"}, {NULL, NULL}};
@@ -131,9 +131,9 @@ static const char *status_code(const char *value, char *buf, size_t len) {
 
 static int is_pending(const glpi_ctx *ctx, const char *value) {
   char code[32];
-  const char *m = map_value(ctx, ctx->user_statuses, "statuses",
-                            default_statuses, status_code(value, code,
-                                                          sizeof code));
+  const char *m =
+      map_value(ctx, ctx->user_statuses, "statuses", default_statuses,
+                status_code(value, code, sizeof code));
   return m != NULL && strcmp(m, "pending") == 0;
 }
 
@@ -193,16 +193,16 @@ ib_status glpi_normalize_ticket(const glpi_ctx *ctx, const cJSON *row,
 
   const char *date = glpi_text(row, "date", NULL, 0);
   if (glpi_time(ctx, row, "date", &t->created_at) != IB_OK)
-    REJECT("date \"%s\" is not a GLPI date-time (YYYY-MM-DD HH:MM:SS)",
-           date);
+    REJECT("date \"%s\" is not a GLPI date-time (YYYY-MM-DD HH:MM:SS)", date);
   if (t->created_at == IB_TIME_NONE)
-    REJECT("date is %s: GLPI has no opening date for this ticket; set it in "
-           "GLPI",
-           date ? date : "empty");
+    REJECT(
+        "date is %s: GLPI has no opening date for this ticket; set it in "
+        "GLPI",
+        date ? date : "empty");
 
   static const char *const dates[] = {"takeintoaccountdate", "solvedate",
-                                      "closedate", "date_mod", "time_to_own",
-                                      "time_to_resolve"};
+                                      "closedate",           "date_mod",
+                                      "time_to_own",         "time_to_resolve"};
   ib_time at[6];
   for (size_t i = 0; i < 6; i++)
     if (glpi_time(ctx, row, dates[i], &at[i]) != IB_OK)
@@ -219,10 +219,9 @@ ib_status glpi_normalize_ticket(const glpi_ctx *ctx, const cJSON *row,
   t->updated_at = at[3];
   t->reported_response_breached =
       verdict(at[4], t->first_response_at, ctx->now);
-  t->reported_resolution_breached =
-      verdict(at[5], t->resolved_at != IB_TIME_NONE ? t->resolved_at
-                                                    : t->closed_at,
-              ctx->now);
+  t->reported_resolution_breached = verdict(
+      at[5], t->resolved_at != IB_TIME_NONE ? t->resolved_at : t->closed_at,
+      ctx->now);
 
   t->priority_raw =
       glpi_text(row, "priority", out->priority_buf, sizeof out->priority_buf);
