@@ -20,6 +20,17 @@
  *
  * Compatibility rules: structures that cross the boundary start with their
  * size and only ever grow at the end; enum values are only ever added.
+ * IB_PLUGIN_ABI_VERSION changes only for an incompatible change: a plugin
+ * built against an older header of the same ABI keeps working (the host
+ * checks struct_size before reading a later field, see IB_PLUGIN_SIZE_V1),
+ * and a plugin checks host->struct_size before calling a later service.
+ * Initialise structures with designated initializers (.struct_size = ...)
+ * so that growth never breaks a build.
+ *
+ * JSON: the host does not export a JSON reader. A plugin that parses JSON
+ * links cJSON itself; the SDK's pkg-config file declares it (Requires:
+ * libcjson), so `pkg-config --cflags --libs itsm-bridge-plugin` is all a
+ * plugin needs, also with -Wl,-z,defs.
  * Strings passed to the host are borrowed for the duration of the call.
  * Strings returned by the host are owned by the host and stay valid until
  * close() returns, unless stated otherwise.
