@@ -854,7 +854,7 @@ static ib_http_request *host_requests(ib_source *src,
     while (out[i].headers && out[i].headers[n_own]) n_own++;
     const char **list = calloc(n_own + n_session + 1, sizeof *list);
     if (list == NULL) goto fail;
-    memcpy(list, out[i].headers, n_own * sizeof *list);
+    if (n_own) memcpy(list, out[i].headers, n_own * sizeof *list);
     for (size_t k = 0; k < n_session; k++)
       list[n_own + k] = src->session_headers[k];
     (*lists)[i] = list;
