@@ -361,6 +361,29 @@ def scenario_credentials():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def scenario_entities():
+    tmp = tempfile.mkdtemp(prefix="ib-glpi-ent-")
+    data, _ = make_data()
+    data["tickets"] = data["tickets"][:8]
+    names = {"0": "Root entity", "1": "Root entity > Paris",
+             "2": "Root entity > Paris > Site A", "3": "Root entity > Parisien"}
+    data["dropdowns"]["entities_id"] = names
+    for t in data["tickets"]:
+        t["entities_id"] = t["id"] % 4
+    mock = Mock(tmp, write_data(tmp, data))
+    try:
+        cfg = write_config(tmp, mock.port, 'entities = [ "Root entity > Paris" ];')
+        rc, out, err = run(cfg, "sync")
+        rows, _ = stored(tmp)
+        check(rc == 0 and sorted(rows, key=int) == ["1", "2", "5", "6"],
+              "entities keeps a entity and its sub-entities only: %s %s" % (sorted(rows), err))
+        logs = [r for r in mock.requests() if r["path"].endswith("/Log")]
+        check(len(logs) == 4, "no Log is read for the tickets left out (%d)" % len(logs))
+    finally:
+        mock.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def scenario_bad_url():
     tmp = tempfile.mkdtemp(prefix="ib-glpi-url-")
     try:
@@ -378,11 +401,12 @@ def scenario_bad_url():
 def main():
     scenario_full_then_incremental()
     scenario_credentials()
+    scenario_entities()
     scenario_bad_url()
     if FAILURES:
         print("%d failed" % len(FAILURES))
         sys.exit(1)
-    print("3 scenarios passed, 0 failed")
+    print("4 scenarios passed, 0 failed")
 
 
 if __name__ == "__main__":
