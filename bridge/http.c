@@ -894,8 +894,12 @@ void ib_http_response_free(ib_http_response *r) {
   free(r->error);
   if (r->struct_size >= offsetof(ib_http_response, n_headers) + sizeof(size_t))
     headers_free((ib_http_header *)r->headers, r->n_headers);
+  /* a plugin built before headers existed owns a shorter struct */
   size_t size = r->struct_size;
-  memset(r, 0, sizeof *r);
+  size_t owned = size == 0          ? IB_HTTP_RESPONSE_SIZE_V1
+                 : size < sizeof *r ? size
+                                    : sizeof *r;
+  memset(r, 0, owned);
   r->struct_size = size;
 }
 

@@ -47,7 +47,8 @@ static ib_status stub_parse_time(ib_source *src, const char *text,
 
 static const char *stub_map(ib_source *src, const char *name, const char *raw) {
   stub_src *s = (stub_src *)src;
-  const ib_pair *p = strcmp(name, "statuses") == 0 ? s->statuses : s->priorities;
+  const ib_pair *p =
+      strcmp(name, "statuses") == 0 ? s->statuses : s->priorities;
   size_t n = strcmp(name, "statuses") == 0 ? s->n_statuses : s->n_priorities;
   for (size_t i = 0; i < n; i++)
     if (strcasecmp(p[i].from, raw) == 0) return p[i].to;
@@ -94,9 +95,8 @@ static void test_full_row(void **state) {
   cJSON *row = cJSON_Parse(ROW);
   glpi_ticket_out out;
   char why[256] = "";
-  assert_int_equal(glpi_normalize_ticket(&ctx, row, NULL, 0, &out, why,
-                                         sizeof why),
-                   IB_OK);
+  assert_int_equal(
+      glpi_normalize_ticket(&ctx, row, NULL, 0, &out, why, sizeof why), IB_OK);
   assert_string_equal(out.t.id, "42");
   assert_string_equal(out.t.title, "VPN down");
   assert_string_equal(out.t.priority, "P1"); /* 6 Majeure */
@@ -250,8 +250,8 @@ static void test_pauses_from_log(void **state) {
   glpi_ticket_out_free(&out);
 
   /* the source's own statuses: 3 (planned) is the waiting one, 4 is not */
-  static const ib_pair st[] = {{"2", "open"}, {"3", "pending"},
-                               {"4", "open"}, {"5", "resolved"}};
+  static const ib_pair st[] = {
+      {"2", "open"}, {"3", "pending"}, {"4", "open"}, {"5", "resolved"}};
   stub_src s2 = {.statuses = st, .n_statuses = 4};
   glpi_ctx ctx2 = make_ctx(&s2);
   assert_int_equal(

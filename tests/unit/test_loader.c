@@ -132,8 +132,8 @@ static void test_scan(void **state) {
   int seen = 0;
   char err[256];
   int n = ib_plugin_scan(TEST_PLUGINS, count_name, &seen, err, sizeof err);
-  assert_int_equal(n, 5);
-  assert_int_equal(seen, 5);
+  assert_int_equal(n, 6);
+  assert_int_equal(seen, 6);
   assert_int_equal(
       ib_plugin_scan("/nonexistent-dir", count_name, &seen, err, sizeof err),
       -1);
