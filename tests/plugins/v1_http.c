@@ -50,11 +50,10 @@ static ib_status v1_sync(void *instance) {
                           {.struct_size = sizeof resps[1]}};
   ib_status st = p->host->http(p->src, reqs, 2, (ib_http_response *)resps);
   if (st != IB_OK) return st;
-  snprintf(title, sizeof title, "%ld %ld %s %zu", resps[0].status,
-           resps[1].status,
-           resps[1].body && strstr(resps[1].body, "/echo/second") ? "echo"
-                                                                  : "none",
-           resps[0].struct_size);
+  snprintf(
+      title, sizeof title, "%ld %ld %s %zu", resps[0].status, resps[1].status,
+      resps[1].body && strstr(resps[1].body, "/echo/second") ? "echo" : "none",
+      resps[0].struct_size);
   for (int i = 0; i < 2; i++) p->host->http_free((ib_http_response *)&resps[i]);
   ib_ticket t = IB_TICKET_INIT;
   t.id = "v1-1";
