@@ -285,7 +285,8 @@ typedef struct ib_host_services {
    * Runs the n requests concurrently (at most max_concurrency in flight)
    * and fills resps[i] for reqs[i]. Returns IB_OK when every request got an
    * HTTP response (any status: check resps[i].status), IB_ERR_AUTH on
-   * 401/403 (message already logged), IB_ERR_HTTP when retries ran out.
+   * 401/403 (message already logged; a plugin with authenticate() gets one
+   * re-login and resend first), IB_ERR_HTTP when retries ran out.
    * Free each response with http_free. Only for plugins with
    * IB_PLUGIN_FLAG_HTTP. */
   ib_status (*http)(ib_source *src, const ib_http_request *reqs, size_t n,

@@ -558,6 +558,7 @@ static ib_status read_page(glpi *g, long long start, cJSON **page,
     cJSON_Delete(doc);
     *page = cJSON_CreateArray();
     *last = 1;
+    *total = -1;
     st = *page ? IB_OK : IB_ERR_NOMEM;
     goto done;
   }
@@ -595,6 +596,8 @@ static ib_status glpi_sync(void *instance) {
   int last = 0, reached = 0;
   ib_status st = IB_OK;
   g->ctx.now = (ib_time)time(NULL);
+  long long first_total = -1;
+  int shrank = 0;
   while (!last && !reached) {
     cJSON *page = NULL;
     if (g->host->should_stop(g->src)) {
@@ -602,6 +605,12 @@ static ib_status glpi_sync(void *instance) {
       break;
     }
     if ((st = read_page(g, start, &page, &total, &last)) != IB_OK) break;
+    /* Fewer tickets than when the read began (purged meanwhile, or a
+     * range past the new end): rows may have shifted past the cursor. */
+    if (first_total < 0) first_total = total;
+    if (total < 0 ? start > 0 && last && cJSON_GetArraySize(page) == 0
+                  : total < first_total)
+      shrank = 1;
     int got = cJSON_GetArraySize(page);
     st = emit_page(g, page, since, &reached, &newest, &done);
     cJSON_Delete(page);
@@ -611,7 +620,12 @@ static ib_status glpi_sync(void *instance) {
     start += got;
     g->host->progress(g->src, (uint64_t)start, total > 0 ? (uint64_t)total : 0);
   }
-  if (st == IB_OK && newest != IB_TIME_NONE)
+  if (st == IB_OK && shrank)
+    g->host->log(g->src, IB_LOG_WARN,
+                 "tickets were purged in GLPI during the read: the watermark "
+                 "stays where it was, so the next sync reads this window "
+                 "again");
+  else if (st == IB_OK && newest != IB_TIME_NONE)
     st = g->host->commit(g->src, newest);
   /* after refused credentials the session is gone: no new login to end it */
   if (st != IB_ERR_AUTH) kill_session(g);

@@ -39,9 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                         .log = quiet,
                                         .map = no_map,
                                         .parse_time = parse_time};
-  glpi_ctx ctx = {.host = &host,
-                  .service_field = "itilcategories_id",
-                  .now = 1800000000};
+  glpi_ctx ctx = {
+      .host = &host, .service_field = "itilcategories_id", .now = 1800000000};
   cJSON *doc = cJSON_ParseWithLength((const char *)data, size);
   if (doc == NULL) return 0;
   glpi_status_change *changes = NULL;

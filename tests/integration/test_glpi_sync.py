@@ -236,10 +236,10 @@ def compare_all(rows, expected, what):
     check(bad == 0, "%s: %d tickets differ from what the mock serves" % (what, bad))
 
 
-def Mock(tmp, data_path, faults=None, expire_after=45, name="glpi"):
+def Mock(tmp, data_path, faults=None, expire_after=45, name="glpi", **more):
     return MockServer(tmp, app="glpi", data=data_path, name=name, faults=faults,
-                      options={"user_token": USER_TOKEN, "app_token": APP_TOKEN,
-                               "expire_after": expire_after})
+                      options=dict({"user_token": USER_TOKEN, "app_token": APP_TOKEN,
+                                    "expire_after": expire_after}, **more))
 
 
 # ---- scenarios ------------------------------------------------------------
@@ -384,6 +384,35 @@ def scenario_entities():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def scenario_purged_meanwhile():
+    """Tickets purged between two pages: the next range starts past the new
+    end and GLPI answers 400 ERROR_RANGE_EXCEED_TOTAL, which ends the read;
+    since rows may have shifted past the cursor, the watermark stays."""
+    tmp = tempfile.mkdtemp(prefix="ib-glpi-purge-")
+    data, expected = make_data()
+    data["tickets"] = data["tickets"][:120]
+    mock = Mock(tmp, write_data(tmp, data), purge_after="2:30")
+    try:
+        cfg = write_config(tmp, mock.port)
+        rc, out, err = run(cfg, "sync")
+        pages = [r for r in mock.requests() if r["path"] == "/apirest.php/Ticket"]
+        check([p["query"]["range"][0] for p in pages] == ["0-49", "50-99", "100-149"],
+              "third range asked past the new end: %s" % [p["query"]["range"] for p in pages])
+        rows, wm = stored(tmp)
+        want = sum(1 for t in data["tickets"][:120] if expected[str(t["id"])] is not None)
+        check(rc == 0 and len(rows) == want - sum(
+            1 for t in sorted(data["tickets"], key=lambda t: t["date_mod"])[:20]
+            if expected[str(t["id"])] is not None),
+              "ERROR_RANGE_EXCEED_TOTAL ends the read (rc %d, %d rows): %s"
+              % (rc, len(rows), err[-500:]))
+        check(wm is None and "purged" in err,
+              "rows may have shifted: the watermark does not move (%s), with a warning: %s"
+              % (wm, err[-300:]))
+    finally:
+        mock.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def scenario_bad_url():
     tmp = tempfile.mkdtemp(prefix="ib-glpi-url-")
     try:
@@ -402,11 +431,12 @@ def main():
     scenario_full_then_incremental()
     scenario_credentials()
     scenario_entities()
+    scenario_purged_meanwhile()
     scenario_bad_url()
     if FAILURES:
         print("%d failed" % len(FAILURES))
         sys.exit(1)
-    print("4 scenarios passed, 0 failed")
+    print("5 scenarios passed, 0 failed")
 
 
 if __name__ == "__main__":

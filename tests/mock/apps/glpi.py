@@ -19,7 +19,9 @@ Data: a JSON file {"tickets": [rows with dropdown *ids*], "logs": {"<id>":
 [rows]}, "dropdowns": {"itilcategories_id": {"3": "Réseau > Wifi"}, ...}},
 or option generate=N (synthetic tickets and logs, for the benchmark).
 Options: user_token=T, app_token=A, expire_after=N (a session is refused
-with ERROR_SESSION_TOKEN_INVALID after serving N calls: expired sessions).
+with ERROR_SESSION_TOKEN_INVALID after serving N calls: expired sessions),
+purge_after=N:K (after N Ticket list calls, the K oldest tickets are
+purged: later ranges may start past the new end).
 Must not simulate HTTP faults or latency: that is mockserver's job.
 """
 
@@ -75,6 +77,9 @@ class App:
         self.app_token = options.get("app_token")
         self.expire_after = int(options.get("expire_after", "0"))
         self.sessions = {}  # token -> calls served
+        purge = options.get("purge_after", "")
+        self.purge_after, self.purge_count = (int(x) for x in purge.split(":")) if purge else (0, 0)
+        self.list_calls = 0
         self.lock = threading.Lock()
 
     # ---- helpers ----------------------------------------------------------
@@ -163,6 +168,13 @@ class App:
             return 200, {"Content-Type": "application/json"}, True
         parts = route.split("/")
         if parts[0] == "Ticket" and len(parts) == 1:
+            with self.lock:
+                self.list_calls += 1
+                if self.purge_after and self.list_calls == self.purge_after + 1:
+                    oldest = sorted(self.data["tickets"], key=lambda t: t["date_mod"])
+                    gone = {t["id"] for t in oldest[:self.purge_count]}
+                    self.data["tickets"] = [t for t in self.data["tickets"]
+                                            if t["id"] not in gone]
             field = query.get("sort", ["id"])[0]
             desc = query.get("order", ["ASC"])[0].upper() == "DESC"
             rows = [t for t in self.data["tickets"] if not t.get("is_deleted")]
