@@ -2,9 +2,10 @@
  * source.c -- a source at work: option validation against the plugin's
  * declaration, the host-services table handed to the plugin (HTTP copied
  * by the plugin's struct sizes, session logins through its authenticate
- * callback, named secrets), and one sync run into the store. Records go straight into an open store transaction;
- * commit() stores the page and the watermark together, so a crash never
- * leaves the watermark ahead of the data. Must not know KPI rules.
+ * callback, named secrets), and one sync run into the store. Records go
+ * straight into an open store transaction; commit() stores the page and
+ * the watermark together, so a crash never leaves the watermark ahead of
+ * the data. Must not know KPI rules.
  */
 #define _GNU_SOURCE
 #include "source.h"
