@@ -2,9 +2,9 @@
  * http.c -- the host's HTTP client (libcurl multi, single-threaded): runs a
  * batch of requests with bounded concurrency, auth (basic, bearer, a key in
  * a named header), timeouts, always-on TLS verification and retries with
- * backoff, and hands each response its (bounded) headers. Must not know about plugins,
- * configuration files or the store, and must never let a secret (token,
- * Authorization header, URL credentials) reach a message or a trace.
+ * backoff, and hands each response its (bounded) headers. Must not know about
+ * plugins, configuration files or the store, and must never let a secret
+ * (token, Authorization header, URL credentials) reach a message or a trace.
  */
 #define _GNU_SOURCE
 #include "http.h"
