@@ -408,8 +408,15 @@ static ib_status fetch_logs(glpi *g, const char *const *ids, size_t n,
         take_rows(logs[i].doc, doc);
         cJSON_Delete(doc);
       }
-      if (status == 206 && got > 0 && offset[k] + got < total)
-        todo[i] = offset[k] + got; /* more to read, with progress */
+      if (status == 206 && got > 0 && offset[k] + got < total) {
+        if (offset[k] + got >= GLPI_MAX_LOG_ROWS)
+          g->host->log(g->src, IB_LOG_WARN,
+                       "Log of ticket %s: more than %d rows; the rest is not "
+                       "read (pauses may be incomplete)",
+                       ids[i], GLPI_MAX_LOG_ROWS);
+        else
+          todo[i] = offset[k] + got; /* more to read, with progress */
+      }
     }
     for (size_t k = 0; k < m; k++) g->host->http_free(&resps[k]);
     if (st != IB_OK) goto done;
