@@ -30,6 +30,9 @@
 #define GLPI_MAX_PAGE_SIZE 990
 #define GLPI_LOG_PAGE 500 /* Log rows asked per request */
 #define GLPI_LOG_BATCH 32 /* Log requests per host->http call */
+/* A ticket's Log is read up to this many rows (memory bound against a
+ * server that keeps answering 206). */
+#define GLPI_MAX_LOG_ROWS 100000
 #define GLPI_URL_SUFFIX "/apirest.php"
 #define GLPI_HEADER_LEN 512
 
