@@ -1,9 +1,10 @@
 /*
  * http.c -- the host's HTTP client (libcurl multi, single-threaded): runs a
- * batch of requests with bounded concurrency, auth, timeouts, always-on TLS
- * verification and retries with backoff. Must not know about plugins,
- * configuration files or the store, and must never let a secret (token,
- * Authorization header, URL credentials) reach a message or a trace.
+ * batch of requests with bounded concurrency, auth (basic, bearer, a key in
+ * a named header), timeouts, always-on TLS verification and retries with
+ * backoff, and hands each response its (bounded) headers. Must not know about
+ * plugins, configuration files or the store, and must never let a secret
+ * (token, Authorization header, URL credentials) reach a message or a trace.
  */
 #define _GNU_SOURCE
 #include "http.h"
@@ -38,8 +39,10 @@ struct ib_http_client {
   ib_auth_type auth;
   char *user;         /* owned, secret */
   char *token;        /* owned, secret */
-  ib_scrubber *scrub; /* owned: knows user, token and their Basic form */
+  ib_scrubber *scrub; /* owned: user, token, their Basic form, session
+                         values (ib_http_client_add_secret) */
   char *hint;         /* owned, may be NULL */
+  char *auth_header;  /* owned: header name of IB_AUTH_HEADER */
   char *ca_file;      /* owned, may be NULL */
   long connect_timeout_s;
   long timeout_s;
@@ -81,6 +84,8 @@ typedef struct http_slot {
   double first_at;          /* when the first attempt started */
   double retry_after_s;     /* from the last answer; -1 = none */
   double ratelimit_reset_s; /* idem */
+  ib_http_header *hdrs;     /* owned: headers of the answer being received */
+  size_t n_hdrs;
   char errbuf[CURL_ERROR_SIZE];
   char redirected_to[256]; /* scheme://host/path a refused redirect aimed at */
 } http_slot;
@@ -334,6 +339,63 @@ static const char *header_value(const char *line, size_t len,
   return line + nl + 1;
 }
 
+/* ---- response headers, for the plugins ----------------------------------
+ * Kept per slot for the answer being received (a redirect or a 100
+ * Continue starts a new list), bounded in count and length, and handed to
+ * the response with the body. */
+
+static void headers_free(ib_http_header *h, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free((char *)h[i].name);
+    free((char *)h[i].value);
+  }
+  free(h);
+}
+
+static void slot_forget_headers(http_slot *s) {
+  headers_free(s->hdrs, s->n_hdrs);
+  s->hdrs = NULL;
+  s->n_hdrs = 0;
+}
+
+/* Adds one "Name: value" line; lines beyond the bounds, continuation
+ * lines and the blank end line are ignored. IB_ERR_NOMEM only on ENOMEM. */
+static ib_status collect_header(http_slot *s, const char *line, size_t len) {
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+  const char *colon = memchr(line, ':', len);
+  if (len == 0 || len > IB_HTTP_MAX_HEADER_LEN || colon == NULL ||
+      colon == line || line[0] == ' ' || line[0] == '\t' ||
+      s->n_hdrs >= IB_HTTP_MAX_HEADERS)
+    return IB_OK;
+  const char *v = colon + 1, *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t')) v++;
+  while (end > v && (end[-1] == ' ' || end[-1] == '\t')) end--;
+  if (s->hdrs == NULL) {
+    s->hdrs = calloc(IB_HTTP_MAX_HEADERS, sizeof *s->hdrs);
+    if (s->hdrs == NULL) return IB_ERR_NOMEM;
+  }
+  char *name = strndup(line, (size_t)(colon - line));
+  char *value = strndup(v, (size_t)(end - v));
+  if (name == NULL || value == NULL) {
+    free(name);
+    free(value);
+    return IB_ERR_NOMEM;
+  }
+  s->hdrs[s->n_hdrs].name = name;
+  s->hdrs[s->n_hdrs].value = value;
+  s->n_hdrs++;
+  return IB_OK;
+}
+
+const char *ib_http_header_get(const ib_http_response *r, const char *name) {
+  if (r == NULL || name == NULL ||
+      r->struct_size < offsetof(ib_http_response, n_headers) + sizeof(size_t))
+    return NULL;
+  for (size_t i = 0; r->headers && i < r->n_headers; i++)
+    if (strcasecmp(r->headers[i].name, name) == 0) return r->headers[i].value;
+  return NULL;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
   http_slot *s = userp;
   size_t n = size * nmemb;
@@ -341,8 +403,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
     /* a new answer (redirect, 100 Continue): forget the previous hints */
     s->retry_after_s = -1;
     s->ratelimit_reset_s = -1;
+    slot_forget_headers(s);
     return n;
   }
+  if (collect_header(s, data, n) != IB_OK) return 0; /* out of memory */
   const char *v;
   int which = 0;
   if ((v = header_value(data, n, "Retry-After")) != NULL)
@@ -378,6 +442,15 @@ static int is_sensitive_header(const char *line, size_t len) {
   return 0;
 }
 
+/* The configured custom auth header (IB_AUTH_HEADER), whatever its name. */
+static int is_auth_header(const ib_http_client *c, const char *line,
+                          size_t len) {
+  if (c->auth != IB_AUTH_HEADER || c->auth_header == NULL) return 0;
+  size_t nl = strlen(c->auth_header);
+  return len > nl && line[nl] == ':' &&
+         strncasecmp(line, c->auth_header, nl) == 0;
+}
+
 /* Verbose trace: headers and curl's notes, secrets redacted. */
 static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size,
                     void *userp) {
@@ -401,7 +474,8 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size,
         strncmp(line, auth_note, sizeof auth_note - 1) == 0)
       len = 0;
     if (len > 0) {
-      if (type != CURLINFO_TEXT && is_sensitive_header(line, len)) {
+      if (type != CURLINFO_TEXT && (is_sensitive_header(line, len) ||
+                                    is_auth_header(s->client, line, len))) {
         const char *colon = memchr(line, ':', len);
         client_log(s->client, IB_LOG_DEBUG, "%s %.*s: [redacted]", mark,
                    (int)(colon - line), line);
@@ -432,6 +506,18 @@ static ib_status add_header(struct curl_slist **list, const char *line) {
   return IB_OK;
 }
 
+/* "Name: value" of the custom auth header; the line is wiped after use. */
+static ib_status add_auth_header(const ib_http_client *c,
+                                 struct curl_slist **list) {
+  size_t len = strlen(c->auth_header) + strlen(c->token) + 3;
+  char *line = malloc(len); /* owned here, secret */
+  if (!line) return IB_ERR_NOMEM;
+  snprintf(line, len, "%s: %s", c->auth_header, c->token);
+  ib_status st = add_header(list, line);
+  free_secret(line);
+  return st;
+}
+
 static void slot_release_easy(http_slot *s) {
   if (s->easy) {
     curl_multi_remove_handle(s->client->multi, s->easy);
@@ -456,6 +542,7 @@ static ib_status slot_start(http_slot *s) {
   s->retry_after_s = -1;
   s->ratelimit_reset_s = -1;
   s->errbuf[0] = '\0';
+  slot_forget_headers(s);
   s->easy = curl_easy_init();
   if (!s->easy) goto fail;
 
@@ -468,6 +555,8 @@ static ib_status slot_start(http_slot *s) {
   if (add_header(&s->headers, "Expect:") != IB_OK) goto fail;
   for (size_t i = 0; r->headers && r->headers[i]; i++)
     if (add_header(&s->headers, r->headers[i]) != IB_OK) goto fail;
+  if (c->auth == IB_AUTH_HEADER && add_auth_header(c, &s->headers) != IB_OK)
+    goto fail;
 
   CURL *e = s->easy;
   curl_easy_setopt(e, CURLOPT_URL, r->url);
@@ -677,6 +766,11 @@ static ib_status slot_deliver(http_slot *s, long status) {
   s->resp->status = status;
   s->buf = NULL;
   s->len = s->cap = 0;
+  headers_free((ib_http_header *)s->resp->headers, s->resp->n_headers);
+  s->resp->headers = s->hdrs;
+  s->resp->n_headers = s->n_hdrs;
+  s->hdrs = NULL;
+  s->n_hdrs = 0;
   return IB_OK;
 }
 
@@ -838,6 +932,7 @@ fail:
     http_slot *s = &slots[i];
     slot_release_easy(s);
     free(s->buf);
+    slot_forget_headers(s);
     if (s->state != SLOT_DONE && !resps[i].error)
       resps[i].error =
           strdup(st == IB_ERR_ABORTED ? "interrupted" : IB_HTTP_ABANDONED);
@@ -850,8 +945,14 @@ void ib_http_response_free(ib_http_response *r) {
   if (!r) return;
   free(r->body);
   free(r->error);
+  if (r->struct_size >= offsetof(ib_http_response, n_headers) + sizeof(size_t))
+    headers_free((ib_http_header *)r->headers, r->n_headers);
+  /* a plugin built before headers existed owns a shorter struct */
   size_t size = r->struct_size;
-  memset(r, 0, sizeof *r);
+  size_t owned = size == 0          ? IB_HTTP_RESPONSE_SIZE_V1
+                 : size < sizeof *r ? size
+                                    : sizeof *r;
+  memset(r, 0, owned);
   r->struct_size = size;
 }
 
@@ -860,6 +961,28 @@ const char *ib_http_client_last_error(const ib_http_client *c) {
 }
 
 /* ---- the client ---------------------------------------------------------- */
+
+/* An HTTP token (RFC 9110), stricter: letters, digits and '-'. */
+static int valid_header_name(const char *name) {
+  if (name == NULL || *name == '\0' || strlen(name) > 128) return 0;
+  for (const char *p = name; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') return 0;
+  return 1;
+}
+
+int ib_http_client_set_hint(ib_http_client *c, const char *hint) {
+  if (!c) return 0;
+  char *copy = hint && *hint ? strdup(hint) : NULL;
+  if (hint && *hint && !copy) return -1;
+  free(c->hint);
+  c->hint = copy;
+  return 0;
+}
+
+int ib_http_client_add_secret(ib_http_client *c, const char *value) {
+  if (!c || !value || !*value) return 0;
+  return ib_scrubber_add(c->scrub, value);
+}
 
 ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
                                    size_t errlen) {
@@ -882,7 +1005,9 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
   c->token = dup_or_null(cfg->token);
   c->hint = dup_or_null(cfg->credentials_hint);
   c->ca_file = dup_or_null(cfg->ca_file);
-  if (!c->label || (cfg->user && !c->user) || (cfg->token && !c->token) ||
+  c->auth_header = dup_or_null(cfg->header_name);
+  if ((cfg->header_name && !c->auth_header) || !c->label ||
+      (cfg->user && !c->user) || (cfg->token && !c->token) ||
       (cfg->credentials_hint && !c->hint) || (cfg->ca_file && !c->ca_file))
     goto nomem;
 
@@ -902,6 +1027,18 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
       (c->auth == IB_AUTH_BASIC &&
        ib_scrubber_add_basic(c->scrub, c->user, c->token)))
     goto nomem;
+  if (c->auth == IB_AUTH_HEADER && !valid_header_name(c->auth_header)) {
+    snprintf(err, errlen,
+             "%s: header auth needs a header name of letters, digits and "
+             "'-' (auth.name)",
+             label);
+    goto fail;
+  }
+  if (c->auth == IB_AUTH_HEADER && !c->token) {
+    snprintf(err, errlen, "%s: header auth needs a value%s%s", label,
+             c->hint ? "; set " : "", c->hint ? c->hint : "");
+    goto fail;
+  }
   if (c->ca_file && access(c->ca_file, R_OK) != 0) {
     snprintf(err, errlen,
              "%s: ca_file %s cannot be read (%s); give the path "
@@ -965,6 +1102,7 @@ void ib_http_client_free(ib_http_client *c) {
   ib_scrubber_free(c->scrub);
   free(c->hint);
   free(c->ca_file);
+  free(c->auth_header);
   free(c);
   curl_global_cleanup();
 }

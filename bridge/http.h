@@ -32,8 +32,9 @@
 
 typedef enum ib_auth_type {
   IB_AUTH_NONE = 0,
-  IB_AUTH_BASIC = 1, /* user + token, "Authorization: Basic" */
-  IB_AUTH_BEARER = 2 /* token, "Authorization: Bearer" */
+  IB_AUTH_BASIC = 1,  /* user + token, "Authorization: Basic" */
+  IB_AUTH_BEARER = 2, /* token, "Authorization: Bearer" */
+  IB_AUTH_HEADER = 3  /* token in header `header_name` (API keys) */
 } ib_auth_type;
 
 /* Everything is copied by ib_http_client_new; the caller keeps ownership
@@ -41,8 +42,9 @@ typedef enum ib_auth_type {
 typedef struct ib_http_config {
   const char *label; /* source name; prefixes messages only when log is NULL */
   ib_auth_type auth;
-  const char *user;  /* secret value, already read from the environment */
-  const char *token; /* secret value */
+  const char *user;        /* secret value, already read from the environment */
+  const char *token;       /* secret value */
+  const char *header_name; /* IB_AUTH_HEADER: e.g. "X-API-Key" */
   const char *credentials_hint; /* "$JIRA_USER/$JIRA_TOKEN", for 401/403 */
   /* Extra CA certificate(s) in PEM, trusted *in addition to* the system
    * store (/etc/ssl/certs). Verification of peer and host is always on. */
@@ -94,6 +96,18 @@ void ib_http_client_free(ib_http_client *c);
  */
 ib_status ib_http_perform(ib_http_client *c, const ib_http_request *reqs,
                           size_t n, ib_http_response *resps);
+
+/* Replaces what a 401/403 message tells to check (credentials_hint);
+ * NULL or "" for the generic text. Copied. -1 on ENOMEM. */
+int ib_http_client_set_hint(ib_http_client *c, const char *hint);
+
+/* Also scrubs `value` (a session token...) from every message and trace of
+ * the client from now on. Copied. -1 on ENOMEM. */
+int ib_http_client_add_secret(ib_http_client *c, const char *value);
+
+/* Value of header `name` of a response (case-insensitive), or NULL when
+ * absent or when r's struct_size has no headers. Borrowed from r. */
+const char *ib_http_header_get(const ib_http_response *r, const char *name);
 
 /* Frees what a response owns and zeroes it; safe on a zeroed response. */
 void ib_http_response_free(ib_http_response *r);

@@ -176,13 +176,15 @@ int ib_plugin_load(const char *dir, const char *name, ib_loaded_plugin *out,
              path, IB_PLUGIN_ABI_VERSION, d->abi_version);
     goto fail;
   }
-  /* A newer plugin of the same ABI may have a longer descriptor (fields are
-   * only added at the end); a shorter one lacks fields the host reads. */
-  if (d->struct_size < sizeof(ib_plugin)) {
+  /* Fields are only added at the end: a newer plugin may have a longer
+   * descriptor, an older one a shorter one down to the first version's
+   * (the host checks struct_size before reading a later field); anything
+   * shorter lacks fields every host reads. */
+  if (d->struct_size < IB_PLUGIN_SIZE_V1) {
     snprintf(err, errlen,
-             "%s: incompatible plugin: descriptor size differs (host has %zu, "
-             "plugin has %zu)",
-             path, sizeof(ib_plugin), d->struct_size);
+             "%s: incompatible plugin: descriptor size differs (host needs at "
+             "least %zu, plugin has %zu)",
+             path, (size_t)IB_PLUGIN_SIZE_V1, d->struct_size);
     goto fail;
   }
   if (d->name == NULL || strcmp(d->name, name) != 0) {

@@ -1,9 +1,11 @@
 /*
  * source.c -- a source at work: option validation against the plugin's
- * declaration, the host-services table handed to the plugin, and one sync
- * run into the store. Records go straight into an open store transaction;
- * commit() stores the page and the watermark together, so a crash never
- * leaves the watermark ahead of the data. Must not know KPI rules.
+ * declaration, the host-services table handed to the plugin (HTTP copied
+ * by the plugin's struct sizes, session logins through its authenticate
+ * callback, named secrets), and one sync run into the store. Records go
+ * straight into an open store transaction; commit() stores the page and
+ * the watermark together, so a crash never leaves the watermark ahead of
+ * the data. Must not know KPI rules.
  */
 #define _GNU_SOURCE
 #include "source.h"
@@ -65,7 +67,7 @@ static const ib_option_def auth_options[] = {
     {.name = "type",
      .type = IB_OPT_STRING,
      .required = 1,
-     .description = "basic | bearer | none."},
+     .description = "basic | bearer | header | none."},
     {.name = "user_env",
      .type = IB_OPT_STRING,
      .secret = 1,
@@ -78,6 +80,14 @@ static const ib_option_def auth_options[] = {
      .type = IB_OPT_STRING,
      .description = "Or: a file readable by its owner only, holding the "
                     "token."},
+    {.name = "name",
+     .type = IB_OPT_STRING,
+     .description = "Header carrying the key (header), e.g. \"X-API-Key\"."},
+    {.name = "value_env",
+     .type = IB_OPT_STRING,
+     .secret = 1,
+     .description = "Environment variable holding the header's value "
+                    "(header)."},
     {0}};
 
 /* Host-owned keys of sources whose plugin talks HTTP. */
@@ -250,8 +260,9 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
   const config_setting_t *s = sc->setting;
   config_setting_t *m;
   if ((m = config_setting_get_member(s, "auth")) != NULL) {
-    static const char *const keys[] = {"type", "user_env", "token_env",
-                                       "token_file", NULL};
+    static const char *const keys[] = {"type",       "user_env", "token_env",
+                                       "token_file", "name",     "value_env",
+                                       NULL};
     if (!config_setting_is_group(m))
       return ib_config_error_at(
           m, NULL, err, errlen,
@@ -266,7 +277,7 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
             e, NULL, err, errlen,
             "source '%s': unknown key 'auth.%s' (secrets are given "
             "only as environment variable names or an owner-only "
-            "file: user_env, token_env, token_file)",
+            "file: user_env, token_env, token_file, value_env)",
             sc->name, config_setting_name(e));
       if (config_setting_type(e) != CONFIG_TYPE_STRING)
         return ib_config_error_at(e, NULL, err, errlen,
@@ -282,15 +293,41 @@ static int validate_http(const ib_source_cfg *sc, char *err, size_t errlen) {
     const char *type = NULL;
     config_setting_lookup_string(m, "type", &type);
     if (type == NULL || (strcmp(type, "basic") && strcmp(type, "bearer") &&
-                         strcmp(type, "none")))
+                         strcmp(type, "header") && strcmp(type, "none")))
       return ib_config_error_at(
           m, NULL, err, errlen,
-          "source '%s': auth.type must be \"basic\", \"bearer\" or "
-          "\"none\"",
+          "source '%s': auth.type must be \"basic\", \"bearer\", "
+          "\"header\" or \"none\"",
           sc->name);
+    if (strcmp(type, "header") == 0) {
+      const char *hname = NULL;
+      if (!config_setting_lookup_string(m, "name", &hname) ||
+          !config_setting_get_member(m, "value_env") ||
+          config_setting_get_member(m, "token_env") ||
+          config_setting_get_member(m, "user_env"))
+        return ib_config_error_at(
+            m, NULL, err, errlen,
+            "source '%s': header auth is auth = { type = \"header\"; name "
+            "= \"X-API-Key\"; value_env = \"KEY_VAR\"; }",
+            sc->name);
+      for (const char *p = hname; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+          return ib_config_error_at(
+              m, NULL, err, errlen,
+              "source '%s': auth.name \"%s\" is not a header name (letters, "
+              "digits, '-')",
+              sc->name, hname);
+    } else if (config_setting_get_member(m, "name") ||
+               config_setting_get_member(m, "value_env")) {
+      return ib_config_error_at(
+          m, NULL, err, errlen,
+          "source '%s': auth.name and auth.value_env go with type = "
+          "\"header\"",
+          sc->name);
+    }
     int has_token = config_setting_get_member(m, "token_env") ||
                     config_setting_get_member(m, "token_file");
-    if (strcmp(type, "none") != 0 && !has_token)
+    if (strcmp(type, "none") != 0 && strcmp(type, "header") != 0 && !has_token)
       return ib_config_error_at(
           m, NULL, err, errlen,
           "source '%s': auth needs token_env (or token_file)", sc->name);
@@ -366,9 +403,19 @@ struct ib_source {
   char *user;           /* owned secret values, wiped on free */
   char *token;
   char credentials_hint[256];
-  const ib_scrubber *scrub; /* the run's, or own_scrub */
-  ib_scrubber *own_scrub;   /* owned when opt->scrub is NULL */
-  char first_error[480];    /* first error line logged, scrubbed */
+  const ib_scrubber *scrub;   /* the run's, or own_scrub */
+  ib_scrubber *own_scrub;     /* owned when opt->scrub is NULL */
+  ib_scrubber *session_scrub; /* owned: values a plugin learns at run time
+                                 (session tokens), see register_secret */
+  char first_error[480];      /* first error line logged, scrubbed */
+  int hint_set;               /* the plugin chose it (set_auth_hint) */
+  void *instance;             /* the plugin's, once open() returned */
+  char **secrets;        /* owned, wiped on free: values read by get_secret */
+  char **secret_options; /* owned: the option each one came from */
+  size_t n_secrets;
+  char **session_headers; /* owned, secret, NULL-terminated, may be NULL */
+  int session_valid;      /* authenticate() succeeded and is still good */
+  int in_auth;            /* inside the plugin's authenticate() */
   struct timespec started, last_draw;
   uint64_t prog_done, prog_total;
   int64_t pages; /* commits so far: a page each for the API sources */
@@ -399,6 +446,13 @@ static void clear_progress(ib_source *src) {
   }
 }
 
+/* Every line that leaves the source (log, error, rejection, store) goes
+ * through here: the run's secrets and those learnt during it. */
+static void scrub_text(const ib_source *src, char *buf, size_t size) {
+  ib_scrub(src->scrub, buf, size);
+  if (src->session_scrub) ib_scrub(src->session_scrub, buf, size);
+}
+
 static void vlog(ib_source *src, ib_log_level level, const char *fmt,
                  va_list ap) {
   if (level == IB_LOG_DEBUG && !src->opt->verbose) return;
@@ -406,7 +460,7 @@ static void vlog(ib_source *src, ib_log_level level, const char *fmt,
   static const char *const tags[] = {"error", "warning", "", "debug"};
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
-  ib_scrub(src->scrub, msg, sizeof msg);
+  scrub_text(src, msg, sizeof msg);
   /* The plugin's own account of a failure is the run's error when the host
    * has none (stored in sync_runs.error, printed by the summary). */
   if (level == IB_LOG_ERROR && src->first_error[0] == '\0')
@@ -659,9 +713,9 @@ static void note_rejection(ib_source *src, const char *id, const char *where,
    * or a message unscrubbed. */
   char msg[256], pos[128];
   snprintf(msg, sizeof msg, "%s", raw_msg);
-  ib_scrub(src->scrub, msg, sizeof msg);
+  scrub_text(src, msg, sizeof msg);
   snprintf(pos, sizeof pos, "%s", where ? where : "?");
-  ib_scrub(src->scrub, pos, sizeof pos);
+  scrub_text(src, pos, sizeof pos);
   where = pos;
   keep_rejected(src, id, where, msg);
   r->rejected++;
@@ -671,7 +725,7 @@ static void note_rejection(ib_source *src, const char *id, const char *where,
     if (snprintf(reason, sizeof r->reasons[0], "%s: %s", where ? where : "?",
                  msg) >= (int)sizeof r->reasons[0])
       strcpy(reason + sizeof r->reasons[0] - 4, "...");
-    ib_scrub(src->scrub, reason, sizeof r->reasons[0]);
+    scrub_text(src, reason, sizeof r->reasons[0]);
   }
   h_log(src, IB_LOG_DEBUG, "rejected %s: %s", where ? where : "?", msg);
 }
@@ -1032,6 +1086,111 @@ static int h_should_stop(ib_source *src) {
   return ib_stop_requested != 0;
 }
 
+/* ---- HTTP for plugins: ABI strides, session headers, re-login -------- */
+
+static int has_authenticate(const ib_source *src) {
+  const ib_plugin *p = src->plugin;
+  return p->struct_size >=
+             offsetof(ib_plugin, authenticate) + sizeof p->authenticate &&
+         p->authenticate != NULL && src->instance != NULL;
+}
+
+/* The one place a secret value is handed to the run's scrubber. */
+static int register_secret(ib_source *src, const char *value) {
+  if (src->session_scrub == NULL &&
+      (src->session_scrub = ib_scrubber_new()) == NULL)
+    return -1;
+  return ib_scrubber_add(src->session_scrub, value) ||
+         ib_http_client_add_secret(src->http, value);
+}
+
+/* Calls the plugin's authenticate(); its own requests carry no session. */
+static ib_status run_authenticate(ib_source *src) {
+  h_log(src, IB_LOG_DEBUG, "%s",
+        src->session_valid || src->session_headers
+            ? "session refused or expired: logging "
+              "in again"
+            : "logging in");
+  src->in_auth = 1;
+  ib_status st = src->plugin->authenticate(src->instance);
+  src->in_auth = 0;
+  src->session_valid = st == IB_OK;
+  if (st != IB_OK && src->res->error[0] == '\0')
+    snprintf(src->res->error, sizeof src->res->error,
+             "login failed: %s; check the credentials in %s", h_strerror(st),
+             src->credentials_hint[0] ? src->credentials_hint
+                                      : "the source's settings");
+  return st;
+}
+
+/* Host copies of the plugin's requests (any struct_size) with the session
+ * headers appended. Owned by the caller: free_requests. */
+static ib_http_request *host_requests(ib_source *src,
+                                      const ib_http_request *reqs, size_t n,
+                                      void ***lists) {
+  size_t stride = reqs[0].struct_size ? reqs[0].struct_size : sizeof *reqs;
+  size_t n_session = 0;
+  if (!src->in_auth)
+    while (src->session_headers && src->session_headers[n_session]) n_session++;
+  ib_http_request *out = calloc(n, sizeof *out);
+  *lists = calloc(n, sizeof **lists);
+  if (out == NULL || *lists == NULL) goto fail;
+  for (size_t i = 0; i < n; i++) {
+    memcpy(&out[i], (const char *)reqs + i * stride,
+           stride < sizeof out[i] ? stride : sizeof out[i]);
+    out[i].struct_size = sizeof out[i];
+    if (n_session == 0) continue;
+    size_t n_own = 0;
+    while (out[i].headers && out[i].headers[n_own]) n_own++;
+    const char **list = calloc(n_own + n_session + 1, sizeof *list);
+    if (list == NULL) goto fail;
+    if (n_own) memcpy(list, out[i].headers, n_own * sizeof *list);
+    for (size_t k = 0; k < n_session; k++)
+      list[n_own + k] = src->session_headers[k];
+    (*lists)[i] = list;
+    out[i].headers = list;
+  }
+  return out;
+fail:
+  for (size_t i = 0; *lists && i < n; i++) free((*lists)[i]);
+  free(*lists);
+  *lists = NULL;
+  free(out);
+  return NULL;
+}
+
+static void free_requests(ib_http_request *reqs, void **lists, size_t n) {
+  for (size_t i = 0; lists && i < n; i++) free(lists[i]);
+  free(lists);
+  free(reqs);
+}
+
+/* Copies the host's responses into the plugin's array (its stride); what
+ * an older, shorter struct cannot hold (the headers) is freed here. */
+static void hand_responses(ib_http_response *full, size_t n,
+                           ib_http_response *resps, size_t stride) {
+  for (size_t i = 0; i < n; i++) {
+    ib_http_response *dst =
+        (ib_http_response *)(void *)((char *)resps + i * stride);
+    if (stride < sizeof full[i]) {
+      ib_http_response tail = full[i];
+      tail.body = NULL;
+      tail.error = NULL;
+      ib_http_response_free(&tail); /* the headers */
+      memcpy(dst, &full[i], stride);
+    } else {
+      memcpy(dst, &full[i], sizeof full[i]);
+    }
+    dst->struct_size = stride;
+  }
+}
+
+static int any_401(const ib_http_response *r, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (r[i].status == 401) return 1;
+  return 0;
+}
+
 static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
                         ib_http_response *resps) {
   if (src->http == NULL) {
@@ -1039,23 +1198,175 @@ static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
           src->plugin->name);
     return IB_ERR_INVALID;
   }
+  if (n == 0) return IB_OK;
+  if (reqs == NULL || resps == NULL) return IB_ERR_INVALID;
+  size_t stride =
+      resps[0].struct_size ? resps[0].struct_size : IB_HTTP_RESPONSE_SIZE_V1;
+  size_t req_stride = reqs[0].struct_size ? reqs[0].struct_size : sizeof *reqs;
+  if (stride < IB_HTTP_RESPONSE_SIZE_V1 || req_stride < sizeof *reqs) {
+    h_log(src, IB_LOG_ERROR,
+          "plugin %s passed HTTP structures smaller than any SDK version's; "
+          "set struct_size in every request and response",
+          src->plugin->name);
+    return IB_ERR_INVALID;
+  }
+  ib_http_response *full = calloc(n, sizeof *full); /* owned until handed */
+  ib_http_request *hreqs = NULL;
+  void **lists = NULL; /* owned: per request, its header array */
+  ib_status s = IB_OK;
+  if (full == NULL) return IB_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
+    const ib_http_request *r =
+        (const ib_http_request *)(const void *)((const char *)reqs +
+                                                i * req_stride);
     char why[256];
-    if (reqs[i].url && ib_http_check_url(reqs[i].url, why, sizeof why)) {
+    if (r->url && ib_http_check_url(r->url, why, sizeof why)) {
       char shown[200];
-      ib_http_url_for_message(reqs[i].url, shown, sizeof shown);
+      ib_http_url_for_message(r->url, shown, sizeof shown);
       snprintf(src->res->error, sizeof src->res->error,
                "refusing request to %s: the URL %s", shown, why);
-      for (size_t j = 0; j < n; j++)
-        resps[j] = (ib_http_response){.struct_size = sizeof(ib_http_response)};
-      return IB_ERR_CONFIG;
+      s = IB_ERR_CONFIG;
+      goto done;
     }
   }
-  ib_status s = ib_http_perform(src->http, reqs, n, resps);
+  int relogged = 0;
+  if (!src->in_auth && has_authenticate(src) && !src->session_valid) {
+    if ((s = run_authenticate(src)) != IB_OK) goto done;
+    relogged = 1;
+  }
+  for (;;) {
+    hreqs = host_requests(src, reqs, n, &lists);
+    if (hreqs == NULL) {
+      s = IB_ERR_NOMEM;
+      goto done;
+    }
+    s = ib_http_perform(src->http, hreqs, n, full);
+    free_requests(hreqs, lists, n);
+    hreqs = NULL;
+    lists = NULL;
+    /* A refused session: log in again once, then send the batch again. */
+    if (s != IB_ERR_AUTH || relogged || src->in_auth ||
+        !has_authenticate(src) || !any_401(full, n))
+      break;
+    for (size_t i = 0; i < n; i++) ib_http_response_free(&full[i]);
+    src->session_valid = 0;
+    relogged = 1;
+    if ((s = run_authenticate(src)) != IB_OK) goto done;
+  }
   if (s != IB_OK && src->res->error[0] == '\0')
     snprintf(src->res->error, sizeof src->res->error, "%s",
              ib_http_client_last_error(src->http));
+done:
+  hand_responses(full, n, resps, stride);
+  free(full);
   return s;
+}
+
+static const char *h_http_header(const ib_http_response *resp,
+                                 const char *name) {
+  return ib_http_header_get(resp, name);
+}
+
+static void wipe(char *s);
+
+static void hint_add(ib_source *src, const char *var) {
+  if (src->hint_set) return;
+  size_t len = strlen(src->credentials_hint);
+  char word[160];
+  snprintf(word, sizeof word, "$%s", var);
+  if (strstr(src->credentials_hint, word)) return;
+  snprintf(src->credentials_hint + len, sizeof src->credentials_hint - len,
+           "%s%s", len ? " and " : "", word);
+  ib_http_client_set_hint(src->http, src->credentials_hint);
+}
+
+static const char *h_get_secret(ib_source *src, const char *option) {
+  if (option == NULL) return NULL;
+  for (size_t i = 0; i < src->n_secrets; i++)
+    if (strcmp(src->secret_options[i], option) == 0) return src->secrets[i];
+  const ib_option_def *d = find_def(src->plugin->options, option);
+  if (d == NULL || !d->secret || d->type != IB_OPT_STRING) {
+    h_log(src, IB_LOG_ERROR,
+          "plugin %s asked for secret option '%s', which it does not declare "
+          "as a secret",
+          src->plugin->name, option);
+    return NULL;
+  }
+  const char *var = h_get_string(src, option);
+  if (var == NULL || *var == '\0') return NULL;
+  hint_add(src, var);
+  const char *val = getenv(var);
+  if (val == NULL || *val == '\0') {
+    h_log(src, IB_LOG_ERROR,
+          "environment variable %s is not set (option %s of source '%s'); "
+          "export it before running itsm-bridge",
+          var, option, src->sc->name);
+    return NULL;
+  }
+  char **vals = realloc(src->secrets, (src->n_secrets + 1) * sizeof *vals);
+  if (vals == NULL) return NULL;
+  src->secrets = vals;
+  char **opts =
+      realloc(src->secret_options, (src->n_secrets + 1) * sizeof *opts);
+  if (opts == NULL) return NULL;
+  src->secret_options = opts;
+  char *copy = strdup(val), *name = strdup(option);
+  if (copy == NULL || name == NULL || register_secret(src, copy) != 0) {
+    wipe(copy);
+    free(name);
+    return NULL;
+  }
+  src->secrets[src->n_secrets] = copy;
+  src->secret_options[src->n_secrets] = name;
+  src->n_secrets++;
+  return copy;
+}
+
+static void free_session_headers(ib_source *src) {
+  for (size_t i = 0; src->session_headers && src->session_headers[i]; i++)
+    wipe(src->session_headers[i]);
+  free(src->session_headers);
+  src->session_headers = NULL;
+}
+
+static ib_status h_http_set_session_headers(ib_source *src,
+                                            const char *const *headers) {
+  size_t n = 0;
+  while (headers && headers[n]) n++;
+  char **list = calloc(n + 1, sizeof *list); /* owned by src on success */
+  if (list == NULL) return IB_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    const char *colon = strchr(headers[i], ':');
+    if (colon == NULL || colon == headers[i] || strpbrk(headers[i], "\r\n")) {
+      h_log(src, IB_LOG_ERROR,
+            "plugin %s: session header %zu is not one \"Name: value\" line",
+            src->plugin->name, i);
+      for (size_t k = 0; k < i; k++) wipe(list[k]);
+      free(list);
+      return IB_ERR_INVALID;
+    }
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    if ((list[i] = strdup(headers[i])) == NULL || register_secret(src, v)) {
+      for (size_t k = 0; k <= i; k++) wipe(list[k]);
+      free(list);
+      return IB_ERR_NOMEM;
+    }
+  }
+  free_session_headers(src);
+  src->session_headers = list;
+  return IB_OK;
+}
+
+static void h_http_session_expired(ib_source *src) {
+  src->session_valid = 0;
+}
+
+static void h_set_auth_hint(ib_source *src, const char *hint) {
+  snprintf(src->credentials_hint, sizeof src->credentials_hint, "%s",
+           hint ? hint : "");
+  src->hint_set = hint != NULL && *hint;
+  ib_http_client_set_hint(src->http, src->credentials_hint);
 }
 
 static void h_http_free(ib_http_response *r) {
@@ -1097,6 +1408,11 @@ static const ib_host_services host_services = {
     .free_string = h_free_string,
     .config_error = h_config_error,
     .reject_record = h_reject_record,
+    .http_header = h_http_header,
+    .get_secret = h_get_secret,
+    .http_set_session_headers = h_http_set_session_headers,
+    .http_session_expired = h_http_session_expired,
+    .set_auth_hint = h_set_auth_hint,
 };
 
 /* ---- secrets and HTTP client ---- */
@@ -1212,6 +1528,16 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
     config_setting_lookup_string(auth, "type", &type);
     config_setting_lookup_string(auth, "user_env", &uvar);
     config_setting_lookup_string(auth, "token_env", &tvar);
+    if (strcmp(type, "header") == 0) {
+      hc.auth = IB_AUTH_HEADER;
+      config_setting_lookup_string(auth, "name", &hc.header_name);
+      config_setting_lookup_string(auth, "value_env", &tvar);
+      snprintf(src->credentials_hint, sizeof src->credentials_hint, "$%s",
+               tvar);
+      if (read_env_secret(src, auth, "value_env", &src->token, err, errlen))
+        return -1;
+      goto configured;
+    }
     config_setting_lookup_string(auth, "token_file", &tfile);
     if (strcmp(type, "basic") == 0)
       hc.auth = IB_AUTH_BASIC;
@@ -1243,6 +1569,7 @@ static int open_http(ib_source *src, char *err, size_t errlen) {
         return -1;
     }
   }
+configured:
   hc.user = src->user;
   hc.token = src->token;
   hc.credentials_hint = src->credentials_hint[0] ? src->credentials_hint : NULL;
@@ -1292,6 +1619,14 @@ static void source_release(ib_source *src) {
     free(src->defaults);
     src->defaults = next;
   }
+  for (size_t i = 0; i < src->n_secrets; i++) {
+    wipe(src->secrets[i]);
+    free(src->secret_options[i]);
+  }
+  free(src->secrets);
+  free(src->secret_options);
+  free_session_headers(src);
+  /* session_scrub outlives this: the run's last messages still need it. */
 }
 
 /* ---- records rejected by earlier syncs ---- */
@@ -1606,7 +1941,7 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
   if (ib_store_source_state(st, sc->name, &state, err, sizeof err) ||
       ib_store_run_begin(st, sc->name, opt->full, &run_id, err, sizeof err)) {
     snprintf(res->error, sizeof res->error, "%s", err);
-    ib_scrub(src.scrub, res->error, sizeof res->error);
+    scrub_text(&src, res->error, sizeof res->error);
     res->status = IB_ERR_STORE;
     ib_scrubber_free(src.own_scrub);
     return -1;
@@ -1648,6 +1983,7 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                src.first_error[0] ? src.first_error : h_strerror(status));
     goto done;
   }
+  src.instance = instance;
   status = plugin->sync(instance);
   if (src.store_failed) status = IB_ERR_STORE;
   if (status == IB_OK && h_commit(&src, IB_TIME_NONE) != IB_OK)
@@ -1682,20 +2018,21 @@ done:
   res->status = status;
   res->elapsed_s = since_start(&src);
   /* What is stored and printed after the run, scrubbed once more. */
-  ib_scrub(src.scrub, res->error, sizeof res->error);
+  scrub_text(&src, res->error, sizeof res->error);
   for (int i = 0; i < res->n_reasons; i++)
-    ib_scrub(src.scrub, res->reasons[i], sizeof res->reasons[i]);
+    scrub_text(&src, res->reasons[i], sizeof res->reasons[i]);
   if (ib_store_run_end(st, run_id, status == IB_OK, res->read, res->stored,
                        res->rejected, status == IB_OK ? NULL : res->error, err,
                        sizeof err) &&
       status == IB_OK) {
     res->status = status = IB_ERR_STORE;
     snprintf(res->error, sizeof res->error, "%s", err);
-    ib_scrub(src.scrub, res->error, sizeof res->error);
+    scrub_text(&src, res->error, sizeof res->error);
   }
   ib_source_state after;
   if (ib_store_source_state(st, sc->name, &after, err, sizeof err) == 0)
     res->still_rejected = after.rejected;
+  ib_scrubber_free(src.session_scrub);
   ib_scrubber_free(src.own_scrub);
   return status == IB_OK ? 0 : -1;
 }

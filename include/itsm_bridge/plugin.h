@@ -20,6 +20,17 @@
  *
  * Compatibility rules: structures that cross the boundary start with their
  * size and only ever grow at the end; enum values are only ever added.
+ * IB_PLUGIN_ABI_VERSION changes only for an incompatible change: a plugin
+ * built against an older header of the same ABI keeps working (the host
+ * checks struct_size before reading a later field, see IB_PLUGIN_SIZE_V1),
+ * and a plugin checks host->struct_size before calling a later service.
+ * Initialise structures with designated initializers (.struct_size = ...)
+ * so that growth never breaks a build.
+ *
+ * JSON: the host does not export a JSON reader. A plugin that parses JSON
+ * links cJSON itself; the SDK's pkg-config file declares it (Requires:
+ * libcjson), so `pkg-config --cflags --libs itsm-bridge-plugin` is all a
+ * plugin needs, also with -Wl,-z,defs.
  * Strings passed to the host are borrowed for the duration of the call.
  * Strings returned by the host are owned by the host and stay valid until
  * close() returns, unless stated otherwise.
@@ -209,6 +220,15 @@ typedef enum ib_log_level {
   IB_LOG_DEBUG = 3
 } ib_log_level;
 
+/* A response header as received (name as the server spelled it). */
+typedef struct ib_http_header {
+  const char *name;
+  const char *value; /* without surrounding blanks */
+} ib_http_header;
+
+/* Arrays of requests and responses: the host takes the stride of reqs from
+ * reqs[0].struct_size and of resps from resps[0].struct_size (0 is read as
+ * the first version's size), so set struct_size in every element. */
 typedef struct ib_http_request {
   size_t struct_size;
   const char *method;         /* "GET" (default when NULL) or "POST" */
@@ -223,7 +243,19 @@ typedef struct ib_http_response {
   char *body;  /* NUL-terminated; owned by the host (http_free) */
   size_t body_len;
   char *error; /* transport error text, or NULL; owned by the host */
+  /* -- added in 0.2 (check struct_size): the final response's headers, at
+   * most IB_HTTP_MAX_HEADERS of at most IB_HTTP_MAX_HEADER_LEN bytes each
+   * (longer ones are dropped); owned by the host (http_free). Look one up
+   * with host->http_header(). */
+  const ib_http_header *headers;
+  size_t n_headers;
 } ib_http_response;
+
+/* Size of the first ib_http_response, before headers were added. */
+#define IB_HTTP_RESPONSE_SIZE_V1 \
+  (offsetof(ib_http_response, error) + sizeof(char *))
+#define IB_HTTP_MAX_HEADERS 64
+#define IB_HTTP_MAX_HEADER_LEN 8192
 
 typedef struct ib_host_services {
   size_t struct_size; /* grows at the end; check before using new fields */
@@ -280,7 +312,8 @@ typedef struct ib_host_services {
    * Runs the n requests concurrently (at most max_concurrency in flight)
    * and fills resps[i] for reqs[i]. Returns IB_OK when every request got an
    * HTTP response (any status: check resps[i].status), IB_ERR_AUTH on
-   * 401/403 (message already logged), IB_ERR_HTTP when retries ran out.
+   * 401/403 (message already logged; a plugin with authenticate() gets one
+   * re-login and resend first), IB_ERR_HTTP when retries ran out.
    * Free each response with http_free. Only for plugins with
    * IB_PLUGIN_FLAG_HTTP. */
   ib_status (*http)(ib_source *src, const ib_http_request *reqs, size_t n,
@@ -290,9 +323,9 @@ typedef struct ib_host_services {
   char *(*url_escape)(ib_source *src, const char *text);
   void (*free_string)(char *s);
 
-  /* --- added after the first release: check struct_size before use,
-   * e.g. host->struct_size >= offsetof(ib_host_services, reject_record) +
-   * sizeof host->reject_record, else fall back to reject(). --- */
+  /* ---- added in 0.2: check struct_size before using these, e.g.
+   * host->struct_size >= offsetof(ib_host_services, reject_record) +
+   * sizeof host->reject_record, else fall back to reject(). ------------ */
 
   /* From validate() only: reports a configuration error at the line of
    * option `option` ("group.child"; NULL = the source itself). The host
@@ -308,6 +341,36 @@ typedef struct ib_host_services {
    * seen, so its stored, good version is not marked deleted. */
   void (*reject_record)(ib_source *src, const char *id, const char *where,
                         const char *fmt, ...) IB_PRINTF(4, 5);
+
+  /* Value of response header `name` (case-insensitive), or NULL. Borrowed
+   * from resp: valid until http_free(resp). */
+  const char *(*http_header)(const ib_http_response *resp, const char *name);
+
+  /* The secret held by the environment variable that option `option` (a
+   * string option declared with .secret = 1, e.g. "app_token_env") names.
+   * The host reads it, registers it with the run's secret scrubber (it never
+   * appears in a log line, an error or a -v trace) and adds the variable to
+   * the credentials named by a refused-credentials message. NULL when the
+   * option is unset or not a secret option, or the variable is unset or
+   * empty (a message naming the variable is logged). Host-owned, wiped when
+   * the source closes. */
+  const char *(*get_secret)(ib_source *src, const char *option);
+
+  /* Session logins (see ib_plugin.authenticate): the "Name: value" header
+   * lines (NULL-terminated; NULL or empty clears them) that carry the
+   * session; the host adds them to every later request, except those made
+   * inside authenticate(). Copied; the values are registered as secrets. */
+  ib_status (*http_set_session_headers)(ib_source *src,
+                                        const char *const *headers);
+  /* The session is no longer valid although the server did not answer 401
+   * (e.g. an error in a 200 body): authenticate() is called again before
+   * the next request. */
+  void (*http_session_expired)(ib_source *src);
+
+  /* What a refused-credentials (401/403) message tells the user to check,
+   * e.g. "$GLPI_USER_TOKEN (user_token_env) and $GLPI_APP_TOKEN". Copied.
+   * Default: the auth group's variables, then those read by get_secret. */
+  void (*set_auth_hint)(ib_source *src, const char *hint);
 } ib_host_services;
 
 /* ---- the descriptor ----------------------------------------------------- */
@@ -335,8 +398,7 @@ typedef struct ib_plugin {
   ib_status (*sync)(void *instance);
   void (*close)(void *instance);
 
-  /* --- added after the first release (the host reads them only when
-   * struct_size says the plugin has them) --- */
+  /* ---- added in 0.2: the host checks struct_size before reading these -- */
 
   /* Rules on the declared options, terminated by a {NULL} entry, and the
    * size of one element as built (IB_OPTION_RULES sets both). */
@@ -356,10 +418,24 @@ typedef struct ib_plugin {
    * no longer has is simply not emitted (the host then forgets it). NULL:
    * rejected records come back only with sync --full. */
   ib_status (*fetch)(void *instance, const char *const *ids, size_t n);
+
+  /* Session login, optional (NULL: none). Called by the host before the
+   * plugin's first HTTP request, and again -- once per batch -- when a
+   * request is answered 401 or the plugin called http_session_expired();
+   * the batch is then sent again with the new session. It logs in with
+   * host->http() (requests made inside it carry no session headers and
+   * never re-enter authenticate) and publishes the session with
+   * http_set_session_headers(). IB_ERR_AUTH: credentials refused. */
+  ib_status (*authenticate)(void *instance);
 } ib_plugin;
 
 #define IB_OPTION_RULES(rules) \
   .option_rules = (rules), .option_rule_size = sizeof(ib_option_rule)
+
+/* Size of the first ib_plugin, before authenticate was added: the loader
+ * accepts descriptors from this size up. */
+#define IB_PLUGIN_SIZE_V1 \
+  (offsetof(ib_plugin, close) + sizeof(void (*)(void *)))
 
 typedef const ib_plugin *(*ib_plugin_entry_fn)(void);
 

@@ -246,7 +246,7 @@ static ib_status response_json(jira *j, const char *url,
 static ib_status http_get_json(jira *j, const char *url, const char *what,
                                cJSON **out) {
   ib_http_request req = {sizeof req, "GET", url, NULL, json_headers};
-  ib_http_response resp = {sizeof resp, 0, NULL, 0, NULL};
+  ib_http_response resp = {.struct_size = sizeof resp};
   ib_status st = j->host->http(j->src, &req, 1, &resp);
   *out = NULL;
   if (st == IB_OK) st = response_json(j, url, &resp, what, out);
@@ -277,7 +277,7 @@ static ib_status load_catalog(jira *j) {
   const cJSON *s;
   ib_status st;
   ib_http_request req = {sizeof req, "GET", NULL, NULL, json_headers};
-  ib_http_response resp = {sizeof resp, 0, NULL, 0, NULL};
+  ib_http_response resp = {.struct_size = sizeof resp};
 
   catalog_free(j);
   jbuf_addf(&url, "%s/rest/api/%d/status", j->base, j->cloud ? 3 : 2);
@@ -984,7 +984,7 @@ static ib_status jira_fetch(void *instance, const char *const *ids, size_t n) {
       if (url.oom) st = IB_ERR_NOMEM;
       reqs[i] =
           (ib_http_request){sizeof reqs[i], "GET", urls[i], NULL, json_headers};
-      resps[i] = (ib_http_response){sizeof resps[i], 0, NULL, 0, NULL};
+      resps[i] = (ib_http_response){.struct_size = sizeof resps[i]};
     }
     if (!issues) st = IB_ERR_NOMEM;
     if (st == IB_OK) st = j->host->http(j->src, reqs, k, resps);

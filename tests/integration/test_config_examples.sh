@@ -9,7 +9,7 @@ for cfg in config/sample/bridge.cfg config/examples/providers.cfg; do
   echo "$out"
   case $out in *": OK: "*) passed=$((passed + 1)) ;; *) echo "FAIL: $cfg"; exit 1 ;; esac
 done
-for plugin in csv jira servicenow; do
+for plugin in csv jira servicenow glpi; do
   doc=$("$IB_BIN" --plugin-dir "$IB_PLUGIN_DIR" plugins --describe "$plugin")
   # Every option line is followed by a description line (indented past the
   # name column), so no option is left undocumented.

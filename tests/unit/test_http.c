@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "scrub.h"
 
 extern char **environ;
 
@@ -883,6 +884,102 @@ static void test_secrets_never_logged(void **state) {
   assert_null(strstr(cap.text, "user '" TEST_USER "'"));
 }
 
+/* Response headers reach the caller: case-insensitive look-up, trimmed
+ * values, a bounded count, none for a first-version (shorter) response. */
+static void test_response_headers(void **state) {
+  server s;
+  capture cap = {0};
+  char faults[8192];
+  size_t o = (size_t)snprintf(
+      faults, sizeof faults,
+      "[{\"path\": \"/json\", \"status\": 206, \"body\": \"[]\", "
+      "\"headers\": {\"Content-Range\": \"  0-49/500 \", \"Accept-Range\": "
+      "\"Ticket 990\"}},"
+      " {\"path\": \"/many\", \"status\": 200, \"headers\": {");
+  for (int i = 0; i < 100; i++)
+    o += (size_t)snprintf(faults + o, sizeof faults - o, "%s\"X-H%d\": \"%d\"",
+                          i ? ", " : "", i, i);
+  snprintf(faults + o, sizeof faults - o, "}}]");
+  start_server(&s, faults);
+  ib_http_config cfg = test_config(&cap);
+  ib_http_client *c = new_client(&cfg);
+  ib_http_response r;
+  assert_int_equal(get_one(c, &s, "/json", &r), IB_OK);
+  assert_int_equal(r.status, 206);
+  assert_string_equal(ib_http_header_get(&r, "content-range"), "0-49/500");
+  assert_string_equal(ib_http_header_get(&r, "CONTENT-RANGE"), "0-49/500");
+  assert_string_equal(ib_http_header_get(&r, "Accept-Range"), "Ticket 990");
+  assert_null(ib_http_header_get(&r, "X-Absent"));
+  assert_null(ib_http_header_get(&r, "Content-Rang"));
+  /* a plugin built before headers existed has a shorter struct */
+  r.struct_size = IB_HTTP_RESPONSE_SIZE_V1;
+  assert_null(ib_http_header_get(&r, "Content-Range"));
+  r.struct_size = sizeof r;
+  ib_http_response_free(&r);
+  assert_int_equal(get_one(c, &s, "/many", &r), IB_OK);
+  assert_int_equal(r.n_headers, IB_HTTP_MAX_HEADERS);
+  ib_http_response_free(&r);
+  assert_int_equal(r.n_headers, 0);
+  assert_null(r.headers);
+  ib_http_client_free(c);
+  stop_server(&s);
+}
+
+/* auth type "header": the key travels in the named header and never in a
+ * trace, even under a name that does not look secret. */
+static void test_header_api_key(void **state) {
+  server s;
+  capture cap = {0};
+  start_server(&s, NULL);
+  ib_http_config cfg = test_config(&cap);
+  cfg.auth = IB_AUTH_HEADER;
+  cfg.header_name = "X-Portal-Code";
+  cfg.token = TEST_TOKEN;
+  cfg.verbose = 1;
+  ib_http_client *c = new_client(&cfg);
+  ib_http_response r;
+  assert_int_equal(get_one(c, &s, "/json", &r), IB_OK);
+  ib_http_response_free(&r);
+  ib_http_client_free(c);
+  cJSON *log = request_log(&s);
+  cJSON *h0 = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "headers");
+  assert_string_equal(cJSON_GetObjectItem(h0, "x-portal-code")->valuestring,
+                      TEST_TOKEN);
+  assert_null(cJSON_GetObjectItem(h0, "authorization"));
+  cJSON_Delete(log);
+  stop_server(&s);
+  assert_non_null(strstr(cap.text, "> X-Portal-Code: [redacted]"));
+  assert_no_secret(cap.text);
+
+  char err[256] = "";
+  ib_http_config bad = {.label = "src",
+                        .auth = IB_AUTH_HEADER,
+                        .header_name = "X Bad:",
+                        .token = "v"};
+  assert_null(ib_http_client_new(&bad, err, sizeof err));
+  assert_non_null(strstr(err, "header name"));
+}
+
+/* A secret registered after creation (a session token) is scrubbed from
+ * traces too, here from the request line's query. */
+static void test_added_secret_scrubbed(void **state) {
+  server s;
+  capture cap = {0};
+  start_server(&s, NULL);
+  ib_http_config cfg = test_config(&cap);
+  cfg.verbose = 1;
+  ib_http_client *c = new_client(&cfg);
+  assert_int_equal(ib_http_client_add_secret(c, "sess-0123456789abcdef"), 0);
+  ib_http_response r;
+  assert_int_equal(get_one(c, &s, "/json?session=sess-0123456789abcdef", &r),
+                   IB_OK);
+  ib_http_response_free(&r);
+  ib_http_client_free(c);
+  stop_server(&s);
+  assert_non_null(strstr(cap.text, "session=" IB_SCRUB_MARK));
+  assert_null(strstr(cap.text, "sess-0123456789abcdef"));
+}
+
 int main(void) {
   /* loopback only: a proxy from the environment must not be used */
   setenv("no_proxy", "127.0.0.1,localhost", 1);
@@ -913,6 +1010,9 @@ int main(void) {
       cmocka_unit_test(test_auth_failure_abandons_batch),
       cmocka_unit_test(test_should_stop_aborts),
       cmocka_unit_test(test_secrets_never_logged),
+      cmocka_unit_test(test_response_headers),
+      cmocka_unit_test(test_header_api_key),
+      cmocka_unit_test(test_added_secret_scrubbed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,9 +51,22 @@ static void test_short_struct(void **state) {
   (void)state;
   char want[128];
   snprintf(want, sizeof want,
-           "descriptor size differs (host has %zu, plugin has %zu)",
-           sizeof(ib_plugin), offsetof(ib_plugin, options));
+           "descriptor size differs (host needs at least %zu, plugin has %zu)",
+           (size_t)IB_PLUGIN_SIZE_V1, offsetof(ib_plugin, options));
   expect_refusal("short_struct", want);
+}
+
+/* Growth is compatible: a descriptor of the first version still loads. */
+static void test_v1_struct_accepted(void **state) {
+  (void)state;
+  ib_loaded_plugin p;
+  char err[512] = "";
+  int rc = ib_plugin_load(TEST_PLUGINS, "v1_struct", &p, err, sizeof err);
+  if (rc) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+  assert_int_equal(p.desc->struct_size, IB_PLUGIN_SIZE_V1);
+  assert_true(p.desc->struct_size < sizeof(ib_plugin));
+  ib_plugin_unload(&p);
 }
 
 static void test_no_entry(void **state) {
@@ -119,8 +132,8 @@ static void test_scan(void **state) {
   int seen = 0;
   char err[256];
   int n = ib_plugin_scan(TEST_PLUGINS, count_name, &seen, err, sizeof err);
-  assert_int_equal(n, 5);
-  assert_int_equal(seen, 5);
+  assert_int_equal(n, 7);
+  assert_int_equal(seen, 7);
   assert_int_equal(
       ib_plugin_scan("/nonexistent-dir", count_name, &seen, err, sizeof err),
       -1);
@@ -266,6 +279,7 @@ int main(void) {
       cmocka_unit_test(test_bad_magic),
       cmocka_unit_test(test_bad_abi),
       cmocka_unit_test(test_short_struct),
+      cmocka_unit_test(test_v1_struct_accepted),
       cmocka_unit_test(test_no_entry),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_bad_name),
