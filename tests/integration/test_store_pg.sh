@@ -176,6 +176,18 @@ grep -qF "desk: 3 read, 3 stored, 0 rejected, 0 marked deleted" <<<"$out" ||
 desk_kpi_same "D2 back"
 [ "$(p1_figures)" = "2 1 1 2 1 1" ] || fail "P1 with D2 back: $(p1_figures)"
 
+# A row rejected this time (a bad date) is no vanished row: --full keeps
+# its stored version (the seen mark of a rejected record, both backends).
+cp desk.csv desk.good
+sed -i 's/^D2,\(.*\),2026-10-06T09:00:00Z,/D2,\1,2026-13-06T09:00:00Z,/' desk.csv
+ib desk-sq.cfg sync --full >/dev/null || fail "desk SQLite --full with a bad row"
+out=$(ib desk-pg.cfg sync --full) || fail "desk --full with a bad row: $out"
+grep -qF "desk: 3 read, 2 stored, 1 rejected, 0 marked deleted" <<<"$out" ||
+  fail "--full with a rejected D2: $out"
+[ "$(deleted_of D2)" = none ] || fail "D2 marked deleted because it was rejected"
+desk_kpi_same "D2 rejected"
+mv desk.good desk.csv
+
 # The watermark (latest update stored; here the creation, D3's) never moves
 # backwards, not even for a sync that reads only older rows.
 wm_desk() { q -c "SELECT watermark FROM itsm_bridge_store.sync_state WHERE source = 'desk'"; }
