@@ -153,8 +153,8 @@ static int param_char(char c) {
  * substrings of the name), and exact names. */
 static int sensitive_param(const char *name, size_t len) {
   static const char *const parts[] = {
-      "token",     "secret",  "password",   "passwd", "apikey", "api_key",
-      "signature", "session", "credential", "auth",   NULL};
+      "token",     "secret",  "password",   "passwd", "apikey",    "api_key",
+      "signature", "session", "credential", "auth",   "accesskey", NULL};
   static const char *const exact[] = {"key", "sig",  "pass",
                                       "pwd", "code", NULL};
   char low[64];
@@ -166,7 +166,9 @@ static int sensitive_param(const char *name, size_t len) {
     if (strstr(low, *p)) return 1;
   for (const char *const *p = exact; *p; p++)
     if (strcmp(low, *p) == 0) return 1;
-  return 0;
+  /* access_key, private-key, ... */
+  return len > 4 && (strcmp(low + len - 4, "_key") == 0 ||
+                     strcmp(low + len - 4, "-key") == 0);
 }
 
 /* At text[i] == '?' or '&': length of "name=" when name is sensitive, and

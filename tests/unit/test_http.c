@@ -738,6 +738,26 @@ static void test_batch_body_cap(void **state) {
   stop_server(&s);
 }
 
+/* -v traces the request line: token-like query values are redacted. */
+static void test_trace_redacts_query_tokens(void **state) {
+  server s;
+  capture cap = {0};
+  start_server(&s, NULL);
+  ib_http_config cfg = test_config(&cap);
+  cfg.verbose = 1;
+  ib_http_client *c = new_client(&cfg);
+  ib_http_response r;
+  assert_int_equal(
+      get_one(c, &s, "/json?jql=a&api_token=hideme2&access_key=k3y9", &r),
+      IB_OK);
+  ib_http_response_free(&r);
+  assert_non_null(strstr(cap.text, "GET /json?jql=a&api_token=[redacted]"));
+  assert_null(strstr(cap.text, "hideme2"));
+  assert_null(strstr(cap.text, "k3y9"));
+  ib_http_client_free(c);
+  stop_server(&s);
+}
+
 static void test_tls_needs_ca_file(void **state) {
   server s;
   capture cap = {0};
@@ -987,6 +1007,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape),
       cmocka_unit_test(test_batch_body_cap),
+      cmocka_unit_test(test_trace_redacts_query_tokens),
       cmocka_unit_test(test_url_for_message),
       cmocka_unit_test(test_parse_waits),
       cmocka_unit_test(test_client_config_errors),

@@ -56,6 +56,8 @@ static void test_query_parameters(void **state) {
   scrubbed(NULL, "https://h/p?key=K1&password=p#f",
            "https://h/p?key=[redacted]&password=[redacted]#f");
   scrubbed(NULL, "a?monkey=1&keys=2", "a?monkey=1&keys=2");
+  scrubbed(NULL, "a?access_key=K&AWSAccessKeyId=I",
+           "a?access_key=[redacted]&AWSAccessKeyId=[redacted]");
 }
 
 static void test_cut_text(void **state) {
