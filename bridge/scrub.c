@@ -255,3 +255,9 @@ void ib_scrub(const ib_scrubber *s, char *buf, size_t size) {
   explicit_bzero(out, o + 1);
   if (out != stack) free(out);
 }
+
+int ib_scrubber_found(const ib_scrubber *s, const char *text) {
+  for (size_t k = 0; s && text && k < s->n; k++)
+    if (strstr(text, s->forms[k])) return 1;
+  return 0;
+}

@@ -38,4 +38,8 @@ int ib_scrubber_add_basic(ib_scrubber *s, const char *user, const char *token);
  */
 void ib_scrub(const ib_scrubber *s, char *buf, size_t size);
 
+/* Whether text holds one of the registered forms (s may be NULL: no). For
+ * data fields, which are scrubbed only when they do. */
+int ib_scrubber_found(const ib_scrubber *s, const char *text);
+
 #endif /* IB_SCRUB_H */

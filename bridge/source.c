@@ -836,14 +836,35 @@ static int out_of_range(ib_source *src, const char *id, const char *pos,
 /* Replaces each *texts[i] that is not valid UTF-8 by a repaired copy in
  * repaired[i] (owned by the caller: free), with a warning naming the
  * record. -1 on ENOMEM. */
+/* A text field that carries a secret of the run (a server echoing a token
+ * into a title) is stored scrubbed: replaces *text by an owned copy in
+ * *owned. -1 on ENOMEM. */
+static int scrub_field(ib_source *src, const char **text, char **owned) {
+  if (*text == NULL || (!ib_scrubber_found(src->scrub, *text) &&
+                        !ib_scrubber_found(src->session_scrub, *text)))
+    return 0;
+  size_t size = strlen(*text) * 3 + 32; /* room for the marks */
+  char *copy = malloc(size);
+  if (copy == NULL) return -1;
+  snprintf(copy, size, "%s", *text);
+  scrub_text(src, copy, size);
+  free(*owned);
+  *owned = copy;
+  *text = copy;
+  return 0;
+}
+
 static int repair_texts(ib_source *src, const char *pos, const char **texts[],
                         char **repaired, size_t n) {
   int any = 0;
   for (size_t i = 0; i < n; i++) {
+    if (scrub_field(src, texts[i], &repaired[i]) != 0) return -1;
     if (*texts[i] == NULL || ib_utf8_valid(*texts[i])) continue;
     size_t bad = 0;
-    if ((repaired[i] = ib_utf8_repair(*texts[i], &bad)) == NULL) return -1;
-    *texts[i] = repaired[i];
+    char *fixed = ib_utf8_repair(*texts[i], &bad);
+    if (fixed == NULL) return -1;
+    free(repaired[i]); /* a scrubbed copy, if any */
+    *texts[i] = repaired[i] = fixed;
     any = 1;
     if (src->res->repaired < IB_MAX_REASONS || src->opt->verbose)
       h_log(src, IB_LOG_WARN,

@@ -66,6 +66,41 @@ def leaked(text):
     return [f for f in FORMS if f in text]
 
 
+def echo_store(tmp):
+    import json
+    sub = os.path.join(tmp, "echo")
+    os.mkdir(sub)
+    issue = {"id": "10001", "key": "SUP-1", "fields": {
+        "summary": "VPN down, my token is %s (Basic %s)" % (TOKEN, BASIC),
+        "issuetype": {"name": "Incident"}, "priority": {"name": "High"},
+        "status": {"id": "1", "name": "Open", "statusCategory": {"key": "new"}},
+        "created": "2026-10-05T09:00:00.000+0000", "updated": "2026-10-05T09:00:00.000+0000",
+        "resolutiondate": None, "components": [{"name": "VPN %s" % TOKEN}], "labels": []},
+        "changelog": {"histories": []}}
+    data = os.path.join(sub, "issues.json")
+    with open(data, "w") as f:
+        json.dump({"issues": [issue]}, f)
+    with MockServer(sub, app="jira", data=data, options={"api": "cloud"}, quiet=True) as m:
+        cfg = os.path.join(sub, "bridge.cfg")
+        with open(cfg, "w") as f:
+            f.write("""store = { path = "%s/bridge.db"; };
+plugin_dir = "%s";
+sources = ( { name = "jira"; plugin = "jira"; url = "%s"; api = "cloud"; jql = "project = X";
+    auth = { type = "basic"; user_env = "SECRET_USER"; token_env = "SECRET_TOKEN"; };
+    priorities = ( ("High", "P1") ); } );
+""" % (sub, PLUGIN_DIR, m.url))
+        rc, out = run(cfg)
+    check(rc == 0, "echoed into a ticket: the sync stores it (rc %d): %s" % (rc, out[-300:]))
+    blobs = b""
+    for f in os.listdir(sub):
+        if f.startswith("bridge.db"):
+            with open(os.path.join(sub, f), "rb") as fh:
+                blobs += fh.read()
+    check(b"VPN down, my token is [redacted]" in blobs, "the title is stored, scrubbed")
+    bad = [x for x in FORMS if x.encode() in blobs]
+    check(not bad, "no secret form in the store's ticket fields (%s)" % bad)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ib-scrub-")
     try:
@@ -89,6 +124,10 @@ def main():
                 blob = fh.read()
             bad = [x for x in FORMS if x.encode() in blob]
             check(not bad, "no secret form in store file %s (%s)" % (f, bad))
+
+        # A server that echoes the token into a ticket's fields: the ticket is
+        # stored, its title scrubbed.
+        echo_store(tmp)
 
         # A token pasted where a variable name belongs: refused, not echoed.
         os.unlink(cfg)
