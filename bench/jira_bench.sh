@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
 }
 EOF
 cc -std=c11 -O2 -I"$src/include" -I"$src/bridge" -I"$src/plugins/jira" \
-  "$tmp/bench_norm.c" "$src/bridge/tz.c" -lcjson -o "$tmp/bench_norm"
+  "$tmp/bench_norm.c" "$src/bridge/core/tz.c" -I"$src/bridge/core" -lcjson -o "$tmp/bench_norm"
 echo "== normalisation (5000 generated issues, 50 pages, 5 rounds)"
 "$tmp/bench_norm" "$tmp/pages.json"
 

@@ -1,5 +1,5 @@
 /*
- * test_scrub.c -- the run's secret scrubber (bridge/scrub.c): every form a
+ * test_scrub.c -- the run's secret scrubber (bridge/core/scrub.c): every form a
  * secret travels in is replaced, token-like query parameters are blanked,
  * a text cut by its writer never keeps the start of a secret, and ordinary
  * text is left alone.

@@ -1,8 +1,8 @@
 /*
  * store_backend.h -- internal to the store: the table of operations a store
- * backend (SQLite, PostgreSQL) implements behind bridge/store.h, and the
- * helpers both backends share to attach pauses to loaded tickets.
- * Nothing outside bridge/store*.c includes this; callers use store.h only.
+ * backend (SQLite, PostgreSQL) implements behind store.h (the row helpers
+ * they share are store_rows.h's).
+ * Nothing outside bridge/store/ includes this; callers use store.h only.
  */
 #ifndef IB_STORE_BACKEND_H
 #define IB_STORE_BACKEND_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "store_rows.h"
 
 /* One entry per public function of store.h, same meaning and contract. */
 typedef struct ib_store_ops {
@@ -65,25 +66,5 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
                                size_t errlen);
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen);
-
-/* ---- attaching pauses to a bulk load ----
- * An open-addressing index from (source, id) to the rows appended to a set
- * since `first`, so that pauses can be attached while both tables are read
- * in storage order (sequential scans, no sort). */
-typedef struct ib_row_index {
-  size_t *slots; /* owned: ib_row_index_free; row number + 1, 0 = empty */
-  size_t mask;
-} ib_row_index;
-
-int ib_row_index_build(ib_row_index *ix, const ib_ticket_set *set,
-                       size_t first);
-/* The row of (source, id), or NULL (a ticket outside the period). */
-ib_ticket_row *ib_row_index_find(const ib_row_index *ix, ib_ticket_set *set,
-                                 const char *source, const char *id);
-void ib_row_index_free(ib_row_index *ix);
-/* Appends one pause to r->pauses; -1 on ENOMEM. */
-int ib_row_add_pause(ib_ticket_row *r, ib_time start, ib_time end);
-/* Sorts the pauses of rows [first, n) by start (store.h's promise). */
-void ib_rows_sort_pauses(ib_ticket_set *set, size_t first);
 
 #endif /* IB_STORE_BACKEND_H */
