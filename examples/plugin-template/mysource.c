@@ -115,8 +115,8 @@ static ib_status emit(mysource *m, const cJSON *t, ib_time *updated) {
 
 /* GET url, parsed; NULL with a logged error otherwise. Owned by caller. */
 static cJSON *get_json(mysource *m, const char *url, long *status) {
-  ib_http_request req = {.struct_size = sizeof req, .url = url,
-                         .headers = json_headers};
+  ib_http_request req = {
+      .struct_size = sizeof req, .url = url, .headers = json_headers};
   ib_http_response resp = {.struct_size = sizeof resp};
   cJSON *root = NULL;
   if (m->host->http(m->src, &req, 1, &resp) == IB_OK) {
@@ -124,11 +124,9 @@ static cJSON *get_json(mysource *m, const char *url, long *status) {
     if (resp.status == 200)
       root = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
     if (resp.status == 200 && root == NULL)
-      m->host->log(m->src, IB_LOG_ERROR, "GET %s: the answer is not JSON",
-                   url);
+      m->host->log(m->src, IB_LOG_ERROR, "GET %s: the answer is not JSON", url);
     else if (resp.status != 200 && resp.status != 404)
-      m->host->log(m->src, IB_LOG_ERROR, "GET %s: HTTP %ld", url,
-                   resp.status);
+      m->host->log(m->src, IB_LOG_ERROR, "GET %s: HTTP %ld", url, resp.status);
   }
   m->host->http_free(&resp);
   return root;
