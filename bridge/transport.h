@@ -34,8 +34,7 @@ typedef struct ib_transport {
 /* ib_source_sync(), with HTTP answered by `transport` (borrowed; must
  * outlive the call). No libcurl client is created and the source's auth
  * secrets are not read. */
-int ib_source_sync_with_transport(const ib_config *cfg,
-                                  const ib_source_cfg *sc,
+int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
                                   const ib_plugin *plugin, ib_store *st,
                                   const ib_sync_options *opt,
                                   const ib_transport *transport,

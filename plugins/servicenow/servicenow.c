@@ -689,8 +689,10 @@ static ib_status emit_ticket_page(sn_instance *in, const cJSON *page,
       na = sn_audit_range(rel.audit, rel.n_audit, id, &a0);
       ns = sn_sla_range(rel.slas, rel.n_slas, id, &s0);
     }
-    st = sn_normalize_ticket(&in->ctx, row, rel.audit + a0, na, rel.slas + s0,
-                             ns, &out, why, sizeof why);
+    /* No rows: NULL, not NULL + 0 (undefined behaviour). */
+    st = sn_normalize_ticket(&in->ctx, row, na ? rel.audit + a0 : NULL, na,
+                             ns ? rel.slas + s0 : NULL, ns, &out, why,
+                             sizeof why);
     if (st == IB_ERR_REJECTED) {
       in->host->reject(in->src, out.where, "%s", why);
       st = IB_OK;

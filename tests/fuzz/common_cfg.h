@@ -21,7 +21,7 @@
   "slas = (\n"                                                                \
   "  { name = \"incidents\"; kinds = [ \"incident\" ]; calendar = "           \
   "\"office\";\n"                                                             \
-  "    targets = ( { priority = \"P1\"; first_response = \"30m\"; "          \
+  "    targets = ( { priority = \"P1\"; first_response = \"30m\"; "           \
   "resolution = \"4h\"; },\n"                                                 \
   "                { priority = \"P2\"; first_response = \"1h\"; "            \
   "resolution = \"8h\"; },\n"                                                 \

@@ -18,26 +18,26 @@
 
 /* Cloud (*.atlassian.net: search/jql, nextPageToken) and Data Center
  * (search, startAt), first response by transition and by JSM SLA. */
-#define FUZZ_JIRA_CONFIG                                                  \
-  FUZZ_CFG_COMMON                                                         \
-  "sources = (\n"                                                         \
-  "  { name = \"cloud\"; plugin = \"jira\"; url = "                       \
-  "\"https://fuzz.atlassian.net/\";\n" FUZZ_JIRA_OPTIONS                  \
-  "    sla_fields = { first_response = \"customfield_10030\";\n"          \
-  "                   resolution = \"customfield_10031\"; };\n"           \
-  "    service_field = \"labels:svc-\"; },\n"                             \
-  "  { name = \"dc\"; plugin = \"jira\"; url = \"https://jira.test\";\n"  \
-  "    api = \"datacenter\";\n" FUZZ_JIRA_OPTIONS                         \
-  "    first_response = \"sla:customfield_10030\";\n"                     \
+#define FUZZ_JIRA_CONFIG                                                   \
+  FUZZ_CFG_COMMON                                                          \
+  "sources = (\n"                                                          \
+  "  { name = \"cloud\"; plugin = \"jira\"; url = "                        \
+  "\"https://fuzz.atlassian.net/\";\n" FUZZ_JIRA_OPTIONS                   \
+  "    sla_fields = { first_response = \"customfield_10030\";\n"           \
+  "                   resolution = \"customfield_10031\"; };\n"            \
+  "    service_field = \"labels:svc-\"; },\n"                              \
+  "  { name = \"dc\"; plugin = \"jira\"; url = \"https://jira.test\";\n"   \
+  "    api = \"datacenter\";\n" FUZZ_JIRA_OPTIONS                          \
+  "    first_response = \"sla:customfield_10030\";\n"                      \
   "    statuses = ( (\"To Do\", \"new\"), (\"Done\", \"resolved\") ); }\n" \
   ");\n"
 
-#define FUZZ_JIRA_CATALOG                                                   \
+#define FUZZ_JIRA_CATALOG                                                    \
   "[{\"id\":\"1\",\"name\":\"To Do\",\"statusCategory\":{\"key\":\"new\"}}," \
   "{\"id\":\"3\",\"name\":\"In Progress\",\"statusCategory\":{\"key\":"      \
-  "\"indeterminate\"}},"                                                    \
-  "{\"id\":\"4\",\"name\":\"Waiting for customer\",\"statusCategory\":"     \
-  "{\"key\":\"indeterminate\"}},"                                           \
+  "\"indeterminate\"}},"                                                     \
+  "{\"id\":\"4\",\"name\":\"Waiting for customer\",\"statusCategory\":"      \
+  "{\"key\":\"indeterminate\"}},"                                            \
   "{\"id\":\"5\",\"name\":\"Done\",\"statusCategory\":{\"key\":\"done\"}}]"
 
 #define FUZZ_JIRA_EMPTY_SEARCH \

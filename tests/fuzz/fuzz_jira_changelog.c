@@ -13,7 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Two issues whose embedded changelogs are capped: 3 and 110 histories: two parts. */
+/* Two issues whose embedded changelogs are capped: 3 and 110 histories: two
+ * parts. */
 static const char search_page[] =
     "{\"startAt\":0,\"maxResults\":50,\"total\":2,\"isLast\":true,"
     "\"issues\":["

@@ -26,45 +26,50 @@
   ");\n"
 
 /* Two incidents (display_value=all shape), one On Hold. */
-#define FUZZ_SN_INCIDENTS                                                      \
-  "{\"result\":["                                                              \
-  "{\"sys_id\":\"5e000000000000000000000000000001\",\"number\":"               \
-  "{\"value\":\"INC0000001\",\"display_value\":\"INC0000001\"},"               \
-  "\"short_description\":\"ERP down\","                                        \
-  "\"state\":{\"value\":\"6\",\"display_value\":\"Resolved\"},"                \
-  "\"priority\":{\"value\":\"1\",\"display_value\":\"1 - Critical\"},"         \
-  "\"opened_at\":{\"value\":\"2026-10-05 07:00:00\"},"                         \
-  "\"resolved_at\":{\"value\":\"2026-10-05 12:00:00\"},"                       \
-  "\"sys_updated_on\":{\"value\":\"2026-10-05 12:00:00\"},"                    \
-  "\"business_service\":{\"value\":\"s1\",\"display_value\":"                  \
-  "\"SAP ERP Production\"},\"sys_class_name\":\"incident\"},"                  \
-  "{\"sys_id\":\"5e000000000000000000000000000002\",\"number\":\"INC0000002\"," \
-  "\"state\":\"3\",\"priority\":\"4\","                                        \
-  "\"opened_at\":\"2026-10-06 08:00:00\",\"u_first_response\":"                \
-  "\"2026-10-06 09:00:00\",\"sys_updated_on\":\"2026-10-07 08:00:00\","        \
+#define FUZZ_SN_INCIDENTS                                               \
+  "{\"result\":["                                                       \
+  "{\"sys_id\":\"5e000000000000000000000000000001\",\"number\":"        \
+  "{\"value\":\"INC0000001\",\"display_value\":\"INC0000001\"},"        \
+  "\"short_description\":\"ERP down\","                                 \
+  "\"state\":{\"value\":\"6\",\"display_value\":\"Resolved\"},"         \
+  "\"priority\":{\"value\":\"1\",\"display_value\":\"1 - Critical\"},"  \
+  "\"opened_at\":{\"value\":\"2026-10-05 07:00:00\"},"                  \
+  "\"resolved_at\":{\"value\":\"2026-10-05 12:00:00\"},"                \
+  "\"sys_updated_on\":{\"value\":\"2026-10-05 12:00:00\"},"             \
+  "\"business_service\":{\"value\":\"s1\",\"display_value\":"           \
+  "\"SAP ERP Production\"},\"sys_class_name\":\"incident\"},"           \
+  "{\"sys_id\":\"5e000000000000000000000000000002\",\"number\":"        \
+  "\"INC0000002\","                                                     \
+  "\"state\":\"3\",\"priority\":\"4\","                                 \
+  "\"opened_at\":\"2026-10-06 08:00:00\",\"u_first_response\":"         \
+  "\"2026-10-06 09:00:00\",\"sys_updated_on\":\"2026-10-07 08:00:00\"," \
   "\"cmdb_ci\":{\"value\":\"c1\",\"display_value\":\"Email\"}}]}"
 
-#define FUZZ_SN_AUDIT                                                       \
-  "{\"result\":["                                                           \
+#define FUZZ_SN_AUDIT                                                        \
+  "{\"result\":["                                                            \
   "{\"sys_id\":\"a1\",\"documentkey\":\"5e000000000000000000000000000001\"," \
-  "\"fieldname\":\"state\",\"oldvalue\":\"1\",\"newvalue\":\"2\","          \
-  "\"sys_created_on\":\"2026-10-05 07:20:00\"},"                            \
+  "\"fieldname\":\"state\",\"oldvalue\":\"1\",\"newvalue\":\"2\","           \
+  "\"sys_created_on\":\"2026-10-05 07:20:00\"},"                             \
   "{\"sys_id\":\"a2\",\"documentkey\":\"5e000000000000000000000000000002\"," \
-  "\"fieldname\":\"state\",\"oldvalue\":\"2\",\"newvalue\":\"3\","          \
+  "\"fieldname\":\"state\",\"oldvalue\":\"2\",\"newvalue\":\"3\","           \
   "\"sys_created_on\":\"2026-10-06 10:00:00\"}]}"
 
-#define FUZZ_SN_SLAS                                                          \
-  "{\"result\":["                                                             \
-  "{\"sys_id\":\"b1\",\"task\":{\"value\":"                                   \
-  "\"5e000000000000000000000000000001\"},\"has_breached\":{\"value\":"        \
-  "\"true\"},\"sla.target\":{\"value\":\"resolution\",\"display_value\":"     \
-  "\"Resolution\"},\"start_time\":{\"value\":\"2026-10-05 07:00:00\"},"       \
+#define FUZZ_SN_SLAS                                                      \
+  "{\"result\":["                                                         \
+  "{\"sys_id\":\"b1\",\"task\":{\"value\":"                               \
+  "\"5e000000000000000000000000000001\"},\"has_breached\":{\"value\":"    \
+  "\"true\"},\"sla.target\":{\"value\":\"resolution\",\"display_value\":" \
+  "\"Resolution\"},\"start_time\":{\"value\":\"2026-10-05 07:00:00\"},"   \
   "\"stage\":{\"value\":\"completed\"}}]}"
 
 #define FUZZ_SN_EMPTY "{\"result\":[]}"
 
 /* Which table answers with the fuzz input. */
-typedef enum fuzz_sn_table { FUZZ_SN_TABLE, FUZZ_SN_AUDIT_T, FUZZ_SN_SLA_T } fuzz_sn_table;
+typedef enum fuzz_sn_table {
+  FUZZ_SN_TABLE,
+  FUZZ_SN_AUDIT_T,
+  FUZZ_SN_SLA_T
+} fuzz_sn_table;
 
 /* Runs the ServiceNow case with `fuzzed` answering its table once (every
  * table answers an empty page after its first). */

@@ -1,7 +1,8 @@
 /*
  * fuzz_sn_audit.c -- fuzz target: the ServiceNow plugin end to end with
- * the input as the sys_audit page of the canned incidents (pauses, first response); the other tables get canned answers. Replay
- * transport, in-memory store, KPI engine. Contracts: fuzz_source.h.
+ * the input as the sys_audit page of the canned incidents (pauses, first
+ * response); the other tables get canned answers. Replay transport, in-memory
+ * store, KPI engine. Contracts: fuzz_source.h.
  */
 #include <stdint.h>
 #include <stdlib.h>

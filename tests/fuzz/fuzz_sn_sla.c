@@ -1,7 +1,8 @@
 /*
  * fuzz_sn_sla.c -- fuzz target: the ServiceNow plugin end to end with
- * the input as the task_sla page of the canned incidents (reported verdicts); the other tables get canned answers. Replay
- * transport, in-memory store, KPI engine. Contracts: fuzz_source.h.
+ * the input as the task_sla page of the canned incidents (reported verdicts);
+ * the other tables get canned answers. Replay transport, in-memory store, KPI
+ * engine. Contracts: fuzz_source.h.
  */
 #include <stdint.h>
 #include <stdlib.h>

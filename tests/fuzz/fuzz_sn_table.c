@@ -1,7 +1,8 @@
 /*
  * fuzz_sn_table.c -- fuzz target: the ServiceNow plugin end to end with
- * the input as the table page (incident rows, then the same text as a cmdb_ci_outage page); the other tables get canned answers. Replay
- * transport, in-memory store, KPI engine. Contracts: fuzz_source.h.
+ * the input as the table page (incident rows, then the same text as a
+ * cmdb_ci_outage page); the other tables get canned answers. Replay transport,
+ * in-memory store, KPI engine. Contracts: fuzz_source.h.
  */
 #include <stdint.h>
 #include <stdlib.h>

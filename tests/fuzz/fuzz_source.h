@@ -40,8 +40,7 @@ typedef struct fuzz_source_case {
 
 /* The body and body_len of a replay rule answering with the fuzz input
  * (an empty input is an empty body, not strlen of a non-terminated one). */
-#define FUZZ_BODY(data, size) \
-  ((size) ? (const char *)(data) : ""), (size)
+#define FUZZ_BODY(data, size) ((size) ? (const char *)(data) : ""), (size)
 
 /* Runs the case; returns normally unless a contract broke (abort). */
 void fuzz_source_run(const fuzz_source_case *c);
