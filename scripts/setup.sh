@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libcurl4-openssl-dev libcjson-dev
   libconfig-dev libsqlite3-dev libpq-dev libcmocka-dev sqlite3 tzdata
   python3 openssl ca-certificates valgrind clang-format time bc
-  prometheus chromium postgresql)
+  prometheus chromium postgresql clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
