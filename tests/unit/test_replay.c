@@ -24,9 +24,8 @@
 #include "transport.h"
 
 static ib_http_request get(const char *url) {
-  return (ib_http_request){.struct_size = sizeof(ib_http_request),
-                           .method = "GET",
-                           .url = url};
+  return (ib_http_request){
+      .struct_size = sizeof(ib_http_request), .method = "GET", .url = url};
 }
 
 static void test_rules_in_order_with_use_counts(void **state) {
@@ -126,8 +125,7 @@ static ib_status pp_sync(void *instance) {
     ib_http_request req = get(url);
     ib_http_response resp = {.struct_size = sizeof resp};
     ib_status st = p->host->http(p->src, &req, 1, &resp);
-    if (st == IB_OK && resp.body)
-      sscanf(resp.body, "%63s %63s", id, created);
+    if (st == IB_OK && resp.body) sscanf(resp.body, "%63s %63s", id, created);
     p->host->http_free(&resp);
     if (st != IB_OK) return st;
     if (id[0] == '\0') return IB_OK;
@@ -187,14 +185,13 @@ static void test_sync_through_the_seam(void **state) {
   char err[512] = "";
   ib_store *st = ib_store_open(&cfg->store, err, sizeof err);
   assert_non_null(st);
-  assert_int_equal(ib_source_validate(cfg, &cfg->sources[0], &pages, err,
-                                      sizeof err),
-                   0);
+  assert_int_equal(
+      ib_source_validate(cfg, &cfg->sources[0], &pages, err, sizeof err), 0);
   const ib_replay_rule rules[] = {
-      {"GET", "https://pages.test/p?n=1", 200, NULL,
-       "T-1 2026-10-05T09:00:00Z", 0, 0},
-      {"GET", "https://pages.test/p?n=2", 200, NULL,
-       "T-2 2026-10-06T09:00:00Z", 0, 0},
+      {"GET", "https://pages.test/p?n=1", 200, NULL, "T-1 2026-10-05T09:00:00Z",
+       0, 0},
+      {"GET", "https://pages.test/p?n=2", 200, NULL, "T-2 2026-10-06T09:00:00Z",
+       0, 0},
       {"GET", "https://pages.test/p?n=*", 200, NULL, "", 0, 0},
   };
   ib_replay *rp = ib_replay_new(rules, 3, 10);
