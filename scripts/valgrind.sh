@@ -11,8 +11,11 @@ for t in "$build"/tests/test_* "$build"/tests/fuzz_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
   args=()
+  runs=300
   case $name in fuzz_*) args=(tests/fuzz/corpus/"${name#fuzz_}"/*) ;; esac
-  if valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+  # The plugin targets run a whole sync + store + KPI per input.
+  case $name in fuzz_csv_plugin | fuzz_jira_* | fuzz_sn_*) runs=40 ;; esac
+  if FUZZ_RUNS=$runs valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
        --error-exitcode=99 --suppressions=tests/valgrind.supp \
        "$t" "${args[@]}" >"$build/valgrind-$name.log" 2>&1; then
     passed=$((passed + 1)); echo "valgrind ok   $name"

@@ -35,6 +35,8 @@ static int fail_at(ctx *c, const config_setting_t *s, const char *fmt, ...)
     IB_PRINTF(3, 4);
 
 static int vfail_at(const config_setting_t *s, const char *fallback, char *err,
+                    size_t errlen, const char *fmt, va_list ap) IB_PRINTF(5, 0);
+static int vfail_at(const config_setting_t *s, const char *fallback, char *err,
                     size_t errlen, const char *fmt, va_list ap) {
   char msg[400];
   vsnprintf(msg, sizeof msg, fmt, ap);

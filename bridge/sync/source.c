@@ -24,6 +24,7 @@
 
 #include "http.h"
 #include "model.h"
+#include "transport.h"
 #include "trust.h"
 #include "utf8.h"
 #include "tz.h"
@@ -398,9 +399,10 @@ struct ib_source {
   int in_tx;       /* a store transaction is open */
   int64_t tx_rows; /* rows in it */
   ib_status store_failed;
-  cache_entry *cache;   /* owned: option arrays handed to the plugin */
-  ib_http_client *http; /* owned */
-  char *user;           /* owned secret values, wiped on free */
+  cache_entry *cache;            /* owned: option arrays handed to the plugin */
+  ib_http_client *http;          /* owned */
+  const ib_transport *transport; /* borrowed; tests only (transport.h) */
+  char *user;                    /* owned secret values, wiped on free */
   char *token;
   char credentials_hint[256];
   const ib_scrubber *scrub;   /* the run's, or own_scrub */
@@ -453,6 +455,8 @@ static void scrub_text(const ib_source *src, char *buf, size_t size) {
   if (src->session_scrub) ib_scrub(src->session_scrub, buf, size);
 }
 
+static void vlog(ib_source *src, ib_log_level level, const char *fmt,
+                 va_list ap) IB_PRINTF(3, 0);
 static void vlog(ib_source *src, ib_log_level level, const char *fmt,
                  va_list ap) {
   if (level == IB_LOG_DEBUG && !src->opt->verbose) return;
@@ -1214,7 +1218,7 @@ static int any_401(const ib_http_response *r, size_t n) {
 
 static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
                         ib_http_response *resps) {
-  if (src->http == NULL) {
+  if (src->http == NULL && src->transport == NULL) {
     h_log(src, IB_LOG_ERROR, "plugin %s did not declare IB_PLUGIN_FLAG_HTTP",
           src->plugin->name);
     return IB_ERR_INVALID;
@@ -1261,7 +1265,9 @@ static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
       s = IB_ERR_NOMEM;
       goto done;
     }
-    s = ib_http_perform(src->http, hreqs, n, full);
+    s = src->transport
+            ? src->transport->perform(src->transport->ctx, hreqs, n, full)
+            : ib_http_perform(src->http, hreqs, n, full);
     free_requests(hreqs, lists, n);
     hreqs = NULL;
     lists = NULL;
@@ -1274,7 +1280,7 @@ static ib_status h_http(ib_source *src, const ib_http_request *reqs, size_t n,
     relogged = 1;
     if ((s = run_authenticate(src)) != IB_OK) goto done;
   }
-  if (s != IB_OK && src->res->error[0] == '\0')
+  if (s != IB_OK && src->res->error[0] == '\0' && src->http)
     snprintf(src->res->error, sizeof src->res->error, "%s",
              ib_http_client_last_error(src->http));
 done:
@@ -1933,13 +1939,22 @@ static ib_status mark_vanished(ib_source *src) {
 int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                    const ib_plugin *plugin, ib_store *st,
                    const ib_sync_options *opt, ib_sync_result *res) {
+  return ib_source_sync_with_transport(cfg, sc, plugin, st, opt, NULL, res);
+}
+
+int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
+                                  const ib_plugin *plugin, ib_store *st,
+                                  const ib_sync_options *opt,
+                                  const ib_transport *transport,
+                                  ib_sync_result *res) {
   memset(res, 0, sizeof *res);
   ib_source src = {.cfg = cfg,
                    .sc = sc,
                    .plugin = plugin,
                    .store = st,
                    .opt = opt,
-                   .res = res};
+                   .res = res,
+                   .transport = transport};
   clock_gettime(CLOCK_MONOTONIC, &src.started);
   src.scrub = opt->scrub;
   if (src.scrub == NULL) {
@@ -1991,7 +2006,7 @@ int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
     status = IB_ERR_NOMEM;
     goto done;
   }
-  if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) &&
+  if ((plugin->flags & IB_PLUGIN_FLAG_HTTP) && transport == NULL &&
       open_http(&src, err, sizeof err)) {
     status = IB_ERR_CONFIG;
     snprintf(res->error, sizeof res->error, "%s", err);

@@ -15,6 +15,9 @@
 #include <strings.h>
 
 #define MILLIS_PER_SECOND 1000
+/* 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in epoch seconds. */
+#define JIRA_MIN_EPOCH_S (-62135596800.0)
+#define JIRA_MAX_EPOCH_S 253402300800.0
 
 void jira_norm_free(jira_norm *scratch) {
   if (!scratch) return;
@@ -242,11 +245,16 @@ static ib_status sla_instant(const jira_norm_cfg *cfg, jira_norm *scratch,
                              const cJSON *when, ib_time *out) {
   const cJSON *ms = cJSON_GetObjectItemCaseSensitive(when, "epochMillis");
   const char *text;
-  /* Only a plausible instant is cast (years 0..9999 in milliseconds):
-   * converting a huge or NaN double is undefined. */
-  if (cJSON_IsNumber(ms) && ms->valuedouble > -253402300800000.0 &&
-      ms->valuedouble < 253402300800000.0) {
-    *out = (ib_time)(ms->valuedouble / MILLIS_PER_SECOND);
+  if (cJSON_IsNumber(ms)) {
+    /* Years 1..9999 only: converting a larger double to ib_time is
+     * undefined behaviour (and no real SLA clock stops there). */
+    double s = ms->valuedouble / MILLIS_PER_SECOND;
+    if (!(s >= JIRA_MIN_EPOCH_S && s < JIRA_MAX_EPOCH_S))
+      return reject(scratch,
+                    "epochMillis %.17g in an SLA field is outside years "
+                    "1..9999",
+                    ms->valuedouble);
+    *out = (ib_time)s;
     return IB_OK;
   }
   text = json_str(when, "iso8601");

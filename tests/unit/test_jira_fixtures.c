@@ -564,6 +564,30 @@ static void test_first_response_by_sla_field(void **state) {
   jira_norm_free(&e.scratch);
 }
 
+/* An SLA stop time far outside any calendar (found by fuzz_jira_search:
+ * converting 1e297 seconds to ib_time was undefined behaviour) rejects the
+ * issue, naming the value. */
+static void test_sla_epoch_millis_out_of_range(void **state) {
+  fixture_env e;
+  ib_ticket t;
+  cJSON *issue = make_issue("Open", "new", NULL, NULL, NULL, 0);
+  cJSON *sla = cJSON_Parse(
+      "{\"completedCycles\":[{\"stopTime\":{\"epochMillis\":1e300}}]}");
+  (void)state;
+  env_init(&e);
+  cJSON_AddItemToObject(cJSON_GetObjectItem(issue, "fields"),
+                        "customfield_10030", sla);
+  e.cfg.fr_mode = JIRA_FR_SLA;
+  e.cfg.fr_sla_field = "customfield_10030";
+  assert_int_equal(jira_normalize(&e.cfg, &e.scratch, issue, NULL, &t),
+                   IB_ERR_REJECTED);
+  assert_string_equal(e.scratch.reason,
+                      "epochMillis 1.0000000000000001e+300 in an SLA field "
+                      "is outside years 1..9999");
+  cJSON_Delete(issue);
+  jira_norm_free(&e.scratch);
+}
+
 /* Open -> Waiting for customer 10:00 -> In Progress 11:00 -> Waiting for
  * customer 12:00 (+0200), still waiting: [08:00Z, 09:00Z) and [10:00Z, -). */
 static void test_pauses(void **state) {
@@ -712,6 +736,7 @@ int main(void) {
       cmocka_unit_test(test_devlake_changelogs),
       cmocka_unit_test(test_first_response_by_transition),
       cmocka_unit_test(test_first_response_by_sla_field),
+      cmocka_unit_test(test_sla_epoch_millis_out_of_range),
       cmocka_unit_test(test_pauses),
       cmocka_unit_test(test_reopen_and_resolve_again),
       cmocka_unit_test(test_unmapped_priority),

@@ -1,0 +1,17 @@
+/*
+ * fuzz_sn_table.c -- fuzz target: the ServiceNow plugin end to end with
+ * the input as the table page (incident rows, then the same text as a
+ * cmdb_ci_outage page); the other tables get canned answers. Replay transport,
+ * in-memory store, KPI engine. Contracts: fuzz_source.h.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "fuzz_sn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_sn_run(FUZZ_SN_TABLE, data, size);
+  return 0;
+}
