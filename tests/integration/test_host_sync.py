@@ -204,7 +204,19 @@ with tempfile.TemporaryDirectory() as d:
     lock_cfg = config(d, [csv_source("big", big)], db="lock.db")
     p = subprocess.Popen([BIN, "-c", lock_cfg, "sync"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(0.3)
+    # Wait until it has committed a page (so it surely holds the lock),
+    # however loaded the machine is.
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        try:
+            con = sqlite3.connect(os.path.join(d, "lock.db"), timeout=0.1)
+            n = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            n = 0
+        if n > 0:
+            break
+        time.sleep(0.01)
     rc, out, err = run(lock_cfg, "sync")
     still_running = p.poll() is None
     p.wait()
