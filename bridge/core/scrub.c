@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "scrub.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -67,26 +68,6 @@ static int add_form(ib_scrubber *s, char *form) {
   return 0;
 }
 
-/* Percent-encoding of everything but RFC 3986 unreserved characters, with
- * upper- or lower-case hex digits. Owned by the caller. */
-static char *percent(const char *in, int lower) {
-  const char *hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
-  char *out = malloc(3 * strlen(in) + 1);
-  if (!out) return NULL;
-  size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-    if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-      out[o++] = (char)*p;
-    } else {
-      out[o++] = '%';
-      out[o++] = hex[*p >> 4];
-      out[o++] = hex[*p & 15];
-    }
-  }
-  out[o] = '\0';
-  return out;
-}
-
 /* The form a JSON writer gives a string (quote and backslash escaped). */
 static char *json_escaped(const char *in) {
   char *out = malloc(2 * strlen(in) + 1); /* owned by the caller */
@@ -123,9 +104,10 @@ static char *base64(const char *in) {
 
 int ib_scrubber_add(ib_scrubber *s, const char *secret) {
   if (!s || !secret || strlen(secret) < IB_SCRUB_MIN_LEN) return 0;
-  if (add_form(s, strdup(secret)) || add_form(s, percent(secret, 0)) ||
-      add_form(s, percent(secret, 1)) || add_form(s, json_escaped(secret)) ||
-      add_form(s, base64(secret)))
+  if (add_form(s, strdup(secret)) ||
+      add_form(s, ib_percent_encode(secret, 0)) ||
+      add_form(s, ib_percent_encode(secret, 1)) ||
+      add_form(s, json_escaped(secret)) || add_form(s, base64(secret)))
     return -1;
   return 0;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "scrub.h"
+#include "text.h"
 #include "tz.h"
 
 /* The system's hashed CA directory: with ca_file set, CURLOPT_CAINFO would
@@ -249,23 +250,7 @@ static void url_host(const char *url, char *buf, size_t len) {
 }
 
 char *ib_http_escape(const char *text) {
-  static const char hex[] = "0123456789ABCDEF";
-  if (!text) return NULL;
-  size_t n = strlen(text);
-  char *out = malloc(3 * n + 1); /* owned by the caller */
-  if (!out) return NULL;
-  size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-    if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-      out[o++] = (char)*p;
-    } else {
-      out[o++] = '%';
-      out[o++] = hex[*p >> 4];
-      out[o++] = hex[*p & 15];
-    }
-  }
-  out[o] = '\0';
-  return out;
+  return ib_percent_encode(text, 0);
 }
 
 /* ---- Retry-After / X-RateLimit-Reset ------------------------------------ */
