@@ -34,6 +34,9 @@ struct ib_calendar {
   size_t n_trans;
   int rule_after; /* the zone keeps changing (DST) after trans[n - 1] */
   int trans_ok;   /* trans could be read: arithmetic allowed outside */
+  /* Local days walked one by one since the build (a measure of the work
+   * queries cost, for tests; the queries are otherwise pure). */
+  int64_t days_walked;
 };
 
 static int is_holiday(const ib_calendar_cfg *cfg, int32_t ymd) {
@@ -116,6 +119,7 @@ static int64_t open_by_days(const ib_calendar *cal, ib_time a, ib_time b) {
   if (b <= a) return 0;
   if (local_day(cal, a, &first) != 0 || local_day(cal, b, &last) != 0)
     return 0; /* the zone was validated at build time */
+  ((ib_calendar *)cal)->days_walked += last - first + 3;
   for (int64_t day = first - 1; day <= last + 1; day++) {
     ib_interval iv[IB_MAX_RANGES_PER_DAY];
     size_t n;
@@ -187,11 +191,75 @@ static int64_t open_constant(const ib_calendar *cal, ib_time a, ib_time b) {
   return total;
 }
 
+/* ---- after the zone's last listed change ----
+ * Its offsets then follow a yearly rule (DST): the changes are found by
+ * bisection on the offset, and each stretch between two of them counted by
+ * weeks. The Gregorian calendar repeats every 400 years (146097 days, a
+ * whole number of weeks), and so does such a rule: past the last holiday,
+ * each whole cycle of a long span has the open time of one cycle. */
+#define GREGORIAN_CYCLE_S (146097LL * SECONDS_PER_DAY)
+#define CHANGE_SCAN_STEP \
+  (7 * SECONDS_PER_DAY) /* rule changes are months apart */
+
+static long offset_at(const ib_calendar *cal, ib_time t) {
+  struct tm tm;
+  return ib_tz_utc_to_local(cal->zone, t, &tm) == 0 ? tm.tm_gmtoff : 0;
+}
+
+/* The first instant in (t, limit] whose offset differs from t's, or limit. */
+static ib_time next_change(const ib_calendar *cal, ib_time t, ib_time limit) {
+  long off = offset_at(cal, t);
+  ib_time lo = t, hi = t;
+  do {
+    lo = hi;
+    hi = limit - lo > CHANGE_SCAN_STEP ? lo + CHANGE_SCAN_STEP : limit;
+  } while (hi < limit && offset_at(cal, hi) == off);
+  if (offset_at(cal, hi) == off) return limit;
+  while (hi - lo > 1) { /* offset(lo) == off, offset(hi) != off */
+    ib_time mid = lo + (hi - lo) / 2;
+    if (offset_at(cal, mid) == off)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return hi;
+}
+
+static int64_t open_rule_walk(const ib_calendar *cal, ib_time a, ib_time b) {
+  int64_t total = 0;
+  for (ib_time t = a; t < b;) {
+    ib_time next = next_change(cal, t, b);
+    total += open_constant(cal, t, next);
+    t = next;
+  }
+  return total;
+}
+
+/* After the last holiday (its local day, with a day of margin for any
+ * offset), or IB_TIME_NONE without holidays. */
+static ib_time after_holidays(const ib_calendar *cal) {
+  const ib_calendar_cfg *cfg = cal->cfg;
+  if (cfg->n_holidays == 0) return INT64_MIN;
+  int32_t h = cfg->holidays[cfg->n_holidays - 1];
+  return (ib_days_from_civil(h / 10000, h / 100 % 100, h % 100) + 2) *
+         SECONDS_PER_DAY;
+}
+
+static int64_t open_rule(const ib_calendar *cal, ib_time a, ib_time b) {
+  ib_time h = after_holidays(cal);
+  ib_time s = a > h ? a : h; /* the cycles start here */
+  if (s >= b || b - s < 3 * GREGORIAN_CYCLE_S) return open_rule_walk(cal, a, b);
+  int64_t cycles = (b - s) / GREGORIAN_CYCLE_S - 1;
+  ib_time e = s + cycles * GREGORIAN_CYCLE_S;
+  return open_rule_walk(cal, a, s) +
+         cycles * open_rule_walk(cal, s, s + GREGORIAN_CYCLE_S) +
+         open_rule_walk(cal, e, b);
+}
+
 /* Open seconds of [a, b) outside the precomputed window: split at the
  * zone's offset changes (its TZif file, as the C library reads it), each
- * constant stretch counted by whole weeks. Where the zone keeps changing
- * by a rule after its last listed change (DST far in the future), and
- * when the zone file could not be read, days are walked. */
+ * constant stretch counted by whole weeks; after its last listed change,
+ * open_rule. When the zone file could not be read, days are walked. */
 static int64_t open_outside(const ib_calendar *cal, ib_time a, ib_time b) {
   if (b <= a) return 0;
   if (!cal->trans_ok) return open_by_days(cal, a, b);
@@ -208,7 +276,7 @@ static int64_t open_outside(const ib_calendar *cal, ib_time a, ib_time b) {
   }
   for (size_t i = lo; t < b; i++) {
     if (i >= cal->n_trans && cal->rule_after)
-      return total + open_by_days(cal, t, b);
+      return total + open_rule(cal, t, b);
     ib_time next = i < cal->n_trans ? cal->trans[i] : b;
     ib_time end = next < b ? next : b;
     if (end > t) total += open_constant(cal, t, end);
@@ -298,6 +366,10 @@ void ib_calendar_free(ib_calendar *cal) {
 
 const ib_calendar_cfg *ib_calendar_cfg_of(const ib_calendar *cal) {
   return cal->cfg;
+}
+
+int64_t ib_calendar_days_walked(const ib_calendar *cal) {
+  return cal->days_walked;
 }
 
 /* Open seconds from the first interval's start up to t. */

@@ -34,5 +34,8 @@ int64_t ib_calendar_open_by_days(const ib_calendar *cal, ib_time a, ib_time b);
 
 /* The configuration this calendar was built from. */
 const ib_calendar_cfg *ib_calendar_cfg_of(const ib_calendar *cal);
+/* Local days walked one by one by the queries so far (the rest is
+ * arithmetic): how tests see that hostile spans stay cheap. */
+int64_t ib_calendar_days_walked(const ib_calendar *cal);
 
 #endif /* IB_CALENDAR_H */
