@@ -42,6 +42,17 @@ int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
 int ib_kpi_write_csv(FILE *out, const ib_kpi_result *r, const char *period,
                      int breaches);
 
+/* Disagreements with the provider (SPEC §9): every met/breached measure
+ * whose source reported another verdict, in result order, with its reason.
+ * The itsm-bridge.disagreements/1 document; owned by the caller
+ * (cJSON_Delete), NULL on ENOMEM. */
+cJSON *ib_kpi_disagreements_to_json(const ib_kpi_result *r);
+/* Writes them as that JSON, a table (one line per ticket; label as for
+ * ib_kpi_write_table) or CSV "source,id,key,sla,priority,kpi,measured_s,
+ * target_s,ours,theirs,reason". 0, or -1 on a write error or ENOMEM. */
+int ib_kpi_write_disagreements(FILE *out, const ib_kpi_result *r,
+                               ib_kpi_format format, const char *label);
+
 /* "2h 05m", "12m 30s", "-" for a negative or NAN duration. */
 void ib_kpi_format_duration(double seconds, char *buf, size_t len);
 

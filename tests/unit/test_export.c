@@ -89,7 +89,7 @@ static int setup(void **state) {
   o->end = utc(2026, 10, 10, 1, 0);
 
   ib_kpi_query q = {utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
-                    utc(2026, 11, 2, 0, 0), NULL, NULL};
+                    utc(2026, 11, 2, 0, 0), NULL, NULL, NULL, NULL};
   char err[256];
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
                                   &f->kpi, err, sizeof err),
