@@ -136,7 +136,8 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
       o.disagreements
           ? ib_kpi_write_disagreements(stdout, res, (ib_kpi_format)format,
                                        o.month ? label : NULL)
-      : format == IB_KPI_FORMAT_JSON ? ib_kpi_write_json(stdout, res, o.breaches)
+      : format == IB_KPI_FORMAT_JSON
+          ? ib_kpi_write_json(stdout, res, o.breaches)
       : format == IB_KPI_FORMAT_CSV
           ? ib_kpi_write_csv(stdout, res, period, o.breaches)
           : ib_kpi_write_table(stdout, res, o.month ? label : NULL, o.breaches);

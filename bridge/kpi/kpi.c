@@ -302,8 +302,8 @@ static int explain(engine *en, size_t i, const ib_sla_cfg *sla,
   }
   if (en->q->earlier_priorities != NULL) {
     int prev[EARLIER_MAX];
-    size_t n = en->q->earlier_priorities(en->q->earlier_ctx, t, prev,
-                                         EARLIER_MAX);
+    size_t n =
+        en->q->earlier_priorities(en->q->earlier_ctx, t, prev, EARLIER_MAX);
     if (n > EARLIER_MAX) n = EARLIER_MAX;
     for (size_t k = 0; k < n; k++) {
       int p = prev[k];

@@ -57,17 +57,17 @@ const char *ib_kpi_reason_name(ib_kpi_reason r);
 /* One KPI of one ticket under one SLA. */
 typedef struct ib_kpi_measure {
   ib_kpi_verdict verdict;
-  int64_t target_s;    /* IB_DURATION_NONE when the priority has none */
-  int64_t measured_s;  /* open seconds (pause-adjusted for resolution);
-                          for a pending or unanswered first response the
-                          time so far, up to `end`; -1 when not measured */
-  int64_t over_s;      /* measured - target when breached, else 0 */
-  ib_verdict reported; /* the source's own verdict, UNKNOWN when none */
-  int disagrees;       /* met/breached and reported differs */
+  int64_t target_s;     /* IB_DURATION_NONE when the priority has none */
+  int64_t measured_s;   /* open seconds (pause-adjusted for resolution);
+                           for a pending or unanswered first response the
+                           time so far, up to `end`; -1 when not measured */
+  int64_t over_s;       /* measured - target when breached, else 0 */
+  ib_verdict reported;  /* the source's own verdict, UNKNOWN when none */
+  int disagrees;        /* met/breached and reported differs */
   ib_kpi_reason reason; /* when disagrees: the first reading that explains
                            it (see ib_kpi_reason), else NONE */
-  int impossible;      /* the span ends before it starts (response or resolution
-                          before the creation): measured as 0 s and warned */
+  int impossible; /* the span ends before it starts (response or resolution
+                     before the creation): measured as 0 s and warned */
 } ib_kpi_measure;
 
 /* Per-ticket result: one row per (SLA, in-scope ticket) that is in a

@@ -577,8 +577,7 @@ cJSON *ib_kpi_disagreements_to_json(const ib_kpi_result *r) {
           add_str(o, "key", t->ticket->key) ||
           add_str(o, "sla", r->slas[t->sla].cfg->name) ||
           add_str(o, "priority", prio) || add_str(o, "kpi", kpi_names[w]) ||
-          !cJSON_AddNumberToObject(o, "measured_s",
-                                   (double)m[w]->measured_s) ||
+          !cJSON_AddNumberToObject(o, "measured_s", (double)m[w]->measured_s) ||
           !cJSON_AddNumberToObject(o, "target_s", (double)m[w]->target_s) ||
           add_str(o, "ours", ib_kpi_verdict_name(m[w]->verdict)) ||
           add_str(o, "theirs", theirs_name(m[w])) ||

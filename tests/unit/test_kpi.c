@@ -378,8 +378,13 @@ static void test_credit_cap_and_sla_filter(void **state) {
   assert_near(r->slas[0].credit, 1440.0);
   ib_kpi_result_free(r);
 
-  ib_kpi_query q = {utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0), NONE,
-                    "nope", NULL, NULL, NULL};
+  ib_kpi_query q = {utc(2026, 10, 1, 0, 0),
+                    utc(2026, 11, 1, 0, 0),
+                    NONE,
+                    "nope",
+                    NULL,
+                    NULL,
+                    NULL};
   char err[256] = "";
   assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err),
                    -1);
@@ -814,8 +819,8 @@ static size_t earlier_of(void *ctx, const ib_ticket_row *t, int *out,
   return 2;
 }
 
-static const ib_kpi_measure *measure_of(const ib_kpi_result *r,
-                                        const char *key, int resolution) {
+static const ib_kpi_measure *measure_of(const ib_kpi_result *r, const char *key,
+                                        int resolution) {
   for (size_t i = 0; i < r->n_tickets; i++)
     if (strcmp(r->tickets[i].ticket->key, key) == 0)
       return resolution ? &r->tickets[i].resolution
@@ -861,9 +866,9 @@ static void test_disagreement_reasons(void **state) {
   /* K6: Tue 13th 09:00, paused 09:00-09:30, answered 09:40: 40 min,
    * breached (pauses never shorten a response); the provider applied the
    * pause (10 min): met. */
-  t[5] = tk("K6", 1, utc(2026, 10, 13, 9, 0), utc(2026, 10, 13, 9, 40),
-            NONE);
-  k6_pause[0] = (ib_interval){utc(2026, 10, 13, 9, 0), utc(2026, 10, 13, 9, 30)};
+  t[5] = tk("K6", 1, utc(2026, 10, 13, 9, 0), utc(2026, 10, 13, 9, 40), NONE);
+  k6_pause[0] =
+      (ib_interval){utc(2026, 10, 13, 9, 0), utc(2026, 10, 13, 9, 30)};
   t[5].pauses = k6_pause;
   t[5].n_pauses = 1;
   t[5].reported_response_breached = IB_VERDICT_MET;
@@ -875,12 +880,16 @@ static void test_disagreement_reasons(void **state) {
 
   ib_ticket_set ts = {.rows = t, .n = 7};
   int calls = 0;
-  ib_kpi_query q = {utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
-                    utc(2026, 11, 5, 0, 0), NULL, NULL, earlier_of, &calls};
+  ib_kpi_query q = {utc(2026, 10, 1, 0, 0),
+                    utc(2026, 11, 1, 0, 0),
+                    utc(2026, 11, 5, 0, 0),
+                    NULL,
+                    NULL,
+                    earlier_of,
+                    &calls};
   ib_kpi_result *r = NULL;
   char err[256] = "";
-  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err),
-                   0);
+  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err), 0);
   const ib_kpi_measure *m = measure_of(r, "K1", 1);
   assert_int_equal(m->measured_s, 3 * H);
   assert_int_equal(m->verdict, IB_KPI_MET);
@@ -914,9 +923,8 @@ static void test_disagreement_reasons(void **state) {
   /* The document lists exactly those, in result order. */
   cJSON *doc = ib_kpi_disagreements_to_json(r);
   assert_non_null(doc);
-  assert_string_equal(
-      cJSON_GetObjectItem(doc, "schema")->valuestring,
-      "itsm-bridge.disagreements/1");
+  assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring,
+                      "itsm-bridge.disagreements/1");
   cJSON *list = cJSON_GetObjectItem(doc, "disagreements");
   assert_int_equal(cJSON_GetArraySize(list), 7);
   static const char *const want[7][3] = {
@@ -929,10 +937,8 @@ static void test_disagreement_reasons(void **state) {
       {"K7", "first_response", "unexplained"}};
   for (int k = 0; k < 7; k++) {
     cJSON *o = cJSON_GetArrayItem(list, k);
-    assert_string_equal(cJSON_GetObjectItem(o, "key")->valuestring,
-                        want[k][0]);
-    assert_string_equal(cJSON_GetObjectItem(o, "kpi")->valuestring,
-                        want[k][1]);
+    assert_string_equal(cJSON_GetObjectItem(o, "key")->valuestring, want[k][0]);
+    assert_string_equal(cJSON_GetObjectItem(o, "kpi")->valuestring, want[k][1]);
     assert_string_equal(cJSON_GetObjectItem(o, "reason")->valuestring,
                         want[k][2]);
   }
@@ -947,10 +953,8 @@ static void test_disagreement_reasons(void **state) {
 
   /* Without history, K3 is unexplained. */
   q.earlier_priorities = NULL;
-  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err),
-                   0);
-  assert_int_equal(measure_of(r, "K3", 1)->reason,
-                   IB_KPI_REASON_UNEXPLAINED);
+  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err), 0);
+  assert_int_equal(measure_of(r, "K3", 1)->reason, IB_KPI_REASON_UNEXPLAINED);
   ib_kpi_result_free(r);
 }
 
