@@ -73,3 +73,4 @@ void ib_rows_sort_pauses(ib_ticket_set *set, size_t first) {
       qsort(set->rows[i].pauses, set->rows[i].n_pauses,
             sizeof *set->rows[i].pauses, cmp_interval);
 }
+
