@@ -1,8 +1,8 @@
 /*
  * kpi_format.h -- writes a computed ib_kpi_result as the SPEC §7 JSON
  * (itsm-bridge.kpi/1), a terminal table or a tidy CSV, and its
- * disagreements with the provider (itsm-bridge.disagreements/1). Must not compute
- * KPIs or touch the store.
+ * disagreements with the provider (itsm-bridge.disagreements/1). Must
+ * not compute KPIs or touch the store.
  */
 #ifndef IB_KPI_FORMAT_H
 #define IB_KPI_FORMAT_H
