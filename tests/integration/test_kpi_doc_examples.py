@@ -11,9 +11,11 @@ docs/kpi.md itself and must equal the output of the statistics example.
 Standard library only; run with /usr/bin/python3. Writes only in a
 temporary directory.
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -71,6 +73,7 @@ class Example:
                  slas=SUPPORT, availability=""):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="kpi-doc-")
+        atexit.register(shutil.rmtree, self.dir, True)  # even on sys.exit
         with open(os.path.join(self.dir, "tickets.csv"), "w") as f:
             f.write(TICKET_HEADER + "\n")
             for row in tickets:
