@@ -17,17 +17,20 @@
 static const char kpi_usage[] =
     "usage: itsm-bridge kpi (--month YYYY-MM | --from DATE --to DATE)\n"
     "                       [--as-of ISO] [--format table|json|csv]\n"
-    "                       [--sla NAME] [--breaches]\n"
+    "                       [--sla NAME] [--breaches | --disagreements]\n"
     "  --month YYYY-MM   that month in the configuration's timezone\n"
     "  --from/--to DATE  a date (midnight in timezone) or an ISO-8601 instant\n"
     "  --as-of ISO       measure as if now were ISO (default: now)\n"
     "  --format FMT      table (default), json (itsm-bridge.kpi/1) or csv\n"
     "  --sla NAME        only that SLA (availability is always shown)\n"
-    "  --breaches        list breached tickets (csv: instead of the KPIs)\n";
+    "  --breaches        list breached tickets (csv: instead of the KPIs)\n"
+    "  --disagreements   instead of the KPIs, list the tickets whose verdict\n"
+    "                    the source reported otherwise, with the reason\n"
+    "                    (json: itsm-bridge.disagreements/1)\n";
 
 typedef struct kpi_opts {
   const char *month, *from, *to, *as_of, *format, *sla;
-  int breaches, help;
+  int breaches, disagreements, help;
 } kpi_opts;
 
 static int parse_opts(int argc, char **argv, kpi_opts *o) {
@@ -42,6 +45,10 @@ static int parse_opts(int argc, char **argv, kpi_opts *o) {
     }
     if (strcmp(argv[i], "--breaches") == 0) {
       o->breaches = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--disagreements") == 0) {
+      o->disagreements = 1;
       continue;
     }
     int matched = ib_cli_take_option("kpi", argc, argv, &i, names, slots,
@@ -77,6 +84,10 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   if (format < 0) {
     fprintf(stderr, "kpi: --format must be table, json or csv, not '%s'\n",
             o.format);
+    goto done;
+  }
+  if (o.breaches && o.disagreements) {
+    fprintf(stderr, "kpi: give --breaches or --disagreements, not both\n");
     goto done;
   }
   if ((o.month != NULL) == (o.from != NULL || o.to != NULL) ||
@@ -122,7 +133,11 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   snprintf(label, sizeof label, "%s (%s)", o.month ? o.month : "",
            cfg->timezone);
   int wrc =
-      format == IB_KPI_FORMAT_JSON ? ib_kpi_write_json(stdout, res, o.breaches)
+      o.disagreements
+          ? ib_kpi_write_disagreements(stdout, res, (ib_kpi_format)format,
+                                       o.month ? label : NULL)
+      : format == IB_KPI_FORMAT_JSON
+          ? ib_kpi_write_json(stdout, res, o.breaches)
       : format == IB_KPI_FORMAT_CSV
           ? ib_kpi_write_csv(stdout, res, period, o.breaches)
           : ib_kpi_write_table(stdout, res, o.month ? label : NULL, o.breaches);

@@ -25,7 +25,7 @@
 #define PG_CONNECT_TIMEOUT_S "10" /* the URL's connect_timeout wins */
 #define PG_VALUE_LEN 64           /* an int64, an instant or a number */
 #define PG_ROW_LABEL_LEN 256
-#define PG_KEY_MAX 4
+#define PG_KEY_MAX 5
 #define PG_BATCH_ROWS 500 /* rows per pipelined round trip */
 
 /* What PostgreSQL adds to the exported tables: each table's primary key,
@@ -42,6 +42,7 @@ static const pg_table pg_tables[] = {
     {IB_TABLE_TICKET_SLA, {"period", "sla", "source", "id"}},
     {IB_TABLE_KPI, {"period", "sla", "priority", "kpi"}},
     {IB_TABLE_AVAILABILITY, {"period", "service", NULL}},
+    {IB_TABLE_DISAGREEMENTS, {"period", "sla", "source", "id", "kpi"}},
 };
 
 #define PG_PERIOD_COLUMN "period"

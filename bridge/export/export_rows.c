@@ -111,6 +111,23 @@ static const ib_export_column outage_columns[] = {
     {"updated_at", IB_COL_TIME, 0, "last update in the source (UTC)"},
 };
 
+static const ib_export_column disagreement_columns[] = {
+    {"period", IB_COL_TEXT, 0, "the exported period"},
+    {"source", IB_COL_TEXT, 0, "ticket source"},
+    {"id", IB_COL_TEXT, 0, "ticket id in the source"},
+    {"key", IB_COL_TEXT, 0, "ticket key"},
+    {"sla", IB_COL_TEXT, 0, "SLA name"},
+    {"priority", IB_COL_TEXT, 0, "P1..P5"},
+    {"kpi", IB_COL_TEXT, 0, "first_response or resolution"},
+    {"measured_s", IB_COL_INT, 0, "our measured time, open seconds"},
+    {"target_s", IB_COL_INT, 0, "the target, open seconds"},
+    {"ours", IB_COL_TEXT, 0, "our verdict: met or breached"},
+    {"theirs", IB_COL_TEXT, 0, "the source's own verdict: met or breached"},
+    {"reason", IB_COL_TEXT, 0,
+     "pauses, calendar, priority_changed, response_from_resolution or "
+     "unexplained (docs/kpi.md)"},
+};
+
 #define COLS(a) a, sizeof a / sizeof a[0]
 const ib_export_table ib_export_tables[IB_TABLE_COUNT] = {
     {"tickets", "tickets that matter for the period", COLS(ticket_columns)},
@@ -119,6 +136,9 @@ const ib_export_table ib_export_tables[IB_TABLE_COUNT] = {
     {"kpi", "every KPI of the period, one figure per row", COLS(kpi_columns)},
     {"availability", "availability per service", COLS(availability_columns)},
     {"outages", "outage records overlapping the period", COLS(outage_columns)},
+    {"disagreements",
+     "tickets whose verdict the source reported otherwise, with the reason",
+     COLS(disagreement_columns)},
 };
 
 /* A tidy KPI row read back from kpi_format's CSV. */
@@ -344,6 +364,26 @@ static void outage_cells(const ib_outage_row *o, ib_export_cell *c) {
   set_time(&c[8], o->updated_at);
 }
 
+static void disagreement_cells(ib_export_rows *it, const ib_kpi_ticket *k,
+                               int which, ib_export_cell *c) {
+  static const char *const kpi_names[] = {"first_response", "resolution"};
+  const ib_kpi_measure *m = which ? &k->resolution : &k->first_response;
+  const ib_ticket_row *t = k->ticket;
+  set_text(&c[0], it->d->period_label);
+  set_text(&c[1], t->source);
+  set_text(&c[2], t->id);
+  set_text(&c[3], t->key ? t->key : t->id);
+  set_text(&c[4], it->d->kpi->slas[k->sla].cfg->name);
+  snprintf(it->prio, sizeof it->prio, "P%d", k->priority);
+  set_text(&c[5], it->prio);
+  set_text(&c[6], kpi_names[which]);
+  set_int(&c[7], m->measured_s, 0);
+  set_int(&c[8], m->target_s, 0);
+  set_text(&c[9], ib_kpi_verdict_name(m->verdict));
+  set_text(&c[10], m->reported == IB_VERDICT_BREACHED ? "breached" : "met");
+  set_text(&c[11], ib_kpi_reason_name(m->reason));
+}
+
 static void kpi_cells(const kpi_row *r, ib_export_cell *c) {
   for (int f = 0; f < 4; f++) set_text(&c[f], r->field[f]);
   const char *v = r->field[4];
@@ -373,6 +413,17 @@ int ib_export_rows_next(ib_export_rows *it, ib_export_cell *cells) {
     case IB_TABLE_OUTAGES:
       if (i >= d->outages->n) return 0;
       outage_cells(&d->outages->rows[i], cells);
+      break;
+    case IB_TABLE_DISAGREEMENTS:
+      /* next counts measures: ticket next / 2, first response then
+       * resolution; those that agree are skipped. */
+      for (; i < 2 * d->kpi->n_tickets; i++) {
+        const ib_kpi_ticket *k = &d->kpi->tickets[i / 2];
+        if ((i % 2 ? k->resolution : k->first_response).disagrees) break;
+      }
+      if (i >= 2 * d->kpi->n_tickets) return 0;
+      disagreement_cells(it, &d->kpi->tickets[i / 2], (int)(i % 2), cells);
+      it->next = i;
       break;
     default: return 0;
   }

@@ -1,9 +1,9 @@
 /*
  * export_rows.h -- the tables every BI export writes (tickets, ticket_sla,
- * kpi, availability, outages): their documented columns and a row cursor
- * that yields typed cells. CSV, JSON and NDJSON (and any other tabular
- * exporter) read rows from here so that they carry the same content. Must
- * not write files nor compute KPIs: the cells come from the ticket set,
+ * kpi, availability, outages, disagreements): their documented columns and a
+ * row cursor that yields typed cells. CSV, JSON and NDJSON (and any other
+ * tabular exporter) read rows from here so that they carry the same content.
+ * Must not write files nor compute KPIs: the cells come from the ticket set,
  * the outage set and the ib_kpi_result (kpi rows through kpi_format.h).
  */
 #ifndef IB_EXPORT_ROWS_H
@@ -35,6 +35,7 @@ typedef enum ib_export_table_id {
   IB_TABLE_KPI,
   IB_TABLE_AVAILABILITY,
   IB_TABLE_OUTAGES,
+  IB_TABLE_DISAGREEMENTS,
   IB_TABLE_COUNT
 } ib_export_table_id;
 

@@ -884,6 +884,97 @@ static void breaches_table(const ctx *c) {
     fputs("</tbody></table>\n", o);
 }
 
+/* Labels of the disagreements section, kept apart from `labels` so that
+ * the long positional initialisers above stay as they are. */
+typedef struct disagree_labels {
+  const char *title, *intro, *none, *ours, *theirs, *reason, *met, *breached;
+  const char *reasons[IB_KPI_REASON_UNEXPLAINED + 1]; /* by ib_kpi_reason */
+} disagree_labels;
+
+static const disagree_labels disagree_en = {
+    "Disagreements with the provider",
+    "Tickets whose verdict the provider's tool reported otherwise, with the "
+    "reading under which our verdict would equal theirs.",
+    "The provider's reported verdicts all match ours (or none were "
+    "reported).",
+    "Ours",
+    "Provider",
+    "Reason",
+    "met",
+    "breached",
+    {"", "the provider ignored or applied the ticket's pauses",
+     "the provider counted 24x7 instead of the SLA's calendar",
+     "the provider used the target of a priority the ticket had earlier",
+     "no response was recorded: we used the resolution, the provider read it "
+     "as unanswered",
+     "unexplained"},
+};
+
+static const disagree_labels disagree_fr = {
+    "Désaccords avec le prestataire",
+    "Tickets dont l'outil du prestataire annonce un autre verdict, avec la "
+    "lecture sous laquelle notre verdict serait le sien.",
+    "Les verdicts annoncés par le prestataire concordent tous avec les nôtres "
+    "(ou il n'en a annoncé aucun).",
+    "Le nôtre",
+    "Prestataire",
+    "Raison",
+    "respecté",
+    "dépassé",
+    {"", "le prestataire a ignoré ou appliqué les pauses du ticket",
+     "le prestataire a compté en 24h/24 au lieu du calendrier du SLA",
+     "le prestataire a pris la cible d'une priorité antérieure du ticket",
+     "aucune réponse enregistrée : nous avons pris la résolution, le "
+     "prestataire l'a lue comme sans réponse",
+     "inexpliqué"},
+};
+
+static void disagreements_table(const ctx *c) {
+  const ib_kpi_result *k = c->r->kpi;
+  const disagree_labels *D = c->L == &labels_fr ? &disagree_fr : &disagree_en;
+  FILE *o = c->out;
+  size_t n = 0;
+  fprintf(o, "<h2 id=\"disagreements\">%s</h2>\n<p>%s</p>\n", D->title,
+          D->intro);
+  for (size_t i = 0; i < k->n_tickets; i++) {
+    const ib_kpi_ticket *t = &k->tickets[i];
+    const ib_kpi_measure *m[2] = {&t->first_response, &t->resolution};
+    for (int w = 0; w < 2; w++) {
+      if (!m[w]->disagrees) continue;
+      if (n++ == 0)
+        fprintf(o,
+                "<table><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th></tr></thead><tbody>\n",
+                c->L->sla, c->L->kpi, c->L->ticket, c->L->priority,
+                c->L->measured, c->L->target_col, D->ours, D->theirs,
+                D->reason);
+      char meas[32], tgt[32];
+      ib_kpi_format_duration((double)m[w]->measured_s, meas, sizeof meas);
+      ib_kpi_format_duration((double)m[w]->target_s, tgt, sizeof tgt);
+      int r = m[w]->reason <= IB_KPI_REASON_UNEXPLAINED
+                  ? (int)m[w]->reason
+                  : (int)IB_KPI_REASON_UNEXPLAINED;
+      fputs("<tr><td>", o);
+      esc(o, k->slas[t->sla].cfg->name);
+      fprintf(o, "</td><td>%s</td><td>", kpi_label(c, w));
+      esc(o, t->ticket->key ? t->ticket->key : t->ticket->id);
+      fprintf(o,
+              "</td><td>P%d</td><td class=\"num\">%s</td>"
+              "<td class=\"num\">%s</td><td>%s</td><td>%s</td>"
+              "<td data-reason=\"%s\">%s</td></tr>\n",
+              t->priority, meas, tgt,
+              m[w]->verdict == IB_KPI_BREACHED ? D->breached : D->met,
+              m[w]->reported == IB_VERDICT_BREACHED ? D->breached : D->met,
+              ib_kpi_reason_name((ib_kpi_reason)r), D->reasons[r]);
+    }
+  }
+  if (n == 0)
+    fprintf(o, "<p>%s</p>\n", D->none);
+  else
+    fputs("</tbody></table>\n", o);
+}
+
 static int freshness_table(const ctx *c, char *err, size_t errlen) {
   const ib_config *cfg = c->r->cfg;
   FILE *o = c->out;
@@ -1092,6 +1183,7 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
   chart_trend(&c);
 
   breaches_table(&c);
+  disagreements_table(&c);
   if (freshness_table(&c, err, errlen) != 0) return -1;
   sla_definitions(&c);
   fputs("</main>\n</body>\n</html>\n", out);

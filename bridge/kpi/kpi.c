@@ -27,6 +27,18 @@ const char *ib_kpi_verdict_name(ib_kpi_verdict v) {
   }
 }
 
+const char *ib_kpi_reason_name(ib_kpi_reason r) {
+  switch (r) {
+    case IB_KPI_REASON_PAUSES: return "pauses";
+    case IB_KPI_REASON_CALENDAR: return "calendar";
+    case IB_KPI_REASON_PRIORITY_CHANGED: return "priority_changed";
+    case IB_KPI_REASON_RESPONSE_FROM_RESOLUTION:
+      return "response_from_resolution";
+    case IB_KPI_REASON_UNEXPLAINED: return "unexplained";
+    default: return "";
+  }
+}
+
 /* ---- small growable arrays -------------------------------------------- */
 
 typedef struct dur_vec {
@@ -159,8 +171,15 @@ static int pauses_sorted(const ib_ticket_row *t) {
   return 1;
 }
 
+/* open(cal, a, b); cal NULL is the 24x7 reading: plain elapsed seconds. */
+static int64_t open_s(const ib_calendar *cal, ib_time a, ib_time b) {
+  if (cal != NULL) return ib_calendar_open(cal, a, b);
+  if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
+  return b - a;
+}
+
 /* Open time of the union of the ticket's pauses clipped to [a, b); a
- * running pause runs up to b. Returns -1 on ENOMEM. */
+ * running pause runs up to b; cal NULL reads 24x7. Returns -1 on ENOMEM. */
 static int64_t paused_open(engine *en, size_t i, const ib_calendar *cal,
                            ib_time a, ib_time b) {
   const ib_ticket_row *t = &en->tickets->rows[i];
@@ -191,12 +210,12 @@ static int64_t paused_open(engine *en, size_t i, const ib_calendar *cal,
       if (e > cur_e) cur_e = e;
       continue;
     }
-    if (have) total += ib_calendar_open(cal, cur_s, cur_e);
+    if (have) total += open_s(cal, cur_s, cur_e);
     cur_s = s;
     cur_e = e;
     have = 1;
   }
-  if (have) total += ib_calendar_open(cal, cur_s, cur_e);
+  if (have) total += open_s(cal, cur_s, cur_e);
   free(copy);
   return total;
 }
@@ -228,6 +247,86 @@ static void compare_reported(ib_kpi_measure *m, ib_verdict reported) {
     return;
   m->disagrees =
       (reported == IB_VERDICT_BREACHED) != (m->verdict == IB_KPI_BREACHED);
+}
+
+/* Open time of [a, b) under cal (NULL: 24x7), minus the pauses when
+ * `with_pauses`, never below 0. -1 on ENOMEM. */
+static int64_t span_time(engine *en, size_t i, const ib_calendar *cal,
+                         ib_time a, ib_time b, int with_pauses) {
+  int64_t d = open_s(cal, a, b);
+  if (with_pauses) {
+    int64_t paused = paused_open(en, i, cal, a, b);
+    if (paused < 0) return -1;
+    d -= paused;
+  }
+  return d > 0 ? d : 0;
+}
+
+static ib_kpi_verdict verdict_of(int64_t measured, int64_t target) {
+  return measured <= target ? IB_KPI_MET : IB_KPI_BREACHED;
+}
+
+/* At most this many earlier priorities are read per ticket (there are
+ * only five priorities; a longer answer is cut). */
+#define EARLIER_MAX 16
+
+/* Sets m->reason for a measure that disagrees with the provider: the first
+ * alternative reading (ib_kpi_reason, in order) under which our verdict
+ * equals theirs. `is_resolution` says which KPI m is. -1 on ENOMEM. */
+static int explain(engine *en, size_t i, const ib_sla_cfg *sla,
+                   const ib_calendar *cal, int is_resolution,
+                   ib_kpi_measure *m) {
+  if (!m->disagrees) return 0;
+  const ib_ticket_row *t = &en->tickets->rows[i];
+  ib_kpi_verdict theirs =
+      m->reported == IB_VERDICT_BREACHED ? IB_KPI_BREACHED : IB_KPI_MET;
+  ib_time a = t->created_at, b;
+  if (is_resolution)
+    b = t->resolved_at;
+  else
+    b = t->first_response_at != IB_TIME_NONE ? t->first_response_at
+        : t->resolved_at != IB_TIME_NONE     ? t->resolved_at
+                                             : en->end;
+  /* Ours subtracts the pauses for resolution only; the other way round. */
+  int64_t d = span_time(en, i, cal, a, b, !is_resolution);
+  if (d < 0) return -1;
+  if (verdict_of(d, m->target_s) == theirs) {
+    m->reason = IB_KPI_REASON_PAUSES;
+    return 0;
+  }
+  d = span_time(en, i, NULL, a, b, is_resolution);
+  if (d < 0) return -1;
+  if (verdict_of(d, m->target_s) == theirs) {
+    m->reason = IB_KPI_REASON_CALENDAR;
+    return 0;
+  }
+  if (en->q->earlier_priorities != NULL) {
+    int prev[EARLIER_MAX];
+    size_t n =
+        en->q->earlier_priorities(en->q->earlier_ctx, t, prev, EARLIER_MAX);
+    if (n > EARLIER_MAX) n = EARLIER_MAX;
+    for (size_t k = 0; k < n; k++) {
+      int p = prev[k];
+      if (p < 1 || p > IB_PRIORITY_MAX || p == t->priority ||
+          !sla->targets[p].present)
+        continue;
+      int64_t target = is_resolution ? sla->targets[p].resolution_s
+                                     : sla->targets[p].first_response_s;
+      if (target != IB_DURATION_NONE &&
+          verdict_of(m->measured_s, target) == theirs) {
+        m->reason = IB_KPI_REASON_PRIORITY_CHANGED;
+        return 0;
+      }
+    }
+  }
+  if (!is_resolution && t->first_response_at == IB_TIME_NONE &&
+      t->resolved_at != IB_TIME_NONE && theirs == IB_KPI_BREACHED &&
+      open_s(cal, a, en->end) > m->target_s) {
+    m->reason = IB_KPI_REASON_RESPONSE_FROM_RESOLUTION;
+    return 0;
+  }
+  m->reason = IB_KPI_REASON_UNEXPLAINED;
+  return 0;
 }
 
 static void count_verdict(ib_kpi_stats *s, const ib_kpi_measure *m) {
@@ -282,6 +381,7 @@ static int measure_ticket(engine *en, size_t i, const ib_sla_cfg *sla,
       if (fr->verdict == IB_KPI_MET) fr->verdict = IB_KPI_PENDING;
     }
     compare_reported(fr, t->reported_response_breached);
+    if (explain(en, i, sla, cal, 0, fr) != 0) return -1;
   }
 
   ib_time resolved = t->resolved_at;
@@ -296,6 +396,7 @@ static int measure_ticket(engine *en, size_t i, const ib_sla_cfg *sla,
     int64_t d = ib_calendar_open(cal, created, resolved) - paused;
     judge(res, d > 0 ? d : 0);
     compare_reported(res, t->reported_resolution_breached);
+    if (explain(en, i, sla, cal, 1, res) != 0) return -1;
   }
 
   int open_at_end =

@@ -27,18 +27,47 @@ typedef enum ib_kpi_verdict {
 
 const char *ib_kpi_verdict_name(ib_kpi_verdict v); /* "met", ... , "" */
 
+/* Why the provider's verdict differs from ours (SPEC §9 "Disagreements with
+ * the provider"): the first alternative reading, in this order, under which
+ * our verdict would equal theirs.
+ *  PAUSES: resolution measured without subtracting the pauses; first
+ *    response measured with them subtracted (we never apply them there).
+ *  CALENDAR: plain elapsed seconds (24x7) instead of the SLA's calendar,
+ *    pauses still subtracted for resolution (as plain seconds).
+ *  PRIORITY_CHANGED: our measured time against the target of a priority
+ *    the ticket had earlier (ib_kpi_query.earlier_priorities).
+ *  RESPONSE_FROM_RESOLUTION: first response only, when no response was
+ *    recorded and the resolution stood in: the ticket read as never
+ *    answered, its time running to `end` (breached when that exceeds the
+ *    target; still within it is pending, which matches no verdict).
+ *  UNEXPLAINED: none of these. */
+typedef enum ib_kpi_reason {
+  IB_KPI_REASON_NONE = 0, /* no disagreement */
+  IB_KPI_REASON_PAUSES,
+  IB_KPI_REASON_CALENDAR,
+  IB_KPI_REASON_PRIORITY_CHANGED,
+  IB_KPI_REASON_RESPONSE_FROM_RESOLUTION,
+  IB_KPI_REASON_UNEXPLAINED
+} ib_kpi_reason;
+
+/* "pauses", "calendar", "priority_changed", "response_from_resolution",
+ * "unexplained"; "" for NONE. */
+const char *ib_kpi_reason_name(ib_kpi_reason r);
+
 /* One KPI of one ticket under one SLA. */
 typedef struct ib_kpi_measure {
   ib_kpi_verdict verdict;
-  int64_t target_s;    /* IB_DURATION_NONE when the priority has none */
-  int64_t measured_s;  /* open seconds (pause-adjusted for resolution);
-                          for a pending or unanswered first response the
-                          time so far, up to `end`; -1 when not measured */
-  int64_t over_s;      /* measured - target when breached, else 0 */
-  ib_verdict reported; /* the source's own verdict, UNKNOWN when none */
-  int disagrees;       /* met/breached and reported differs */
-  int impossible;      /* the span ends before it starts (response or resolution
-                          before the creation): measured as 0 s and warned */
+  int64_t target_s;     /* IB_DURATION_NONE when the priority has none */
+  int64_t measured_s;   /* open seconds (pause-adjusted for resolution);
+                           for a pending or unanswered first response the
+                           time so far, up to `end`; -1 when not measured */
+  int64_t over_s;       /* measured - target when breached, else 0 */
+  ib_verdict reported;  /* the source's own verdict, UNKNOWN when none */
+  int disagrees;        /* met/breached and reported differs */
+  ib_kpi_reason reason; /* when disagrees: the first reading that explains
+                           it (see ib_kpi_reason), else NONE */
+  int impossible; /* the span ends before it starts (response or resolution
+                     before the creation): measured as 0 s and warned */
 } ib_kpi_measure;
 
 /* Per-ticket result: one row per (SLA, in-scope ticket) that is in a
@@ -118,6 +147,14 @@ typedef struct ib_kpi_query {
   const char *sla;  /* only this SLA; NULL = all */
   FILE *warnings;   /* one line per ticket with impossible times (a span
                        ending before it starts); NULL = silent */
+  /* The priorities ticket `t` had before its current one (from the
+   * store's history of changes): writes at most `max` values 1..5 into
+   * `out` and returns how many. Only asked for tickets that disagree with
+   * the provider. NULL: no history known, so PRIORITY_CHANGED is never
+   * the reason. `earlier_ctx` is passed through, borrowed. */
+  size_t (*earlier_priorities)(void *ctx, const ib_ticket_row *t, int *out,
+                               size_t max);
+  void *earlier_ctx;
 } ib_kpi_query;
 
 /* The lower bound to load tickets from (ib_store_load_tickets(st, this,

@@ -12,6 +12,7 @@
 #include "utf8.h"
 
 #define KPI_SCHEMA "itsm-bridge.kpi/1"
+#define DISAGREEMENTS_SCHEMA "itsm-bridge.disagreements/1"
 #define PCT_DECIMALS 1000.0  /* percentages: 3 decimals */
 #define MONEY_DECIMALS 100.0 /* money: 2 decimals */
 #define DURATION_DECIMALS 1000.0
@@ -533,5 +534,136 @@ int ib_kpi_write_csv(FILE *out, const ib_kpi_result *r, const char *period,
     csv_row(out, period, svc, "all", "availability", "credit",
             isnan(a->credit) ? NAN : round_to(a->credit, MONEY_DECIMALS));
   }
+  return ferror(out) ? -1 : 0;
+}
+
+/* ---- disagreements with the provider ----------------------------------- */
+
+static const char *theirs_name(const ib_kpi_measure *m) {
+  return m->reported == IB_VERDICT_BREACHED ? "breached" : "met";
+}
+
+static int add_period(cJSON *doc, const ib_kpi_result *r) {
+  char from[IB_ISO_LEN], to[IB_ISO_LEN], as_of[IB_ISO_LEN];
+  ib_format_iso8601(r->from, from);
+  ib_format_iso8601(r->to, to);
+  ib_format_iso8601(r->as_of, as_of);
+  cJSON *period = cJSON_AddObjectToObject(doc, "period");
+  if (period == NULL || add_str(period, "from", from) ||
+      add_str(period, "to", to) || add_str(period, "as_of", as_of))
+    return -1;
+  return 0;
+}
+
+cJSON *ib_kpi_disagreements_to_json(const ib_kpi_result *r) {
+  cJSON *doc = cJSON_CreateObject(); /* returned */
+  if (doc == NULL) return NULL;
+  if (add_str(doc, "schema", DISAGREEMENTS_SCHEMA) || add_period(doc, r))
+    goto fail;
+  cJSON *list = cJSON_AddArrayToObject(doc, "disagreements");
+  if (list == NULL) goto fail;
+  for (size_t i = 0; i < r->n_tickets; i++) {
+    const ib_kpi_ticket *t = &r->tickets[i];
+    const ib_kpi_measure *m[2] = {&t->first_response, &t->resolution};
+    for (int w = 0; w < 2; w++) {
+      if (!m[w]->disagrees) continue;
+      cJSON *o = cJSON_CreateObject();
+      if (o == NULL) goto fail;
+      cJSON_AddItemToArray(list, o);
+      char prio[8];
+      snprintf(prio, sizeof prio, "P%d", t->priority);
+      if (add_str(o, "source", t->ticket->source) ||
+          add_str(o, "id", t->ticket->id) ||
+          add_str(o, "key", t->ticket->key) ||
+          add_str(o, "sla", r->slas[t->sla].cfg->name) ||
+          add_str(o, "priority", prio) || add_str(o, "kpi", kpi_names[w]) ||
+          !cJSON_AddNumberToObject(o, "measured_s", (double)m[w]->measured_s) ||
+          !cJSON_AddNumberToObject(o, "target_s", (double)m[w]->target_s) ||
+          add_str(o, "ours", ib_kpi_verdict_name(m[w]->verdict)) ||
+          add_str(o, "theirs", theirs_name(m[w])) ||
+          add_str(o, "reason", ib_kpi_reason_name(m[w]->reason)))
+        goto fail;
+    }
+  }
+  return doc;
+fail:
+  cJSON_Delete(doc);
+  return NULL;
+}
+
+static void disagreements_table(FILE *out, const ib_kpi_result *r,
+                                const char *label) {
+  char from[IB_ISO_LEN], to[IB_ISO_LEN], as_of[IB_ISO_LEN];
+  ib_format_iso8601(r->from, from);
+  ib_format_iso8601(r->to, to);
+  ib_format_iso8601(r->as_of, as_of);
+  fprintf(out, "Disagreements with the provider for %s%s%s .. %s (as of %s)\n",
+          label ? label : "", label ? ": " : "", from, to, as_of);
+  fprintf(out, "  %-12s %-16s %-12s %-2s %-14s %10s %10s %-8s %-8s %s\n",
+          "source", "ticket", "sla", "pr", "kpi", "measured", "target", "ours",
+          "theirs", "reason");
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_tickets; i++) {
+    const ib_kpi_ticket *t = &r->tickets[i];
+    const ib_kpi_measure *m[2] = {&t->first_response, &t->resolution};
+    for (int w = 0; w < 2; w++) {
+      if (!m[w]->disagrees) continue;
+      char measured[32], target[32];
+      ib_kpi_format_duration((double)m[w]->measured_s, measured,
+                             sizeof measured);
+      ib_kpi_format_duration((double)m[w]->target_s, target, sizeof target);
+      const char *key = t->ticket->key ? t->ticket->key : t->ticket->id;
+      fprintf(out, "  %-12s %-16s %-12s P%d %-14s %10s %10s %-8s %-8s %s\n",
+              t->ticket->source ? t->ticket->source : "?", key ? key : "?",
+              r->slas[t->sla].cfg->name, t->priority, kpi_names[w], measured,
+              target, ib_kpi_verdict_name(m[w]->verdict), theirs_name(m[w]),
+              ib_kpi_reason_name(m[w]->reason));
+      n++;
+    }
+  }
+  if (n == 0) fprintf(out, "  (none: every reported verdict equals ours)\n");
+}
+
+static void disagreements_csv(FILE *out, const ib_kpi_result *r) {
+  fputs(
+      "source,id,key,sla,priority,kpi,measured_s,target_s,ours,theirs,"
+      "reason\n",
+      out);
+  for (size_t i = 0; i < r->n_tickets; i++) {
+    const ib_kpi_ticket *t = &r->tickets[i];
+    const ib_kpi_measure *m[2] = {&t->first_response, &t->resolution};
+    for (int w = 0; w < 2; w++) {
+      if (!m[w]->disagrees) continue;
+      csv_field(out, t->ticket->source);
+      fputc(',', out);
+      csv_field(out, t->ticket->id);
+      fputc(',', out);
+      csv_field(out, t->ticket->key);
+      fputc(',', out);
+      csv_field(out, r->slas[t->sla].cfg->name);
+      fprintf(out, ",P%d,%s,%lld,%lld,%s,%s,%s\n", t->priority, kpi_names[w],
+              (long long)m[w]->measured_s, (long long)m[w]->target_s,
+              ib_kpi_verdict_name(m[w]->verdict), theirs_name(m[w]),
+              ib_kpi_reason_name(m[w]->reason));
+    }
+  }
+}
+
+int ib_kpi_write_disagreements(FILE *out, const ib_kpi_result *r,
+                               ib_kpi_format format, const char *label) {
+  if (format == IB_KPI_FORMAT_JSON) {
+    cJSON *doc = ib_kpi_disagreements_to_json(r); /* owned here */
+    if (doc == NULL) return -1;
+    char *text = cJSON_Print(doc); /* owned here */
+    cJSON_Delete(doc);
+    if (text == NULL) return -1;
+    int rc = fprintf(out, "%s\n", text) < 0 ? -1 : 0;
+    cJSON_free(text);
+    return rc;
+  }
+  if (format == IB_KPI_FORMAT_CSV)
+    disagreements_csv(out, r);
+  else
+    disagreements_table(out, r, label);
   return ferror(out) ? -1 : 0;
 }

@@ -1,7 +1,8 @@
 /*
  * kpi_format.h -- writes a computed ib_kpi_result as the SPEC §7 JSON
- * (itsm-bridge.kpi/1), a terminal table or a tidy CSV. Must not compute
- * KPIs or touch the store.
+ * (itsm-bridge.kpi/1), a terminal table or a tidy CSV, and its
+ * disagreements with the provider (itsm-bridge.disagreements/1). Must
+ * not compute KPIs or touch the store.
  */
 #ifndef IB_KPI_FORMAT_H
 #define IB_KPI_FORMAT_H
@@ -41,6 +42,17 @@ int ib_kpi_write_table(FILE *out, const ib_kpi_result *r, const char *label,
  * "period,sla,kpi,source,key,title,priority,measured_s,target_s,over_s". */
 int ib_kpi_write_csv(FILE *out, const ib_kpi_result *r, const char *period,
                      int breaches);
+
+/* Disagreements with the provider (SPEC §9): every met/breached measure
+ * whose source reported another verdict, in result order, with its reason.
+ * The itsm-bridge.disagreements/1 document; owned by the caller
+ * (cJSON_Delete), NULL on ENOMEM. */
+cJSON *ib_kpi_disagreements_to_json(const ib_kpi_result *r);
+/* Writes them as that JSON, a table (one line per ticket; label as for
+ * ib_kpi_write_table) or CSV "source,id,key,sla,priority,kpi,measured_s,
+ * target_s,ours,theirs,reason". 0, or -1 on a write error or ENOMEM. */
+int ib_kpi_write_disagreements(FILE *out, const ib_kpi_result *r,
+                               ib_kpi_format format, const char *label);
 
 /* "2h 05m", "12m 30s", "-" for a negative or NAN duration. */
 void ib_kpi_format_duration(double seconds, char *buf, size_t len);

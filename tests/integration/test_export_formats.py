@@ -203,7 +203,7 @@ def close(a, b, tol=1e-9):
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
 
 
-TABLES = ["tickets", "ticket_sla", "kpi", "availability", "outages"]
+TABLES = ["tickets", "ticket_sla", "kpi", "availability", "outages", "disagreements"]
 
 # ---- checks -------------------------------------------------------------------
 
@@ -214,6 +214,11 @@ def check_small(tmp):
     run(cfg, "export", "--format", "csv", "--out", out, "--month", "2026-10",
         "--as-of", SMALL_AS_OF)
     assert sorted(os.listdir(out)) == sorted(t + ".csv" for t in TABLES), os.listdir(out)
+    # The CSV plugin reports no verdict of its own: nothing to disagree with,
+    # the table is its header alone (its rows: test_disagreements.py).
+    with open(os.path.join(out, "disagreements.csv"), encoding="utf-8", newline="") as f:
+        assert f.read() == ("period,source,id,key,sla,priority,kpi,measured_s,target_s,"
+                            "ours,theirs,reason\r\n")
 
     tickets = {r["id"]: r for r in read_csv(os.path.join(out, "tickets.csv"))}
     assert set(tickets) == {"T1", "T2", "T3", "T4"}

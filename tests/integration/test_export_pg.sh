@@ -221,6 +221,14 @@ $types"
        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
        WHERE i.indisprimary AND i.indrelid = '$S.kpi'::regclass")" = "period,sla,priority,kpi" ] ||
   fail "kpi primary key"
+# the disagreements table: keyed per ticket and KPI; the CSV source reports
+# no verdict of its own, so it is empty
+[ "$(q "SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+       WHERE i.indisprimary AND i.indrelid = '$S.disagreements'::regclass")" = \
+  "period,sla,source,id,kpi" ] || fail "disagreements primary key"
+[ "$(q "SELECT count(*) FROM $S.disagreements")" = "0" ] || fail "disagreements rows"
 
 # --- the BI views ---------------------------------------------------------
 [ "$(q "SELECT month || '|' || value FROM $S.v_kpi_monthly WHERE sla = 'support'

@@ -11,9 +11,11 @@ docs/kpi.md itself and must equal the output of the statistics example.
 Standard library only; run with /usr/bin/python3. Writes only in a
 temporary directory.
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -71,6 +73,7 @@ class Example:
                  slas=SUPPORT, availability=""):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="kpi-doc-")
+        atexit.register(shutil.rmtree, self.dir, True)  # even on sys.exit
         with open(os.path.join(self.dir, "tickets.csv"), "w") as f:
             f.write(TICKET_HEADER + "\n")
             for row in tickets:
@@ -263,6 +266,47 @@ def disagreements():
           ["reported_disagreements"], 0)
 
 
+def disagreement_reasons():
+    """### Why they disagree"""
+    cals = """{ name = "office"; timezone = "UTC";
+    hours = { mon = "09:00-17:00"; tue = "09:00-17:00"; wed = "09:00-17:00";
+              thu = "09:00-17:00"; fri = "09:00-17:00"; }; }"""
+    slas = """{ name = "support"; calendar = "office";
+    targets = ( { priority = "P1"; first_response = "30m"; resolution = "4h"; } ); }"""
+    ex = Example("reasons", [
+        ("W1", "w1", "Incident", "P1", "resolved", "", "2026-10-05T09:00:00Z",
+         "2026-10-05T09:10:00Z", "2026-10-05T14:30:00Z", "2026-10-05T10:00:00Z",
+         "2026-10-05T12:00:00Z"),
+        ("W2", "w2", "Incident", "P1", "resolved", "", "2026-10-09T16:00:00Z",
+         "2026-10-09T16:10:00Z", "2026-10-12T10:00:00Z"),
+        ("W3", "w3", "Incident", "P1", "resolved", "", "2026-10-07T09:00:00Z",
+         "", "2026-10-07T09:20:00Z"),
+        ("W4", "w4", "Incident", "P1", "resolved", "", "2026-10-08T09:00:00Z",
+         "2026-10-08T09:05:00Z", "2026-10-08T10:00:00Z"),
+    ], calendars=cals, slas=slas)
+    # The provider's verdicts, written in the store as a sync would.
+    for column, key in (("reported_resolution_breached", "W1"),
+                        ("reported_resolution_breached", "W2"),
+                        ("reported_response_breached", "W3"),
+                        ("reported_response_breached", "W4")):
+        ex.store("UPDATE tickets SET %s = 1 WHERE id = ?" % column, (key,))
+    period = ("--month", "2026-10", "--as-of", "2026-11-05T00:00:00Z")
+    doc = json.loads(ex.run("kpi", "--disagreements", "--format", "json", *period))
+    got = {(r["id"], r["kpi"]): (r["measured_s"], r["ours"], r["theirs"], r["reason"])
+           for r in doc["disagreements"]}
+    check("reasons: listed", got, {
+        ("W1", "resolution"): (12600, "met", "breached", "pauses"),
+        ("W2", "resolution"): (7200, "met", "breached", "calendar"),
+        ("W3", "first_response"): (1200, "met", "breached", "response_from_resolution"),
+        ("W4", "first_response"): (300, "met", "breached", "unexplained"),
+    })
+    kpi = ex.kpi(*period)
+    check("reasons: first response counted",
+          prio(kpi, "P1")["first_response"]["reported_disagreements"], 2)
+    check("reasons: resolution counted",
+          prio(kpi, "P1")["resolution"]["reported_disagreements"], 2)
+
+
 def availability():
     """## Availability"""
     av = """availability = (
@@ -375,7 +419,7 @@ def examples_named_in_page():
     if "tests/integration/test_kpi_doc_examples.py" not in page:
         failures.append("docs/kpi.md does not name the test that checks it")
     for fn in (periods, cohorts, calendars, pauses, statistics, disagreements,
-               availability, credits, impossible, json_shape):
+               disagreement_reasons, availability, credits, impossible, json_shape):
         heading = fn.__doc__.split("\n")[0].split(":")[0].strip()
         if heading not in page:
             failures.append("docs/kpi.md has no heading %r" % heading)
@@ -388,6 +432,7 @@ def main():
     pauses()
     stats_doc = statistics()
     disagreements()
+    disagreement_reasons()
     availability()
     credits()
     impossible()

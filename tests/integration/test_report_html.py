@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,12 @@ def check_self_contained(path):
 
 def check_small(tmp):
     cfg = make_small_store(tmp)
+    # The provider's tool said T1's resolution (3 h against 4 h, 24x7, no
+    # pause) was breached: a disagreement no reading explains.
+    con = sqlite3.connect(os.path.join(tmp, "bridge.db"))
+    with con:
+        con.execute("UPDATE tickets SET reported_resolution_breached = 1 WHERE id = 'T1'")
+    con.close()
     for lang in ("en", "fr"):
         out = os.path.join(tmp, f"report-{lang}.html")
         run(cfg, "report", "--month", "2026-10", "--out", out, "--lang", lang,
@@ -98,8 +105,17 @@ def check_small(tmp):
                        f"3{group}000{dec}00{NBSP}EUR"):
             assert figure in text, f"{lang}: {figure!r} not in the rendered report"
         # the breached tickets: T2 twice (response, resolution), T4 once
-        table = dom[dom.index('id="breaches"'):dom.index('id="freshness"')]
+        table = dom[dom.index('id="breaches"'):dom.index('id="disagreements"')]
         assert table.count("<tr>") == 1 + 3, table
+        # the disagreement with the provider: T1's resolution, in words
+        dis = dom[dom.index('id="disagreements"'):dom.index('id="freshness"')]
+        assert dis.count("<tr>") == 1 + 1, dis
+        row = text_of(dis[dis.index("<tbody>"):])
+        words = ("Résolution", "respecté", "dépassé", "inexpliqué") if lang == "fr" \
+            else ("Resolution", "met", "breached", "unexplained")
+        assert "T1" in row and all(w in row for w in words), row
+        assert ('Désaccords avec le prestataire' if lang == "fr"
+                else "Disagreements with the provider") in text
         assert "T2" in table and "T4" in table and ">T1<" not in table
         # the SLA definitions as configured
         defs = text_of(dom[dom.index('id="definitions"'):])
@@ -143,8 +159,11 @@ def check_sample(tmp):
         assert f"{a['availability_pct']:.3f}%" in text, a
     n_breaches = sum(s["total"][w]["breached"] for s in doc["slas"]
                      for w in ("first_response", "resolution"))
-    table = dom[dom.index('id="breaches"'):dom.index('id="freshness"')]
+    table = dom[dom.index('id="breaches"'):dom.index('id="disagreements"')]
     assert table.count("<tr>") == (1 + n_breaches if n_breaches else 0), n_breaches
+    # the CSV plugin reports no verdict: no disagreement, said so
+    dis = dom[dom.index('id="disagreements"'):dom.index('id="freshness"')]
+    assert "<tr>" not in dis and "match ours" in text_of(dis), dis
     # August to November are in the store: the trend is drawn
     trend = dom[dom.index('id="trend"'):]
     trend = trend[:trend.index("</figure>")]

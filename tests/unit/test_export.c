@@ -88,8 +88,13 @@ static int setup(void **state) {
   o->start = utc(2026, 10, 10, 0, 0);
   o->end = utc(2026, 10, 10, 1, 0);
 
-  ib_kpi_query q = {utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0),
-                    utc(2026, 11, 2, 0, 0), NULL, NULL};
+  ib_kpi_query q = {utc(2026, 10, 1, 0, 0),
+                    utc(2026, 11, 1, 0, 0),
+                    utc(2026, 11, 2, 0, 0),
+                    NULL,
+                    NULL,
+                    NULL,
+                    NULL};
   char err[256];
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
                                   &f->kpi, err, sizeof err),
@@ -259,7 +264,7 @@ static void test_atomic(void **state) {
 static void test_rows(void **state) {
   fixture *f = *state;
   char err[256];
-  size_t expect[IB_TABLE_COUNT] = {1, 1, 0, 1, 1};
+  size_t expect[IB_TABLE_COUNT] = {1, 1, 0, 1, 1, 1};
   for (int t = 0; t < IB_TABLE_COUNT; t++) {
     ib_export_rows *it = NULL;
     ib_export_cell cells[32];
@@ -275,6 +280,28 @@ static void test_rows(void **state) {
     else
       assert_int_equal(n, expect[t]);
   }
+  /* K-1's first response: breached by us, met by the source; no reading
+   * (no pauses, already 24x7, no history, a response recorded) explains
+   * it. Its resolution agrees (nothing reported). */
+  ib_export_rows *it = NULL;
+  ib_export_cell c[32];
+  assert_int_equal(
+      ib_export_rows_open(&f->d, IB_TABLE_DISAGREEMENTS, &it, err, sizeof err),
+      0);
+  assert_int_equal(ib_export_rows_next(it, c), 1);
+  assert_string_equal(c[1].text, "desk");
+  assert_string_equal(c[3].text, "K-1");
+  assert_string_equal(c[4].text, "desk");
+  assert_string_equal(c[5].text, "P1");
+  assert_string_equal(c[6].text, "first_response");
+  assert_int_equal(c[7].i, 2700);
+  assert_int_equal(c[8].i, 1800);
+  assert_string_equal(c[9].text, "breached");
+  assert_string_equal(c[10].text, "met");
+  assert_string_equal(c[11].text, "unexplained");
+  assert_int_equal(ib_export_rows_next(it, c), 0);
+  assert_int_equal(ib_export_rows_next(it, c), 0);
+  ib_export_rows_close(it);
 }
 
 int main(void) {

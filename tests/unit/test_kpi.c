@@ -115,7 +115,7 @@ static ib_ticket_row tk(const char *key, int prio, ib_time created,
 static ib_kpi_result *run(const ib_ticket_set *ts, const ib_outage_set *os,
                           ib_time from, ib_time to, ib_time as_of,
                           FILE *warnings) {
-  ib_kpi_query q = {from, to, as_of, NULL, warnings};
+  ib_kpi_query q = {from, to, as_of, NULL, warnings, NULL, NULL};
   ib_kpi_result *r = NULL;
   char err[256] = "";
   if (ib_kpi_compute(&cfg, ts, os, &q, &r, err, sizeof err) != 0)
@@ -378,8 +378,13 @@ static void test_credit_cap_and_sla_filter(void **state) {
   assert_near(r->slas[0].credit, 1440.0);
   ib_kpi_result_free(r);
 
-  ib_kpi_query q = {utc(2026, 10, 1, 0, 0), utc(2026, 11, 1, 0, 0), NONE,
-                    "nope", NULL};
+  ib_kpi_query q = {utc(2026, 10, 1, 0, 0),
+                    utc(2026, 11, 1, 0, 0),
+                    NONE,
+                    "nope",
+                    NULL,
+                    NULL,
+                    NULL};
   char err[256] = "";
   assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err),
                    -1);
@@ -801,6 +806,158 @@ static void test_impossible_times_from_tickets(void **state) {
   ib_kpi_result_free(r);
 }
 
+/* ---- disagreements with the provider: the reasons ---------------------- */
+
+/* Earlier priorities from "history": K3 was P1 before it became P2. */
+static size_t earlier_of(void *ctx, const ib_ticket_row *t, int *out,
+                         size_t max) {
+  int *calls = ctx;
+  (*calls)++;
+  if (strcmp(t->key, "K3") != 0 || max < 2) return 0;
+  out[0] = 7; /* out of range: ignored */
+  out[1] = 1;
+  return 2;
+}
+
+static const ib_kpi_measure *measure_of(const ib_kpi_result *r, const char *key,
+                                        int resolution) {
+  for (size_t i = 0; i < r->n_tickets; i++)
+    if (strcmp(r->tickets[i].ticket->key, key) == 0)
+      return resolution ? &r->tickets[i].resolution
+                        : &r->tickets[i].first_response;
+  fail_msg("no row for %s", key);
+  return NULL;
+}
+
+static void test_disagreement_reasons(void **state) {
+  (void)state;
+  /* SLA support, calendar biz (Mon-Fri 09-12, 13-17 UTC); P1 30 min / 4 h,
+   * P2 1 h / 8 h. October 2026, as_of 5 November. */
+  static ib_interval k1_pause[1], k6_pause[1];
+  ib_ticket_row t[7];
+  /* K1: Mon 5th 09:00, paused 10:00-12:00, resolved 15:00: 5 h open - 2 h
+   * paused = 3 h, met; the provider ignored the pause (5 h): breached. */
+  t[0] = tk("K1", 1, utc(2026, 10, 5, 9, 0), utc(2026, 10, 5, 9, 10),
+            utc(2026, 10, 5, 15, 0));
+  k1_pause[0] = (ib_interval){utc(2026, 10, 5, 10, 0), utc(2026, 10, 5, 12, 0)};
+  t[0].pauses = k1_pause;
+  t[0].n_pauses = 1;
+  t[0].reported_resolution_breached = IB_VERDICT_BREACHED;
+  /* K2: Fri 9th 16:00 to Mon 12th 10:00: 2 h of biz time, met; 66 h of
+   * plain time: the provider counted 24x7, breached. */
+  t[1] = tk("K2", 1, utc(2026, 10, 9, 16, 0), utc(2026, 10, 9, 16, 10),
+            utc(2026, 10, 12, 10, 0));
+  t[1].reported_resolution_breached = IB_VERDICT_BREACHED;
+  /* K3: P2 now, Tue 6th 09:00-15:00 = 5 h, met against 8 h; breached
+   * against P1's 4 h, the priority it had earlier. */
+  t[2] = tk("K3", 2, utc(2026, 10, 6, 9, 0), utc(2026, 10, 6, 9, 10),
+            utc(2026, 10, 6, 15, 0));
+  t[2].reported_resolution_breached = IB_VERDICT_BREACHED;
+  /* K4: Wed 7th 09:00, no response recorded, resolved 09:20: the
+   * resolution stands in, 20 min, met; the provider read it unanswered. */
+  t[3] = tk("K4", 1, utc(2026, 10, 7, 9, 0), NONE, utc(2026, 10, 7, 9, 20));
+  t[3].reported_response_breached = IB_VERDICT_BREACHED;
+  /* K5: Thu 8th 09:00 answered 09:05, met; the provider says breached and
+   * no reading explains it. */
+  t[4] = tk("K5", 1, utc(2026, 10, 8, 9, 0), utc(2026, 10, 8, 9, 5),
+            utc(2026, 10, 8, 10, 0));
+  t[4].reported_response_breached = IB_VERDICT_BREACHED;
+  t[4].reported_resolution_breached = IB_VERDICT_MET; /* agrees */
+  /* K6: Tue 13th 09:00, paused 09:00-09:30, answered 09:40: 40 min,
+   * breached (pauses never shorten a response); the provider applied the
+   * pause (10 min): met. */
+  t[5] = tk("K6", 1, utc(2026, 10, 13, 9, 0), utc(2026, 10, 13, 9, 40), NONE);
+  k6_pause[0] =
+      (ib_interval){utc(2026, 10, 13, 9, 0), utc(2026, 10, 13, 9, 30)};
+  t[5].pauses = k6_pause;
+  t[5].n_pauses = 1;
+  t[5].reported_response_breached = IB_VERDICT_MET;
+  /* K7: Wed 14th 09:00, no response, resolved 10:00 (60 min, breached);
+   * the provider says met: reading it unanswered makes it breached too,
+   * so nothing explains it. */
+  t[6] = tk("K7", 1, utc(2026, 10, 14, 9, 0), NONE, utc(2026, 10, 14, 10, 0));
+  t[6].reported_response_breached = IB_VERDICT_MET;
+
+  ib_ticket_set ts = {.rows = t, .n = 7};
+  int calls = 0;
+  ib_kpi_query q = {utc(2026, 10, 1, 0, 0),
+                    utc(2026, 11, 1, 0, 0),
+                    utc(2026, 11, 5, 0, 0),
+                    NULL,
+                    NULL,
+                    earlier_of,
+                    &calls};
+  ib_kpi_result *r = NULL;
+  char err[256] = "";
+  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err), 0);
+  const ib_kpi_measure *m = measure_of(r, "K1", 1);
+  assert_int_equal(m->measured_s, 3 * H);
+  assert_int_equal(m->verdict, IB_KPI_MET);
+  assert_true(m->disagrees);
+  assert_int_equal(m->reason, IB_KPI_REASON_PAUSES);
+  m = measure_of(r, "K2", 1);
+  assert_int_equal(m->measured_s, 2 * H);
+  assert_int_equal(m->reason, IB_KPI_REASON_CALENDAR);
+  m = measure_of(r, "K3", 1);
+  assert_int_equal(m->measured_s, 5 * H);
+  assert_int_equal(m->reason, IB_KPI_REASON_PRIORITY_CHANGED);
+  m = measure_of(r, "K4", 0);
+  assert_int_equal(m->measured_s, 20 * M);
+  assert_int_equal(m->reason, IB_KPI_REASON_RESPONSE_FROM_RESOLUTION);
+  m = measure_of(r, "K5", 0);
+  assert_int_equal(m->reason, IB_KPI_REASON_UNEXPLAINED);
+  m = measure_of(r, "K5", 1);
+  assert_false(m->disagrees);
+  assert_int_equal(m->reason, IB_KPI_REASON_NONE);
+  m = measure_of(r, "K6", 0);
+  assert_int_equal(m->measured_s, 40 * M);
+  assert_int_equal(m->reason, IB_KPI_REASON_PAUSES);
+  m = measure_of(r, "K7", 0);
+  assert_int_equal(m->reason, IB_KPI_REASON_UNEXPLAINED);
+  /* History is asked only for tickets no earlier reading explained: K3,
+   * K4, K5 and K7. */
+  assert_int_equal(calls, 4);
+  assert_int_equal(r->slas[0].total_first_response.reported_disagreements, 4);
+  assert_int_equal(r->slas[0].total_resolution.reported_disagreements, 3);
+
+  /* The document lists exactly those, in result order. */
+  cJSON *doc = ib_kpi_disagreements_to_json(r);
+  assert_non_null(doc);
+  assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring,
+                      "itsm-bridge.disagreements/1");
+  cJSON *list = cJSON_GetObjectItem(doc, "disagreements");
+  assert_int_equal(cJSON_GetArraySize(list), 7);
+  static const char *const want[7][3] = {
+      {"K1", "resolution", "pauses"},
+      {"K2", "resolution", "calendar"},
+      {"K3", "resolution", "priority_changed"},
+      {"K4", "first_response", "response_from_resolution"},
+      {"K5", "first_response", "unexplained"},
+      {"K6", "first_response", "pauses"},
+      {"K7", "first_response", "unexplained"}};
+  for (int k = 0; k < 7; k++) {
+    cJSON *o = cJSON_GetArrayItem(list, k);
+    assert_string_equal(cJSON_GetObjectItem(o, "key")->valuestring, want[k][0]);
+    assert_string_equal(cJSON_GetObjectItem(o, "kpi")->valuestring, want[k][1]);
+    assert_string_equal(cJSON_GetObjectItem(o, "reason")->valuestring,
+                        want[k][2]);
+  }
+  cJSON *k1 = cJSON_GetArrayItem(list, 0);
+  assert_string_equal(cJSON_GetObjectItem(k1, "ours")->valuestring, "met");
+  assert_string_equal(cJSON_GetObjectItem(k1, "theirs")->valuestring,
+                      "breached");
+  assert_string_equal(cJSON_GetObjectItem(k1, "priority")->valuestring, "P1");
+  assert_int_equal(cJSON_GetObjectItem(k1, "target_s")->valueint, 4 * H);
+  cJSON_Delete(doc);
+  ib_kpi_result_free(r);
+
+  /* Without history, K3 is unexplained. */
+  q.earlier_priorities = NULL;
+  assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err), 0);
+  assert_int_equal(measure_of(r, "K3", 1)->reason, IB_KPI_REASON_UNEXPLAINED);
+  ib_kpi_result_free(r);
+}
+
 static void test_duration_text(void **state) {
   (void)state;
   char buf[32];
@@ -826,6 +983,7 @@ int main(void) {
       cmocka_unit_test_setup(test_impossible_times_across_months, setup),
       cmocka_unit_test_setup(test_impossible_times_from_tickets, setup),
       cmocka_unit_test_setup(test_duration_text, setup),
+      cmocka_unit_test_setup(test_disagreement_reasons, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
