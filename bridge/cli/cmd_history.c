@@ -148,8 +148,7 @@ int ib_cmd_history(const ib_cli *cli, int argc, char **argv) {
   int rc = IB_EXIT_OK, found = 0;
   char err[512];
   ib_change_list changes = {0}; /* owned: ib_change_list_free */
-  if (ib_store_history(st, pos[0], pos[1], &changes, &found, err,
-                       sizeof err)) {
+  if (ib_store_history(st, pos[0], pos[1], &changes, &found, err, sizeof err)) {
     fprintf(stderr, "history: %s\n", err);
     rc = IB_EXIT_FAILURE;
   } else if (!found) {
