@@ -72,5 +72,6 @@ int ib_cmd_check_config(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_export(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_report(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_history(const ib_cli *cli, int argc, char **argv);
 
 #endif /* IB_CLI_H */

@@ -139,8 +139,10 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
     if (cli->quiet && ok && res.rejected == 0) continue;
     fprintf(stdout, "%s: ", sc->name);
     print_count(stdout, "", res.read);
-    print_count(stdout, " read, ", res.stored);
-    print_count(stdout, " stored, ", res.rejected);
+    print_count(stdout, " read, ", res.added);
+    print_count(stdout, " new, ", res.changed);
+    print_count(stdout, " changed, ", res.unchanged);
+    print_count(stdout, " unchanged, ", res.rejected);
     fprintf(stdout, " rejected");
     if (opt.full)
       print_count(stdout, ", ", res.deleted), fputs(" marked deleted", stdout);

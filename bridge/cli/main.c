@@ -27,6 +27,8 @@ static const command commands[] = {
      "write tickets, per-ticket SLA results and KPIs for BI tools"},
     {"report", ib_cmd_report,
      "write the monthly steering report (HTML with charts)"},
+    {"history", ib_cmd_history,
+     "list the recorded field changes of one ticket or outage"},
     {"plugins", ib_cmd_plugins, "list source plugins and their options"},
     {"check-config", ib_cmd_check_config, "validate the configuration"},
     {NULL, NULL, NULL},

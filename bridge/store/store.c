@@ -77,13 +77,19 @@ void ib_store_rollback(ib_store *st) {
 }
 
 int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
-                        char *err, size_t errlen) {
-  return st->ops->put_ticket(st, t, track_seen, err, errlen);
+                        ib_put_outcome *outcome, char *err, size_t errlen) {
+  return st->ops->put_ticket(st, t, track_seen, outcome, err, errlen);
 }
 
 int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int track_seen,
-                        char *err, size_t errlen) {
-  return st->ops->put_outage(st, o, track_seen, err, errlen);
+                        ib_put_outcome *outcome, char *err, size_t errlen) {
+  return st->ops->put_outage(st, o, track_seen, outcome, err, errlen);
+}
+
+int ib_store_history(ib_store *st, const char *source, const char *id,
+                     ib_change_list *out, int *found, char *err,
+                     size_t errlen) {
+  return st->ops->history(st, source, id, out, found, err, errlen);
 }
 
 int ib_store_set_watermark(ib_store *st, const char *source, ib_time wm,

@@ -76,13 +76,29 @@ int ib_store_begin(ib_store *st, char *err, size_t errlen);
 int ib_store_commit(ib_store *st, char *err, size_t errlen);
 void ib_store_rollback(ib_store *st);
 
-/* Upsert by (source, id); replaces the pause intervals and clears
- * deleted_at. With track_seen, the row is remembered (in this connection
- * only) for ib_store_mark_unseen_deleted. */
+/* What a put did (SPEC §9 "History"). */
+typedef enum ib_put_outcome {
+  IB_PUT_NEW = 0,   /* no row of (source, id) existed: inserted */
+  IB_PUT_CHANGED,   /* a model field differed: updated, changes recorded */
+  IB_PUT_UNCHANGED, /* equal to the stored row: nothing written */
+} ib_put_outcome;
+
+/* Upsert by (source, id) that compares first: an incoming record equal to
+ * the stored one (same digest over the normalised fields, pauses included,
+ * updated_at excluded) is not rewritten; a different one is updated (its
+ * pause intervals replaced, deleted_at cleared) and each model field that
+ * differs is recorded in the changes table under the run last begun on this
+ * handle (ib_store_run_begin; 0 without one). A record whose only
+ * difference is updated_at counts as unchanged and keeps its stored
+ * updated_at: the provider touching a ticket is not evidence of anything.
+ * A difference only in a raw word (priority_raw...) updates the row and
+ * counts as changed, without a recorded field. *outcome gets what was done.
+ * With track_seen, the row is remembered (in this connection only) for
+ * ib_store_mark_unseen_deleted. */
 int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
-                        char *err, size_t errlen);
+                        ib_put_outcome *outcome, char *err, size_t errlen);
 int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int track_seen,
-                        char *err, size_t errlen);
+                        ib_put_outcome *outcome, char *err, size_t errlen);
 /* Sets the watermark, never moving it backwards. */
 int ib_store_set_watermark(ib_store *st, const char *source, ib_time wm,
                            char *err, size_t errlen);
@@ -97,8 +113,9 @@ int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
                      int64_t stored, int64_t rejected, const char *error,
                      char *err, size_t errlen);
 /* After a successful --full run: marks rows of `source` not put with
- * track_seen since the store was opened as deleted at `now`. *count gets
- * how many were newly marked. */
+ * track_seen since the store was opened as deleted at `now`, recording a
+ * `deleted_at` change for each (under the current run). *count gets how
+ * many were newly marked. */
 int ib_store_mark_unseen_deleted(ib_store *st, const char *source, ib_time now,
                                  int64_t *count, char *err, size_t errlen);
 /* Remembers (source, id) as seen by this --full run without storing it: a
@@ -125,5 +142,36 @@ int ib_store_drop_rejected(ib_store *st, const char *source, const char *id,
 /* Appends the listed ids of `source` to *out, oldest first. */
 int ib_store_list_rejected(ib_store *st, const char *source,
                            ib_string_list *out, char *err, size_t errlen);
+
+/* ---- history (SPEC §9) ---- */
+
+/* One recorded field change. Strings owned by the list holding it. */
+typedef struct ib_change {
+  char *kind;      /* "ticket" or "outage" */
+  char *field;     /* a SPEC §5 name, or "pauses", "deleted_at" */
+  char *old_value; /* text (ISO-8601 UTC instants, P1..P5); NULL = none */
+  char *new_value;
+  int64_t run_id; /* the sync run that detected it */
+  ib_time detected_at;
+} ib_change;
+
+typedef struct ib_change_list {
+  ib_change *items; /* owned: ib_change_list_free */
+  size_t n;
+  size_t cap;
+} ib_change_list;
+
+/* Appends copies of the texts (NULL kept NULL); -1 on ENOMEM. */
+int ib_change_list_add(ib_change_list *list, const char *kind,
+                       const char *field, const char *old_value,
+                       const char *new_value, int64_t run_id,
+                       ib_time detected_at);
+void ib_change_list_free(ib_change_list *list);
+
+/* Appends the changes recorded for record (source, id), ticket or outage,
+ * oldest first. *found: whether the store holds such a record (deleted
+ * ones included). */
+int ib_store_history(ib_store *st, const char *source, const char *id,
+                     ib_change_list *out, int *found, char *err, size_t errlen);
 
 #endif /* IB_STORE_H */

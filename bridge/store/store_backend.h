@@ -27,9 +27,9 @@ typedef struct ib_store_ops {
   int (*commit)(ib_store *st, char *err, size_t errlen);
   void (*rollback)(ib_store *st);
   int (*put_ticket)(ib_store *st, const ib_ticket_row *t, int track_seen,
-                    char *err, size_t errlen);
+                    ib_put_outcome *outcome, char *err, size_t errlen);
   int (*put_outage)(ib_store *st, const ib_outage_row *o, int track_seen,
-                    char *err, size_t errlen);
+                    ib_put_outcome *outcome, char *err, size_t errlen);
   int (*set_watermark)(ib_store *st, const char *source, ib_time wm, char *err,
                        size_t errlen);
   int (*reset_watermark)(ib_store *st, const char *source, char *err,
@@ -54,6 +54,8 @@ typedef struct ib_store_ops {
                       int64_t *live, char *err, size_t errlen);
   int (*begin_read)(ib_store *st, char *err, size_t errlen);
   void (*end_read)(ib_store *st);
+  int (*history)(ib_store *st, const char *source, const char *id,
+                 ib_change_list *out, int *found, char *err, size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */

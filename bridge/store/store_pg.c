@@ -1,7 +1,8 @@
 /*
  * store_pg.c -- the PostgreSQL store backend (store = { url = ...; }): the
  * same tables and behaviour as store_sqlite.c, in schema itsm_bridge_store,
- * with migrations, upserts, watermarks, sync runs, an advisory lock for
+ * with migrations, comparing upserts and the change history, watermarks,
+ * sync runs, an advisory lock for
  * one sync at a time, and bulk loads for the KPI engine and exporters.
  * Must never put data into SQL text (prepared statements only), never accept
  * or print a password, and know nothing of plugins, HTTP or KPI rules.
@@ -64,10 +65,29 @@ static const char *const migrations[] = {
     "CREATE TABLE rejected(source text NOT NULL, id text NOT NULL,"
     " position text, reason text NOT NULL, first_seen bigint NOT NULL,"
     " last_seen bigint NOT NULL, PRIMARY KEY(source, id));",
+    /* 3: history (store_sqlite.c): row digests and recorded changes */
+    "ALTER TABLE tickets ADD COLUMN digest bigint;"
+    "ALTER TABLE outages ADD COLUMN digest bigint;"
+    "CREATE TABLE changes("
+    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " source text NOT NULL, record_id text NOT NULL, kind text NOT NULL,"
+    " field text NOT NULL, old_value text, new_value text,"
+    " run_id bigint NOT NULL, detected_at bigint NOT NULL);"
+    "CREATE INDEX changes_record ON changes(source, record_id, seq);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 enum {
+  STMT_TICKET_DIGEST,
+  STMT_LOAD_TICKET,
+  STMT_LOAD_TICKET_PAUSES,
+  STMT_SET_TICKET_DIGEST,
+  STMT_OUTAGE_DIGEST,
+  STMT_LOAD_OUTAGE,
+  STMT_SET_OUTAGE_DIGEST,
+  STMT_PUT_CHANGE,
+  STMT_HISTORY_FOUND,
+  STMT_HISTORY,
   STMT_PUT_TICKET,
   STMT_PUT_OUTAGE,
   STMT_SET_WM,
@@ -108,15 +128,59 @@ typedef struct pg_stmt {
  * (the DELETE does not see the rows the INSERT adds: one snapshot) and,
  * with track_seen, remembering it. */
 static const pg_stmt stmts[STMT_COUNT] = {
+    /* The unchanged case of a put: this one round trip, which also
+     * remembers the record for --full ($3). */
+    [STMT_TICKET_DIGEST] =
+        {"ib_ticket_digest",
+         "WITH s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 't',$1,$2 "
+         "WHERE $3::boolean ON CONFLICT DO NOTHING) SELECT digest, "
+         "deleted_at IS NOT NULL FROM tickets WHERE source=$1 AND id=$2"},
+    [STMT_LOAD_TICKET] =
+        {"ib_load_ticket",
+         "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,"
+         "status,status_raw,service,grp,created_at,first_response_at,"
+         "resolved_at,closed_at,updated_at,reported_response_breached,"
+         "reported_resolution_breached,deleted_at FROM tickets WHERE "
+         "source=$1 AND id=$2"},
+    [STMT_LOAD_TICKET_PAUSES] = {"ib_load_ticket_pauses",
+                                 "SELECT start,\"end\" FROM pauses WHERE "
+                                 "source=$1 AND ticket_id=$2 ORDER BY start"},
+    [STMT_SET_TICKET_DIGEST] = {"ib_set_ticket_digest",
+                                "UPDATE tickets SET digest=$3::bigint WHERE "
+                                "source=$1 AND id=$2"},
+    [STMT_OUTAGE_DIGEST] =
+        {"ib_outage_digest",
+         "WITH s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 'o',$1,$2 "
+         "WHERE $3::boolean ON CONFLICT DO NOTHING) SELECT digest, "
+         "deleted_at IS NOT NULL FROM outages WHERE source=$1 AND id=$2"},
+    [STMT_LOAD_OUTAGE] = {"ib_load_outage",
+                          "SELECT source,id,service,kind,kind_raw,start,"
+                          "\"end\",updated_at,deleted_at FROM outages WHERE "
+                          "source=$1 AND id=$2"},
+    [STMT_SET_OUTAGE_DIGEST] = {"ib_set_outage_digest",
+                                "UPDATE outages SET digest=$3::bigint WHERE "
+                                "source=$1 AND id=$2"},
+    [STMT_PUT_CHANGE] = {"ib_put_change",
+                         "INSERT INTO changes(source,record_id,kind,field,"
+                         "old_value,new_value,run_id,detected_at) VALUES($1,"
+                         "$2,$3,$4,$5,$6,$7::bigint,$8::bigint)"},
+    [STMT_HISTORY_FOUND] = {"ib_history_found",
+                            "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
+                            "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
+                            "outages WHERE source=$1 AND id=$2)"},
+    [STMT_HISTORY] = {"ib_history",
+                      "SELECT kind,field,old_value,new_value,run_id,"
+                      "detected_at FROM changes WHERE source=$1 AND "
+                      "record_id=$2 ORDER BY seq"},
     [STMT_PUT_TICKET] =
         {"ib_put_ticket",
          "WITH t AS (INSERT INTO tickets(source,id,key,title,kind,kind_raw,"
          "priority,priority_raw,status,status_raw,service,grp,created_at,"
          "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
-         "reported_response_breached,reported_resolution_breached) "
+         "reported_response_breached,reported_resolution_breached,digest) "
          "VALUES($1,$2,$3,$4,$5,$6,$7::integer,$8,$9,$10,$11,$12,$13::bigint,"
          "$14::bigint,$15::bigint,$16::bigint,$17::bigint,NULL,$18::boolean,"
-         "$19::boolean) ON CONFLICT(source,id) DO UPDATE SET "
+         "$19::boolean,$23::bigint) ON CONFLICT(source,id) DO UPDATE SET "
          "key=EXCLUDED.key,title=EXCLUDED.title,kind=EXCLUDED.kind,"
          "kind_raw=EXCLUDED.kind_raw,priority=EXCLUDED.priority,"
          "priority_raw=EXCLUDED.priority_raw,status=EXCLUDED.status,"
@@ -127,7 +191,8 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "updated_at=EXCLUDED.updated_at,deleted_at=NULL,"
          "reported_response_breached=EXCLUDED.reported_response_breached,"
          "reported_resolution_breached="
-         "EXCLUDED.reported_resolution_breached RETURNING 1), "
+         "EXCLUDED.reported_resolution_breached,digest=EXCLUDED.digest "
+         "RETURNING 1), "
          "d AS (DELETE FROM pauses WHERE source=$1 AND ticket_id=$2), "
          "s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 't',$1,$2 "
          "WHERE $22::boolean ON CONFLICT DO NOTHING) "
@@ -137,12 +202,12 @@ static const pg_stmt stmts[STMT_COUNT] = {
     [STMT_PUT_OUTAGE] =
         {"ib_put_outage",
          "WITH o AS (INSERT INTO outages(source,id,service,kind,kind_raw,"
-         "start,\"end\",updated_at,deleted_at) VALUES($1,$2,$3,$4,$5,"
-         "$6::bigint,$7::bigint,$8::bigint,NULL) ON CONFLICT(source,id) DO "
-         "UPDATE SET service=EXCLUDED.service,kind=EXCLUDED.kind,"
-         "kind_raw=EXCLUDED.kind_raw,start=EXCLUDED.start,"
+         "start,\"end\",updated_at,deleted_at,digest) VALUES($1,$2,$3,$4,"
+         "$5,$6::bigint,$7::bigint,$8::bigint,NULL,$10::bigint) ON "
+         "CONFLICT(source,id) DO UPDATE SET service=EXCLUDED.service,"
+         "kind=EXCLUDED.kind,kind_raw=EXCLUDED.kind_raw,start=EXCLUDED.start,"
          "\"end\"=EXCLUDED.\"end\",updated_at=EXCLUDED.updated_at,"
-         "deleted_at=NULL RETURNING 1) "
+         "deleted_at=NULL,digest=EXCLUDED.digest RETURNING 1) "
          "INSERT INTO pg_temp.seen(tbl,source,id) SELECT 'o',$1,$2 "
          "WHERE $9::boolean ON CONFLICT DO NOTHING"},
     [STMT_SET_WM] =
@@ -159,16 +224,26 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "UPDATE sync_runs SET ok=$2::boolean,ended_at=$3::bigint,"
          "records_read=$4::bigint,records_stored=$5::bigint,"
          "records_rejected=$6::bigint,error=$7 WHERE id=$1::bigint"},
+    /* Marks and records a deleted_at change ($3 the instant as text, $4
+     * the run) for each; returns how many. */
     [STMT_MARK_TICKETS] =
         {"ib_mark_tickets",
-         "UPDATE tickets t SET deleted_at=$2::bigint WHERE t.source=$1 AND "
-         "t.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s "
-         "WHERE s.tbl='t' AND s.source=t.source AND s.id=t.id)"},
+         "WITH m AS (UPDATE tickets t SET deleted_at=$2::bigint WHERE "
+         "t.source=$1 AND t.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+         "pg_temp.seen s WHERE s.tbl='t' AND s.source=t.source AND "
+         "s.id=t.id) RETURNING t.source, t.id), c AS (INSERT INTO "
+         "changes(source,record_id,kind,field,old_value,new_value,run_id,"
+         "detected_at) SELECT source,id,'ticket','deleted_at',NULL,$3,"
+         "$4::bigint,$2::bigint FROM m) SELECT count(*) FROM m"},
     [STMT_MARK_OUTAGES] =
         {"ib_mark_outages",
-         "UPDATE outages o SET deleted_at=$2::bigint WHERE o.source=$1 AND "
-         "o.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.seen s "
-         "WHERE s.tbl='o' AND s.source=o.source AND s.id=o.id)"},
+         "WITH m AS (UPDATE outages o SET deleted_at=$2::bigint WHERE "
+         "o.source=$1 AND o.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+         "pg_temp.seen s WHERE s.tbl='o' AND s.source=o.source AND "
+         "s.id=o.id) RETURNING o.source, o.id), c AS (INSERT INTO "
+         "changes(source,record_id,kind,field,old_value,new_value,run_id,"
+         "detected_at) SELECT source,id,'outage','deleted_at',NULL,$3,"
+         "$4::bigint,$2::bigint FROM m) SELECT count(*) FROM m"},
     [STMT_LOAD_TICKETS] =
         {"ib_load_tickets",
          "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,"
@@ -239,9 +314,10 @@ static const pg_stmt stmts[STMT_COUNT] = {
 };
 
 typedef struct pg_store {
-  ib_store base; /* first: store.c dispatches through base.ops */
-  PGconn *conn;  /* owned: PQfinish (also releases the advisory lock) */
-  char *url;     /* owned: free; for messages (it holds no password) */
+  ib_store base;  /* first: store.c dispatches through base.ops */
+  PGconn *conn;   /* owned: PQfinish (also releases the advisory lock) */
+  char *url;      /* owned: free; for messages (it holds no password) */
+  int64_t run_id; /* the run last begun: changes are recorded under it */
 } pg_store;
 
 /* ---- errors ---- */
@@ -454,7 +530,8 @@ static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
  * allowed to create. */
 static int reads_only(int stmt) {
   return stmt == STMT_LOAD_TICKETS || stmt == STMT_LOAD_PAUSES ||
-         stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE;
+         stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE ||
+         stmt == STMT_HISTORY_FOUND || stmt == STMT_HISTORY;
 }
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
@@ -654,11 +731,60 @@ static const char *verdict_param(ib_verdict v) {
   return v == IB_VERDICT_BREACHED ? "t" : "f";
 }
 
-static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+static int load_one_ticket(pg_store *st, const char *source, const char *id,
+                           ib_ticket_set *set, char *err, size_t errlen);
+static int load_one_outage(pg_store *st, const char *source, const char *id,
+                           ib_outage_set *set, char *err, size_t errlen);
+
+/* The stored digest of (source, id) (store_sqlite.c's lookup_digest), and
+ * with track_seen the record remembered for --full, in one round trip. */
+static int lookup_digest(pg_store *st, int stmt, const char *source,
+                         const char *id, int track_seen, int *exists,
+                         int *has_digest, int64_t *digest, int *deleted,
                          char *err, size_t errlen) {
-  pg_store *st = (pg_store *)base;
+  const char *v[3] = {source, id, track_seen ? "t" : "f"};
+  PGresult *res = NULL;
+  if (run(st, stmt, 3, v, &res, err, errlen,
+          "comparing a record with the store"))
+    return -1;
+  *exists = PQntuples(res) == 1;
+  *has_digest = *exists && !PQgetisnull(res, 0, 0);
+  *digest = *has_digest ? get_int(res, 0, 0) : 0;
+  *deleted = *exists && PQgetvalue(res, 0, 1)[0] == 't';
+  PQclear(res);
+  return 0;
+}
+
+static int set_digest(pg_store *st, int stmt, const char *source,
+                      const char *id, int64_t digest, char *err,
+                      size_t errlen) {
+  char d[PG_INT_LEN];
+  fmt_int(d, digest);
+  const char *v[3] = {source, id, d};
+  return run(st, stmt, 3, v, NULL, err, errlen, "storing a record's digest");
+}
+
+static int put_changes(pg_store *st, const char *source, const char *id,
+                       const ib_change_list *changes, char *err,
+                       size_t errlen) {
+  char run_id[PG_INT_LEN], now[PG_INT_LEN];
+  fmt_int(run_id, st->run_id);
+  fmt_int(now, (int64_t)time(NULL));
+  for (size_t i = 0; i < changes->n; i++) {
+    const ib_change *c = &changes->items[i];
+    const char *v[8] = {source,       id,           c->kind, c->field,
+                        c->old_value, c->new_value, run_id,  now};
+    if (run(st, STMT_PUT_CHANGE, 8, v, NULL, err, errlen, "recording a change"))
+      return -1;
+  }
+  return 0;
+}
+
+static int write_ticket(pg_store *st, const ib_ticket_row *t, int track_seen,
+                        int64_t digest, char *err, size_t errlen) {
   char prio[PG_INT_LEN], created[PG_INT_LEN], first[PG_INT_LEN],
-      resolved[PG_INT_LEN], closed[PG_INT_LEN], updated[PG_INT_LEN];
+      resolved[PG_INT_LEN], closed[PG_INT_LEN], updated[PG_INT_LEN],
+      dig[PG_INT_LEN];
   char *starts = NULL, *ends = NULL; /* owned: free */
   int rc = -1;
   if (pause_arrays(t, &starts, &ends) != 0) {
@@ -667,7 +793,8 @@ static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
     goto fail;
   }
   fmt_int(prio, t->priority);
-  const char *v[22] = {
+  fmt_int(dig, digest);
+  const char *v[23] = {
       t->source,
       t->id,
       t->key,
@@ -690,32 +817,118 @@ static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
       starts,
       ends,
       track_seen ? "t" : "f",
+      dig,
   };
   char what[160];
   snprintf(what, sizeof what, "storing ticket %s/%s", t->source, t->id);
-  rc = run(st, STMT_PUT_TICKET, 22, v, NULL, err, errlen, what);
+  rc = run(st, STMT_PUT_TICKET, 23, v, NULL, err, errlen, what);
 fail:
   free(starts);
   free(ends);
   return rc;
 }
 
-static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
-                         char *err, size_t errlen) {
+/* Compare, then write only what changed (store.h, store_sqlite.c). */
+static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+                         ib_put_outcome *outcome, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
-  char start[PG_INT_LEN], end[PG_INT_LEN], updated[PG_INT_LEN];
-  const char *v[9] = {o->source,
-                      o->id,
-                      o->service,
-                      ib_outage_kind_name(o->kind),
-                      o->kind_raw,
-                      time_param(start, o->start),
-                      time_param(end, o->end),
-                      time_param(updated, o->updated_at),
-                      track_seen ? "t" : "f"};
+  int64_t digest = ib_ticket_digest(t), stored = 0;
+  int exists, has_digest, deleted, rc = -1;
+  ib_ticket_set old = {0};      /* owned: ib_ticket_set_free */
+  ib_change_list changes = {0}; /* owned: ib_change_list_free */
+  if (lookup_digest(st, STMT_TICKET_DIGEST, t->source, t->id, track_seen,
+                    &exists, &has_digest, &stored, &deleted, err, errlen))
+    goto fail;
+  if (!exists) {
+    *outcome = IB_PUT_NEW;
+    if (write_ticket(st, t, track_seen, digest, err, errlen)) goto fail;
+  } else if (has_digest && stored == digest && !deleted) {
+    *outcome = IB_PUT_UNCHANGED;
+  } else {
+    if (load_one_ticket(st, t->source, t->id, &old, err, errlen)) goto fail;
+    const ib_ticket_row *o = &old.rows[0];
+    if (!deleted && ib_ticket_digest(o) == digest) {
+      *outcome = IB_PUT_UNCHANGED; /* only the digest was missing */
+      if (set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest, err,
+                     errlen))
+        goto fail;
+    } else {
+      *outcome = IB_PUT_CHANGED;
+      if (ib_ticket_diff(o, t, &changes) != 0) {
+        snprintf(err, errlen, "store: out of memory comparing ticket %s",
+                 t->id);
+        goto fail;
+      }
+      if (write_ticket(st, t, track_seen, digest, err, errlen) ||
+          put_changes(st, t->source, t->id, &changes, err, errlen))
+        goto fail;
+    }
+  }
+  rc = 0;
+fail:
+  ib_ticket_set_free(&old);
+  ib_change_list_free(&changes);
+  return rc;
+}
+
+static int write_outage(pg_store *st, const ib_outage_row *o, int track_seen,
+                        int64_t digest, char *err, size_t errlen) {
+  char start[PG_INT_LEN], end[PG_INT_LEN], updated[PG_INT_LEN], dig[PG_INT_LEN];
+  fmt_int(dig, digest);
+  const char *v[10] = {o->source,
+                       o->id,
+                       o->service,
+                       ib_outage_kind_name(o->kind),
+                       o->kind_raw,
+                       time_param(start, o->start),
+                       time_param(end, o->end),
+                       time_param(updated, o->updated_at),
+                       track_seen ? "t" : "f",
+                       dig};
   char what[160];
   snprintf(what, sizeof what, "storing outage %s/%s", o->source, o->id);
-  return run(st, STMT_PUT_OUTAGE, 9, v, NULL, err, errlen, what);
+  return run(st, STMT_PUT_OUTAGE, 10, v, NULL, err, errlen, what);
+}
+
+static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
+                         ib_put_outcome *outcome, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  int64_t digest = ib_outage_digest(o), stored = 0;
+  int exists, has_digest, deleted, rc = -1;
+  ib_outage_set old = {0};      /* owned: ib_outage_set_free */
+  ib_change_list changes = {0}; /* owned: ib_change_list_free */
+  if (lookup_digest(st, STMT_OUTAGE_DIGEST, o->source, o->id, track_seen,
+                    &exists, &has_digest, &stored, &deleted, err, errlen))
+    goto fail;
+  if (!exists) {
+    *outcome = IB_PUT_NEW;
+    if (write_outage(st, o, track_seen, digest, err, errlen)) goto fail;
+  } else if (has_digest && stored == digest && !deleted) {
+    *outcome = IB_PUT_UNCHANGED;
+  } else {
+    if (load_one_outage(st, o->source, o->id, &old, err, errlen)) goto fail;
+    if (!deleted && ib_outage_digest(&old.rows[0]) == digest) {
+      *outcome = IB_PUT_UNCHANGED;
+      if (set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest, err,
+                     errlen))
+        goto fail;
+    } else {
+      *outcome = IB_PUT_CHANGED;
+      if (ib_outage_diff(&old.rows[0], o, &changes) != 0) {
+        snprintf(err, errlen, "store: out of memory comparing outage %s",
+                 o->id);
+        goto fail;
+      }
+      if (write_outage(st, o, track_seen, digest, err, errlen) ||
+          put_changes(st, o->source, o->id, &changes, err, errlen))
+        goto fail;
+    }
+  }
+  rc = 0;
+fail:
+  ib_outage_set_free(&old);
+  ib_change_list_free(&changes);
+  return rc;
 }
 
 static int pg_set_watermark(ib_store *base, const char *source, ib_time wm,
@@ -743,7 +956,7 @@ static int pg_run_begin(ib_store *base, const char *source, int full,
   PGresult *res = NULL;
   if (run(st, STMT_RUN_BEGIN, 3, v, &res, err, errlen, "recording the run"))
     return -1;
-  *run_id = get_int(res, 0, 0);
+  *run_id = st->run_id = get_int(res, 0, 0);
   PQclear(res);
   return 0;
 }
@@ -767,8 +980,10 @@ static int pg_mark_unseen_deleted(ib_store *base, const char *source,
                                   ib_time now, int64_t *count, char *err,
                                   size_t errlen) {
   pg_store *st = (pg_store *)base;
-  char n[PG_INT_LEN];
-  const char *v[2] = {source, time_param(n, now)};
+  char n[PG_INT_LEN], iso[IB_ISO_LEN], run_id[PG_INT_LEN];
+  ib_format_iso8601(now, iso);
+  fmt_int(run_id, st->run_id);
+  const char *v[4] = {source, time_param(n, now), iso, run_id};
   PGresult *res = NULL;
   *count = 0;
   /* Autovacuum never analyzes temporary tables: without statistics the
@@ -776,15 +991,15 @@ static int pg_mark_unseen_deleted(ib_store *base, const char *source,
   if (exec_static(st, "ANALYZE pg_temp.seen", err, errlen,
                   "marking vanished rows"))
     return -1;
-  if (run(st, STMT_MARK_TICKETS, 2, v, &res, err, errlen,
+  if (run(st, STMT_MARK_TICKETS, 4, v, &res, err, errlen,
           "marking vanished tickets"))
     return -1;
-  *count += strtoll(PQcmdTuples(res), NULL, 10);
+  *count += get_int(res, 0, 0);
   PQclear(res);
-  if (run(st, STMT_MARK_OUTAGES, 2, v, &res, err, errlen,
+  if (run(st, STMT_MARK_OUTAGES, 4, v, &res, err, errlen,
           "marking vanished outages"))
     return -1;
-  *count += strtoll(PQcmdTuples(res), NULL, 10);
+  *count += get_int(res, 0, 0);
   PQclear(res);
   return 0;
 }
@@ -908,6 +1123,38 @@ static int pause_row(void *ctx, const PGresult *res) {
   return ib_row_add_pause(r, get_time(res, 0, 2), get_time(res, 0, 3));
 }
 
+static int load_one_ticket(pg_store *st, const char *source, const char *id,
+                           ib_ticket_set *set, char *err, size_t errlen) {
+  const char *v[2] = {source, id};
+  PGresult *res = NULL;
+  ticket_load l = {.out = set};
+  if (run(st, STMT_LOAD_TICKET, 2, v, &res, err, errlen, "loading a ticket"))
+    return -1;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    snprintf(err, errlen, "store %s: loading ticket %s: no row", st->url, id);
+    return -1;
+  }
+  int oom = ticket_row(&l, res) != 0;
+  if (!oom) set->rows[set->n - 1].deleted_at = get_time(res, 0, 19);
+  PQclear(res);
+  if (oom) goto nomem;
+  if (run(st, STMT_LOAD_TICKET_PAUSES, 2, v, &res, err, errlen,
+          "loading pauses"))
+    return -1;
+  ib_ticket_row *r = &set->rows[set->n - 1];
+  for (int i = 0; i < PQntuples(res) && !oom; i++)
+    oom = ib_row_add_pause(r, get_time(res, i, 0), get_time(res, i, 1)) != 0;
+  PQclear(res);
+  if (oom) goto nomem;
+  ib_rows_sort_pauses(set, set->n - 1);
+  return 0;
+nomem:
+  snprintf(err, errlen, "store %s: out of memory loading ticket %s", st->url,
+           id);
+  return -1;
+}
+
 static int pg_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
@@ -965,6 +1212,53 @@ static int outage_row(void *ctx, const PGresult *res) {
   r->end = get_time(res, 0, 6);
   r->updated_at = get_time(res, 0, 7);
   return oom ? -1 : 0;
+}
+
+static int load_one_outage(pg_store *st, const char *source, const char *id,
+                           ib_outage_set *set, char *err, size_t errlen) {
+  const char *v[2] = {source, id};
+  PGresult *res = NULL;
+  if (run(st, STMT_LOAD_OUTAGE, 2, v, &res, err, errlen, "loading an outage"))
+    return -1;
+  int ok = PQntuples(res) == 1 && outage_row(set, res) == 0;
+  if (ok) set->rows[set->n - 1].deleted_at = get_time(res, 0, 8);
+  PQclear(res);
+  if (!ok) {
+    snprintf(err, errlen, "store %s: loading outage %s failed (out of memory)",
+             st->url, id);
+    return -1;
+  }
+  return 0;
+}
+
+static int pg_history(ib_store *base, const char *source, const char *id,
+                      ib_change_list *out, int *found, char *err,
+                      size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  const char *v[2] = {source, id};
+  PGresult *res = NULL;
+  *found = 0;
+  if (run(st, STMT_HISTORY_FOUND, 2, v, &res, err, errlen,
+          "reading the history"))
+    return -1;
+  *found = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  if (run(st, STMT_HISTORY, 2, v, &res, err, errlen, "reading the history"))
+    return -1;
+  for (int i = 0; i < PQntuples(res); i++) {
+    const char *text[4];
+    for (int c = 0; c < 4; c++)
+      text[c] = PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+    if (ib_change_list_add(out, text[0], text[1], text[2], text[3],
+                           get_int(res, i, 4), get_time(res, i, 5)) != 0) {
+      PQclear(res);
+      snprintf(err, errlen, "store %s: out of memory reading the history",
+               st->url);
+      return -1;
+    }
+  }
+  PQclear(res);
+  return 0;
 }
 
 static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
@@ -1066,4 +1360,5 @@ static const ib_store_ops pg_ops = {
     .count_unseen = pg_count_unseen,
     .begin_read = pg_begin_read,
     .end_read = pg_end_read,
+    .history = pg_history,
 };

@@ -1,14 +1,20 @@
 /*
  * store_rows.c -- what both store backends share to build the rows of a bulk
  * load: the (source, id) index that attaches pauses to their tickets while
- * both tables are read in storage order, and the pause lists. Must not know
- * SQL, a backend or the store's front door (store.c).
+ * both tables are read in storage order, and the pause lists; and for the
+ * history, the record digests, the field-by-field comparison of a stored
+ * and an incoming record, and the change lists. Must not know SQL, a
+ * backend or the store's front door (store.c).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "store_rows.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tz.h"
 
 static uint64_t hash_key(const char *source, const char *id) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -72,4 +78,210 @@ void ib_rows_sort_pauses(ib_ticket_set *set, size_t first) {
     if (set->rows[i].n_pauses > 1)
       qsort(set->rows[i].pauses, set->rows[i].n_pauses,
             sizeof *set->rows[i].pauses, cmp_interval);
+}
+
+/* ---- history ---- */
+
+#define FNV_OFFSET 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
+
+static uint64_t fnv_bytes(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * FNV_PRIME;
+  return h;
+}
+
+/* A tag byte tells NULL from "", and the length ends the text, so that
+ * ("ab", "c") and ("a", "bc") differ. */
+static uint64_t fnv_text(uint64_t h, const char *s) {
+  if (s == NULL) return fnv_bytes(h, "\0", 1);
+  size_t n = strlen(s);
+  uint64_t len = n;
+  h = fnv_bytes(h, "\1", 1);
+  h = fnv_bytes(h, s, n);
+  return fnv_bytes(h, &len, sizeof len);
+}
+
+static uint64_t fnv_int(uint64_t h, int64_t v) {
+  return fnv_bytes(h, &v, sizeof v);
+}
+
+int64_t ib_ticket_digest(const ib_ticket_row *t) {
+  uint64_t h = FNV_OFFSET;
+  h = fnv_text(h, t->key);
+  h = fnv_text(h, t->title);
+  h = fnv_text(h, t->service);
+  h = fnv_text(h, t->group);
+  h = fnv_text(h, t->kind_raw);
+  h = fnv_text(h, t->priority_raw);
+  h = fnv_text(h, t->status_raw);
+  h = fnv_int(h, t->kind);
+  h = fnv_int(h, t->priority);
+  h = fnv_int(h, t->status);
+  h = fnv_int(h, t->created_at);
+  h = fnv_int(h, t->first_response_at);
+  h = fnv_int(h, t->resolved_at);
+  h = fnv_int(h, t->closed_at);
+  h = fnv_int(h, t->reported_response_breached);
+  h = fnv_int(h, t->reported_resolution_breached);
+  h = fnv_int(h, (int64_t)t->n_pauses);
+  for (size_t i = 0; i < t->n_pauses; i++) {
+    h = fnv_int(h, t->pauses[i].start);
+    h = fnv_int(h, t->pauses[i].end);
+  }
+  return (int64_t)h;
+}
+
+int64_t ib_outage_digest(const ib_outage_row *o) {
+  uint64_t h = FNV_OFFSET;
+  h = fnv_text(h, o->service);
+  h = fnv_text(h, o->kind_raw);
+  h = fnv_int(h, o->kind);
+  h = fnv_int(h, o->start);
+  h = fnv_int(h, o->end);
+  return (int64_t)h;
+}
+
+const char *ib_change_time_text(ib_time t, char *buf) {
+  if (t == IB_TIME_NONE) return NULL;
+  ib_format_iso8601(t, buf);
+  return buf;
+}
+
+int ib_change_list_add(ib_change_list *list, const char *kind,
+                       const char *field, const char *old_value,
+                       const char *new_value, int64_t run_id,
+                       ib_time detected_at) {
+  if (list->n == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 16;
+    ib_change *items = realloc(list->items, cap * sizeof *items);
+    if (items == NULL) return -1;
+    list->items = items;
+    list->cap = cap;
+  }
+  ib_change *c = &list->items[list->n];
+  memset(c, 0, sizeof *c);
+  c->run_id = run_id;
+  c->detected_at = detected_at;
+  const char *src[4] = {kind, field, old_value, new_value};
+  char **dst[4] = {&c->kind, &c->field, &c->old_value, &c->new_value};
+  for (int i = 0; i < 4; i++)
+    if (src[i] && (*dst[i] = strdup(src[i])) == NULL) {
+      for (int j = 0; j < i; j++) free(*dst[j]);
+      return -1;
+    }
+  list->n++;
+  return 0;
+}
+
+void ib_change_list_free(ib_change_list *list) {
+  for (size_t i = 0; i < list->n; i++) {
+    free(list->items[i].kind);
+    free(list->items[i].field);
+    free(list->items[i].old_value);
+    free(list->items[i].new_value);
+  }
+  free(list->items);
+  memset(list, 0, sizeof *list);
+}
+
+static int same_text(const char *a, const char *b) {
+  if (a == NULL || b == NULL) return a == b;
+  return strcmp(a, b) == 0;
+}
+
+/* Adds a change when the texts differ. */
+static int diff_text(ib_change_list *out, const char *kind, const char *field,
+                     const char *a, const char *b) {
+  if (same_text(a, b)) return 0;
+  return ib_change_list_add(out, kind, field, a, b, 0, IB_TIME_NONE);
+}
+
+static int diff_time(ib_change_list *out, const char *kind, const char *field,
+                     ib_time a, ib_time b) {
+  char x[IB_ISO_LEN], y[IB_ISO_LEN];
+  if (a == b) return 0;
+  return ib_change_list_add(out, kind, field, ib_change_time_text(a, x),
+                            ib_change_time_text(b, y), 0, IB_TIME_NONE);
+}
+
+static const char *priority_text(int p, char buf[16]) {
+  if (p <= 0) return NULL;
+  snprintf(buf, 16, "P%d", p);
+  return buf;
+}
+
+static const char *verdict_text(ib_verdict v) {
+  if (v == IB_VERDICT_UNKNOWN) return NULL;
+  return v == IB_VERDICT_BREACHED ? "breached" : "met";
+}
+
+/* "START/END;START/" (a running pause has no end), NULL for none. Owned by
+ * the caller: free. *oom set on ENOMEM. */
+static char *pauses_text(const ib_ticket_row *t, int *oom) {
+  if (t->n_pauses == 0) return NULL;
+  size_t cap = t->n_pauses * (2 * IB_ISO_LEN + 2) + 1, len = 0;
+  char *buf = malloc(cap);
+  if (buf == NULL) {
+    *oom = 1;
+    return NULL;
+  }
+  buf[0] = '\0';
+  for (size_t i = 0; i < t->n_pauses; i++) {
+    char a[IB_ISO_LEN], b[IB_ISO_LEN] = "";
+    ib_format_iso8601(t->pauses[i].start, a);
+    if (t->pauses[i].end != IB_TIME_NONE)
+      ib_format_iso8601(t->pauses[i].end, b);
+    len +=
+        (size_t)snprintf(buf + len, cap - len, "%s%s/%s", i ? ";" : "", a, b);
+  }
+  return buf;
+}
+
+int ib_ticket_diff(const ib_ticket_row *old, const ib_ticket_row *now,
+                   ib_change_list *out) {
+  static const char *const k = "ticket";
+  char pa[16], pb[16];
+  if (diff_text(out, k, "key", old->key, now->key) ||
+      diff_text(out, k, "title", old->title, now->title) ||
+      diff_text(out, k, "kind", ib_kind_name(old->kind),
+                ib_kind_name(now->kind)) ||
+      diff_text(out, k, "priority", priority_text(old->priority, pa),
+                priority_text(now->priority, pb)) ||
+      diff_text(out, k, "status", ib_state_name(old->status),
+                ib_state_name(now->status)) ||
+      diff_text(out, k, "service", old->service, now->service) ||
+      diff_text(out, k, "group", old->group, now->group) ||
+      diff_time(out, k, "created_at", old->created_at, now->created_at) ||
+      diff_time(out, k, "first_response_at", old->first_response_at,
+                now->first_response_at) ||
+      diff_time(out, k, "resolved_at", old->resolved_at, now->resolved_at) ||
+      diff_time(out, k, "closed_at", old->closed_at, now->closed_at) ||
+      diff_text(out, k, "reported_response_breached",
+                verdict_text(old->reported_response_breached),
+                verdict_text(now->reported_response_breached)) ||
+      diff_text(out, k, "reported_resolution_breached",
+                verdict_text(old->reported_resolution_breached),
+                verdict_text(now->reported_resolution_breached)))
+    return -1;
+  int oom = 0;
+  char *a = pauses_text(old, &oom), *b = pauses_text(now, &oom); /* owned */
+  int rc = oom ? -1 : diff_text(out, k, "pauses", a, b);
+  free(a);
+  free(b);
+  if (rc) return -1;
+  return diff_time(out, k, "deleted_at", old->deleted_at, now->deleted_at);
+}
+
+int ib_outage_diff(const ib_outage_row *old, const ib_outage_row *now,
+                   ib_change_list *out) {
+  static const char *const k = "outage";
+  if (diff_text(out, k, "service", old->service, now->service) ||
+      diff_text(out, k, "kind", ib_outage_kind_name(old->kind),
+                ib_outage_kind_name(now->kind)) ||
+      diff_time(out, k, "start", old->start, now->start) ||
+      diff_time(out, k, "end", old->end, now->end) ||
+      diff_time(out, k, "deleted_at", old->deleted_at, now->deleted_at))
+    return -1;
+  return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * store_rows.h -- internal to the store backends: helpers to attach pause
- * intervals to the tickets of a bulk load (store_rows.c). Knows the model,
- * not SQL nor any backend.
+ * intervals to the tickets of a bulk load, and the record digests and field
+ * comparisons of the history (store_rows.c). Knows the model, not SQL nor
+ * any backend.
  */
 #ifndef IB_STORE_ROWS_H
 #define IB_STORE_ROWS_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 
 #include "model.h"
+#include "store.h"
 
 /* ---- attaching pauses to a bulk load ----
  * An open-addressing index from (source, id) to the rows appended to a set
@@ -29,5 +31,25 @@ void ib_row_index_free(ib_row_index *ix);
 int ib_row_add_pause(ib_ticket_row *r, ib_time start, ib_time end);
 /* Sorts the pauses of rows [first, n) by start (store.h's promise). */
 void ib_rows_sort_pauses(ib_ticket_set *set, size_t first);
+
+/* ---- history: digests and field changes (SPEC §9) ----
+ * The digest is a 64-bit FNV-1a over every stored field of the record
+ * except updated_at and deleted_at (raw words and pauses included), so that
+ * equal digests mean "nothing to rewrite". A digest is stored as a signed
+ * 64-bit integer (the same bits). */
+int64_t ib_ticket_digest(const ib_ticket_row *t);
+int64_t ib_outage_digest(const ib_outage_row *o);
+
+/* Appends to *out one change (kind "ticket"/"outage", run 0, detected NONE:
+ * the backend stamps them) per model field of `now` that differs from
+ * `old`, as text; a deleted `old` adds deleted_at old -> NULL (undeleted).
+ * Raw words are compared by the digest only. -1 on ENOMEM. */
+int ib_ticket_diff(const ib_ticket_row *old, const ib_ticket_row *now,
+                   ib_change_list *out);
+int ib_outage_diff(const ib_outage_row *old, const ib_outage_row *now,
+                   ib_change_list *out);
+/* An instant as a change's text (ISO-8601 UTC), NULL for IB_TIME_NONE;
+ * buf holds IB_ISO_LEN bytes. */
+const char *ib_change_time_text(ib_time t, char *buf);
 
 #endif /* IB_STORE_ROWS_H */

@@ -1,6 +1,7 @@
 /*
  * store_sqlite.c -- the SQLite store backend (store = { path = ...; }):
- * schema and migrations, upserts, watermarks, sync runs, the
+ * schema and migrations, comparing upserts and the change history,
+ * watermarks, sync runs, the
  * one-sync-at-a-time file lock, and loading rows for the KPI engine and
  * exporters. Prepared statements only; WAL journal.
  * Must not know about plugins, HTTP or KPI rules; reached via store.c only.
@@ -21,9 +22,18 @@
 #include <unistd.h>
 
 #include "store_backend.h"
+#include "store_rows.h"
 #include "tz.h"
 
 enum {
+  STMT_TICKET_DIGEST,
+  STMT_LOAD_TICKET,
+  STMT_LOAD_TICKET_PAUSES,
+  STMT_SET_TICKET_DIGEST,
+  STMT_OUTAGE_DIGEST,
+  STMT_LOAD_OUTAGE,
+  STMT_SET_OUTAGE_DIGEST,
+  STMT_PUT_CHANGE,
   STMT_PUT_TICKET,
   STMT_DEL_PAUSES,
   STMT_PUT_PAUSE,
@@ -34,27 +44,54 @@ enum {
   STMT_COUNT
 };
 
+/* The columns a ticket is read with (sq_load_tickets, STMT_LOAD_TICKET). */
+#define TICKET_COLS                                                  \
+  "source,id,key,title,kind,kind_raw,priority,priority_raw,status,"  \
+  "status_raw,service,grp,created_at,first_response_at,resolved_at," \
+  "closed_at,updated_at,reported_response_breached,"                 \
+  "reported_resolution_breached"
+
 static const char *const stmt_sql[STMT_COUNT] = {
+    /* The unchanged case of a put is this one lookup (primary key). */
+    [STMT_TICKET_DIGEST] =
+        "SELECT digest, deleted_at FROM tickets WHERE source=?1 AND id=?2",
+    [STMT_LOAD_TICKET] = "SELECT " TICKET_COLS
+                         ",deleted_at FROM tickets WHERE source=?1 AND id=?2",
+    [STMT_LOAD_TICKET_PAUSES] =
+        "SELECT start,end FROM pauses WHERE source=?1 "
+        "AND ticket_id=?2 ORDER BY start",
+    [STMT_SET_TICKET_DIGEST] =
+        "UPDATE tickets SET digest=?3 WHERE source=?1 AND id=?2",
+    [STMT_OUTAGE_DIGEST] =
+        "SELECT digest, deleted_at FROM outages WHERE source=?1 AND id=?2",
+    [STMT_LOAD_OUTAGE] =
+        "SELECT service,kind,kind_raw,start,end,updated_at,deleted_at FROM "
+        "outages WHERE source=?1 AND id=?2",
+    [STMT_SET_OUTAGE_DIGEST] =
+        "UPDATE outages SET digest=?3 WHERE source=?1 AND id=?2",
+    [STMT_PUT_CHANGE] =
+        "INSERT INTO changes(source,record_id,kind,field,old_value,"
+        "new_value,run_id,detected_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
     [STMT_PUT_TICKET] =
         "INSERT INTO tickets(source,id,key,title,kind,kind_raw,priority,"
         "priority_raw,status,status_raw,service,grp,created_at,"
         "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
-        "reported_response_breached,reported_resolution_breached) "
+        "reported_response_breached,reported_resolution_breached,digest) "
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-        "NULL,?18,?19) ON CONFLICT(source,id) DO UPDATE SET key=?3,title=?4,"
-        "kind=?5,kind_raw=?6,priority=?7,priority_raw=?8,status=?9,"
+        "NULL,?18,?19,?20) ON CONFLICT(source,id) DO UPDATE SET key=?3,"
+        "title=?4,kind=?5,kind_raw=?6,priority=?7,priority_raw=?8,status=?9,"
         "status_raw=?10,service=?11,grp=?12,created_at=?13,"
         "first_response_at=?14,resolved_at=?15,closed_at=?16,updated_at=?17,"
         "deleted_at=NULL,reported_response_breached=?18,"
-        "reported_resolution_breached=?19",
+        "reported_resolution_breached=?19,digest=?20",
     [STMT_DEL_PAUSES] = "DELETE FROM pauses WHERE source=?1 AND ticket_id=?2",
     [STMT_PUT_PAUSE] =
         "INSERT INTO pauses(source,ticket_id,start,end) VALUES(?1,?2,?3,?4)",
     [STMT_PUT_OUTAGE] =
         "INSERT INTO outages(source,id,service,kind,kind_raw,start,end,"
-        "updated_at,deleted_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,NULL) "
-        "ON CONFLICT(source,id) DO UPDATE SET service=?3,kind=?4,"
-        "kind_raw=?5,start=?6,end=?7,updated_at=?8,deleted_at=NULL",
+        "updated_at,deleted_at,digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,NULL,"
+        "?9) ON CONFLICT(source,id) DO UPDATE SET service=?3,kind=?4,"
+        "kind_raw=?5,start=?6,end=?7,updated_at=?8,deleted_at=NULL,digest=?9",
     [STMT_SEEN_TICKET] =
         "INSERT OR IGNORE INTO temp.seen(tbl,source,id) VALUES('t',?1,?2)",
     [STMT_SEEN_OUTAGE] =
@@ -71,10 +108,7 @@ typedef struct sq_store {
   char *path;
   int lock_fd;
   sqlite3_stmt *stmt[STMT_COUNT];
-  /* Whether the source being written may have pause rows: when it has
-   * none, replacing a pause-less ticket's pauses is a no-op to skip. */
-  char *pause_source;
-  int pause_source_has_rows;
+  int64_t run_id; /* the run last begun: changes are recorded under it */
 } sq_store;
 
 static void sq_close(ib_store *base);
@@ -112,6 +146,15 @@ static const char *const migrations[] = {
     "CREATE TABLE rejected(source TEXT NOT NULL, id TEXT NOT NULL,"
     " position TEXT, reason TEXT NOT NULL, first_seen INTEGER NOT NULL,"
     " last_seen INTEGER NOT NULL, PRIMARY KEY(source, id));",
+    /* 3: history (SPEC §9): each row's digest (store_rows.h; NULL until the
+     * row is next compared), and every field change a sync detected */
+    "ALTER TABLE tickets ADD COLUMN digest INTEGER;"
+    "ALTER TABLE outages ADD COLUMN digest INTEGER;"
+    "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " source TEXT NOT NULL, record_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
+    " run_id INTEGER NOT NULL, detected_at INTEGER NOT NULL);"
+    "CREATE INDEX changes_record ON changes(source, record_id, seq);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -337,7 +380,6 @@ static void sq_close(ib_store *base) {
   for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   if (st->db) sqlite3_close(st->db);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
-  free(st->pause_source);
   free(st->path);
   free(st);
 }
@@ -429,9 +471,75 @@ static void sq_end_read(ib_store *base) {
   sq_rollback(base); /* nothing was written: ending it is enough */
 }
 
-static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
-                         char *err, size_t errlen) {
-  sq_store *st = (sq_store *)base;
+/* Defined with the reading code below: the stored row of (source, id),
+ * appended to *set (pauses included) / written to *out (strings owned by
+ * the caller: free_outage_strings). */
+static int load_one_ticket(sq_store *st, const char *source, const char *id,
+                           ib_ticket_set *set, char *err, size_t errlen);
+static int load_one_outage(sq_store *st, const char *source, const char *id,
+                           ib_outage_row *out, char *err, size_t errlen);
+
+/* The stored digest of (source, id): *exists, *digest (*has_digest: not
+ * NULL) and whether the row is marked deleted. */
+static int lookup_digest(sq_store *st, int stmt, const char *source,
+                         const char *id, int *exists, int *has_digest,
+                         int64_t *digest, int *deleted, char *err,
+                         size_t errlen) {
+  sqlite3_stmt *s = st->stmt[stmt];
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  int rc = sqlite3_step(s);
+  *exists = rc == SQLITE_ROW;
+  *has_digest = *exists && sqlite3_column_type(s, 0) != SQLITE_NULL;
+  *digest = *has_digest ? sqlite3_column_int64(s, 0) : 0;
+  *deleted = *exists && sqlite3_column_type(s, 1) != SQLITE_NULL;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_fail(st, err, errlen, "comparing a record with the store");
+  return 0;
+}
+
+static int set_digest(sq_store *st, int stmt, const char *source,
+                      const char *id, int64_t digest, char *err,
+                      size_t errlen) {
+  sqlite3_stmt *s = st->stmt[stmt];
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  sqlite3_bind_int64(s, 3, digest);
+  return step_done(st, s, err, errlen, "storing a record's digest");
+}
+
+/* Records the changes of one record, stamped with the current run. */
+static int put_changes(sq_store *st, const char *source, const char *id,
+                       const ib_change_list *changes, ib_time now, char *err,
+                       size_t errlen) {
+  for (size_t i = 0; i < changes->n; i++) {
+    const ib_change *c = &changes->items[i];
+    sqlite3_stmt *s = st->stmt[STMT_PUT_CHANGE];
+    bind_text(s, 1, source);
+    bind_text(s, 2, id);
+    bind_text(s, 3, c->kind);
+    bind_text(s, 4, c->field);
+    bind_text(s, 5, c->old_value);
+    bind_text(s, 6, c->new_value);
+    sqlite3_bind_int64(s, 7, st->run_id);
+    sqlite3_bind_int64(s, 8, now);
+    if (step_done(st, s, err, errlen, "recording a change")) return -1;
+  }
+  return 0;
+}
+
+static int track(sq_store *st, int stmt, const char *source, const char *id,
+                 char *err, size_t errlen) {
+  sqlite3_stmt *s = st->stmt[stmt];
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  return step_done(st, s, err, errlen, "tracking a record");
+}
+
+static int write_ticket(sq_store *st, const ib_ticket_row *t, int64_t digest,
+                        int replace_pauses, char *err, size_t errlen) {
   sqlite3_stmt *s = st->stmt[STMT_PUT_TICKET];
   bind_text(s, 1, t->source);
   bind_text(s, 2, t->id);
@@ -455,25 +563,9 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   bind_time(s, 17, t->updated_at);
   bind_verdict(s, 18, t->reported_response_breached);
   bind_verdict(s, 19, t->reported_resolution_breached);
+  sqlite3_bind_int64(s, 20, digest);
   if (step_done(st, s, err, errlen, "storing a ticket")) return -1;
-  if (st->pause_source == NULL || strcmp(st->pause_source, t->source) != 0) {
-    sqlite3_stmt *q;
-    free(st->pause_source);
-    if ((st->pause_source = strdup(t->source)) == NULL) {
-      snprintf(err, errlen, "store: out of memory");
-      return -1;
-    }
-    if (sqlite3_prepare_v2(
-            st->db, "SELECT EXISTS(SELECT 1 FROM pauses WHERE source=?1)", -1,
-            &q, NULL) != SQLITE_OK)
-      return db_fail(st, err, errlen, "reading pauses");
-    bind_text(q, 1, t->source);
-    st->pause_source_has_rows =
-        sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 0;
-    sqlite3_finalize(q);
-  }
-  if (t->n_pauses > 0) st->pause_source_has_rows = 1;
-  if (st->pause_source_has_rows) {
+  if (replace_pauses) {
     s = st->stmt[STMT_DEL_PAUSES];
     bind_text(s, 1, t->source);
     bind_text(s, 2, t->id);
@@ -487,18 +579,64 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
     bind_time(s, 4, t->pauses[i].end);
     if (step_done(st, s, err, errlen, "storing a pause")) return -1;
   }
-  if (track_seen) {
-    s = st->stmt[STMT_SEEN_TICKET];
-    bind_text(s, 1, t->source);
-    bind_text(s, 2, t->id);
-    if (step_done(st, s, err, errlen, "tracking a ticket")) return -1;
-  }
   return 0;
 }
 
-static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
-                         char *err, size_t errlen) {
+/* Compare, then write only what changed (store.h). A stored row without a
+ * digest (a store migrated from schema 2) is loaded once and compared
+ * field by field; an equal one only gets its digest. */
+static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+                         ib_put_outcome *outcome, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  int64_t digest = ib_ticket_digest(t), stored = 0;
+  int exists, has_digest, deleted, rc = -1;
+  ib_ticket_set old = {0};      /* owned: ib_ticket_set_free */
+  ib_change_list changes = {0}; /* owned: ib_change_list_free */
+  if (lookup_digest(st, STMT_TICKET_DIGEST, t->source, t->id, &exists,
+                    &has_digest, &stored, &deleted, err, errlen))
+    goto fail;
+  if (!exists) {
+    *outcome = IB_PUT_NEW;
+    if (write_ticket(st, t, digest, 0, err, errlen)) goto fail;
+  } else if (has_digest && stored == digest && !deleted) {
+    *outcome = IB_PUT_UNCHANGED;
+  } else {
+    if (load_one_ticket(st, t->source, t->id, &old, err, errlen)) goto fail;
+    const ib_ticket_row *o = &old.rows[0];
+    if (!deleted && ib_ticket_digest(o) == digest) {
+      *outcome = IB_PUT_UNCHANGED; /* only the digest was missing */
+      if (set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest, err,
+                     errlen))
+        goto fail;
+    } else {
+      *outcome = IB_PUT_CHANGED;
+      if (ib_ticket_diff(o, t, &changes) != 0) {
+        snprintf(err, errlen, "store: out of memory comparing ticket %s",
+                 t->id);
+        goto fail;
+      }
+      if (write_ticket(st, t, digest, o->n_pauses > 0, err, errlen) ||
+          put_changes(st, t->source, t->id, &changes, (ib_time)time(NULL), err,
+                      errlen))
+        goto fail;
+    }
+  }
+  if (track_seen && track(st, STMT_SEEN_TICKET, t->source, t->id, err, errlen))
+    goto fail;
+  rc = 0;
+fail:
+  ib_ticket_set_free(&old);
+  ib_change_list_free(&changes);
+  return rc;
+}
+
+static void free_outage_strings(ib_outage_row *o) {
+  free(o->service);
+  free(o->kind_raw);
+}
+
+static int write_outage(sq_store *st, const ib_outage_row *o, int64_t digest,
+                        char *err, size_t errlen) {
   sqlite3_stmt *s = st->stmt[STMT_PUT_OUTAGE];
   bind_text(s, 1, o->source);
   bind_text(s, 2, o->id);
@@ -508,14 +646,52 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
   bind_time(s, 6, o->start);
   bind_time(s, 7, o->end);
   bind_time(s, 8, o->updated_at);
-  if (step_done(st, s, err, errlen, "storing an outage")) return -1;
-  if (track_seen) {
-    s = st->stmt[STMT_SEEN_OUTAGE];
-    bind_text(s, 1, o->source);
-    bind_text(s, 2, o->id);
-    if (step_done(st, s, err, errlen, "tracking an outage")) return -1;
+  sqlite3_bind_int64(s, 9, digest);
+  return step_done(st, s, err, errlen, "storing an outage");
+}
+
+static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
+                         ib_put_outcome *outcome, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int64_t digest = ib_outage_digest(o), stored = 0;
+  int exists, has_digest, deleted, rc = -1;
+  ib_outage_row old = {0}; /* strings owned: free_outage_strings */
+  ib_change_list changes = {0};
+  if (lookup_digest(st, STMT_OUTAGE_DIGEST, o->source, o->id, &exists,
+                    &has_digest, &stored, &deleted, err, errlen))
+    goto fail;
+  if (!exists) {
+    *outcome = IB_PUT_NEW;
+    if (write_outage(st, o, digest, err, errlen)) goto fail;
+  } else if (has_digest && stored == digest && !deleted) {
+    *outcome = IB_PUT_UNCHANGED;
+  } else {
+    if (load_one_outage(st, o->source, o->id, &old, err, errlen)) goto fail;
+    if (!deleted && ib_outage_digest(&old) == digest) {
+      *outcome = IB_PUT_UNCHANGED;
+      if (set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest, err,
+                     errlen))
+        goto fail;
+    } else {
+      *outcome = IB_PUT_CHANGED;
+      if (ib_outage_diff(&old, o, &changes) != 0) {
+        snprintf(err, errlen, "store: out of memory comparing outage %s",
+                 o->id);
+        goto fail;
+      }
+      if (write_outage(st, o, digest, err, errlen) ||
+          put_changes(st, o->source, o->id, &changes, (ib_time)time(NULL), err,
+                      errlen))
+        goto fail;
+    }
   }
-  return 0;
+  if (track_seen && track(st, STMT_SEEN_OUTAGE, o->source, o->id, err, errlen))
+    goto fail;
+  rc = 0;
+fail:
+  free_outage_strings(&old);
+  ib_change_list_free(&changes);
+  return rc;
 }
 
 static int sq_set_watermark(ib_store *base, const char *source, ib_time wm,
@@ -568,7 +744,7 @@ static int sq_run_begin(ib_store *base, const char *source, int full,
               "INSERT INTO sync_runs(source,full,started_at) VALUES(?1,?2,?3)",
               "tii", args, err, errlen, "recording the run"))
     return -1;
-  *run_id = sqlite3_last_insert_rowid(st->db);
+  *run_id = st->run_id = sqlite3_last_insert_rowid(st->db);
   return 0;
 }
 
@@ -585,12 +761,24 @@ static int sq_run_end(ib_store *base, int64_t run_id, int ok, int64_t read,
       "iiiiiit", args, err, errlen, "recording the run");
 }
 
+/* Records a deleted_at change for each row about to be marked, then marks
+ * them (same condition, same transaction). */
 static int sq_mark_unseen_deleted(ib_store *base, const char *source,
                                   ib_time now, int64_t *count, char *err,
                                   size_t errlen) {
   sq_store *st = (sq_store *)base;
-  const void *args[] = {source, &now};
+  char iso[IB_ISO_LEN];
+  ib_format_iso8601(now, iso);
+  const void *args[] = {source, &now, iso, &st->run_id};
   if (run_sql(st,
+              "INSERT INTO changes(source,record_id,kind,field,old_value,"
+              "new_value,run_id,detected_at) SELECT source,id,'ticket',"
+              "'deleted_at',NULL,?3,?4,?2 FROM tickets WHERE source=?1 AND "
+              "deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s "
+              "WHERE s.tbl='t' AND s.source=tickets.source AND "
+              "s.id=tickets.id)",
+              "tTti", args, err, errlen, "recording vanished tickets") ||
+      run_sql(st,
               "UPDATE tickets SET deleted_at=?2 WHERE source=?1 AND deleted_at "
               "IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE "
               "s.tbl='t' AND s.source=tickets.source AND s.id=tickets.id)",
@@ -598,6 +786,14 @@ static int sq_mark_unseen_deleted(ib_store *base, const char *source,
     return -1;
   *count = sqlite3_changes(st->db);
   if (run_sql(st,
+              "INSERT INTO changes(source,record_id,kind,field,old_value,"
+              "new_value,run_id,detected_at) SELECT source,id,'outage',"
+              "'deleted_at',NULL,?3,?4,?2 FROM outages WHERE source=?1 AND "
+              "deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s "
+              "WHERE s.tbl='o' AND s.source=outages.source AND "
+              "s.id=outages.id)",
+              "tTti", args, err, errlen, "recording vanished outages") ||
+      run_sql(st,
               "UPDATE outages SET deleted_at=?2 WHERE source=?1 AND deleted_at "
               "IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE "
               "s.tbl='o' AND s.source=outages.source AND s.id=outages.id)",
@@ -675,6 +871,32 @@ static ib_verdict col_verdict(sqlite3_stmt *s, int i) {
   return sqlite3_column_int(s, i) ? IB_VERDICT_BREACHED : IB_VERDICT_MET;
 }
 
+/* One row of TICKET_COLS into r (strings in the set's blocks). */
+static void fill_ticket(ib_ticket_set *out, sqlite3_stmt *s, ib_ticket_row *r,
+                        int *oom) {
+  r->source = col_set_text(out, s, 0, oom);
+  r->id = col_set_text(out, s, 1, oom);
+  r->key = col_set_text(out, s, 2, oom);
+  r->title = col_set_text(out, s, 3, oom);
+  int k = ib_kind_parse((const char *)sqlite3_column_text(s, 4));
+  r->kind = k < 0 ? IB_KIND_OTHER : (ib_kind)k;
+  r->kind_raw = col_set_text(out, s, 5, oom);
+  r->priority = sqlite3_column_int(s, 6);
+  r->priority_raw = col_set_text(out, s, 7, oom);
+  int stt = ib_state_parse((const char *)sqlite3_column_text(s, 8));
+  r->status = stt < 0 ? IB_STATE_OPEN : (ib_state)stt;
+  r->status_raw = col_set_text(out, s, 9, oom);
+  r->service = col_set_text(out, s, 10, oom);
+  r->group = col_set_text(out, s, 11, oom);
+  r->created_at = col_time(s, 12);
+  r->first_response_at = col_time(s, 13);
+  r->resolved_at = col_time(s, 14);
+  r->closed_at = col_time(s, 15);
+  r->updated_at = col_time(s, 16);
+  r->reported_response_breached = col_verdict(s, 17);
+  r->reported_resolution_breached = col_verdict(s, 18);
+}
+
 /* Tickets whose life [created, resolved] touches [?2, ?1), and those
  * resolved "before" they were created (clock or import errors) whose
  * reversed span [resolved, created] touches it: the KPI engine keeps the
@@ -690,10 +912,7 @@ static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   static const char *tsql =
-      "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,status,"
-      "status_raw,service,grp,created_at,first_response_at,resolved_at,"
-      "closed_at,updated_at,reported_response_breached,"
-      "reported_resolution_breached FROM tickets t" TICKET_FILTER;
+      "SELECT " TICKET_COLS " FROM tickets t" TICKET_FILTER;
   static const char *psql = "SELECT source,ticket_id,start,end FROM pauses";
   sqlite3_stmt *s = NULL, *p = NULL;
   ib_row_index ix = {0};
@@ -719,27 +938,7 @@ static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
       oom = 1;
       break;
     }
-    r->source = col_set_text(out, s, 0, &oom);
-    r->id = col_set_text(out, s, 1, &oom);
-    r->key = col_set_text(out, s, 2, &oom);
-    r->title = col_set_text(out, s, 3, &oom);
-    int k = ib_kind_parse((const char *)sqlite3_column_text(s, 4));
-    r->kind = k < 0 ? IB_KIND_OTHER : (ib_kind)k;
-    r->kind_raw = col_set_text(out, s, 5, &oom);
-    r->priority = sqlite3_column_int(s, 6);
-    r->priority_raw = col_set_text(out, s, 7, &oom);
-    int stt = ib_state_parse((const char *)sqlite3_column_text(s, 8));
-    r->status = stt < 0 ? IB_STATE_OPEN : (ib_state)stt;
-    r->status_raw = col_set_text(out, s, 9, &oom);
-    r->service = col_set_text(out, s, 10, &oom);
-    r->group = col_set_text(out, s, 11, &oom);
-    r->created_at = col_time(s, 12);
-    r->first_response_at = col_time(s, 13);
-    r->resolved_at = col_time(s, 14);
-    r->closed_at = col_time(s, 15);
-    r->updated_at = col_time(s, 16);
-    r->reported_response_breached = col_verdict(s, 17);
-    r->reported_resolution_breached = col_verdict(s, 18);
+    fill_ticket(out, s, r, &oom);
     if (oom) break;
   }
   if (oom || ib_row_index_build(&ix, out, first) != 0) {
@@ -774,6 +973,113 @@ fail:
   sqlite3_finalize(s);
   sqlite3_finalize(p);
   return -1;
+}
+
+static int load_one_ticket(sq_store *st, const char *source, const char *id,
+                           ib_ticket_set *set, char *err, size_t errlen) {
+  sqlite3_stmt *s = st->stmt[STMT_LOAD_TICKET];
+  int oom = 0, rc;
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  rc = sqlite3_step(s);
+  ib_ticket_row *r = rc == SQLITE_ROW ? ib_ticket_set_add(set) : NULL;
+  if (r) {
+    fill_ticket(set, s, r, &oom);
+    r->deleted_at = col_time(s, 19);
+  }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_ROW) return db_fail(st, err, errlen, "loading a ticket");
+  if (r == NULL || oom) goto nomem;
+  s = st->stmt[STMT_LOAD_TICKET_PAUSES];
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if (ib_row_add_pause(r, col_time(s, 0), col_time(s, 1)) != 0) {
+      oom = 1;
+      break;
+    }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (oom) goto nomem;
+  if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "loading pauses");
+  ib_rows_sort_pauses(set, set->n - 1);
+  return 0;
+nomem:
+  snprintf(err, errlen, "store %s: out of memory loading ticket %s", st->path,
+           id);
+  return -1;
+}
+
+static int load_one_outage(sq_store *st, const char *source, const char *id,
+                           ib_outage_row *o, char *err, size_t errlen) {
+  sqlite3_stmt *s = st->stmt[STMT_LOAD_OUTAGE];
+  int oom = 0;
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    o->service = col_text(s, 0, &oom);
+    int k = ib_outage_kind_parse((const char *)sqlite3_column_text(s, 1));
+    o->kind = k < 0 ? IB_OUTAGE_OUTAGE : (ib_outage_kind)k;
+    o->kind_raw = col_text(s, 2, &oom);
+    o->start = col_time(s, 3);
+    o->end = col_time(s, 4);
+    o->updated_at = col_time(s, 5);
+    o->deleted_at = col_time(s, 6);
+  }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_ROW) return db_fail(st, err, errlen, "loading an outage");
+  if (oom) {
+    snprintf(err, errlen, "store %s: out of memory loading outage %s", st->path,
+             id);
+    return -1;
+  }
+  return 0;
+}
+
+static int sq_history(ib_store *base, const char *source, const char *id,
+                      ib_change_list *out, int *found, char *err,
+                      size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s = NULL;
+  *found = 0;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT EXISTS(SELECT 1 FROM tickets WHERE source=?1 "
+                         "AND id=?2) OR EXISTS(SELECT 1 FROM outages WHERE "
+                         "source=?1 AND id=?2)",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading the history");
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  int rc = sqlite3_step(s);
+  *found = rc == SQLITE_ROW && sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW) return db_fail(st, err, errlen, "reading the history");
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT kind,field,old_value,new_value,run_id,"
+                         "detected_at FROM changes WHERE source=?1 AND "
+                         "record_id=?2 ORDER BY seq",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading the history");
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if (ib_change_list_add(out, (const char *)sqlite3_column_text(s, 0),
+                           (const char *)sqlite3_column_text(s, 1),
+                           (const char *)sqlite3_column_text(s, 2),
+                           (const char *)sqlite3_column_text(s, 3),
+                           sqlite3_column_int64(s, 4),
+                           sqlite3_column_int64(s, 5)) != 0) {
+      sqlite3_finalize(s);
+      snprintf(err, errlen, "store %s: out of memory reading the history",
+               st->path);
+      return -1;
+    }
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? 0
+                           : db_fail(st, err, errlen, "reading the history");
 }
 
 static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
@@ -944,4 +1250,5 @@ static const ib_store_ops sq_ops = {
     .count_unseen = sq_count_unseen,
     .begin_read = sq_begin_read,
     .end_read = sq_end_read,
+    .history = sq_history,
 };

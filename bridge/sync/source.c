@@ -398,6 +398,8 @@ struct ib_source {
   ib_time since;
   int in_tx;       /* a store transaction is open */
   int64_t tx_rows; /* rows in it */
+  int64_t
+      tx_outcomes[3]; /* of which new, changed, unchanged (ib_put_outcome) */
   ib_status store_failed;
   cache_entry *cache;            /* owned: option arrays handed to the plugin */
   ib_http_client *http;          /* owned */
@@ -791,7 +793,18 @@ static ib_status ensure_tx(ib_source *src) {
   if (ib_store_begin(src->store, err, sizeof err)) return store_error(src, err);
   src->in_tx = 1;
   src->tx_rows = 0;
+  memset(src->tx_outcomes, 0, sizeof src->tx_outcomes);
   return IB_OK;
+}
+
+/* The rows of a rolled back transaction leave the counts. */
+static void undo_tx_counts(ib_source *src) {
+  src->res->stored -= src->tx_rows;
+  src->res->added -= src->tx_outcomes[IB_PUT_NEW];
+  src->res->changed -= src->tx_outcomes[IB_PUT_CHANGED];
+  src->res->unchanged -= src->tx_outcomes[IB_PUT_UNCHANGED];
+  src->tx_rows = 0;
+  memset(src->tx_outcomes, 0, sizeof src->tx_outcomes);
 }
 
 static ib_status h_commit(ib_source *src, ib_time watermark) {
@@ -809,7 +822,7 @@ static ib_status h_commit(ib_source *src, ib_time watermark) {
   if (ib_store_commit(src->store, err, sizeof err)) {
     ib_store_rollback(src->store);
     src->in_tx = 0;
-    src->res->stored -= src->tx_rows; /* they were not stored after all */
+    undo_tx_counts(src); /* they were not stored after all */
     return store_error(src, err);
   }
   src->in_tx = 0;
@@ -818,9 +831,16 @@ static ib_status h_commit(ib_source *src, ib_time watermark) {
 
 /* A stored row counts once it is in the transaction; it is durable at the
  * next commit. Very long pages are committed without the watermark. */
-static ib_status stored_one(ib_source *src) {
+static ib_status stored_one(ib_source *src, ib_put_outcome outcome) {
   src->res->stored++;
   src->res->read++;
+  if (outcome == IB_PUT_NEW)
+    src->res->added++;
+  else if (outcome == IB_PUT_CHANGED)
+    src->res->changed++;
+  else
+    src->res->unchanged++;
+  src->tx_outcomes[outcome]++;
   if (++src->tx_rows >= IB_AUTOCOMMIT_ROWS) return h_commit(src, IB_TIME_NONE);
   return IB_OK;
 }
@@ -987,15 +1007,16 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
       .reported_response_breached = t.reported_response_breached,
       .reported_resolution_breached = t.reported_resolution_breached};
   char err[512];
-  int put =
-      ib_store_put_ticket(src->store, &row, src->opt->full, err, sizeof err);
+  ib_put_outcome outcome = IB_PUT_NEW;
+  int put = ib_store_put_ticket(src->store, &row, src->opt->full, &outcome, err,
+                                sizeof err);
   for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
     free(repaired[i]);
   if (put) return store_error(src, err);
   if (pending_hit(src, t.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, t.id, err, sizeof err))
     return store_error(src, err);
-  return stored_one(src);
+  return stored_one(src, outcome);
 }
 
 static ib_status emit_outage(ib_source *src, const ib_outage *in,
@@ -1048,15 +1069,16 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
       .updated_at = o.updated_at != IB_TIME_NONE ? o.updated_at : o.start,
       .deleted_at = IB_TIME_NONE};
   char err[512];
-  int put =
-      ib_store_put_outage(src->store, &row, src->opt->full, err, sizeof err);
+  ib_put_outcome outcome = IB_PUT_NEW;
+  int put = ib_store_put_outage(src->store, &row, src->opt->full, &outcome, err,
+                                sizeof err);
   free(repaired[0]);
   free(repaired[1]);
   if (put) return store_error(src, err);
   if (pending_hit(src, o.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, o.id, err, sizeof err))
     return store_error(src, err);
-  return stored_one(src);
+  return stored_one(src, outcome);
 }
 
 /* The id a plugin's record carries, whatever the size of its struct
@@ -2041,7 +2063,7 @@ int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
     /* The page in progress is dropped; committed pages stay. */
     ib_store_rollback(st);
     src.in_tx = 0;
-    res->stored -= src.tx_rows;
+    undo_tx_counts(&src);
   }
   if (status == IB_OK && opt->full) status = mark_vanished(&src);
   if (status != IB_OK && res->error[0] == '\0')

@@ -33,8 +33,14 @@ typedef struct ib_sync_options {
 
 typedef struct ib_sync_result {
   ib_status status;
-  int64_t read; /* records the plugin produced (stored + rejected) */
-  int64_t stored;
+  int64_t read;   /* records the plugin produced (stored + rejected) */
+  int64_t stored; /* added + changed + unchanged */
+  /* What storing did (SPEC §9 History): new records, records with a
+   * changed field (recorded in the store's changes), records equal to the
+   * stored version (not rewritten). */
+  int64_t added;
+  int64_t changed;
+  int64_t unchanged;
   int64_t rejected;
   int64_t deleted; /* marked deleted by --full */
   /* Records rejected by an earlier sync and read again by id (fetch), and

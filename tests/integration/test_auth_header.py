@@ -66,7 +66,7 @@ def main():
         cfg = write_config(tmp, mock.port, auth)
         rc, out, err = run(cfg, "-v", "sync")
         reqs = mock.requests()
-        check(rc == 0 and "1 stored" in out, "sync with a header key works: %s %s" % (out, err[-800:]))
+        check(rc == 0 and "1 new" in out, "sync with a header key works: %s %s" % (out, err[-800:]))
         check(reqs and all(r["headers"].get("x-portal-key") == KEY for r in reqs),
               "every request carries the key in X-Portal-Key")
         check(all("authorization" not in r["headers"] for r in reqs),

@@ -28,8 +28,8 @@ sync() { "$IB_BIN" -c "$cfg" --plugin-dir "$IB_PLUGIN_DIR" sync "$@" 2>&1; }
 # --- first sync: everything, with the four bad rows reported ---------------
 out1=$(sync) || fail "first sync exited $?: $out1"
 echo "$out1"
-for expected in "legacy: 400 read, 396 stored, 4 rejected" \
-                "legacy-outages: 19 read, 19 stored, 0 rejected" \
+for expected in "legacy: 400 read, 396 new, 0 changed, 0 unchanged, 4 rejected" \
+                "legacy-outages: 19 read, 19 new, 0 changed, 0 unchanged, 0 rejected" \
                 "line 43: column \"Ouvert le\": \"31/09/2026 10:12\"" \
                 "line 126: column \"Priorité\": \"Urgente\" has no mapping" \
                 "line 207: 12 fields where the header has 14" \
@@ -68,8 +68,8 @@ snap2=$(snapshot)
 # --- --full: everything re-read, still nothing changes, nothing deleted -----
 out3=$(sync --full) || fail "full sync exited $?: $out3"
 echo "$out3"
-grep -qF "legacy: 400 read, 396 stored, 4 rejected" <<<"$out3" ||
-  fail "full sync did not re-read everything"
+grep -qF "legacy: 400 read, 0 new, 0 changed, 396 unchanged, 4 rejected" <<<"$out3" ||
+  fail "full sync did not re-read everything, or found changes"
 snap3=$(snapshot)
 [ "$snap1" = "$snap3" ] || { diff <(echo "$snap1") <(echo "$snap3") | head; fail "full sync changed the store"; }
 

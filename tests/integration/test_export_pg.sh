@@ -80,8 +80,8 @@ PSQL=("$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1)
 q() { PGPASSWORD=$PG_TEST_PASSWORD "${PSQL[@]}" -c "$1"; }
 
 out=$(ib sync 2>&1) || fail "sync exited $?: $out"
-grep -qF "desk: 6 read, 6 stored, 0 rejected" <<<"$out" || fail "sync: $out"
-grep -qF "desk-outages: 3 read, 3 stored, 0 rejected" <<<"$out" || fail "sync: $out"
+grep -qF "desk: 6 read, 6 new, 0 changed, 0 unchanged, 0 rejected" <<<"$out" || fail "sync: $out"
+grep -qF "desk-outages: 3 read, 3 new, 0 changed, 0 unchanged, 0 rejected" <<<"$out" || fail "sync: $out"
 
 # --- a password in the URL is refused, and never echoed ------------------
 secret_url="postgresql://itsm:s3cr3t-in-url@127.0.0.1:$PGPORT/postgres"

@@ -118,7 +118,7 @@ with tempfile.TemporaryDirectory() as d:
     cfg, csv, db = config(d, "nul")
     write(csv, [b"INC\x00%04d,Ticket,2026-10-01T10:00:00Z\n" % i for i in range(50)])
     rc, out, err = run(cfg, "sync")
-    check("50 read, 0 stored, 50 rejected" in out and len(live(db)) == 0,
+    check("50 read, 0 new, 0 changed, 0 unchanged, 50 rejected" in out and len(live(db)) == 0,
           f"50 NUL ids are 50 rejections, not 2 tickets ({out.strip()})")
     check("rejected line 2: a field contains a NUL byte" in out,
           f"the first rejection names line 2 ({out.strip()})")

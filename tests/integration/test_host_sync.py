@@ -80,13 +80,17 @@ with tempfile.TemporaryDirectory() as d:
     cfg = config(d, [csv_source("a", data), csv_source("b", data)])
     rc, out, err = run(cfg, "sync")
     check(rc == 0, f"two sources on one plugin sync (rc={rc}) {err.strip()}")
-    check("a: 300 read, 300 stored, 0 rejected" in out, "source a counts printed")
-    check("b: 300 read, 300 stored, 0 rejected" in out, "source b counts printed")
+    check("a: 300 read, 300 new, 0 changed, 0 unchanged, 0 rejected" in out,
+          "source a counts printed")
+    check("b: 300 read, 300 new, 0 changed, 0 unchanged, 0 rejected" in out,
+          "source b counts printed")
     first = dump(os.path.join(d, "store.db"))
     check(len([r for r in first if r[0] == "tickets"]) == 600, "600 tickets stored")
     rc, out, err = run(cfg, "sync")
     check(rc == 0 and dump(os.path.join(d, "store.db")) == first,
           "running sync twice changes nothing")
+    check("a: 1 read, 0 new, 0 changed, 1 unchanged, 0 rejected" in out,
+          f"the second sync finds the record read again unchanged ({out.strip()})")
 
     # status reports both sources.
     rc, out, err = run(cfg, "status")
@@ -128,7 +132,7 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 1, f"a refused plugin fails the run (rc={rc})")
     check("bad_abi.so: incompatible plugin: ABI version differs (host has 1, plugin has 2)"
           in err, f"refusal names file and field ({err.strip()})")
-    check("good: 300 read, 300 stored" in out, "the other source still ran")
+    check("good: 300 read, 300 new" in out, "the other source still ran")
     rc, out, err = run(mixed, "plugins")
     check("bad_abi" in out and "REFUSED" in out and "csv" in out,
           "plugins lists the refused plugin")
@@ -194,7 +198,7 @@ with tempfile.TemporaryDirectory() as d:
     con.close()
     check(p.returncode == 1 and "interrupted" in err and 0 < n < 200000,
           f"SIGINT stops the sync with exit 1 ({p.returncode}, {n} rows)")
-    check(f", {n} stored" in out,
+    check(f" {n} new, 0 changed, 0 unchanged" in out,
           f"the summary counts only the committed rows ({out.strip()})")
     rc, out, err = run(int_cfg, "sync")
     check(rc == 0 and dump(os.path.join(d, "int.db")) == reference,

@@ -50,8 +50,8 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run(cfg, "sync")
     out = out.decode("utf-8", "replace")
     print(out, err)
-    check(rc == 0 and "h: 6 read, 2 stored, 4 rejected, 1 with invalid UTF-8 repaired" in out,
-          "2 stored, 4 rejected, 1 repaired")
+    check(rc == 0 and "h: 6 read, 2 new, 0 changed, 0 unchanged, 4 rejected, 1 with invalid UTF-8 repaired" in out,
+          "2 new, 4 rejected, 1 repaired")
     check("record 1: 2 invalid UTF-8 byte(s) replaced by U+FFFD" in err,
           "the repair is a warning naming the record")
     check("record 2: the resolved time (253402300800 s from 1970) is outside "

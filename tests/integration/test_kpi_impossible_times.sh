@@ -66,7 +66,7 @@ ib() { "$IB_BIN" -c "$1.cfg" --plugin-dir "$IB_PLUGIN_DIR" "${@:2}"; }
 
 for store in sq pg; do
   out=$(ib "$store" sync 2>&1) || fail "$store sync exited $?: $out"
-  grep -qF "desk: 4 read, 4 stored, 0 rejected" <<<"$out" || fail "$store sync: $out"
+  grep -qF "desk: 4 read, 4 new, 0 changed, 0 unchanged, 0 rejected" <<<"$out" || fail "$store sync: $out"
   for month in 2026-10 2026-11; do
     ib "$store" kpi --month "$month" --as-of 2026-12-05T00:00:00Z --format json \
       >"$store-$month.json" 2>"$store-$month.err" ||

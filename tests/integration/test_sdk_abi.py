@@ -35,7 +35,7 @@ def main():
                     % (tmp, pdir, mock.url))
         p = subprocess.run([BIN, "-c", cfg, "sync"], capture_output=True, text=True,
                            timeout=60)
-        if p.returncode != 0 or "1 stored" not in p.stdout:
+        if p.returncode != 0 or "1 new" not in p.stdout:
             failures.append("the first-version plugin syncs: %s %s" % (p.stdout, p.stderr))
         con = sqlite3.connect(os.path.join(tmp, "s.db"))
         row = con.execute("select title from tickets where id = 'v1-1'").fetchone()

@@ -46,7 +46,7 @@ grep -q "^hello .*1.0.0 .*1 " <<<"$listed" || { echo "FAIL: not listed"; exit 1;
 grep -q "^glpi .*0.1.0 .*1 " <<<"$listed" || { echo "FAIL: out-of-tree glpi not listed"; exit 1; }
 out=$("$bin" -c "$tmp/bridge.cfg" sync)
 echo "$out"
-echo "$out" | grep -q "greetings: 5 read, 5 stored, 0 rejected" || { echo "FAIL: sync"; exit 1; }
+echo "$out" | grep -q "greetings: 5 read, 5 new, 0 changed, 0 unchanged, 0 rejected" || { echo "FAIL: sync"; exit 1; }
 n=$(sqlite3 "$tmp/store.db" "select count(*) from tickets where source='greetings' and priority=3")
 [ "$n" = 5 ] || { echo "FAIL: $n tickets stored"; exit 1; }
 echo "1 passed, 0 failed"

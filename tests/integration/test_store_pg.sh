@@ -60,15 +60,15 @@ for run in 1 2 3; do
   [ "$run" = 1 ] && first_snap=$pg_snap
   [ "$pg_snap" = "$first_snap" ] || fail "sync $run changed the PostgreSQL store"
 done
-grep -qF "legacy: 400 read, 396 stored, 4 rejected, 0 marked deleted" <<<"$pg_out" ||
+grep -qF "legacy: 400 read, 0 new, 0 changed, 396 unchanged, 4 rejected, 0 marked deleted" <<<"$pg_out" ||
   fail "--full did not re-read everything"
 [ "$(q -c "SELECT count(*) FROM itsm_bridge_store.pauses")" -gt 0 ] || fail "no pauses stored"
 [ "$(q -c "SELECT count(*) FROM itsm_bridge_store.sync_runs WHERE ok")" = 6 ] ||
   fail "expected 6 successful runs recorded"
 [ "$(q -c "SELECT string_agg(\"full\"::text, ',' ORDER BY id) FROM itsm_bridge_store.sync_runs")" = \
   "false,false,false,false,true,true" ] || fail "runs: full flags"
-[ "$(q -c "SELECT version FROM itsm_bridge_store.schema_version")" = 2 ] ||
-  fail "schema_version is not 2"
+[ "$(q -c "SELECT version FROM itsm_bridge_store.schema_version")" = 3 ] ||
+  fail "schema_version is not 3"
 
 for month in 2026-08 2026-09 2026-10 2026-11; do
   ib sq.cfg kpi --month "$month" --as-of 2027-01-01T00:00:00Z --format json >sq-kpi.json
@@ -145,7 +145,7 @@ deleted_of() {
 
 out=$(ib desk-sq.cfg sync) || fail "desk SQLite sync: $out"
 out=$(ib desk-pg.cfg sync) || fail "desk sync: $out"
-grep -qF "desk: 3 read, 3 stored, 0 rejected" <<<"$out" || fail "desk sync: $out"
+grep -qF "desk: 3 read, 3 new, 0 changed, 0 unchanged, 0 rejected" <<<"$out" || fail "desk sync: $out"
 desk_kpi_same "3 tickets"
 # D1 answered in 20 min, resolved in 2 h (met); D2 in 1 h and 6 h (breached).
 [ "$(p1_figures)" = "2 1 1 2 1 1" ] || fail "P1 with D2: $(p1_figures)"
@@ -156,7 +156,7 @@ before=$(date +%s)
 out=$(ib desk-pg.cfg sync --full --allow-mass-delete) || fail "desk --full: $out"
 after=$(date +%s)
 echo "$out"
-grep -qF "desk: 2 read, 2 stored, 0 rejected, 1 marked deleted" <<<"$out" ||
+grep -qF "desk: 2 read, 0 new, 0 changed, 2 unchanged, 0 rejected, 1 marked deleted" <<<"$out" ||
   fail "--full did not mark D2 deleted: $out"
 d2=$(deleted_of D2)
 if ! { [ "$d2" != none ] && [ "$d2" -ge "$before" ] && [ "$d2" -le "$after" ]; }; then
@@ -170,7 +170,7 @@ desk_kpi_same "D2 deleted"
 echo 'D2,Slow VPN,Incident,Critique,Résolu,VPN,2026-10-06T09:00:00Z,2026-10-06T10:00:00Z,2026-10-06T15:00:00Z' >>desk.csv
 ib desk-sq.cfg sync --full >/dev/null || fail "desk SQLite --full again"
 out=$(ib desk-pg.cfg sync --full) || fail "desk --full again: $out"
-grep -qF "desk: 3 read, 3 stored, 0 rejected, 0 marked deleted" <<<"$out" ||
+grep -qF "desk: 3 read, 0 new, 1 changed, 2 unchanged, 0 rejected, 0 marked deleted" <<<"$out" ||
   fail "--full again: $out"
 [ "$(deleted_of D2)" = none ] || fail "D2 still deleted after it came back"
 desk_kpi_same "D2 back"
@@ -182,7 +182,7 @@ cp desk.csv desk.good
 sed -i 's/^D2,\(.*\),2026-10-06T09:00:00Z,/D2,\1,2026-13-06T09:00:00Z,/' desk.csv
 ib desk-sq.cfg sync --full >/dev/null || fail "desk SQLite --full with a bad row"
 out=$(ib desk-pg.cfg sync --full) || fail "desk --full with a bad row: $out"
-grep -qF "desk: 3 read, 2 stored, 1 rejected, 0 marked deleted" <<<"$out" ||
+grep -qF "desk: 3 read, 0 new, 0 changed, 2 unchanged, 1 rejected, 0 marked deleted" <<<"$out" ||
   fail "--full with a rejected D2: $out"
 [ "$(deleted_of D2)" = none ] || fail "D2 marked deleted because it was rejected"
 desk_kpi_same "D2 rejected"
@@ -195,7 +195,7 @@ wm_desk() { q -c "SELECT watermark FROM itsm_bridge_store.sync_state WHERE sourc
 head -n 2 desk.csv >older.csv # the header and D1, created 2026-10-05
 sed 's|path = "desk.csv"|path = "older.csv"|' desk-pg.cfg >older-pg.cfg
 out=$(ib older-pg.cfg sync --since 2026-10-01T00:00:00Z) || fail "older sync: $out"
-grep -qF "desk: 1 read, 1 stored" <<<"$out" || fail "older sync: $out"
+grep -qF "desk: 1 read, 0 new, 0 changed, 1 unchanged" <<<"$out" || fail "older sync: $out"
 [ "$(wm_desk)" = "$(date -u -d 2026-10-10T08:00:00Z +%s)" ] ||
   fail "the watermark moved backwards to $(wm_desk)"
 
@@ -241,7 +241,7 @@ grep -qF "sync: another sync is running (pid $big, since $since)" <<<"$out" ||
   fail "refusal message: $out (expected pid $big, since $since)"
 kill -0 "$big" 2>/dev/null || fail "the big sync ended before the check: the test raced"
 wait "$big" || fail "the big sync failed: $(cat big.out)"
-grep -qF "big: 40000 read, 40000 stored, 0 rejected" big.out || fail "big sync: $(cat big.out)"
+grep -qF "big: 40000 read, 40000 new, 0 changed, 0 unchanged, 0 rejected" big.out || fail "big sync: $(cat big.out)"
 out=$(ib pg.cfg sync) || fail "sync after the big one: $out"
 
 # --- passwords: never in the URL; PGPASSWORD or a pgpass file --------------

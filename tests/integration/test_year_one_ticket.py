@@ -68,7 +68,7 @@ with tempfile.TemporaryDirectory() as d:
     with open(csv, "a") as f:
         f.write("OLD,P1,0001-01-01T00:00:00Z,,2026-10-05T09:00:00Z\n")
     rc, out, err = run(cfg, "sync")
-    check(rc == 0 and "1 stored" in out, f"the year-0001 ticket is stored ({out.strip()})")
+    check(rc == 0 and "1 new" in out, f"the year-0001 ticket is stored ({out.strip()})")
     t0 = time.monotonic()
     rc, out, err = run(cfg, "kpi", *period, "--format", "json")
     took = time.monotonic() - t0
