@@ -181,3 +181,23 @@ int ib_cli_resolve_period(const char *cmd, const ib_cli_period_args *a,
   snprintf(label, len, "%s", month);
   return 0;
 }
+
+size_t ib_cli_earlier_priorities(void *ctx, const ib_ticket_row *t, int *out,
+                                 size_t max) {
+  ib_store *st = ctx;
+  ib_change_list list = {0};
+  int found = 0;
+  char err[256];
+  size_t n = 0;
+  if (ib_store_history(st, t->source, t->id, &list, &found, err, sizeof err))
+    return 0; /* no history: the reading is simply not offered */
+  for (size_t i = 0; i < list.n && n < max; i++) {
+    const ib_change *c = &list.items[i];
+    if (strcmp(c->kind, "ticket") != 0 || strcmp(c->field, "priority") != 0)
+      continue;
+    int p = c->old_value ? ib_priority_parse(c->old_value) : -1;
+    if (p > 0) out[n++] = p;
+  }
+  ib_change_list_free(&list);
+  return n;
+}

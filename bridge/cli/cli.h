@@ -74,4 +74,9 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_report(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_history(const ib_cli *cli, int argc, char **argv);
 
+/* For ib_kpi_query.earlier_priorities, with the store as ctx: the
+ * priorities a ticket had before, from the store's recorded changes. */
+size_t ib_cli_earlier_priorities(void *ctx, const ib_ticket_row *t, int *out,
+                                 size_t max);
+
 #endif /* IB_CLI_H */

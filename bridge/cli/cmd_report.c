@@ -76,7 +76,10 @@ static int load_month(const ib_config *cfg, ib_store *st, const char *zone,
                       int y, int mo, ib_time as_of, month_data *m, char *err,
                       size_t errlen) {
   snprintf(m->label, sizeof m->label, "%04d-%02d", y, mo);
-  ib_kpi_query q = {.as_of = as_of, .warnings = NULL};
+  ib_kpi_query q = {.as_of = as_of,
+                    .warnings = NULL,
+                    .earlier_priorities = ib_cli_earlier_priorities,
+                    .earlier_ctx = st};
   if (ib_cli_parse_month(m->label, zone, &q.from, &q.to) != 0) {
     snprintf(err, errlen, "cannot compute the month %s in zone %s", m->label,
              zone);
