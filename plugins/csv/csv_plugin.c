@@ -397,7 +397,7 @@ static const ib_option_rule csv_rules[] = {{.name = "commit_every",
                                             .flags = IB_RULE_MIN | IB_RULE_MAX,
                                             .min = 1,
                                             .max = 1000000},
-                                           {NULL}};
+                                           {0}};
 
 static const ib_plugin csv_plugin = {
     .magic = IB_PLUGIN_MAGIC,

@@ -1015,7 +1015,7 @@ static const ib_option_rule jira_rules[] = {
     {.name = "priorities", .model = "priority"},
     {.name = "statuses", .model = "status"},
     {.name = "kinds", .model = "kind"},
-    {NULL}};
+    {0}};
 
 static const ib_plugin jira_plugin = {
     .magic = IB_PLUGIN_MAGIC,

@@ -881,7 +881,7 @@ static const ib_option_rule sn_rules[] = {
     {.name = "priorities", .model = "priority"},
     {.name = "statuses", .model = "status"},
     {.name = "kinds", .model = "kind"},
-    {NULL}};
+    {0}};
 
 static const ib_plugin sn_plugin = {
     .magic = IB_PLUGIN_MAGIC,
