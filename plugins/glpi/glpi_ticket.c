@@ -69,7 +69,9 @@ ib_status glpi_time(const glpi_ctx *ctx, const cJSON *row, const char *name,
 static int64_t number_of(const cJSON *row, const char *name, int *ok) {
   const cJSON *f = cJSON_GetObjectItemCaseSensitive(row, name);
   *ok = 1;
-  if (cJSON_IsNumber(f)) return (int64_t)f->valuedouble;
+  /* Only a double an int64 can hold is cast (a larger one is UB). */
+  if (cJSON_IsNumber(f) && f->valuedouble > -9.2e18 && f->valuedouble < 9.2e18)
+    return (int64_t)f->valuedouble;
   if (cJSON_IsString(f) && f->valuestring) {
     char *end;
     long long v = strtoll(f->valuestring, &end, 10);
