@@ -9,7 +9,8 @@
 #   scripts/fuzz.sh SECONDS [TARGET...]     (TARGET: csv, jira_search, ...)
 # Environment: FUZZ_WORK=DIR keeps scratch corpora and crash inputs there
 # (default: a new /tmp/itsm-bridge-fuzz.XXXXXX); FUZZ_BUILD=DIR (default
-# build-fuzz). One fuzzer runs at a time (one process, one core).
+# build-fuzz); FUZZ_SEED=N fixes libFuzzer's random seed (default 0: a new
+# one each run). One fuzzer runs at a time (one process, one core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
@@ -41,7 +42,7 @@ for t in "${targets[@]}"; do
   fi
   mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
   log=$work/$t/fuzz.log
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
+  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -seed="${FUZZ_SEED:-0}"
     -print_final_stats=1 -artifact_prefix="$work/$t/artifacts/")
   [ -f tests/fuzz/dict/$t.dict ] && args+=(-dict=tests/fuzz/dict/$t.dict)
   echo "== fuzz_$t for ${seconds}s (log: $log)"
