@@ -194,19 +194,28 @@ fail:
   return -1;
 }
 
-static int migrate(sq_store *st, char *err, size_t errlen) {
+/* The store's schema version; -1 (with err) when it cannot be read or is
+ * newer than this build understands. */
+static int schema_version(sq_store *st, int *version, char *err,
+                          size_t errlen) {
   sqlite3_stmt *q;
   if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL))
     return db_fail(st, err, errlen, "reading the schema version");
-  int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+  *version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
   sqlite3_finalize(q);
-  if (version > SCHEMA_VERSION) {
+  if (*version > SCHEMA_VERSION) {
     snprintf(err, errlen,
              "store %s: schema version %d is newer than this itsm-bridge "
              "understands (%d): upgrade itsm-bridge",
-             st->path, version, SCHEMA_VERSION);
+             st->path, *version, SCHEMA_VERSION);
     return -1;
   }
+  return 0;
+}
+
+static int migrate(sq_store *st, char *err, size_t errlen) {
+  int version;
+  if (schema_version(st, &version, err, errlen)) return -1;
   for (int v = version; v < SCHEMA_VERSION; v++) {
     char set[64];
     snprintf(set, sizeof set, "PRAGMA user_version=%d;", v + 1);
@@ -290,18 +299,8 @@ static int open_readonly(sq_store *st, const char *path, char *err,
 }
 
 static int schema_current(sq_store *st, char *err, size_t errlen) {
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL))
-    return db_fail(st, err, errlen, "reading the schema version");
-  int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
-  sqlite3_finalize(q);
-  if (version > SCHEMA_VERSION) {
-    snprintf(err, errlen,
-             "store %s: schema version %d is newer than this itsm-bridge "
-             "understands (%d): upgrade itsm-bridge",
-             st->path, version, SCHEMA_VERSION);
-    return -1;
-  }
+  int version;
+  if (schema_version(st, &version, err, errlen)) return -1;
   if (version < SCHEMA_VERSION) {
     snprintf(err, errlen,
              "store %s: schema version %d is older than this itsm-bridge "
