@@ -39,6 +39,19 @@ const char *ib_kpi_reason_name(ib_kpi_reason r) {
   }
 }
 
+double ib_kpi_budget_consumed(const ib_kpi_availability *a) {
+  double allowed =
+      (1.0 - a->cfg->target_pct / PERCENT) * (double)a->period_time_s;
+  if (!(allowed > 0.0)) return NAN;
+  return (double)a->downtime_s / allowed;
+}
+
+double ib_kpi_burn_rate(const ib_kpi_availability *a) {
+  double consumed = ib_kpi_budget_consumed(a);
+  if (isnan(consumed) || a->service_time_s <= 0) return NAN;
+  return consumed / ((double)a->service_time_s / (double)a->period_time_s);
+}
+
 /* ---- small growable arrays -------------------------------------------- */
 
 typedef struct dur_vec {
@@ -576,6 +589,7 @@ static int compute_availability(engine *en, const ib_outage_set *outages,
    * part, not against a whole month of service it has not had yet. With
    * as_of before from that is 0 s and availability_pct is null. */
   out->service_time_s = ib_calendar_open(cal, en->from, en->end);
+  out->period_time_s = ib_calendar_open(cal, en->from, en->to);
   out->availability_pct =
       out->service_time_s > 0
           ? PERCENT *

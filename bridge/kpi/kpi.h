@@ -118,6 +118,7 @@ typedef struct ib_kpi_availability {
   const ib_availability_cfg *cfg; /* borrowed */
   const char *calendar;           /* borrowed */
   int64_t service_time_s;         /* open(c, from, end): the period so far */
+  int64_t period_time_s;          /* open(c, from, to): the whole period */
   int64_t downtime_s;             /* open time of the union, clipped */
   int64_t outages;                /* counted intervals overlapping */
   double availability_pct;        /* NAN when service_time_s = 0 (as_of
@@ -126,6 +127,15 @@ typedef struct ib_kpi_availability {
   double credit; /* NAN when the entry has no credit rule; 0 when not
                     breached (so also when availability_pct is NAN) */
 } ib_kpi_availability;
+
+/* Error budget of an availability objective (Sloth's conventions, as
+ * ratios): the period's allowed downtime is (1 - target) of its whole open
+ * time. Consumed: downtime so far over that allowance (above 1 when
+ * exhausted). Burn rate: consumed over the share of the period elapsed (1
+ * spends the budget exactly by the period's end). NAN when undefined (a
+ * 100 % target, a closed calendar, nothing elapsed yet). */
+double ib_kpi_budget_consumed(const ib_kpi_availability *a);
+double ib_kpi_burn_rate(const ib_kpi_availability *a);
 
 typedef struct ib_kpi_result {
   ib_time from, to, as_of, end; /* end = min(to, as_of) */
