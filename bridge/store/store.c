@@ -135,3 +135,13 @@ int ib_store_list_rejected(ib_store *st, const char *source,
                            ib_string_list *out, char *err, size_t errlen) {
   return st->ops->list_rejected(st, source, out, err, errlen);
 }
+
+int ib_store_put_edition(ib_store *st, const ib_edition_rec *e, char *err,
+                         size_t errlen) {
+  return st->ops->put_edition(st, e, err, errlen);
+}
+
+int ib_store_editions(ib_store *st, ib_edition_list *out, char *err,
+                      size_t errlen) {
+  return st->ops->editions(st, out, err, errlen);
+}

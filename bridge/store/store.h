@@ -174,4 +174,40 @@ void ib_change_list_free(ib_change_list *list);
 int ib_store_history(ib_store *st, const char *source, const char *id,
                      ib_change_list *out, int *found, char *err, size_t errlen);
 
+/* ---- closed months (SPEC §9) ----
+ * Editions are append-only: the table refuses UPDATE and DELETE (a
+ * trigger), so a changed edition can only come from outside itsm-bridge,
+ * and `verify` reports it as a broken chain. */
+
+typedef struct ib_edition_rec {
+  int64_t seq; /* position in the store's chain, from 1 */
+  char *month; /* "YYYY-MM" */
+  ib_time closed_at;
+  ib_time as_of;
+  char *hash;      /* SHA-256 (hex) of body, as written when closed */
+  char *prev_hash; /* the previous edition's hash; NULL for the first */
+  char *replaces;  /* the edition of this month it restates, or NULL */
+  char *reason;    /* why (--restate), or NULL */
+  char *body;      /* the edition's canonical JSON (edition.h) */
+} ib_edition_rec;
+
+typedef struct ib_edition_list {
+  ib_edition_rec *items; /* owned, with their strings: ib_edition_list_free */
+  size_t n;
+  size_t cap;
+} ib_edition_list;
+
+/* Appends a copy of e (seq kept); -1 on ENOMEM. */
+int ib_edition_list_add(ib_edition_list *list, const ib_edition_rec *e);
+void ib_edition_list_free(ib_edition_list *list);
+
+/* Appends edition e (its seq is assigned by the store) in the open
+ * transaction. Refused when e->prev_hash is not the hash of the store's
+ * last edition (another close got there first). */
+int ib_store_put_edition(ib_store *st, const ib_edition_rec *e, char *err,
+                         size_t errlen);
+/* Appends every edition of the store to *out, in chain order. */
+int ib_store_editions(ib_store *st, ib_edition_list *out, char *err,
+                      size_t errlen);
+
 #endif /* IB_STORE_H */

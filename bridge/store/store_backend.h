@@ -56,6 +56,9 @@ typedef struct ib_store_ops {
   void (*end_read)(ib_store *st);
   int (*history)(ib_store *st, const char *source, const char *id,
                  ib_change_list *out, int *found, char *err, size_t errlen);
+  int (*put_edition)(ib_store *st, const ib_edition_rec *e, char *err,
+                     size_t errlen);
+  int (*editions)(ib_store *st, ib_edition_list *out, char *err, size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */

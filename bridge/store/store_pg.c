@@ -74,6 +74,18 @@ static const char *const migrations[] = {
     " field text NOT NULL, old_value text, new_value text,"
     " run_id bigint NOT NULL, detected_at bigint NOT NULL);"
     "CREATE INDEX changes_record ON changes(source, record_id, seq);",
+    /* 4: closed months (store_sqlite.c): the chain of editions, which
+     * refuses UPDATE and DELETE */
+    "CREATE TABLE editions("
+    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " month text NOT NULL, closed_at bigint NOT NULL, as_of bigint NOT NULL,"
+    " hash text NOT NULL UNIQUE, prev_hash text, replaces text, reason text,"
+    " body text NOT NULL);"
+    "CREATE INDEX editions_month ON editions(month, seq);"
+    "CREATE FUNCTION editions_frozen() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN RAISE EXCEPTION 'editions are append-only'; END$$;"
+    "CREATE TRIGGER editions_frozen BEFORE UPDATE OR DELETE ON editions"
+    " FOR EACH ROW EXECUTE FUNCTION editions_frozen();",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -106,6 +118,9 @@ enum {
   STMT_PUT_REJECTED,
   STMT_DROP_REJECTED,
   STMT_LIST_REJECTED,
+  STMT_LAST_EDITION,
+  STMT_PUT_EDITION,
+  STMT_EDITIONS,
   STMT_COUNT
 };
 
@@ -168,6 +183,16 @@ static const pg_stmt stmts[STMT_COUNT] = {
                             "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
                             "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
                             "outages WHERE source=$1 AND id=$2)"},
+    [STMT_LAST_EDITION] = {"ib_last_edition",
+                           "SELECT hash FROM editions ORDER BY seq DESC "
+                           "LIMIT 1"},
+    [STMT_PUT_EDITION] = {"ib_put_edition",
+                          "INSERT INTO editions(month,closed_at,as_of,hash,"
+                          "prev_hash,replaces,reason,body) VALUES($1,"
+                          "$2::bigint,$3::bigint,$4,$5,$6,$7,$8)"},
+    [STMT_EDITIONS] = {"ib_editions",
+                       "SELECT seq,month,closed_at,as_of,hash,prev_hash,"
+                       "replaces,reason,body FROM editions ORDER BY seq"},
     [STMT_HISTORY] = {"ib_history",
                       "SELECT kind,field,old_value,new_value,run_id,"
                       "detected_at FROM changes WHERE source=$1 AND "
@@ -531,7 +556,8 @@ static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
 static int reads_only(int stmt) {
   return stmt == STMT_LOAD_TICKETS || stmt == STMT_LOAD_PAUSES ||
          stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE ||
-         stmt == STMT_HISTORY_FOUND || stmt == STMT_HISTORY;
+         stmt == STMT_HISTORY_FOUND || stmt == STMT_HISTORY ||
+         stmt == STMT_EDITIONS;
 }
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
@@ -1261,6 +1287,70 @@ static int pg_history(ib_store *base, const char *source, const char *id,
   return 0;
 }
 
+static int pg_put_edition(ib_store *base, const ib_edition_rec *e, char *err,
+                          size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  PGresult *res = NULL;
+  /* The chain must not fork: the new edition names the current last one
+   * (the sync lock, which close holds, keeps two closes apart). */
+  if (run(st, STMT_LAST_EDITION, 0, NULL, &res, err, errlen,
+          "reading the last edition"))
+    return -1;
+  const char *last = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL;
+  int moved = (last == NULL) != (e->prev_hash == NULL) ||
+              (last && strcmp(last, e->prev_hash) != 0);
+  PQclear(res);
+  if (moved) {
+    snprintf(err, errlen,
+             "store %s: another edition was closed meanwhile; run the "
+             "command again",
+             st->url);
+    return -1;
+  }
+  char closed[PG_INT_LEN], as_of[PG_INT_LEN];
+  const char *v[8] = {e->month,
+                      time_param(closed, e->closed_at),
+                      time_param(as_of, e->as_of),
+                      e->hash,
+                      e->prev_hash,
+                      e->replaces,
+                      e->reason,
+                      e->body};
+  return run(st, STMT_PUT_EDITION, 8, v, NULL, err, errlen,
+             "storing the edition");
+}
+
+static int pg_editions(ib_store *base, ib_edition_list *out, char *err,
+                       size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  PGresult *res = NULL;
+  if (run(st, STMT_EDITIONS, 0, NULL, &res, err, errlen,
+          "reading the editions"))
+    return -1;
+  for (int i = 0; i < PQntuples(res); i++) {
+    char *text[9];
+    for (int c = 0; c < 9; c++)
+      text[c] = PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+    ib_edition_rec e = {get_int(res, i, 0),
+                        text[1],
+                        get_time(res, i, 2),
+                        get_time(res, i, 3),
+                        text[4],
+                        text[5],
+                        text[6],
+                        text[7],
+                        text[8]};
+    if (ib_edition_list_add(out, &e) != 0) {
+      PQclear(res);
+      snprintf(err, errlen, "store %s: out of memory reading the editions",
+               st->url);
+      return -1;
+    }
+  }
+  PQclear(res);
+  return 0;
+}
+
 static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
@@ -1361,4 +1451,6 @@ static const ib_store_ops pg_ops = {
     .begin_read = pg_begin_read,
     .end_read = pg_end_read,
     .history = pg_history,
+    .put_edition = pg_put_edition,
+    .editions = pg_editions,
 };

@@ -285,3 +285,54 @@ int ib_outage_diff(const ib_outage_row *old, const ib_outage_row *now,
     return -1;
   return 0;
 }
+
+/* ---- editions ---------------------------------------------------------- */
+
+static void edition_free_strings(ib_edition_rec *e) {
+  free(e->month);
+  free(e->hash);
+  free(e->prev_hash);
+  free(e->replaces);
+  free(e->reason);
+  free(e->body);
+}
+
+static char *dup_or_null(const char *s, int *oom) {
+  if (s == NULL) return NULL;
+  char *d = strdup(s);
+  if (d == NULL) *oom = 1;
+  return d;
+}
+
+int ib_edition_list_add(ib_edition_list *list, const ib_edition_rec *e) {
+  if (list->n == list->cap) {
+    size_t cap = list->cap ? 2 * list->cap : 8;
+    ib_edition_rec *items = realloc(list->items, cap * sizeof *items);
+    if (items == NULL) return -1;
+    list->items = items;
+    list->cap = cap;
+  }
+  int oom = 0;
+  ib_edition_rec c = {e->seq,
+                      dup_or_null(e->month, &oom),
+                      e->closed_at,
+                      e->as_of,
+                      dup_or_null(e->hash, &oom),
+                      dup_or_null(e->prev_hash, &oom),
+                      dup_or_null(e->replaces, &oom),
+                      dup_or_null(e->reason, &oom),
+                      dup_or_null(e->body, &oom)};
+  if (oom) {
+    edition_free_strings(&c);
+    return -1;
+  }
+  list->items[list->n++] = c;
+  return 0;
+}
+
+void ib_edition_list_free(ib_edition_list *list) {
+  for (size_t i = 0; i < list->n; i++) edition_free_strings(&list->items[i]);
+  free(list->items);
+  list->items = NULL;
+  list->n = list->cap = 0;
+}

@@ -155,6 +155,16 @@ static const char *const migrations[] = {
     " field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
     " run_id INTEGER NOT NULL, detected_at INTEGER NOT NULL);"
     "CREATE INDEX changes_record ON changes(source, record_id, seq);",
+    /* 4: closed months (SPEC §9): the chain of editions, append-only */
+    "CREATE TABLE editions(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " month TEXT NOT NULL, closed_at INTEGER NOT NULL, as_of INTEGER NOT NULL,"
+    " hash TEXT NOT NULL UNIQUE, prev_hash TEXT, replaces TEXT, reason TEXT,"
+    " body TEXT NOT NULL);"
+    "CREATE INDEX editions_month ON editions(month, seq);"
+    "CREATE TRIGGER editions_no_update BEFORE UPDATE ON editions BEGIN"
+    " SELECT RAISE(ABORT, 'editions are append-only'); END;"
+    "CREATE TRIGGER editions_no_delete BEFORE DELETE ON editions BEGIN"
+    " SELECT RAISE(ABORT, 'editions are append-only'); END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1081,6 +1091,85 @@ static int sq_history(ib_store *base, const char *source, const char *id,
                            : db_fail(st, err, errlen, "reading the history");
 }
 
+static int sq_put_edition(ib_store *base, const ib_edition_rec *e, char *err,
+                          size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s = NULL;
+  /* The chain must not fork: the new edition names the current last one. */
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT hash FROM editions ORDER BY seq DESC LIMIT 1",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading the last edition");
+  int rc = sqlite3_step(s);
+  const char *last =
+      rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+  int moved = (rc != SQLITE_ROW && rc != SQLITE_DONE) ||
+              (last == NULL) != (e->prev_hash == NULL) ||
+              (last && strcmp(last, e->prev_hash) != 0);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_fail(st, err, errlen, "reading the last edition");
+  if (moved) {
+    snprintf(err, errlen,
+             "store %s: another edition was closed meanwhile; run the "
+             "command again",
+             st->path);
+    return -1;
+  }
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO editions(month,closed_at,as_of,hash,"
+                         "prev_hash,replaces,reason,body) "
+                         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "storing the edition");
+  bind_text(s, 1, e->month);
+  bind_time(s, 2, e->closed_at);
+  bind_time(s, 3, e->as_of);
+  bind_text(s, 4, e->hash);
+  bind_text(s, 5, e->prev_hash);
+  bind_text(s, 6, e->replaces);
+  bind_text(s, 7, e->reason);
+  bind_text(s, 8, e->body);
+  rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? 0
+                           : db_fail(st, err, errlen, "storing the edition");
+}
+
+static int sq_editions(ib_store *base, ib_edition_list *out, char *err,
+                       size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT seq,month,closed_at,as_of,hash,prev_hash,"
+                         "replaces,reason,body FROM editions ORDER BY seq",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading the editions");
+  int rc, oom = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW && !oom) {
+    ib_edition_rec e = {
+        sqlite3_column_int64(s, 0),
+        (char *)sqlite3_column_text(s, 1),
+        col_time(s, 2),
+        col_time(s, 3),
+        (char *)sqlite3_column_text(s, 4),
+        (char *)sqlite3_column_text(s, 5),
+        (char *)sqlite3_column_text(s, 6),
+        (char *)sqlite3_column_text(s, 7),
+        (char *)sqlite3_column_text(s, 8),
+    };
+    if (ib_edition_list_add(out, &e) != 0) oom = 1;
+  }
+  sqlite3_finalize(s);
+  if (oom) {
+    snprintf(err, errlen, "store %s: out of memory reading the editions",
+             st->path);
+    return -1;
+  }
+  return rc == SQLITE_DONE ? 0
+                           : db_fail(st, err, errlen, "reading the editions");
+}
+
 static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
@@ -1250,4 +1339,6 @@ static const ib_store_ops sq_ops = {
     .begin_read = sq_begin_read,
     .end_read = sq_end_read,
     .history = sq_history,
+    .put_edition = sq_put_edition,
+    .editions = sq_editions,
 };

@@ -1,0 +1,629 @@
+/*
+ * cmd_close.c -- the `close` and `verify` commands (SPEC §9): freezing a
+ * month's figures as an edition chained to the store's previous ones, and
+ * checking later that today's store still gives the same figures, naming
+ * what moved and the recorded changes that explain it. The figures come
+ * from the KPI engine and the edition document from edition.h; this file
+ * only reads options, drives the store and prints. Must not know SQL.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "canon_json.h"
+#include "cli.h"
+#include "edition.h"
+#include "kpi.h"
+#include "kpi_format.h"
+#include "sha256.h"
+#include "tz.h"
+
+static const char close_usage[] =
+    "usage: itsm-bridge close --month YYYY-MM [--as-of ISO]\n"
+    "                         [--restate REASON] [--out FILE]\n"
+    "Freezes the month's figures as an edition: the KPI document, every\n"
+    "ticket's result, digests of the definitions and of the input rows, the\n"
+    "engine version, chained by SHA-256 to the store's previous edition.\n"
+    "  --month YYYY-MM    the month (configuration timezone); it must be over\n"
+    "  --as-of ISO        measure as of this instant (default: now)\n"
+    "  --restate REASON   close a month already closed again: a new edition\n"
+    "                     naming the one it replaces and why\n"
+    "  --out FILE         also write the edition's canonical JSON to FILE;\n"
+    "                     `sha256sum FILE` prints the edition's hash\n"
+    "Exit status: 0 closed, 1 store failure, 2 usage (month not over, already\n"
+    "closed without --restate).\n";
+
+static const char verify_usage[] =
+    "usage: itsm-bridge verify --month YYYY-MM [--format table|json]\n"
+    "Recomputes a closed month on today's store with its latest edition's\n"
+    "as_of and compares: figures, per-ticket results (priority, target,\n"
+    "measured time, verdict), credits; each changed ticket comes with the\n"
+    "field changes the syncs recorded since the edition. Also checks that no\n"
+    "edition of the store was altered (the hash chain).\n"
+    "  --format FMT   table (default) or json (itsm-bridge.verify/1)\n"
+    "Exit status: 0 as frozen and chain intact, 1 restated or chain broken\n"
+    "(or a store failure), 2 usage (the month was never closed).\n";
+
+static const char *engine_name(void) { return "itsm-bridge " IB_VERSION; }
+
+/* Loads the period's rows and builds its edition document. Owned by the
+ * caller (cJSON_Delete); NULL with the error printed. */
+static cJSON *compute_edition(const char *cmd, const ib_config *cfg,
+                              ib_store *st, ib_time from, ib_time to,
+                              ib_time as_of, const ib_edition_meta *meta) {
+  ib_ticket_set tickets = {0}; /* owned here */
+  ib_outage_set outages = {0}; /* owned here */
+  ib_kpi_result *res = NULL;   /* owned here */
+  cJSON *doc = NULL;
+  char err[512];
+  ib_kpi_query q = {.from = from, .to = to, .as_of = as_of,
+                    .warnings = stderr};
+  if (ib_store_load_tickets(st, ib_kpi_load_from(&q), to, &tickets, err,
+                            sizeof err) ||
+      ib_store_load_outages(st, from, to, &outages, err, sizeof err) ||
+      ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", cmd, err);
+    goto done;
+  }
+  doc = ib_edition_build(cfg, res, &tickets, &outages, meta, err, sizeof err);
+  if (doc == NULL) fprintf(stderr, "%s: %s\n", cmd, err);
+done:
+  ib_kpi_result_free(res);
+  ib_ticket_set_free(&tickets);
+  ib_outage_set_free(&outages);
+  return doc;
+}
+
+/* The latest edition of `month`, or NULL. */
+static const ib_edition_rec *latest_of(const ib_edition_list *l,
+                                       const char *month) {
+  const ib_edition_rec *e = NULL;
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->items[i].month, month) == 0) e = &l->items[i];
+  return e;
+}
+
+/* Writes text to path through a temporary file renamed into place, so
+ * that a reader never sees half an edition. 0, or -1 with the error
+ * printed. */
+static int write_file(const char *path, const char *text) {
+  size_t n = strlen(path) + 16;
+  char *tmp = malloc(n);
+  if (tmp == NULL) return -1;
+  snprintf(tmp, n, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (f == NULL) {
+    fprintf(stderr, "close: cannot write %s: %s\n", path, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
+    free(tmp);
+    return -1;
+  }
+  (void)fchmod(fd, 0644); /* evidence to hand over, not a secret */
+  int ok = fputs(text, f) >= 0;
+  ok = (fflush(f) == 0) && ok && fsync(fd) == 0;
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    fprintf(stderr, "close: cannot write %s: %s\n", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return -1;
+  }
+  free(tmp);
+  return 0;
+}
+
+/* ---- close ---------------------------------------------------------------- */
+
+int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
+  const char *month = NULL, *as_of_text = NULL, *restate = NULL, *out = NULL;
+  static const char *const names[] = {"--month", "--as-of", "--restate",
+                                      "--out"};
+  const char **const slots[] = {&month, &as_of_text, &restate, &out};
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(close_usage, stdout);
+      return IB_EXIT_OK;
+    }
+    int t = ib_cli_take_option("close", argc, argv, &i, names, slots, 4);
+    if (t < 0) return IB_EXIT_USAGE;
+    if (t == 0) {
+      fprintf(stderr,
+              "close: unexpected argument '%s' (see itsm-bridge close "
+              "--help)\n",
+              argv[i]);
+      return IB_EXIT_USAGE;
+    }
+  }
+  if (month == NULL) {
+    fprintf(stderr, "close: give the month to close: --month YYYY-MM\n");
+    return IB_EXIT_USAGE;
+  }
+  if (restate != NULL && restate[strspn(restate, " \t")] == '\0') {
+    fprintf(stderr, "close: --restate needs the reason, in words\n");
+    return IB_EXIT_USAGE;
+  }
+
+  ib_config *cfg = NULL;       /* owned here */
+  ib_store *st = NULL;         /* owned here */
+  ib_edition_list eds = {0};   /* owned here */
+  cJSON *doc = NULL;           /* owned here */
+  char *text = NULL;           /* owned here */
+  int rc = IB_EXIT_USAGE, wrote = 0;
+  char err[512], label[64];
+  ib_time from, to, as_of;
+
+  cfg = ib_cli_load_config(cli);
+  if (cfg == NULL) goto done;
+  const char *zone = cfg->timezone ? cfg->timezone : "UTC";
+  ib_cli_period_args pa = {month, NULL, NULL, as_of_text};
+  if (ib_cli_resolve_period("close", &pa, zone, 0, &from, &to, &as_of, label,
+                            sizeof label) != 0)
+    goto done;
+  if (as_of < to) {
+    char end[IB_ISO_LEN];
+    ib_format_iso8601(to, end);
+    fprintf(stderr,
+            "close: %s is not over as of the measure (it ends at %s); a "
+            "month is closed once it has ended\n",
+            month, end);
+    goto done;
+  }
+  rc = IB_EXIT_FAILURE;
+  st = ib_cli_open_store(cfg);
+  if (st == NULL) goto done;
+  /* The sync lock keeps a sync from committing between the figures and
+   * the edition, and two closes from forking the chain. */
+  if (ib_store_lock_sync(st, err, sizeof err) ||
+      ib_store_editions(st, &eds, err, sizeof err)) {
+    fprintf(stderr, "close: %s\n", err);
+    goto done;
+  }
+  const ib_edition_rec *prev = latest_of(&eds, month);
+  const ib_edition_rec *head = eds.n ? &eds.items[eds.n - 1] : NULL;
+  if (prev != NULL && restate == NULL) {
+    char at[IB_ISO_LEN];
+    ib_format_iso8601(prev->closed_at, at);
+    fprintf(stderr,
+            "close: %s is already closed (edition %.12s, closed at %s); to "
+            "close it again give the reason: --restate \"...\"\n",
+            month, prev->hash, at);
+    rc = IB_EXIT_USAGE;
+    goto done;
+  }
+  if (prev == NULL && restate != NULL) {
+    fprintf(stderr,
+            "close: %s has never been closed, so there is nothing to "
+            "restate; leave out --restate\n",
+            month);
+    rc = IB_EXIT_USAGE;
+    goto done;
+  }
+  ib_edition_meta meta = {month,
+                          (ib_time)time(NULL),
+                          head ? head->hash : NULL,
+                          prev ? prev->hash : NULL,
+                          restate,
+                          engine_name()};
+  doc = compute_edition("close", cfg, st, from, to, as_of, &meta);
+  if (doc == NULL) goto done;
+  text = ib_json_canonical(doc);
+  if (text == NULL) {
+    fprintf(stderr, "close: out of memory writing the edition\n");
+    goto done;
+  }
+  char hash[IB_SHA256_HEX_LEN];
+  ib_sha256_hex(text, strlen(text), hash);
+  if (out != NULL) {
+    if (write_file(out, text) != 0) goto done;
+    wrote = 1;
+  }
+  ib_edition_rec rec = {0,    (char *)month,          meta.closed_at,
+                        as_of, hash,                  (char *)meta.prev_hash,
+                        (char *)meta.replaces, (char *)restate, text};
+  if (ib_store_begin(st, err, sizeof err) ||
+      ib_store_put_edition(st, &rec, err, sizeof err) ||
+      ib_store_commit(st, err, sizeof err)) {
+    ib_store_rollback(st);
+    fprintf(stderr, "close: %s\n", err);
+    if (wrote) unlink(out); /* not an edition of the store */
+    goto done;
+  }
+  char at[IB_ISO_LEN];
+  ib_format_iso8601(as_of, at);
+  const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(doc, "inputs");
+  printf("%s closed as of %s: edition %s\n", month, at, hash);
+  printf("  %d tickets and %d outages in, %d ticket results frozen\n",
+         cJSON_GetObjectItemCaseSensitive(inputs, "tickets")->valueint,
+         cJSON_GetObjectItemCaseSensitive(inputs, "outages")->valueint,
+         cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "tickets")));
+  if (prev != NULL)
+    printf("  restates edition %.12s: %s\n", prev->hash, restate);
+  if (head != NULL)
+    printf("  chained to edition %.12s (%s)\n", head->hash, head->month);
+  if (out != NULL)
+    printf("  written to %s (sha256sum prints the hash above)\n", out);
+  printf("Keep the hash in the minutes: `itsm-bridge verify --month %s` "
+         "checks the month against it.\n",
+         month);
+  rc = IB_EXIT_OK;
+done:
+  free(text);
+  cJSON_Delete(doc);
+  ib_edition_list_free(&eds);
+  ib_cli_close_store(st);
+  ib_config_free(cfg);
+  return rc;
+}
+
+/* ---- verify ----------------------------------------------------------------- */
+
+/* Checks every edition of the chain: its content still hashes to its
+ * hash, it names the previous edition, and what it says of itself
+ * matches its row. Problems are appended to `problems` (one line each).
+ * 1 when intact. */
+static int check_chain(const ib_edition_list *l, ib_string_list *problems) {
+  int ok = 1;
+  const char *prev = NULL;
+  for (size_t i = 0; i < l->n; i++) {
+    const ib_edition_rec *e = &l->items[i];
+    char hex[IB_SHA256_HEX_LEN], line[512];
+    ib_sha256_hex(e->body, strlen(e->body), hex);
+    if (strcmp(hex, e->hash) != 0) {
+      snprintf(line, sizeof line,
+               "edition %lld (%s, %.12s) was altered: its content hashes "
+               "to %.12s",
+               (long long)e->seq, e->month, e->hash, hex);
+      ib_string_list_add(problems, line);
+      ok = 0;
+    }
+    if ((prev == NULL) != (e->prev_hash == NULL) ||
+        (prev && strcmp(prev, e->prev_hash) != 0)) {
+      snprintf(line, sizeof line,
+               "edition %lld (%s, %.12s) does not follow the edition "
+               "before it: the chain is broken",
+               (long long)e->seq, e->month, e->hash);
+      ib_string_list_add(problems, line);
+      ok = 0;
+    }
+    cJSON *body = cJSON_Parse(e->body);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "month");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "prev_hash");
+    int self_ok = body && cJSON_IsString(m) && !strcmp(m->valuestring, e->month) &&
+                  (e->prev_hash ? cJSON_IsString(p) &&
+                                      !strcmp(p->valuestring, e->prev_hash)
+                                : cJSON_IsNull(p));
+    if (!self_ok) {
+      snprintf(line, sizeof line,
+               "edition %lld (%s, %.12s) does not say what its row says "
+               "(month or previous hash differ)",
+               (long long)e->seq, e->month, e->hash);
+      ib_string_list_add(problems, line);
+      ok = 0;
+    }
+    cJSON_Delete(body);
+    prev = e->hash;
+  }
+  return ok;
+}
+
+/* Fills each changed ticket's "changes" with the field changes recorded
+ * for it since the edition was closed. 0, or -1 with the error printed. */
+static int add_recorded_changes(ib_store *st, cJSON *verify, ib_time since) {
+  cJSON *t;
+  cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(verify, "tickets")) {
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(t, "source");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
+    cJSON *changes = cJSON_GetObjectItemCaseSensitive(t, "changes");
+    if (!cJSON_IsString(src) || !cJSON_IsString(id)) continue;
+    ib_change_list l = {0}; /* owned here */
+    int found = 0;
+    char err[512];
+    if (ib_store_history(st, src->valuestring, id->valuestring, &l, &found,
+                         err, sizeof err)) {
+      fprintf(stderr, "verify: %s\n", err);
+      ib_change_list_free(&l);
+      return -1;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+      const ib_change *c = &l.items[i];
+      if (c->detected_at < since || strcmp(c->kind, "ticket") != 0) continue;
+      char at[IB_ISO_LEN];
+      ib_format_iso8601(c->detected_at, at);
+      cJSON *o = cJSON_CreateObject();
+      if (o == NULL || !cJSON_AddItemToArray(changes, o) ||
+          !cJSON_AddStringToObject(o, "field", c->field) ||
+          !(c->old_value ? cJSON_AddStringToObject(o, "old", c->old_value)
+                         : cJSON_AddNullToObject(o, "old")) ||
+          !(c->new_value ? cJSON_AddStringToObject(o, "new", c->new_value)
+                         : cJSON_AddNullToObject(o, "new")) ||
+          !cJSON_AddStringToObject(o, "detected_at", at) ||
+          !cJSON_AddNumberToObject(o, "run", (double)c->run_id)) {
+        fprintf(stderr, "verify: out of memory\n");
+        ib_change_list_free(&l);
+        return -1;
+      }
+    }
+    ib_change_list_free(&l);
+  }
+  return 0;
+}
+
+/* A value for the table, control characters shown as '?'. */
+static void put_text(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+}
+
+static void put_value(const cJSON *v) {
+  if (v == NULL || cJSON_IsNull(v)) {
+    fputs("-", stdout);
+  } else if (cJSON_IsString(v)) {
+    put_text(v->valuestring);
+  } else {
+    char *t = cJSON_PrintUnformatted(v);
+    if (t) put_text(t);
+    free(t);
+  }
+}
+
+static void put_result(const cJSON *r) {
+  if (r == NULL || cJSON_IsNull(r)) {
+    fputs("(not in the cohort)", stdout);
+    return;
+  }
+  const cJSON *target = cJSON_GetObjectItemCaseSensitive(r, "target_s");
+  const cJSON *measured = cJSON_GetObjectItemCaseSensitive(r, "measured_s");
+  char tb[32] = "-", mb[32] = "-";
+  if (cJSON_IsNumber(target))
+    ib_kpi_format_duration(target->valuedouble, tb, sizeof tb);
+  if (cJSON_IsNumber(measured))
+    ib_kpi_format_duration(measured->valuedouble, mb, sizeof mb);
+  put_value(cJSON_GetObjectItemCaseSensitive(r, "priority"));
+  printf(" target %s measured %s ", tb, mb);
+  put_value(cJSON_GetObjectItemCaseSensitive(r, "verdict"));
+}
+
+static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
+                               const ib_string_list *problems,
+                               const cJSON *frozen, const cJSON *now) {
+  const cJSON *ed = cJSON_GetObjectItemCaseSensitive(v, "edition");
+  int unchanged = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "unchanged"));
+  int chain_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "chain_ok"));
+  printf("Edition of ");
+  put_value(cJSON_GetObjectItemCaseSensitive(v, "month"));
+  printf(": ");
+  put_value(cJSON_GetObjectItemCaseSensitive(ed, "hash"));
+  printf("\n  closed at ");
+  put_value(cJSON_GetObjectItemCaseSensitive(ed, "closed_at"));
+  printf(", measured as of ");
+  put_value(cJSON_GetObjectItemCaseSensitive(ed, "as_of"));
+  printf("\nChain: %s (%zu edition%s in the store)\n",
+         chain_ok ? "intact" : "BROKEN", eds->n, eds->n == 1 ? "" : "s");
+  for (size_t i = 0; i < problems->n; i++) {
+    printf("  ");
+    put_text(problems->items[i]);
+    putchar('\n');
+  }
+  static const char *const notes[][2] = {
+      {"definitions_sha256",
+       "the SLA, calendar or availability definitions changed since"},
+      {"engine", "the engine version changed since"}};
+  for (size_t k = 0; k < 2; k++) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(frozen, notes[k][0]);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(now, notes[k][0]);
+    if (cJSON_IsString(a) && cJSON_IsString(b) &&
+        strcmp(a->valuestring, b->valuestring) != 0)
+      printf("Note: %s the edition\n", notes[k][1]);
+  }
+  const cJSON *fi = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(frozen, "inputs"), "sha256");
+  const cJSON *ni = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(now, "inputs"), "sha256");
+  if (cJSON_IsString(fi) && cJSON_IsString(ni) &&
+      strcmp(fi->valuestring, ni->valuestring) != 0 && unchanged)
+    printf("Note: input rows changed since the edition, without changing "
+           "any figure\n");
+  const cJSON *figures = cJSON_GetObjectItemCaseSensitive(v, "figures");
+  const cJSON *tickets = cJSON_GetObjectItemCaseSensitive(v, "tickets");
+  const cJSON *credits = cJSON_GetObjectItemCaseSensitive(v, "credit_delta");
+  if (unchanged) {
+    printf("Result: as frozen: every figure and every ticket's result is "
+           "unchanged\n");
+    return;
+  }
+  printf("Result: RESTATED: %d figure%s and %d ticket result%s changed\n",
+         cJSON_GetArraySize(figures),
+         cJSON_GetArraySize(figures) == 1 ? "" : "s",
+         cJSON_GetArraySize(tickets),
+         cJSON_GetArraySize(tickets) == 1 ? "" : "s");
+  if (cJSON_GetArraySize(figures) > 0) printf("\nFigures (frozen -> now)\n");
+  const cJSON *f;
+  cJSON_ArrayForEach(f, figures) {
+    printf("  ");
+    put_value(cJSON_GetObjectItemCaseSensitive(f, "path"));
+    printf(": ");
+    put_value(cJSON_GetObjectItemCaseSensitive(f, "old"));
+    printf(" -> ");
+    put_value(cJSON_GetObjectItemCaseSensitive(f, "new"));
+    putchar('\n');
+  }
+  if (cJSON_GetArraySize(tickets) > 0) printf("\nTickets (frozen -> now)\n");
+  const cJSON *t;
+  cJSON_ArrayForEach(t, tickets) {
+    printf("  ");
+    put_value(cJSON_GetObjectItemCaseSensitive(t, "source"));
+    printf(" ");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(t, "key");
+    put_value(cJSON_IsString(key) ? key
+                                  : cJSON_GetObjectItemCaseSensitive(t, "id"));
+    printf(" [");
+    put_value(cJSON_GetObjectItemCaseSensitive(t, "sla"));
+    printf(" ");
+    put_value(cJSON_GetObjectItemCaseSensitive(t, "kpi"));
+    printf("]\n    ");
+    put_result(cJSON_GetObjectItemCaseSensitive(t, "old"));
+    printf("\n -> ");
+    put_result(cJSON_GetObjectItemCaseSensitive(t, "new"));
+    putchar('\n');
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(t, "changes");
+    if (cJSON_GetArraySize(changes) == 0)
+      printf("    no field change recorded since the edition (definitions, "
+             "calendar or engine)\n");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, changes) {
+      printf("    ");
+      put_value(cJSON_GetObjectItemCaseSensitive(c, "field"));
+      printf(" ");
+      put_value(cJSON_GetObjectItemCaseSensitive(c, "old"));
+      printf(" -> ");
+      put_value(cJSON_GetObjectItemCaseSensitive(c, "new"));
+      printf(", detected ");
+      put_value(cJSON_GetObjectItemCaseSensitive(c, "detected_at"));
+      printf(" (sync run ");
+      put_value(cJSON_GetObjectItemCaseSensitive(c, "run"));
+      printf(")\n");
+    }
+  }
+  if (cJSON_GetArraySize(credits) > 0) printf("\nCredits (frozen -> now)\n");
+  cJSON_ArrayForEach(f, credits) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(f, "old");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(f, "new");
+    printf("  ");
+    put_value(cJSON_GetObjectItemCaseSensitive(f, "sla_or_service"));
+    printf(": ");
+    put_value(o);
+    printf(" -> ");
+    put_value(n);
+    printf(" ");
+    put_value(cJSON_GetObjectItemCaseSensitive(f, "currency"));
+    if (cJSON_IsNumber(o) && cJSON_IsNumber(n))
+      printf(" (%+.2f)", n->valuedouble - o->valuedouble);
+    putchar('\n');
+  }
+}
+
+int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
+  const char *month = NULL, *format = "table";
+  static const char *const names[] = {"--month", "--format"};
+  const char **const slots[] = {&month, &format};
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(verify_usage, stdout);
+      return IB_EXIT_OK;
+    }
+    int t = ib_cli_take_option("verify", argc, argv, &i, names, slots, 2);
+    if (t < 0) return IB_EXIT_USAGE;
+    if (t == 0) {
+      fprintf(stderr,
+              "verify: unexpected argument '%s' (see itsm-bridge verify "
+              "--help)\n",
+              argv[i]);
+      return IB_EXIT_USAGE;
+    }
+  }
+  if (month == NULL) {
+    fprintf(stderr, "verify: give the month to verify: --month YYYY-MM\n");
+    return IB_EXIT_USAGE;
+  }
+  int json = strcmp(format, "json") == 0;
+  if (!json && strcmp(format, "table") != 0) {
+    fprintf(stderr, "verify: --format must be table or json, not '%s'\n",
+            format);
+    return IB_EXIT_USAGE;
+  }
+
+  ib_config *cfg = NULL;           /* owned here */
+  ib_store *st = NULL;             /* owned here */
+  ib_edition_list eds = {0};       /* owned here */
+  ib_string_list problems = {0};   /* owned here */
+  cJSON *frozen = NULL, *now = NULL, *verify = NULL; /* owned here */
+  int rc = IB_EXIT_USAGE;
+  char err[512];
+  ib_time from, to;
+
+  cfg = ib_cli_load_config(cli);
+  if (cfg == NULL) goto done;
+  if (ib_cli_parse_month(month, cfg->timezone ? cfg->timezone : "UTC", &from,
+                         &to) != 0) {
+    fprintf(stderr, "verify: --month must be YYYY-MM, not '%s'\n", month);
+    goto done;
+  }
+  rc = IB_EXIT_FAILURE;
+  st = ib_cli_open_store_to_read(cfg);
+  if (st == NULL) goto done;
+  if (ib_store_editions(st, &eds, err, sizeof err)) {
+    fprintf(stderr, "verify: %s\n", err);
+    goto done;
+  }
+  const ib_edition_rec *e = latest_of(&eds, month);
+  if (e == NULL) {
+    fprintf(stderr,
+            "verify: %s has not been closed; close it first: itsm-bridge "
+            "close --month %s\n",
+            month, month);
+    rc = IB_EXIT_USAGE;
+    goto done;
+  }
+  int chain_ok = check_chain(&eds, &problems);
+  frozen = cJSON_Parse(e->body);
+  if (frozen == NULL) {
+    fprintf(stderr,
+            "verify: edition %.12s of %s is not readable JSON any more: it "
+            "was altered\n",
+            e->hash, month);
+    goto done;
+  }
+  ib_edition_meta meta = {month, e->closed_at, e->prev_hash, e->replaces,
+                          e->reason, engine_name()};
+  now = compute_edition("verify", cfg, st, from, to, e->as_of, &meta);
+  if (now == NULL) goto done;
+  verify = ib_edition_compare(frozen, now, e->hash, chain_ok, err, sizeof err);
+  if (verify == NULL) {
+    fprintf(stderr, "verify: %s\n", err);
+    goto done;
+  }
+  if (add_recorded_changes(st, verify, e->closed_at)) goto done;
+  if (json) {
+    char *text = cJSON_Print(verify);
+    if (text == NULL) {
+      fprintf(stderr, "verify: out of memory\n");
+      goto done;
+    }
+    puts(text);
+    free(text);
+    for (size_t i = 0; i < problems.n; i++)
+      fprintf(stderr, "verify: %s\n", problems.items[i]);
+  } else {
+    print_verify_table(verify, &eds, &problems, frozen, now);
+  }
+  if (fflush(stdout) != 0) {
+    fprintf(stderr, "verify: cannot write to standard output\n");
+    goto done;
+  }
+  rc = chain_ok &&
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(verify,
+                                                             "unchanged"))
+           ? IB_EXIT_OK
+           : IB_EXIT_FAILURE;
+done:
+  cJSON_Delete(verify);
+  cJSON_Delete(now);
+  cJSON_Delete(frozen);
+  ib_string_list_free(&problems);
+  ib_edition_list_free(&eds);
+  ib_cli_close_store(st);
+  ib_config_free(cfg);
+  return rc;
+}
