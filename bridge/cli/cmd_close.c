@@ -52,7 +52,9 @@ static const char verify_usage[] =
     "Exit status: 0 as frozen and chain intact, 1 restated or chain broken\n"
     "(or a store failure), 2 usage (the month was never closed).\n";
 
-static const char *engine_name(void) { return "itsm-bridge " IB_VERSION; }
+static const char *engine_name(void) {
+  return "itsm-bridge " IB_VERSION;
+}
 
 /* Loads the period's rows and builds its edition document. Owned by the
  * caller (cJSON_Delete); NULL with the error printed. */
@@ -64,8 +66,7 @@ static cJSON *compute_edition(const char *cmd, const ib_config *cfg,
   ib_kpi_result *res = NULL;   /* owned here */
   cJSON *doc = NULL;
   char err[512];
-  ib_kpi_query q = {.from = from, .to = to, .as_of = as_of,
-                    .warnings = stderr};
+  ib_kpi_query q = {.from = from, .to = to, .as_of = as_of, .warnings = stderr};
   if (ib_store_load_tickets(st, ib_kpi_load_from(&q), to, &tickets, err,
                             sizeof err) ||
       ib_store_load_outages(st, from, to, &outages, err, sizeof err) ||
@@ -124,7 +125,8 @@ static int write_file(const char *path, const char *text) {
   return 0;
 }
 
-/* ---- close ---------------------------------------------------------------- */
+/* ---- close ----------------------------------------------------------------
+ */
 
 int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
   const char *month = NULL, *as_of_text = NULL, *restate = NULL, *out = NULL;
@@ -155,11 +157,11 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
     return IB_EXIT_USAGE;
   }
 
-  ib_config *cfg = NULL;       /* owned here */
-  ib_store *st = NULL;         /* owned here */
-  ib_edition_list eds = {0};   /* owned here */
-  cJSON *doc = NULL;           /* owned here */
-  char *text = NULL;           /* owned here */
+  ib_config *cfg = NULL;     /* owned here */
+  ib_store *st = NULL;       /* owned here */
+  ib_edition_list eds = {0}; /* owned here */
+  cJSON *doc = NULL;         /* owned here */
+  char *text = NULL;         /* owned here */
   int rc = IB_EXIT_USAGE, wrote = 0;
   char err[512], label[64];
   ib_time from, to, as_of;
@@ -229,9 +231,10 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
     if (write_file(out, text) != 0) goto done;
     wrote = 1;
   }
-  ib_edition_rec rec = {0,    (char *)month,          meta.closed_at,
-                        as_of, hash,                  (char *)meta.prev_hash,
-                        (char *)meta.replaces, (char *)restate, text};
+  ib_edition_rec rec = {
+      0,    (char *)month,          meta.closed_at,        as_of,
+      hash, (char *)meta.prev_hash, (char *)meta.replaces, (char *)restate,
+      text};
   if (ib_store_begin(st, err, sizeof err) ||
       ib_store_put_edition(st, &rec, err, sizeof err) ||
       ib_store_commit(st, err, sizeof err)) {
@@ -254,9 +257,10 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
     printf("  chained to edition %.12s (%s)\n", head->hash, head->month);
   if (out != NULL)
     printf("  written to %s (sha256sum prints the hash above)\n", out);
-  printf("Keep the hash in the minutes: `itsm-bridge verify --month %s` "
-         "checks the month against it.\n",
-         month);
+  printf(
+      "Keep the hash in the minutes: `itsm-bridge verify --month %s` "
+      "checks the month against it.\n",
+      month);
   rc = IB_EXIT_OK;
 done:
   free(text);
@@ -267,7 +271,8 @@ done:
   return rc;
 }
 
-/* ---- verify ----------------------------------------------------------------- */
+/* ---- verify -----------------------------------------------------------------
+ */
 
 /* Checks every edition of the chain: its content still hashes to its
  * hash, it names the previous edition, and what it says of itself
@@ -300,10 +305,11 @@ static int check_chain(const ib_edition_list *l, ib_string_list *problems) {
     cJSON *body = cJSON_Parse(e->body);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "month");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "prev_hash");
-    int self_ok = body && cJSON_IsString(m) && !strcmp(m->valuestring, e->month) &&
-                  (e->prev_hash ? cJSON_IsString(p) &&
-                                      !strcmp(p->valuestring, e->prev_hash)
-                                : cJSON_IsNull(p));
+    int self_ok =
+        body && cJSON_IsString(m) && !strcmp(m->valuestring, e->month) &&
+        (e->prev_hash
+             ? cJSON_IsString(p) && !strcmp(p->valuestring, e->prev_hash)
+             : cJSON_IsNull(p));
     if (!self_ok) {
       snprintf(line, sizeof line,
                "edition %lld (%s, %.12s) does not say what its row says "
@@ -330,8 +336,8 @@ static int add_recorded_changes(ib_store *st, cJSON *verify, ib_time since) {
     ib_change_list l = {0}; /* owned here */
     int found = 0;
     char err[512];
-    if (ib_store_history(st, src->valuestring, id->valuestring, &l, &found,
-                         err, sizeof err)) {
+    if (ib_store_history(st, src->valuestring, id->valuestring, &l, &found, err,
+                         sizeof err)) {
       fprintf(stderr, "verify: %s\n", err);
       ib_change_list_free(&l);
       return -1;
@@ -399,7 +405,8 @@ static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
                                const ib_string_list *problems,
                                const cJSON *frozen, const cJSON *now) {
   const cJSON *ed = cJSON_GetObjectItemCaseSensitive(v, "edition");
-  int unchanged = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "unchanged"));
+  int unchanged =
+      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "unchanged"));
   int chain_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "chain_ok"));
   printf("Edition of ");
   put_value(cJSON_GetObjectItemCaseSensitive(v, "month"));
@@ -433,21 +440,22 @@ static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
       cJSON_GetObjectItemCaseSensitive(now, "inputs"), "sha256");
   if (cJSON_IsString(fi) && cJSON_IsString(ni) &&
       strcmp(fi->valuestring, ni->valuestring) != 0 && unchanged)
-    printf("Note: input rows changed since the edition, without changing "
-           "any figure\n");
+    printf(
+        "Note: input rows changed since the edition, without changing "
+        "any figure\n");
   const cJSON *figures = cJSON_GetObjectItemCaseSensitive(v, "figures");
   const cJSON *tickets = cJSON_GetObjectItemCaseSensitive(v, "tickets");
   const cJSON *credits = cJSON_GetObjectItemCaseSensitive(v, "credit_delta");
   if (unchanged) {
-    printf("Result: as frozen: every figure and every ticket's result is "
-           "unchanged\n");
+    printf(
+        "Result: as frozen: every figure and every ticket's result is "
+        "unchanged\n");
     return;
   }
-  printf("Result: RESTATED: %d figure%s and %d ticket result%s changed\n",
-         cJSON_GetArraySize(figures),
-         cJSON_GetArraySize(figures) == 1 ? "" : "s",
-         cJSON_GetArraySize(tickets),
-         cJSON_GetArraySize(tickets) == 1 ? "" : "s");
+  printf(
+      "Result: RESTATED: %d figure%s and %d ticket result%s changed\n",
+      cJSON_GetArraySize(figures), cJSON_GetArraySize(figures) == 1 ? "" : "s",
+      cJSON_GetArraySize(tickets), cJSON_GetArraySize(tickets) == 1 ? "" : "s");
   if (cJSON_GetArraySize(figures) > 0) printf("\nFigures (frozen -> now)\n");
   const cJSON *f;
   cJSON_ArrayForEach(f, figures) {
@@ -479,8 +487,9 @@ static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
     putchar('\n');
     const cJSON *changes = cJSON_GetObjectItemCaseSensitive(t, "changes");
     if (cJSON_GetArraySize(changes) == 0)
-      printf("    no field change recorded since the edition (definitions, "
-             "calendar or engine)\n");
+      printf(
+          "    no field change recorded since the edition (definitions, "
+          "calendar or engine)\n");
     const cJSON *c;
     cJSON_ArrayForEach(c, changes) {
       printf("    ");
@@ -544,10 +553,10 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
     return IB_EXIT_USAGE;
   }
 
-  ib_config *cfg = NULL;           /* owned here */
-  ib_store *st = NULL;             /* owned here */
-  ib_edition_list eds = {0};       /* owned here */
-  ib_string_list problems = {0};   /* owned here */
+  ib_config *cfg = NULL;                             /* owned here */
+  ib_store *st = NULL;                               /* owned here */
+  ib_edition_list eds = {0};                         /* owned here */
+  ib_string_list problems = {0};                     /* owned here */
   cJSON *frozen = NULL, *now = NULL, *verify = NULL; /* owned here */
   int rc = IB_EXIT_USAGE;
   char err[512];
@@ -585,8 +594,8 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
             e->hash, month);
     goto done;
   }
-  ib_edition_meta meta = {month, e->closed_at, e->prev_hash, e->replaces,
-                          e->reason, engine_name()};
+  ib_edition_meta meta = {month,       e->closed_at, e->prev_hash,
+                          e->replaces, e->reason,    engine_name()};
   now = compute_edition("verify", cfg, st, from, to, e->as_of, &meta);
   if (now == NULL) goto done;
   verify = ib_edition_compare(frozen, now, e->hash, chain_ok, err, sizeof err);
@@ -612,9 +621,8 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "verify: cannot write to standard output\n");
     goto done;
   }
-  rc = chain_ok &&
-               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(verify,
-                                                             "unchanged"))
+  rc = chain_ok && cJSON_IsTrue(
+                       cJSON_GetObjectItemCaseSensitive(verify, "unchanged"))
            ? IB_EXIT_OK
            : IB_EXIT_FAILURE;
 done:

@@ -35,7 +35,9 @@ static void put(buf *b, const char *s, size_t n) {
   b->p[b->n] = '\0';
 }
 
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(buf *b, const char *s) {
+  put(b, s, strlen(s));
+}
 
 static void put_string(buf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";

@@ -99,7 +99,8 @@ void ib_sha256_final(ib_sha256 *s, unsigned char out[IB_SHA256_LEN]) {
     s->used = 0;
   }
   memset(s->buf + s->used, 0, 56 - s->used);
-  for (int i = 0; i < 8; i++) s->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+  for (int i = 0; i < 8; i++)
+    s->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
   block(s, s->buf);
   for (int i = 0; i < 8; i++) {
     out[4 * i] = (unsigned char)(s->h[i] >> 24);

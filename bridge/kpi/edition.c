@@ -169,7 +169,8 @@ static cJSON *availability_json(const ib_config *cfg,
   cJSON *o = cJSON_CreateObject();
   if (o == NULL || add(o, "service", cJSON_CreateString(a->service)) ||
       add(o, "target_pct", cJSON_CreateNumber(a->target_pct)) ||
-      add(o, "calendar", cJSON_CreateString(cfg->calendars[a->calendar].name)) ||
+      add(o, "calendar",
+          cJSON_CreateString(cfg->calendars[a->calendar].name)) ||
       add(o, "credit",
           a->has_credit ? cJSON_CreateString("proportional")
                         : cJSON_CreateNull()) ||
@@ -287,7 +288,8 @@ static cJSON *outage_input_json(const ib_outage_row *r) {
       add(o, "id", text_json(r->id)) ||
       add(o, "service", text_json(r->service)) ||
       add(o, "kind", cJSON_CreateString(ib_outage_kind_name(r->kind))) ||
-      add(o, "start", time_json(r->start)) || add(o, "end", time_json(r->end))) {
+      add(o, "start", time_json(r->start)) ||
+      add(o, "end", time_json(r->end))) {
     cJSON_Delete(o);
     return NULL;
   }
@@ -410,8 +412,7 @@ cJSON *ib_edition_build(const ib_config *cfg, const ib_kpi_result *res,
   if (add(doc, "schema", cJSON_CreateString(IB_EDITION_SCHEMA)) ||
       add(doc, "month", cJSON_CreateString(meta->month)) ||
       add(doc, "period", period) || add(doc, "definitions", defs) ||
-      add(doc, "inputs", inputs) ||
-      add(period, "from", time_json(res->from)) ||
+      add(doc, "inputs", inputs) || add(period, "from", time_json(res->from)) ||
       add(period, "to", time_json(res->to)) ||
       add(period, "as_of", time_json(res->as_of)) ||
       add(doc, "closed_at", time_json(meta->closed_at)) ||
@@ -437,8 +438,8 @@ fail:
 /* ---- comparison --------------------------------------------------------- */
 
 typedef struct leaf {
-  char *path;          /* owned */
-  const cJSON *value;  /* borrowed from the document */
+  char *path;         /* owned */
+  const cJSON *value; /* borrowed from the document */
 } leaf;
 
 typedef struct leaves {
@@ -492,8 +493,8 @@ static void flatten(leaves *l, const cJSON *v, char *path, size_t len,
   }
   if (cJSON_IsObject(v)) {
     for (const cJSON *c = v->child; c; c = c->next) {
-      int w = snprintf(path + len, cap - len, "%s%s", len ? "." : "",
-                       c->string);
+      int w =
+          snprintf(path + len, cap - len, "%s%s", len ? "." : "", c->string);
       if (w < 0 || (size_t)w >= cap - len) {
         l->failed = 1;
         return;
@@ -602,8 +603,8 @@ static cJSON *result_only(const cJSON *row) {
   cJSON *o = cJSON_CreateObject();
   for (size_t k = 0; o && k < 4; k++)
     if (add(o, result_fields[k],
-            dup_or_null(cJSON_GetObjectItemCaseSensitive(row,
-                                                         result_fields[k])))) {
+            dup_or_null(
+                cJSON_GetObjectItemCaseSensitive(row, result_fields[k])))) {
       cJSON_Delete(o);
       return NULL;
     }
@@ -649,7 +650,8 @@ static const cJSON **sorted_rows(const cJSON *arr, size_t *n) {
 static int compare_tickets(const cJSON *old_rows, const cJSON *new_rows,
                            cJSON *tickets) {
   size_t na, nb;
-  const cJSON **a = sorted_rows(old_rows, &na), **b = sorted_rows(new_rows, &nb);
+  const cJSON **a = sorted_rows(old_rows, &na),
+              **b = sorted_rows(new_rows, &nb);
   int rc = -1;
   if (a == NULL || b == NULL) goto done;
   size_t i = 0, j = 0;
@@ -705,9 +707,9 @@ static size_t credits_of(const cJSON *kpi, credit_ref *out, size_t max) {
   cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(kpi, "availability")) {
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(s, "credit");
     if (cr == NULL || cJSON_IsNull(cr) || n == max) continue;
-    out[n++] = (credit_ref){str_member(s, "service"),
-                            cJSON_GetObjectItemCaseSensitive(s, "currency"),
-                            cr};
+    out[n++] =
+        (credit_ref){str_member(s, "service"),
+                     cJSON_GetObjectItemCaseSensitive(s, "currency"), cr};
   }
   return n;
 }
@@ -772,8 +774,7 @@ cJSON *ib_edition_compare(const cJSON *frozen, const cJSON *now,
   if (add(doc, "schema", cJSON_CreateString("itsm-bridge.verify/1")) ||
       add(doc, "month",
           dup_or_null(cJSON_GetObjectItemCaseSensitive(frozen, "month"))) ||
-      add(doc, "edition", ed) ||
-      add(ed, "hash", cJSON_CreateString(hash)) ||
+      add(doc, "edition", ed) || add(ed, "hash", cJSON_CreateString(hash)) ||
       add(ed, "closed_at",
           dup_or_null(cJSON_GetObjectItemCaseSensitive(frozen, "closed_at"))) ||
       add(ed, "as_of",

@@ -15,11 +15,13 @@ a throwaway server) on the PostgreSQL store, the trigger through psql.
 import calendar
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "support"))
+from ib_stores import Postgres, Sqlite  # noqa: E402
 
 BIN = os.environ["IB_BIN"]
 PLUGINS = os.environ["IB_PLUGIN_DIR"]
@@ -38,86 +40,6 @@ def run(cfg, *args):
                        capture_output=True, timeout=120)
     return p.returncode, p.stdout.decode("utf-8", "replace"), \
         p.stderr.decode("utf-8", "replace")
-
-
-class Sqlite:
-    def __init__(self, path):
-        self.path = path
-
-    def store(self):
-        return f'store = {{ path = "{self.path}"; }};\n'
-
-    def sql(self, text):
-        con = sqlite3.connect(self.path)
-        try:
-            rows = con.executescript(text) if ";" in text.strip()[:-1] else None
-            if rows is None:
-                rows = con.execute(text).fetchall()
-            else:
-                rows = []
-            con.commit()
-            return rows
-        finally:
-            con.close()
-
-    def count_writes_begin(self):
-        self.sql("""CREATE TABLE side(what TEXT);
-        CREATE TRIGGER w1 AFTER UPDATE ON tickets BEGIN INSERT INTO side VALUES('t upd'); END;
-        CREATE TRIGGER w2 AFTER INSERT ON tickets BEGIN INSERT INTO side VALUES('t ins'); END;
-        CREATE TRIGGER w3 AFTER INSERT ON pauses BEGIN INSERT INTO side VALUES('p ins'); END;
-        CREATE TRIGGER w4 AFTER DELETE ON pauses BEGIN INSERT INTO side VALUES('p del'); END;
-        CREATE TRIGGER w5 AFTER UPDATE ON outages BEGIN INSERT INTO side VALUES('o upd'); END;
-        CREATE TRIGGER w6 AFTER INSERT ON outages BEGIN INSERT INTO side VALUES('o ins'); END;""")
-
-    def count_writes_end(self):
-        n = self.sql("SELECT count(*) FROM side")[0][0]
-        self.sql("""DROP TRIGGER w1; DROP TRIGGER w2; DROP TRIGGER w3;
-        DROP TRIGGER w4; DROP TRIGGER w5; DROP TRIGGER w6; DROP TABLE side;""")
-        return n
-
-    def scalar(self, text):
-        return self.sql(text)[0][0]
-
-
-class Postgres:
-    def __init__(self, url):
-        self.url = url
-
-    def store(self):
-        return f'store = {{ url = "{self.url}"; }};\n'
-
-    def psql(self, text):
-        p = subprocess.run([os.path.join(os.environ["PG_BIN"], "psql"), "-X", "-At",
-                            "-v", "ON_ERROR_STOP=1", "-d", self.url,
-                            "-c", text], capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, PGOPTIONS="-c search_path=itsm_bridge_store"))
-        if p.returncode != 0:
-            raise RuntimeError(p.stderr)
-        return p.stdout.strip()
-
-    def count_writes_begin(self):
-        self.psql("""CREATE TABLE side(what text);
-        CREATE FUNCTION side_note() RETURNS trigger LANGUAGE plpgsql AS
-          $$BEGIN INSERT INTO side VALUES(TG_TABLE_NAME || ' ' || TG_OP); RETURN NULL; END$$;
-        CREATE TRIGGER w1 AFTER INSERT OR UPDATE OR DELETE ON tickets
-          FOR EACH ROW EXECUTE FUNCTION side_note();
-        CREATE TRIGGER w2 AFTER INSERT OR UPDATE OR DELETE ON pauses
-          FOR EACH ROW EXECUTE FUNCTION side_note();
-        CREATE TRIGGER w3 AFTER INSERT OR UPDATE OR DELETE ON outages
-          FOR EACH ROW EXECUTE FUNCTION side_note();""")
-
-    def count_writes_end(self):
-        n = int(self.psql("SELECT count(*) FROM side"))
-        self.psql("""DROP TRIGGER w1 ON tickets; DROP TRIGGER w2 ON pauses;
-        DROP TRIGGER w3 ON outages; DROP FUNCTION side_note(); DROP TABLE side;""")
-        return n
-
-    def sql(self, text):
-        self.psql(text)
-
-    def scalar(self, text):
-        out = self.psql(text)
-        return int(out) if out.lstrip("-").isdigit() else out
 
 
 HEADER = "id,title,priority,status,created,first_response,resolved,updated,pause_start,pause_end\n"
@@ -271,12 +193,13 @@ sources = (
 
     # --- a schema 2 store (before history) is migrated, its rows unchanged ----
     if PG_URL is None:
-        db.sql("""DROP INDEX changes_record; DROP TABLE changes;
+        db.sql("""DROP TABLE editions; DROP INDEX changes_record; DROP TABLE changes;
         ALTER TABLE tickets DROP COLUMN digest; ALTER TABLE outages DROP COLUMN digest;
         PRAGMA user_version = 2;""")
         rc, out, err = run(cfg, "sync", "--full")
         check(rc == 0 and "desk: 4 read, 0 new, 0 changed, 4 unchanged" in out
-              and db.scalar("PRAGMA user_version") == 3
+              and db.scalar("PRAGMA user_version") >= 4
+              and db.scalar("SELECT count(*) FROM editions") == 0
               and db.scalar("SELECT count(*) FROM changes") == 0
               and db.scalar("SELECT count(*) FROM tickets WHERE digest IS NULL") == 0,
               f"schema 2 migrated: rows compared, unchanged, digests stored ({out.strip()} {err.strip()})")
