@@ -8,6 +8,7 @@
 #define IB_CLI_H
 
 #include "config.h"
+#include "edition.h"
 #include "store.h"
 
 enum { IB_EXIT_OK = 0, IB_EXIT_FAILURE = 1, IB_EXIT_USAGE = 2 };
@@ -78,6 +79,45 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv);
 
 /* For ib_kpi_query.earlier_priorities, with the store as ctx: the
  * priorities a ticket had before, from the store's recorded changes. */
+/* ---- closed months (editions.c) ---- */
+
+/* "itsm-bridge VERSION", the engine an edition records. */
+const char *ib_cli_engine_name(void);
+/* Loads [from, to) and builds its edition document (edition.h) measured at
+ * as_of. Owned by the caller (cJSON_Delete); NULL with the error printed,
+ * naming cmd. */
+cJSON *ib_cli_compute_edition(const char *cmd, const ib_config *cfg,
+                              ib_store *st, ib_time from, ib_time to,
+                              ib_time as_of, const ib_edition_meta *meta);
+/* The latest edition of `month` in l, or NULL. */
+const ib_edition_rec *ib_cli_latest_edition(const ib_edition_list *l,
+                                            const char *month);
+/* Walks the store's chain: each edition still hashes to its hash, names
+ * the one before it and says what its row says. Problems are appended
+ * (one line each). 1 when intact, else 0. */
+int ib_cli_check_chain(const ib_edition_list *l, ib_string_list *problems);
+/* Fills each ticket's "changes" of an itsm-bridge.verify/1 document with
+ * the field changes recorded since `since`. 0, or -1 (printed). */
+int ib_cli_add_recorded_changes(const char *cmd, ib_store *st, cJSON *verify,
+                                ib_time since);
+
+/* A closed month compared with today's store (verify, report). */
+typedef struct ib_cli_verified {
+  ib_edition_list editions;      /* owned: the store's whole chain */
+  const ib_edition_rec *edition; /* the month's latest, in editions */
+  ib_string_list problems;       /* owned: chain problems, one line each */
+  int chain_ok;
+  cJSON *frozen; /* owned: the edition's document */
+  cJSON *now;    /* owned: the same month recomputed at its as_of */
+  cJSON *verify; /* owned: itsm-bridge.verify/1, changes filled in */
+} ib_cli_verified;
+/* 1 and *v filled when `month` was closed; 0 when it never was; -1 with
+ * the error printed (naming cmd). Free *v with ib_cli_verified_free in
+ * every case. */
+int ib_cli_verify_month(const char *cmd, const ib_config *cfg, ib_store *st,
+                        const char *month, ib_cli_verified *v);
+void ib_cli_verified_free(ib_cli_verified *v);
+
 size_t ib_cli_earlier_priorities(void *ctx, const ib_ticket_row *t, int *out,
                                  size_t max);
 

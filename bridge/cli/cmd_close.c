@@ -52,46 +52,6 @@ static const char verify_usage[] =
     "Exit status: 0 as frozen and chain intact, 1 restated or chain broken\n"
     "(or a store failure), 2 usage (the month was never closed).\n";
 
-static const char *engine_name(void) {
-  return "itsm-bridge " IB_VERSION;
-}
-
-/* Loads the period's rows and builds its edition document. Owned by the
- * caller (cJSON_Delete); NULL with the error printed. */
-static cJSON *compute_edition(const char *cmd, const ib_config *cfg,
-                              ib_store *st, ib_time from, ib_time to,
-                              ib_time as_of, const ib_edition_meta *meta) {
-  ib_ticket_set tickets = {0}; /* owned here */
-  ib_outage_set outages = {0}; /* owned here */
-  ib_kpi_result *res = NULL;   /* owned here */
-  cJSON *doc = NULL;
-  char err[512];
-  ib_kpi_query q = {.from = from, .to = to, .as_of = as_of, .warnings = stderr};
-  if (ib_store_load_tickets(st, ib_kpi_load_from(&q), to, &tickets, err,
-                            sizeof err) ||
-      ib_store_load_outages(st, from, to, &outages, err, sizeof err) ||
-      ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err)) {
-    fprintf(stderr, "%s: %s\n", cmd, err);
-    goto done;
-  }
-  doc = ib_edition_build(cfg, res, &tickets, &outages, meta, err, sizeof err);
-  if (doc == NULL) fprintf(stderr, "%s: %s\n", cmd, err);
-done:
-  ib_kpi_result_free(res);
-  ib_ticket_set_free(&tickets);
-  ib_outage_set_free(&outages);
-  return doc;
-}
-
-/* The latest edition of `month`, or NULL. */
-static const ib_edition_rec *latest_of(const ib_edition_list *l,
-                                       const char *month) {
-  const ib_edition_rec *e = NULL;
-  for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->items[i].month, month) == 0) e = &l->items[i];
-  return e;
-}
-
 /* Writes text to path through a temporary file renamed into place, so
  * that a reader never sees half an edition. 0, or -1 with the error
  * printed. */
@@ -192,7 +152,7 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "close: %s\n", err);
     goto done;
   }
-  const ib_edition_rec *prev = latest_of(&eds, month);
+  const ib_edition_rec *prev = ib_cli_latest_edition(&eds, month);
   const ib_edition_rec *head = eds.n ? &eds.items[eds.n - 1] : NULL;
   if (prev != NULL && restate == NULL) {
     char at[IB_ISO_LEN];
@@ -217,8 +177,8 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
                           head ? head->hash : NULL,
                           prev ? prev->hash : NULL,
                           restate,
-                          engine_name()};
-  doc = compute_edition("close", cfg, st, from, to, as_of, &meta);
+                          ib_cli_engine_name()};
+  doc = ib_cli_compute_edition("close", cfg, st, from, to, as_of, &meta);
   if (doc == NULL) goto done;
   text = ib_json_canonical(doc);
   if (text == NULL) {
@@ -273,98 +233,6 @@ done:
 
 /* ---- verify -----------------------------------------------------------------
  */
-
-/* Checks every edition of the chain: its content still hashes to its
- * hash, it names the previous edition, and what it says of itself
- * matches its row. Problems are appended to `problems` (one line each).
- * 1 when intact. */
-static int check_chain(const ib_edition_list *l, ib_string_list *problems) {
-  int ok = 1;
-  const char *prev = NULL;
-  for (size_t i = 0; i < l->n; i++) {
-    const ib_edition_rec *e = &l->items[i];
-    char hex[IB_SHA256_HEX_LEN], line[512];
-    ib_sha256_hex(e->body, strlen(e->body), hex);
-    if (strcmp(hex, e->hash) != 0) {
-      snprintf(line, sizeof line,
-               "edition %lld (%s, %.12s) was altered: its content hashes "
-               "to %.12s",
-               (long long)e->seq, e->month, e->hash, hex);
-      ib_string_list_add(problems, line);
-      ok = 0;
-    }
-    if ((prev == NULL) != (e->prev_hash == NULL) ||
-        (prev && strcmp(prev, e->prev_hash) != 0)) {
-      snprintf(line, sizeof line,
-               "edition %lld (%s, %.12s) does not follow the edition "
-               "before it: the chain is broken",
-               (long long)e->seq, e->month, e->hash);
-      ib_string_list_add(problems, line);
-      ok = 0;
-    }
-    cJSON *body = cJSON_Parse(e->body);
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "month");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "prev_hash");
-    int self_ok =
-        body && cJSON_IsString(m) && !strcmp(m->valuestring, e->month) &&
-        (e->prev_hash
-             ? cJSON_IsString(p) && !strcmp(p->valuestring, e->prev_hash)
-             : cJSON_IsNull(p));
-    if (!self_ok) {
-      snprintf(line, sizeof line,
-               "edition %lld (%s, %.12s) does not say what its row says "
-               "(month or previous hash differ)",
-               (long long)e->seq, e->month, e->hash);
-      ib_string_list_add(problems, line);
-      ok = 0;
-    }
-    cJSON_Delete(body);
-    prev = e->hash;
-  }
-  return ok;
-}
-
-/* Fills each changed ticket's "changes" with the field changes recorded
- * for it since the edition was closed. 0, or -1 with the error printed. */
-static int add_recorded_changes(ib_store *st, cJSON *verify, ib_time since) {
-  cJSON *t;
-  cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(verify, "tickets")) {
-    const cJSON *src = cJSON_GetObjectItemCaseSensitive(t, "source");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
-    cJSON *changes = cJSON_GetObjectItemCaseSensitive(t, "changes");
-    if (!cJSON_IsString(src) || !cJSON_IsString(id)) continue;
-    ib_change_list l = {0}; /* owned here */
-    int found = 0;
-    char err[512];
-    if (ib_store_history(st, src->valuestring, id->valuestring, &l, &found, err,
-                         sizeof err)) {
-      fprintf(stderr, "verify: %s\n", err);
-      ib_change_list_free(&l);
-      return -1;
-    }
-    for (size_t i = 0; i < l.n; i++) {
-      const ib_change *c = &l.items[i];
-      if (c->detected_at < since || strcmp(c->kind, "ticket") != 0) continue;
-      char at[IB_ISO_LEN];
-      ib_format_iso8601(c->detected_at, at);
-      cJSON *o = cJSON_CreateObject();
-      if (o == NULL || !cJSON_AddItemToArray(changes, o) ||
-          !cJSON_AddStringToObject(o, "field", c->field) ||
-          !(c->old_value ? cJSON_AddStringToObject(o, "old", c->old_value)
-                         : cJSON_AddNullToObject(o, "old")) ||
-          !(c->new_value ? cJSON_AddStringToObject(o, "new", c->new_value)
-                         : cJSON_AddNullToObject(o, "new")) ||
-          !cJSON_AddStringToObject(o, "detected_at", at) ||
-          !cJSON_AddNumberToObject(o, "run", (double)c->run_id)) {
-        fprintf(stderr, "verify: out of memory\n");
-        ib_change_list_free(&l);
-        return -1;
-      }
-    }
-    ib_change_list_free(&l);
-  }
-  return 0;
-}
 
 /* A value for the table, control characters shown as '?'. */
 static void put_text(const char *s) {
@@ -553,17 +421,15 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
     return IB_EXIT_USAGE;
   }
 
-  ib_config *cfg = NULL;                             /* owned here */
-  ib_store *st = NULL;                               /* owned here */
-  ib_edition_list eds = {0};                         /* owned here */
-  ib_string_list problems = {0};                     /* owned here */
-  cJSON *frozen = NULL, *now = NULL, *verify = NULL; /* owned here */
+  ib_config *cfg = NULL; /* owned here */
+  ib_store *st = NULL;   /* owned here */
+  ib_cli_verified v;     /* owned here */
+  memset(&v, 0, sizeof v);
   int rc = IB_EXIT_USAGE;
-  char err[512];
-  ib_time from, to;
 
   cfg = ib_cli_load_config(cli);
   if (cfg == NULL) goto done;
+  ib_time from, to;
   if (ib_cli_parse_month(month, cfg->timezone ? cfg->timezone : "UTC", &from,
                          &to) != 0) {
     fprintf(stderr, "verify: --month must be YYYY-MM, not '%s'\n", month);
@@ -572,12 +438,9 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
   rc = IB_EXIT_FAILURE;
   st = ib_cli_open_store_to_read(cfg);
   if (st == NULL) goto done;
-  if (ib_store_editions(st, &eds, err, sizeof err)) {
-    fprintf(stderr, "verify: %s\n", err);
-    goto done;
-  }
-  const ib_edition_rec *e = latest_of(&eds, month);
-  if (e == NULL) {
+  int found = ib_cli_verify_month("verify", cfg, st, month, &v);
+  if (found < 0) goto done;
+  if (found == 0) {
     fprintf(stderr,
             "verify: %s has not been closed; close it first: itsm-bridge "
             "close --month %s\n",
@@ -585,52 +448,29 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
     rc = IB_EXIT_USAGE;
     goto done;
   }
-  int chain_ok = check_chain(&eds, &problems);
-  frozen = cJSON_Parse(e->body);
-  if (frozen == NULL) {
-    fprintf(stderr,
-            "verify: edition %.12s of %s is not readable JSON any more: it "
-            "was altered\n",
-            e->hash, month);
-    goto done;
-  }
-  ib_edition_meta meta = {month,       e->closed_at, e->prev_hash,
-                          e->replaces, e->reason,    engine_name()};
-  now = compute_edition("verify", cfg, st, from, to, e->as_of, &meta);
-  if (now == NULL) goto done;
-  verify = ib_edition_compare(frozen, now, e->hash, chain_ok, err, sizeof err);
-  if (verify == NULL) {
-    fprintf(stderr, "verify: %s\n", err);
-    goto done;
-  }
-  if (add_recorded_changes(st, verify, e->closed_at)) goto done;
   if (json) {
-    char *text = cJSON_Print(verify);
+    char *text = cJSON_Print(v.verify);
     if (text == NULL) {
       fprintf(stderr, "verify: out of memory\n");
       goto done;
     }
     puts(text);
     free(text);
-    for (size_t i = 0; i < problems.n; i++)
-      fprintf(stderr, "verify: %s\n", problems.items[i]);
+    for (size_t i = 0; i < v.problems.n; i++)
+      fprintf(stderr, "verify: %s\n", v.problems.items[i]);
   } else {
-    print_verify_table(verify, &eds, &problems, frozen, now);
+    print_verify_table(v.verify, &v.editions, &v.problems, v.frozen, v.now);
   }
   if (fflush(stdout) != 0) {
     fprintf(stderr, "verify: cannot write to standard output\n");
     goto done;
   }
-  rc = chain_ok && cJSON_IsTrue(
-                       cJSON_GetObjectItemCaseSensitive(verify, "unchanged"))
+  rc = v.chain_ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v.verify,
+                                                                   "unchanged"))
            ? IB_EXIT_OK
            : IB_EXIT_FAILURE;
 done:
-  cJSON_Delete(verify);
-  cJSON_Delete(now);
-  cJSON_Delete(frozen);
-  ib_string_list_free(&problems);
-  ib_edition_list_free(&eds);
+  ib_cli_verified_free(&v);
   ib_cli_close_store(st);
   ib_config_free(cfg);
   return rc;
