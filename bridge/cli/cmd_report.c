@@ -101,6 +101,8 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   month_data months[TREND_MONTHS]; /* owned here; the last is the month */
   ib_report_month trend[TREND_MONTHS];
   ib_atomic_file f = {0};
+  ib_cli_verified verified; /* owned here */
+  memset(&verified, 0, sizeof verified);
   char err[1024] = "";
   int rc = IB_EXIT_USAGE, y, mo;
   char tail;
@@ -139,6 +141,11 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   rc = IB_EXIT_FAILURE;
   st = ib_cli_open_store_to_read(cfg);
   if (st == NULL) goto done;
+  /* A closed month is reported as of its edition (unless --as-of says
+   * otherwise), next to what changed since. */
+  int closed = ib_cli_verify_month("report", cfg, st, o.month, &verified);
+  if (closed < 0) goto done;
+  if (closed && o.as_of == NULL) as_of = verified.edition->as_of;
   for (int k = 0; k < TREND_MONTHS; k++) {
     int back = TREND_MONTHS - 1 - k, idx = y * 12 + (mo - 1) - back;
     if (load_month(cfg, st, zone, idx / 12, idx % 12 + 1, as_of, &months[k],
@@ -157,6 +164,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
                    .trend = trend,
                    .n_trend = TREND_MONTHS,
                    .lang = lang,
+                   .edition_check = closed ? verified.verify : NULL,
                    .generated_at = now};
   if (ib_atomic_open(&f, o.out, err, sizeof err) != 0 ||
       ib_report_write_html(f.fp, &rep, err, sizeof err) != 0 ||
@@ -170,6 +178,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
 done:
   ib_atomic_abort(&f);
   for (int k = 0; k < TREND_MONTHS; k++) month_free(&months[k]);
+  ib_cli_verified_free(&verified);
   ib_cli_close_store(st);
   ib_config_free(cfg);
   return rc;

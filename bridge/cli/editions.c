@@ -13,7 +13,9 @@
 #include "sha256.h"
 #include "tz.h"
 
-const char *ib_cli_engine_name(void) { return "itsm-bridge " IB_VERSION; }
+const char *ib_cli_engine_name(void) {
+  return "itsm-bridge " IB_VERSION;
+}
 
 /* Loads the period's rows and builds its edition document. Owned by the
  * caller (cJSON_Delete); NULL with the error printed. */
@@ -44,7 +46,7 @@ done:
 
 /* The latest edition of `month`, or NULL. */
 const ib_edition_rec *ib_cli_latest_edition(const ib_edition_list *l,
-                                       const char *month) {
+                                            const char *month) {
   const ib_edition_rec *e = NULL;
   for (size_t i = 0; i < l->n; i++)
     if (strcmp(l->items[i].month, month) == 0) e = &l->items[i];
@@ -143,7 +145,6 @@ int ib_cli_add_recorded_changes(const char *cmd, ib_store *st, cJSON *verify,
   }
   return 0;
 }
-
 
 int ib_cli_verify_month(const char *cmd, const ib_config *cfg, ib_store *st,
                         const char *month, ib_cli_verified *v) {

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kpi_format.h"
@@ -975,6 +976,240 @@ static void disagreements_table(const ctx *c) {
     fputs("</tbody></table>\n", o);
 }
 
+/* ---- closed month: the edition and what changed since (SPEC §9) ---------- */
+
+typedef struct edition_labels {
+  const char *title, *edition, *closed_at, *measured_at, *chain_ok,
+      *chain_broken, *unchanged, *restated, *figures, *figure, *frozen, *now,
+      *tickets, *changes, *no_change, *credits, *difference, *out_of_cohort,
+      *more;
+} edition_labels;
+
+static const edition_labels edition_en = {
+    "Closed month",
+    "Edition",
+    "closed at",
+    "measured as of",
+    "The chain of editions is intact.",
+    "The chain of editions is BROKEN: an edition was altered outside "
+    "itsm-bridge (itsm-bridge verify names it).",
+    "Every figure and every ticket's result in this report is as frozen in "
+    "this edition.",
+    "Restated since the edition: %s figures and %s ticket results changed. "
+    "The figures in this report are today's; the frozen values are below, "
+    "with the changes the syncs recorded.",
+    "Figures (frozen, now)",
+    "Figure",
+    "Frozen",
+    "Now",
+    "Tickets (frozen, now)",
+    "Recorded changes",
+    "none recorded (definitions, calendar or engine changed)",
+    "Credits",
+    "Difference",
+    "not in the cohort",
+    "and %s more",
+};
+
+static const edition_labels edition_fr = {
+    "Mois clos",
+    "Édition",
+    "close le",
+    "mesurée au",
+    "La chaîne des éditions est intacte.",
+    "La chaîne des éditions est ROMPUE : une édition a été modifiée hors "
+    "d'itsm-bridge (itsm-bridge verify la nomme).",
+    "Chaque chiffre et chaque résultat de ticket de ce rapport est celui "
+    "figé dans cette édition.",
+    "Recalculé depuis l'édition : %s chiffres et %s résultats de tickets "
+    "ont changé. Les chiffres de ce rapport sont ceux d'aujourd'hui ; les "
+    "valeurs figées sont ci-dessous, avec les changements relevés par les "
+    "synchronisations.",
+    "Chiffres (figés, actuels)",
+    "Chiffre",
+    "Figé",
+    "Actuel",
+    "Tickets (figés, actuels)",
+    "Changements relevés",
+    "aucun relevé (définitions, calendrier ou moteur modifiés)",
+    "Pénalités",
+    "Écart",
+    "hors cohorte",
+    "et %s de plus",
+};
+
+#define EDITION_ROWS_MAX 50
+
+/* A JSON leaf as text for a cell, HTML-escaped. */
+static void esc_json(FILE *o, const cJSON *v) {
+  if (v == NULL || cJSON_IsNull(v)) {
+    fputs("—", o);
+  } else if (cJSON_IsString(v)) {
+    esc(o, v->valuestring);
+  } else {
+    char *t = cJSON_PrintUnformatted(v);
+    esc(o, t);
+    free(t);
+  }
+}
+
+static void esc_result(const ctx *c, const edition_labels *E, const cJSON *r) {
+  FILE *o = c->out;
+  if (r == NULL || cJSON_IsNull(r)) {
+    fputs(E->out_of_cohort, o);
+    return;
+  }
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "target_s");
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "measured_s");
+  char tb[32] = "—", mb[32] = "—";
+  if (cJSON_IsNumber(t)) fmt_target((int64_t)t->valuedouble, tb, sizeof tb);
+  if (cJSON_IsNumber(m)) ib_kpi_format_duration(m->valuedouble, mb, sizeof mb);
+  esc_json(o, cJSON_GetObjectItemCaseSensitive(r, "priority"));
+  fprintf(o, " · %s / %s · ", mb, tb);
+  esc_json(o, cJSON_GetObjectItemCaseSensitive(r, "verdict"));
+}
+
+static void more_rows(const ctx *c, const edition_labels *E, int n) {
+  if (n <= EDITION_ROWS_MAX) return;
+  char count[32];
+  snprintf(count, sizeof count, "%d", n - EDITION_ROWS_MAX);
+  const char *args[] = {count};
+  fputs("<p>", c->out);
+  put_template(c->out, E->more, args);
+  fputs("</p>\n", c->out);
+}
+
+static void edition_section(const ctx *c) {
+  const cJSON *v = c->r->edition_check;
+  if (v == NULL) return;
+  const edition_labels *E = c->L == &labels_fr ? &edition_fr : &edition_en;
+  FILE *o = c->out;
+  const cJSON *ed = cJSON_GetObjectItemCaseSensitive(v, "edition");
+  const cJSON *figures = cJSON_GetObjectItemCaseSensitive(v, "figures");
+  const cJSON *tickets = cJSON_GetObjectItemCaseSensitive(v, "tickets");
+  const cJSON *credits = cJSON_GetObjectItemCaseSensitive(v, "credit_delta");
+  int unchanged =
+      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "unchanged"));
+  int chain_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "chain_ok"));
+  fprintf(o, "<h2 id=\"edition\">%s</h2>\n<p>%s <code id=\"edition-hash\">",
+          E->title, E->edition);
+  esc_json(o, cJSON_GetObjectItemCaseSensitive(ed, "hash"));
+  fprintf(o, "</code>, %s ", E->closed_at);
+  esc_json(o, cJSON_GetObjectItemCaseSensitive(ed, "closed_at"));
+  fprintf(o, ", %s ", E->measured_at);
+  esc_json(o, cJSON_GetObjectItemCaseSensitive(ed, "as_of"));
+  fprintf(o, ".</p>\n<p id=\"edition-chain\" data-ok=\"%d\">%s</p>\n", chain_ok,
+          chain_ok ? E->chain_ok : E->chain_broken);
+  if (unchanged) {
+    fprintf(o, "<p id=\"edition-state\" data-state=\"as-frozen\">%s</p>\n",
+            E->unchanged);
+    return;
+  }
+  char nf[16], nt[16];
+  snprintf(nf, sizeof nf, "%d", cJSON_GetArraySize(figures));
+  snprintf(nt, sizeof nt, "%d", cJSON_GetArraySize(tickets));
+  const char *args[] = {nf, nt};
+  fputs("<p id=\"edition-state\" data-state=\"restated\">", o);
+  put_template(o, E->restated, args);
+  fputs("</p>\n", o);
+
+  int n = 0;
+  const cJSON *x;
+  if (cJSON_GetArraySize(figures) > 0)
+    fprintf(o,
+            "<h3>%s</h3>\n<table id=\"edition-figures\"><thead><tr><th>%s"
+            "</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+            E->figures, E->figure, E->frozen, E->now);
+  cJSON_ArrayForEach(x, figures) {
+    if (n++ >= EDITION_ROWS_MAX) continue;
+    fputs("<tr><td><code>", o);
+    esc_json(o, cJSON_GetObjectItemCaseSensitive(x, "path"));
+    fputs("</code></td><td class=\"num\">", o);
+    esc_json(o, cJSON_GetObjectItemCaseSensitive(x, "old"));
+    fputs("</td><td class=\"num\">", o);
+    esc_json(o, cJSON_GetObjectItemCaseSensitive(x, "new"));
+    fputs("</td></tr>\n", o);
+  }
+  if (n > 0) fputs("</tbody></table>\n", o);
+  more_rows(c, E, n);
+
+  n = 0;
+  if (cJSON_GetArraySize(tickets) > 0)
+    fprintf(o,
+            "<h3>%s</h3>\n<table id=\"edition-tickets\"><thead><tr><th>%s"
+            "</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+            "</tr></thead><tbody>\n",
+            E->tickets, c->L->ticket, c->L->sla, c->L->kpi, E->frozen, E->now,
+            E->changes);
+  cJSON_ArrayForEach(x, tickets) {
+    if (n++ >= EDITION_ROWS_MAX) continue;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(x, "key");
+    const cJSON *kpi = cJSON_GetObjectItemCaseSensitive(x, "kpi");
+    fputs("<tr><td>", o);
+    esc_json(o, cJSON_IsString(key)
+                    ? key
+                    : cJSON_GetObjectItemCaseSensitive(x, "id"));
+    fputs("</td><td>", o);
+    esc_json(o, cJSON_GetObjectItemCaseSensitive(x, "sla"));
+    fprintf(o, "</td><td>%s</td><td>",
+            kpi_label(c, cJSON_IsString(kpi) &&
+                             !strcmp(kpi->valuestring, "resolution")));
+    esc_result(c, E, cJSON_GetObjectItemCaseSensitive(x, "old"));
+    fputs("</td><td>", o);
+    esc_result(c, E, cJSON_GetObjectItemCaseSensitive(x, "new"));
+    fputs("</td><td>", o);
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(x, "changes");
+    if (cJSON_GetArraySize(changes) == 0) fputs(E->no_change, o);
+    const cJSON *ch;
+    int first = 1;
+    cJSON_ArrayForEach(ch, changes) {
+      if (!first) fputs("<br>", o);
+      first = 0;
+      esc_json(o, cJSON_GetObjectItemCaseSensitive(ch, "field"));
+      fputs(" ", o);
+      esc_json(o, cJSON_GetObjectItemCaseSensitive(ch, "old"));
+      fputs(" → ", o);
+      esc_json(o, cJSON_GetObjectItemCaseSensitive(ch, "new"));
+      fputs(" (", o);
+      esc_json(o, cJSON_GetObjectItemCaseSensitive(ch, "detected_at"));
+      fputs(")", o);
+    }
+    fputs("</td></tr>\n", o);
+  }
+  if (n > 0) fputs("</tbody></table>\n", o);
+  more_rows(c, E, n);
+
+  if (cJSON_GetArraySize(credits) > 0)
+    fprintf(o,
+            "<h3>%s</h3>\n<table id=\"edition-credits\"><thead><tr><th>%s /"
+            " %s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+            E->credits, c->L->sla, c->L->service, E->frozen, E->now,
+            E->difference);
+  cJSON_ArrayForEach(x, credits) {
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(x, "old");
+    const cJSON *now = cJSON_GetObjectItemCaseSensitive(x, "new");
+    const cJSON *cur = cJSON_GetObjectItemCaseSensitive(x, "currency");
+    const char *currency = cJSON_IsString(cur) ? cur->valuestring : "";
+    char a[128] = "—", b[128] = "—", d[128] = "—";
+    if (cJSON_IsNumber(old))
+      fmt_money(c, old->valuedouble, currency, a, sizeof a);
+    if (cJSON_IsNumber(now))
+      fmt_money(c, now->valuedouble, currency, b, sizeof b);
+    if (cJSON_IsNumber(old) && cJSON_IsNumber(now))
+      fmt_money(c, now->valuedouble - old->valuedouble, currency, d, sizeof d);
+    fputs("<tr><td>", o);
+    esc_json(o, cJSON_GetObjectItemCaseSensitive(x, "sla_or_service"));
+    fputs("</td><td class=\"num\">", o);
+    esc(o, a);
+    fputs("</td><td class=\"num\">", o);
+    esc(o, b);
+    fputs("</td><td class=\"num\">", o);
+    esc(o, d);
+    fputs("</td></tr>\n", o);
+  }
+  if (cJSON_GetArraySize(credits) > 0) fputs("</tbody></table>\n", o);
+}
+
 static int freshness_table(const ctx *c, char *err, size_t errlen) {
   const ib_config *cfg = c->r->cfg;
   FILE *o = c->out;
@@ -1173,6 +1408,7 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
     tile_availability(&c, &k->availability[i]);
   tile_credits(&c);
   fputs("</div>\n", out);
+  edition_section(&c);
 
   fprintf(out, "<h2 id=\"charts\">%s</h2>\n", c.L->charts);
   fputs("<div class=\"grid\">\n", out);

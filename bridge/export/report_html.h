@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "kpi.h"
 #include "store.h"
@@ -29,6 +31,10 @@ typedef struct ib_report {
   const ib_report_month *trend; /* oldest first; may be empty */
   size_t n_trend;
   const char *lang; /* "fr" or "en" */
+  /* A closed month: its itsm-bridge.verify/1 comparison with today's store
+   * (edition, chain, changed figures, tickets and credits), shown in a
+   * section of its own; NULL for a month never closed. Borrowed. */
+  const cJSON *edition_check;
   ib_time generated_at;
 } ib_report;
 

@@ -156,6 +156,13 @@ slas = (
           and v["credit_delta"] == [] and v["edition"]["hash"] == h1
           and v["edition"]["as_of"] == "2026-11-05T00:00:00Z",
           f"verify on an untouched store: exit 0, unchanged ({rc} {out[:300]} {err.strip()})")
+    report = os.path.join(d, "report.html")
+    rc, out, err = run(cfg, "report", "--month", "2026-10", "--out", report, "--lang", "en")
+    html = open(report, encoding="utf-8").read() if rc == 0 else ""
+    check(rc == 0 and f'<code id="edition-hash">{h1}</code>' in html
+          and 'data-state="as-frozen"' in html and 'id="edition-chain" data-ok="1"' in html
+          and "2026-11-05" in html,
+          f"the report of a closed month names its edition, as frozen, measured at its as_of ({rc} {err.strip()})")
     rc, out, err = run(cfg, "close", "--month", "2026-10", "--as-of", "2026-11-05T00:00:00Z")
     check(rc == 2 and "already closed" in err and h1[:12] in err,
           f"closing twice needs --restate ({rc} {err.strip()})")
@@ -193,6 +200,16 @@ slas = (
     rc, out, err = run(cfg, "verify", "--month", "2026-10")
     check(rc == 1 and "RESTATED" in out and "priority P1 -> P3" in out and "150 -> 0 EUR" in out,
           f"the table says it in words ({out.strip()[:800]})")
+
+    rc, out, err = run(cfg, "report", "--month", "2026-10", "--out", report, "--lang", "fr")
+    html = open(report, encoding="utf-8").read() if rc == 0 else ""
+    tickets_table = html[html.find('id="edition-tickets"'):]
+    tickets_table = tickets_table[:tickets_table.find("</table>")]
+    check(rc == 0 and 'data-state="restated"' in html and "Mois clos" in html
+          and "T1" in tickets_table and "priority P1 → P3" in tickets_table
+          and "resolved_at 2026-10-06T14:00:00Z → 2026-10-06T12:00:00Z" in tickets_table
+          and 'id="edition-credits"' in html,
+          f"the report of a restated month lists the frozen values and the recorded changes ({rc} {err.strip()})")
 
     # --- restatement ------------------------------------------------------------
     ed2 = os.path.join(d, "2026-10-b.json")
