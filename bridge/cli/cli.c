@@ -201,3 +201,23 @@ size_t ib_cli_earlier_priorities(void *ctx, const ib_ticket_row *t, int *out,
   ib_change_list_free(&list);
   return n;
 }
+
+int ib_cli_take_all_options(const char *cmd, int argc, char **argv,
+                            const char *const *names, const char **const *slots,
+                            size_t n, const char *usage) {
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(usage, stdout);
+      return 1;
+    }
+    int t = ib_cli_take_option(cmd, argc, argv, &i, names, slots, n);
+    if (t < 0) return -1;
+    if (t == 0) {
+      fprintf(stderr,
+              "%s: unexpected argument '%s' (see itsm-bridge %s --help)\n", cmd,
+              argv[i], cmd);
+      return -1;
+    }
+  }
+  return 0;
+}

@@ -66,6 +66,14 @@ int ib_cli_take_option(const char *cmd, int argc, char **argv, int *i,
                        size_t n);
 
 /* Commands. argv[0] is the command name; options follow. */
+/* For commands whose arguments are all valued options: takes every
+ * argument with ib_cli_take_option. 0 when all were taken; 1 after
+ * printing `usage` for --help/-h (exit 0); -1 after printing a usage error
+ * (an unknown argument, a missing value). */
+int ib_cli_take_all_options(const char *cmd, int argc, char **argv,
+                            const char *const *names, const char **const *slots,
+                            size_t n, const char *usage);
+
 int ib_cmd_sync(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_status(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_plugins(const ib_cli *cli, int argc, char **argv);

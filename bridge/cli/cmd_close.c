@@ -93,21 +93,9 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
   static const char *const names[] = {"--month", "--as-of", "--restate",
                                       "--out"};
   const char **const slots[] = {&month, &as_of_text, &restate, &out};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      fputs(close_usage, stdout);
-      return IB_EXIT_OK;
-    }
-    int t = ib_cli_take_option("close", argc, argv, &i, names, slots, 4);
-    if (t < 0) return IB_EXIT_USAGE;
-    if (t == 0) {
-      fprintf(stderr,
-              "close: unexpected argument '%s' (see itsm-bridge close "
-              "--help)\n",
-              argv[i]);
-      return IB_EXIT_USAGE;
-    }
-  }
+  int taken = ib_cli_take_all_options("close", argc, argv, names, slots, 4,
+                                      close_usage);
+  if (taken != 0) return taken > 0 ? IB_EXIT_OK : IB_EXIT_USAGE;
   if (month == NULL) {
     fprintf(stderr, "close: give the month to close: --month YYYY-MM\n");
     return IB_EXIT_USAGE;
@@ -395,21 +383,9 @@ int ib_cmd_verify(const ib_cli *cli, int argc, char **argv) {
   const char *month = NULL, *format = "table";
   static const char *const names[] = {"--month", "--format"};
   const char **const slots[] = {&month, &format};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      fputs(verify_usage, stdout);
-      return IB_EXIT_OK;
-    }
-    int t = ib_cli_take_option("verify", argc, argv, &i, names, slots, 2);
-    if (t < 0) return IB_EXIT_USAGE;
-    if (t == 0) {
-      fprintf(stderr,
-              "verify: unexpected argument '%s' (see itsm-bridge verify "
-              "--help)\n",
-              argv[i]);
-      return IB_EXIT_USAGE;
-    }
-  }
+  int taken = ib_cli_take_all_options("verify", argc, argv, names, slots, 2,
+                                      verify_usage);
+  if (taken != 0) return taken > 0 ? IB_EXIT_OK : IB_EXIT_USAGE;
   if (month == NULL) {
     fprintf(stderr, "verify: give the month to verify: --month YYYY-MM\n");
     return IB_EXIT_USAGE;

@@ -57,30 +57,34 @@ const ib_edition_rec *ib_cli_latest_edition(const ib_edition_list *l,
  * hash, it names the previous edition, and what it says of itself
  * matches its row. Problems are appended to `problems` (one line each).
  * 1 when intact. */
+/* Appends "edition SEQ (MONTH, HASH12) <what>" to problems; the chain is
+ * then broken (*ok = 0) even if the line cannot be kept. */
+static void chain_problem(ib_string_list *problems, int *ok,
+                          const ib_edition_rec *e, const char *what) {
+  char line[512];
+  *ok = 0;
+  snprintf(line, sizeof line, "edition %lld (%s, %.12s) %s", (long long)e->seq,
+           e->month, e->hash, what);
+  ib_string_list_add(problems, line);
+}
+
 int ib_cli_check_chain(const ib_edition_list *l, ib_string_list *problems) {
   int ok = 1;
   const char *prev = NULL;
   for (size_t i = 0; i < l->n; i++) {
     const ib_edition_rec *e = &l->items[i];
-    char hex[IB_SHA256_HEX_LEN], line[512];
+    char hex[IB_SHA256_HEX_LEN], what[128];
     ib_sha256_hex(e->body, strlen(e->body), hex);
     if (strcmp(hex, e->hash) != 0) {
-      snprintf(line, sizeof line,
-               "edition %lld (%s, %.12s) was altered: its content hashes "
-               "to %.12s",
-               (long long)e->seq, e->month, e->hash, hex);
-      ib_string_list_add(problems, line);
-      ok = 0;
+      snprintf(what, sizeof what, "was altered: its content hashes to %.12s",
+               hex);
+      chain_problem(problems, &ok, e, what);
     }
     if ((prev == NULL) != (e->prev_hash == NULL) ||
-        (prev && strcmp(prev, e->prev_hash) != 0)) {
-      snprintf(line, sizeof line,
-               "edition %lld (%s, %.12s) does not follow the edition "
-               "before it: the chain is broken",
-               (long long)e->seq, e->month, e->hash);
-      ib_string_list_add(problems, line);
-      ok = 0;
-    }
+        (prev && strcmp(prev, e->prev_hash) != 0))
+      chain_problem(problems, &ok, e,
+                    "does not follow the edition before it: the chain is "
+                    "broken");
     cJSON *body = cJSON_Parse(e->body);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "month");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "prev_hash");
@@ -89,14 +93,10 @@ int ib_cli_check_chain(const ib_edition_list *l, ib_string_list *problems) {
         (e->prev_hash
              ? cJSON_IsString(p) && !strcmp(p->valuestring, e->prev_hash)
              : cJSON_IsNull(p));
-    if (!self_ok) {
-      snprintf(line, sizeof line,
-               "edition %lld (%s, %.12s) does not say what its row says "
-               "(month or previous hash differ)",
-               (long long)e->seq, e->month, e->hash);
-      ib_string_list_add(problems, line);
-      ok = 0;
-    }
+    if (!self_ok)
+      chain_problem(problems, &ok, e,
+                    "does not say what its row says (month or previous hash "
+                    "differ)");
     cJSON_Delete(body);
     prev = e->hash;
   }

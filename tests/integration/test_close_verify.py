@@ -20,36 +20,14 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "support"))
 from ib_stores import Postgres, Sqlite  # noqa: E402
+from ibtest import check, finish, run, write  # noqa: E402
 
-BIN = os.environ["IB_BIN"]
-PLUGINS = os.environ["IB_PLUGIN_DIR"]
 PG_URL = os.environ.get("IB_CLOSE_PG_URL")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   - " if cond else "FAIL - ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(cfg, *args):
-    p = subprocess.run([BIN, "-c", cfg, "--plugin-dir", PLUGINS, *args],
-                       capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), \
-        p.stderr.decode("utf-8", "replace")
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
 
 HEADER = "id,priority,status,created,first_response,resolved\n"
 
@@ -241,7 +219,4 @@ slas = (
     check(rc == 1 and "Chain: BROKEN" in out and "was altered" in out,
           f"the table names the altered edition ({out.strip()[:400]})")
 
-if failures:
-    print(f"{len(failures)} failed")
-    sys.exit(1)
-print("PASS")
+finish()

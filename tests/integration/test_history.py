@@ -15,31 +15,15 @@ a throwaway server) on the PostgreSQL store, the trigger through psql.
 import calendar
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "support"))
 from ib_stores import Postgres, Sqlite  # noqa: E402
+from ibtest import check, finish, run, write  # noqa: E402
 
-BIN = os.environ["IB_BIN"]
-PLUGINS = os.environ["IB_PLUGIN_DIR"]
 PG_URL = os.environ.get("IB_HISTORY_PG_URL")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   - " if cond else "FAIL - ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(cfg, *args):
-    p = subprocess.run([BIN, "-c", cfg, "--plugin-dir", PLUGINS, *args],
-                       capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), \
-        p.stderr.decode("utf-8", "replace")
 
 
 HEADER = "id,title,priority,status,created,first_response,resolved,updated,pause_start,pause_end\n"
@@ -54,11 +38,6 @@ def ticket(tid, prio="Critique", resolved="2026-10-05T12:00:00Z",
 
 def outage(oid, end="2026-10-07T09:00:00Z"):
     return f"{oid},ERP,2026-10-07T08:00:00Z,{end}\n"
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 def iso_epoch(text):
@@ -215,5 +194,4 @@ sources = (
     rc, out, err = run(cfg, "--help")
     check(rc == 0 and "history" in out, "history is listed in the global help")
 
-print(f"{len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()
