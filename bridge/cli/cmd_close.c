@@ -240,6 +240,24 @@ static void put_value(const cJSON *v) {
   }
 }
 
+/* Prints tmpl with each "{name}" replaced by obj's member `name` (as
+ * put_value shows it); the rest of tmpl is printed as it is. */
+static void put_members(const cJSON *obj, const char *tmpl) {
+  while (*tmpl) {
+    const char *open = strchr(tmpl, '{');
+    const char *close = open ? strchr(open, '}') : NULL;
+    if (open == NULL || close == NULL) {
+      fputs(tmpl, stdout);
+      return;
+    }
+    fwrite(tmpl, 1, (size_t)(open - tmpl), stdout);
+    char name[32];
+    snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
+    put_value(cJSON_GetObjectItemCaseSensitive(obj, name));
+    tmpl = close + 1;
+  }
+}
+
 static void put_result(const cJSON *r) {
   if (r == NULL || cJSON_IsNull(r)) {
     fputs("(not in the cohort)", stdout);
@@ -314,29 +332,13 @@ static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
       cJSON_GetArraySize(tickets), cJSON_GetArraySize(tickets) == 1 ? "" : "s");
   if (cJSON_GetArraySize(figures) > 0) printf("\nFigures (frozen -> now)\n");
   const cJSON *f;
-  cJSON_ArrayForEach(f, figures) {
-    printf("  ");
-    put_value(cJSON_GetObjectItemCaseSensitive(f, "path"));
-    printf(": ");
-    put_value(cJSON_GetObjectItemCaseSensitive(f, "old"));
-    printf(" -> ");
-    put_value(cJSON_GetObjectItemCaseSensitive(f, "new"));
-    putchar('\n');
-  }
+  cJSON_ArrayForEach(f, figures) put_members(f, "  {path}: {old} -> {new}\n");
   if (cJSON_GetArraySize(tickets) > 0) printf("\nTickets (frozen -> now)\n");
   const cJSON *t;
   cJSON_ArrayForEach(t, tickets) {
-    printf("  ");
-    put_value(cJSON_GetObjectItemCaseSensitive(t, "source"));
-    printf(" ");
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(t, "key");
-    put_value(cJSON_IsString(key) ? key
-                                  : cJSON_GetObjectItemCaseSensitive(t, "id"));
-    printf(" [");
-    put_value(cJSON_GetObjectItemCaseSensitive(t, "sla"));
-    printf(" ");
-    put_value(cJSON_GetObjectItemCaseSensitive(t, "kpi"));
-    printf("]\n    ");
+    put_members(t, cJSON_IsString(key) ? "  {source} {key} [{sla} {kpi}]\n    "
+                                       : "  {source} {id} [{sla} {kpi}]\n    ");
     put_result(cJSON_GetObjectItemCaseSensitive(t, "old"));
     printf("\n -> ");
     put_result(cJSON_GetObjectItemCaseSensitive(t, "new"));
@@ -347,32 +349,16 @@ static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
           "    no field change recorded since the edition (definitions, "
           "calendar or engine)\n");
     const cJSON *c;
-    cJSON_ArrayForEach(c, changes) {
-      printf("    ");
-      put_value(cJSON_GetObjectItemCaseSensitive(c, "field"));
-      printf(" ");
-      put_value(cJSON_GetObjectItemCaseSensitive(c, "old"));
-      printf(" -> ");
-      put_value(cJSON_GetObjectItemCaseSensitive(c, "new"));
-      printf(", detected ");
-      put_value(cJSON_GetObjectItemCaseSensitive(c, "detected_at"));
-      printf(" (sync run ");
-      put_value(cJSON_GetObjectItemCaseSensitive(c, "run"));
-      printf(")\n");
-    }
+    cJSON_ArrayForEach(c, changes)
+        put_members(c,
+                    "    {field} {old} -> {new}, detected {detected_at} (sync "
+                    "run {run})\n");
   }
   if (cJSON_GetArraySize(credits) > 0) printf("\nCredits (frozen -> now)\n");
   cJSON_ArrayForEach(f, credits) {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(f, "old");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(f, "new");
-    printf("  ");
-    put_value(cJSON_GetObjectItemCaseSensitive(f, "sla_or_service"));
-    printf(": ");
-    put_value(o);
-    printf(" -> ");
-    put_value(n);
-    printf(" ");
-    put_value(cJSON_GetObjectItemCaseSensitive(f, "currency"));
+    put_members(f, "  {sla_or_service}: {old} -> {new} {currency}");
     if (cJSON_IsNumber(o) && cJSON_IsNumber(n))
       printf(" (%+.2f)", n->valuedouble - o->valuedouble);
     putchar('\n');
