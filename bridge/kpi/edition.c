@@ -440,6 +440,7 @@ fail:
 typedef struct leaf {
   char *path;         /* owned */
   const cJSON *value; /* borrowed from the document */
+  size_t seq;         /* document order, for sort_unique */
 } leaf;
 
 typedef struct leaves {
@@ -470,7 +471,7 @@ static void leaf_add(leaves *l, const char *path, const cJSON *v) {
     l->failed = 1;
     return;
   }
-  l->v[l->n++] = (leaf){p, v};
+  l->v[l->n++] = (leaf){p, v, 0};
 }
 
 /* An array element is named by its "name", "service" or "priority"
@@ -520,10 +521,37 @@ static void flatten(leaves *l, const cJSON *v, char *path, size_t len,
   }
 }
 
-static const leaf *find_leaf(const leaves *l, const char *path) {
-  for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->v[i].path, path) == 0) return &l->v[i];
-  return NULL;
+static int leaf_order_seq(const void *x, const void *y) {
+  const leaf *a = x, *b = y;
+  int c = strcmp(a->path, b->path);
+  return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* After sort_unique paths are unique: the path alone orders them. */
+static int leaf_order(const void *x, const void *y) {
+  return strcmp(((const leaf *)x)->path, ((const leaf *)y)->path);
+}
+
+/* Sorts the leaves by path and makes every path unique: a document with
+ * two members of one name, or two elements of one name (an edited
+ * edition), gets "#2", "#3"... on the later ones, in document order. */
+static int sort_unique(leaves *l) {
+  for (size_t i = 0; i < l->n; i++) l->v[i].seq = i;
+  qsort(l->v, l->n, sizeof *l->v, leaf_order_seq);
+  for (size_t i = 1; i < l->n; i++) {
+    size_t first = i - 1;
+    while (i < l->n && strcmp(l->v[i].path, l->v[first].path) == 0) {
+      size_t len = strlen(l->v[i].path) + 24;
+      char *p = malloc(len);
+      if (p == NULL) return -1;
+      snprintf(p, len, "%s#%zu", l->v[i].path, i - first + 1);
+      free(l->v[i].path);
+      l->v[i].path = p;
+      i++;
+    }
+  }
+  qsort(l->v, l->n, sizeof *l->v, leaf_order);
+  return 0;
 }
 
 /* Equal as the canonical texts of the two values (NULL reads as null). */
@@ -550,6 +578,8 @@ static int add_figure(cJSON *figures, const char *path, const cJSON *old,
              : 0;
 }
 
+/* Both documents flattened into sorted, unique paths and merged: every
+ * path whose value differs, or that only one side has, is a figure. */
 static int compare_figures(const cJSON *old_kpi, const cJSON *new_kpi,
                            cJSON *figures) {
   leaves a = {0}, b = {0};
@@ -558,17 +588,18 @@ static int compare_figures(const cJSON *old_kpi, const cJSON *new_kpi,
   flatten(&a, old_kpi, path, 0, sizeof path, 0);
   path[0] = '\0';
   flatten(&b, new_kpi, path, 0, sizeof path, 0);
-  if (a.failed || b.failed) goto done;
-  for (size_t i = 0; i < a.n; i++) {
-    const leaf *o = find_leaf(&b, a.v[i].path);
-    if (!same_value(a.v[i].value, o ? o->value : NULL) &&
-        add_figure(figures, a.v[i].path, a.v[i].value, o ? o->value : NULL))
+  if (a.failed || b.failed || sort_unique(&a) || sort_unique(&b)) goto done;
+  size_t i = 0, j = 0;
+  while (i < a.n || j < b.n) {
+    int c = i == a.n ? 1 : j == b.n ? -1 : strcmp(a.v[i].path, b.v[j].path);
+    const leaf *x = c <= 0 ? &a.v[i] : NULL, *y = c >= 0 ? &b.v[j] : NULL;
+    if (!same_value(x ? x->value : NULL, y ? y->value : NULL) &&
+        add_figure(figures, x ? x->path : y->path, x ? x->value : NULL,
+                   y ? y->value : NULL))
       goto done;
+    i += c <= 0;
+    j += c >= 0;
   }
-  for (size_t i = 0; i < b.n; i++)
-    if (find_leaf(&a, b.v[i].path) == NULL &&
-        add_figure(figures, b.v[i].path, NULL, b.v[i].value))
-      goto done;
   rc = 0;
 done:
   leaves_free(&a);
@@ -692,7 +723,12 @@ static int add_credit(cJSON *out, const char *name, const cJSON *currency,
 typedef struct credit_ref {
   const char *name;
   const cJSON *currency, *credit;
+  size_t occurrence; /* earlier refs of the same name (an edited edition) */
 } credit_ref;
+
+static int same_credit(const credit_ref *x, const credit_ref *y) {
+  return strcmp(x->name, y->name) == 0 && x->occurrence == y->occurrence;
+}
 
 static size_t credits_of(const cJSON *kpi, credit_ref *out, size_t max) {
   size_t n = 0;
@@ -702,15 +738,18 @@ static size_t credits_of(const cJSON *kpi, credit_ref *out, size_t max) {
     if (!cJSON_IsObject(p) || n == max) continue;
     out[n++] = (credit_ref){str_member(s, "name"),
                             cJSON_GetObjectItemCaseSensitive(p, "currency"),
-                            cJSON_GetObjectItemCaseSensitive(p, "credit")};
+                            cJSON_GetObjectItemCaseSensitive(p, "credit"), 0};
   }
   cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(kpi, "availability")) {
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(s, "credit");
     if (cr == NULL || cJSON_IsNull(cr) || n == max) continue;
     out[n++] =
         (credit_ref){str_member(s, "service"),
-                     cJSON_GetObjectItemCaseSensitive(s, "currency"), cr};
+                     cJSON_GetObjectItemCaseSensitive(s, "currency"), cr, 0};
   }
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < i; k++)
+      out[i].occurrence += strcmp(out[k].name, out[i].name) == 0;
   return n;
 }
 
@@ -726,7 +765,7 @@ static int compare_credits(const cJSON *old_kpi, const cJSON *new_kpi,
   for (size_t i = 0; i < na; i++) {
     const credit_ref *m = NULL;
     for (size_t j = 0; j < nb && m == NULL; j++)
-      if (strcmp(a[i].name, b[j].name) == 0) m = &b[j];
+      if (same_credit(&a[i], &b[j])) m = &b[j];
     if (!same_value(a[i].credit, m ? m->credit : NULL) &&
         add_credit(out, a[i].name, a[i].currency, a[i].credit,
                    m ? m->credit : NULL))
@@ -734,8 +773,7 @@ static int compare_credits(const cJSON *old_kpi, const cJSON *new_kpi,
   }
   for (size_t j = 0; j < nb; j++) {
     int found = 0;
-    for (size_t i = 0; i < na && !found; i++)
-      found = strcmp(a[i].name, b[j].name) == 0;
+    for (size_t i = 0; i < na && !found; i++) found = same_credit(&a[i], &b[j]);
     if (!found && add_credit(out, b[j].name, b[j].currency, NULL, b[j].credit))
       goto done;
   }
