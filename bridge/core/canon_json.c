@@ -175,7 +175,7 @@ static void put_value(buf *b, const cJSON *v, int depth) {
     }
     n = 0;
     for (const cJSON *c = v->child; c; c = c->next) members[n++] = c;
-    qsort(members, n, sizeof *members, by_key);
+    if (n > 1) qsort(members, n, sizeof *members, by_key);
     put(b, "{", 1);
     for (size_t i = 0; i < n; i++) {
       if (i) put(b, ",", 1);

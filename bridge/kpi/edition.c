@@ -536,6 +536,7 @@ static int leaf_order(const void *x, const void *y) {
  * two members of one name, or two elements of one name (an edited
  * edition), gets "#2", "#3"... on the later ones, in document order. */
 static int sort_unique(leaves *l) {
+  if (l->n < 2) return 0; /* (and qsort must not see a NULL array) */
   for (size_t i = 0; i < l->n; i++) l->v[i].seq = i;
   qsort(l->v, l->n, sizeof *l->v, leaf_order_seq);
   for (size_t i = 1; i < l->n; i++) {

@@ -43,15 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (frozen) canonical_fixed_point(frozen);
   if (now) canonical_fixed_point(now);
   if (frozen) {
-    cJSON *v = ib_edition_compare(frozen, now, "0123456789abcdef", 1, err,
-                                  sizeof err);
+    cJSON *v =
+        ib_edition_compare(frozen, now, "0123456789abcdef", 1, err, sizeof err);
     cJSON_Delete(v);
     v = ib_edition_compare(frozen, frozen, "0123456789abcdef", 1, err,
                            sizeof err);
     if (v != NULL &&
         (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "unchanged")) ||
-         cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-             v, "credit_delta")) != 0))
+         cJSON_GetArraySize(
+             cJSON_GetObjectItemCaseSensitive(v, "credit_delta")) != 0))
       abort(); /* a document always equals itself */
     cJSON_Delete(v);
   }
