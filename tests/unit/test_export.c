@@ -218,7 +218,8 @@ static void test_openmetrics(void **state) {
   /* no store given: no freshness samples, the family is still declared */
   assert_non_null(strstr(m,
                          "# TYPE itsm_bridge_sync_last_success_"
-                         "timestamp_seconds gauge\n# EOF\n"));
+                         "timestamp_seconds gauge\n# UNIT itsm_bridge_sync_"
+                         "last_success_timestamp_seconds seconds\n# EOF\n"));
   /* no SLA penalty configured: no credit sample */
   assert_null(strstr(m, "itsm_bridge_sla_credit{"));
   free(m);
