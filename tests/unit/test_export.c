@@ -99,8 +99,8 @@ static int setup(void **state) {
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
                                   &f->kpi, err, sizeof err),
                    0);
-  f->d = (ib_export_data){&f->cfg,     NULL,   &f->tickets,
-                          &f->outages, f->kpi, "2026-10"};
+  f->d = (ib_export_data){&f->cfg, NULL,      &f->tickets, &f->outages,
+                          f->kpi,  "2026-10", NULL,        0};
   snprintf(f->dir, sizeof f->dir, "/tmp/ib-test-export-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
   *state = f;
