@@ -149,7 +149,7 @@ static int check_opts(const export_opts *o) {
             o->format, single_file(fmt) ? "FILE" : "DIR");
     return -1;
   }
-  if (!single_file(fmt) && !strcmp(o->out, "-")) {
+  if (o->out != NULL && !single_file(fmt) && !strcmp(o->out, "-")) {
     fprintf(stderr,
             "export: --format %s writes several files: give --out DIR "
             "(--out - is for openmetrics, prometheus-rules and openslo)\n",

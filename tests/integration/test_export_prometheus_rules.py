@@ -13,7 +13,7 @@ no open ticket over its resolution target as of 20 Oct 10:00):
 * every metric a rule reads is a family of the openmetrics export;
 * hostile SLA and service names (quotes, backslashes, "{{") stay data:
   the file is still accepted and the selectors carry the exact names;
-* `--out -` writes to standard output.
+* `--out -` writes to standard output (and is refused for csv).
 Uses python3-yaml (scripts/setup.sh --test).
 """
 import os
@@ -119,6 +119,9 @@ def check_small(tmp):
     out = run(cfg, "export", "--format", "prometheus-rules", "--out", "-", "--month",
               "2026-10", "--as-of", SMALL_AS_OF).stdout
     assert out == open(rules, encoding="utf-8").read()
+    # a format of several files has no standard output
+    p = run(cfg, "export", "--format", "csv", "--out", "-", check=False)
+    assert p.returncode == 2 and "--out DIR" in p.stderr, p.stderr
     return cfg
 
 
