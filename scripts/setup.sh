@@ -10,7 +10,7 @@ set -euo pipefail
 build_run=(build-essential cmake pkg-config libcurl4-openssl-dev libcjson-dev
   libconfig-dev libsqlite3-dev libpq-dev tzdata ca-certificates)
 test_tools=(libcmocka-dev sqlite3 python3 openssl valgrind clang-format time bc
-  prometheus chromium postgresql clang libclang-rt-14-dev)
+  prometheus chromium postgresql clang libclang-rt-14-dev python3-yaml)
 packages=("${build_run[@]}")
 case "${1:-}" in
   --test) packages+=("${test_tools[@]}") ;;

@@ -18,8 +18,8 @@
 #define DEFAULT_PG_SCHEMA "itsm_bridge"
 
 static const char export_usage[] =
-    "usage: itsm-bridge export --format csv|json|ndjson|openmetrics --out "
-    "PATH\n"
+    "usage: itsm-bridge export --format csv|json|ndjson|openmetrics|\n"
+    "                          prometheus-rules|openslo --out PATH\n"
     "                          [--month YYYY-MM | --from DATE --to DATE]\n"
     "                          [--as-of ISO] [--excel]\n"
     "       itsm-bridge export --format postgres --url postgresql://... "
@@ -32,6 +32,12 @@ static const char export_usage[] =
     "  --format json|ndjson  the same tables as DIR/NAME.json or NAME.ndjson\n"
     "  --format openmetrics  one FILE for the node-exporter textfile "
     "collector\n"
+    "  --format prometheus-rules\n"
+    "                        one FILE of Prometheus alerting rules over those\n"
+    "                        gauges (error budget, burn rate, late tickets)\n"
+    "  --format openslo      one FILE of OpenSLO v1 documents (availability\n"
+    "                        objectives and ticket SLAs)\n"
+    "                        (these three: --out - writes to standard output)\n"
     "  --format postgres     the same tables in schema NAME "
     "(default " DEFAULT_PG_SCHEMA
     ");\n"
@@ -49,9 +55,23 @@ typedef struct export_opts {
   int excel, help, columns;
 } export_opts;
 
-enum { FMT_CSV, FMT_JSON, FMT_NDJSON, FMT_POSTGRES, FMT_OPENMETRICS };
-static const char *const format_names[] = {"csv", "json", "ndjson", "postgres",
-                                           "openmetrics"};
+enum {
+  FMT_CSV,
+  FMT_JSON,
+  FMT_NDJSON,
+  FMT_POSTGRES,
+  FMT_OPENMETRICS,
+  FMT_RULES,
+  FMT_OPENSLO
+};
+static const char *const format_names[] = {
+    "csv",    "json", "ndjson", "postgres", "openmetrics", "prometheus-rules",
+    "openslo"};
+
+/* The formats that write one file (or standard output with --out -). */
+static int single_file(int fmt) {
+  return fmt == FMT_OPENMETRICS || fmt == FMT_RULES || fmt == FMT_OPENSLO;
+}
 
 static int parse_opts(int argc, char **argv, export_opts *o) {
   static const char *const names[] = {"--format", "--out",  "--url", "--schema",
@@ -102,7 +122,7 @@ static int check_opts(const export_opts *o) {
   if (o->format == NULL) {
     fprintf(stderr,
             "export: --format is required: csv, json, ndjson, "
-            "postgres or openmetrics\n");
+            "postgres, openmetrics, prometheus-rules or openslo\n");
     return -1;
   }
   int fmt = -1;
@@ -110,8 +130,8 @@ static int check_opts(const export_opts *o) {
     if (!strcmp(o->format, format_names[k])) fmt = k;
   if (fmt < 0) {
     fprintf(stderr,
-            "export: --format must be csv, json, ndjson, postgres or "
-            "openmetrics, not '%s'\n",
+            "export: --format must be csv, json, ndjson, postgres, "
+            "openmetrics, prometheus-rules or openslo, not '%s'\n",
             o->format);
     return -1;
   }
@@ -126,7 +146,14 @@ static int check_opts(const export_opts *o) {
     fprintf(stderr,
             "export: --format %s writes to --out %s (--url and "
             "--schema are for postgres)\n",
-            o->format, fmt == FMT_OPENMETRICS ? "FILE" : "DIR");
+            o->format, single_file(fmt) ? "FILE" : "DIR");
+    return -1;
+  }
+  if (o->out != NULL && !single_file(fmt) && !strcmp(o->out, "-")) {
+    fprintf(stderr,
+            "export: --format %s writes several files: give --out DIR "
+            "(--out - is for openmetrics, prometheus-rules and openslo)\n",
+            o->format);
     return -1;
   }
   if (o->excel && fmt != FMT_CSV) {
@@ -190,7 +217,12 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
                       .tickets = &tickets,
                       .outages = &outages,
                       .kpi = res,
-                      .period_label = period};
+                      .period_label = period,
+                      /* LEAD: after merging the alert rules (SPEC §10),
+                       * fill from cfg's compliance_below and
+                       * availability_budget rules; until then none. */
+                      .thresholds = NULL,
+                      .n_thresholds = 0};
   int erc;
   switch (fmt) {
     case FMT_CSV:
@@ -202,6 +234,12 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
       break;
     case FMT_OPENMETRICS:
       erc = ib_export_openmetrics(&d, o.out, err, sizeof err);
+      break;
+    case FMT_RULES:
+      erc = ib_export_prometheus_rules(&d, o.out, err, sizeof err);
+      break;
+    case FMT_OPENSLO:
+      erc = ib_export_openslo(&d, o.out, err, sizeof err);
       break;
     default:
       erc = ib_export_postgres(
@@ -217,7 +255,9 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
             "export: %s for %s: %zu tickets, %zu ticket-SLA rows, "
             "%zu outages -> %s\n",
             format_names[fmt], period, tickets.n, res->n_tickets, outages.n,
-            fmt == FMT_POSTGRES ? "PostgreSQL" : o.out);
+            fmt == FMT_POSTGRES   ? "PostgreSQL"
+            : !strcmp(o.out, "-") ? "standard output"
+                                  : o.out);
   rc = IB_EXIT_OK;
 done:
   ib_kpi_result_free(res);

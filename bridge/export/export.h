@@ -15,6 +15,25 @@
 #include "model.h"
 #include "store.h"
 
+/* A threshold the alerting configuration gives (SPEC §10 `alerts.rules`):
+ * compliance_below (an SLA's first-response or resolution compliance, in
+ * percent) or availability_budget (share of a service's error budget
+ * used, in percent). prometheus-rules turns each into an alert; openslo
+ * takes a compliance threshold as the objective of that SLA's ticket SLOs.
+ * cmd_export fills these from the configuration's alert rules. */
+typedef enum ib_export_threshold_kind {
+  IB_THRESHOLD_COMPLIANCE_BELOW = 0,
+  IB_THRESHOLD_BUDGET_CONSUMED
+} ib_export_threshold_kind;
+
+typedef struct ib_export_threshold {
+  ib_export_threshold_kind kind;
+  const char *rule;   /* the rule's name, borrowed */
+  const char *target; /* SLA name (compliance) or service (budget), borrowed */
+  int resolution;     /* compliance: 1 resolution, 0 first response */
+  double pct;         /* below_pct or consumed_pct */
+} ib_export_threshold;
+
 typedef struct ib_export_data {
   const ib_config *cfg;
   ib_store *store;              /* for sync state (freshness) */
@@ -22,6 +41,8 @@ typedef struct ib_export_data {
   const ib_outage_set *outages; /* the outages exported */
   const ib_kpi_result *kpi;     /* KPIs of the period, per-ticket included */
   const char *period_label;     /* "2026-10" or "2026-10-01..2026-10-15" */
+  const ib_export_threshold *thresholds; /* borrowed; may be NULL */
+  size_t n_thresholds;
 } ib_export_data;
 
 /* Each returns 0, or -1 with one line in err. */
@@ -31,6 +52,17 @@ int ib_export_json(const ib_export_data *d, const char *dir, int ndjson,
                    char *err, size_t errlen);
 int ib_export_openmetrics(const ib_export_data *d, const char *file, char *err,
                           size_t errlen);
+/* Prometheus alerting rules (YAML) over the openmetrics gauges: per
+ * availability entry budget exhausted, fast and slow burn, below its
+ * objective; per SLA open tickets already late; one rule per threshold.
+ * file "-": standard output. */
+int ib_export_prometheus_rules(const ib_export_data *d, const char *file,
+                               char *err, size_t errlen);
+/* OpenSLO v1 documents (YAML stream): a Service per availability service
+ * and per SLA, an SLO per availability entry and per ticket SLA target
+ * (priority x first response/resolution). file "-": standard output. */
+int ib_export_openslo(const ib_export_data *d, const char *file, char *err,
+                      size_t errlen);
 /* url: postgresql://...; the password comes from PGPASSWORD or ~/.pgpass
  * only. schema: default "itsm_bridge". */
 int ib_export_postgres(const ib_export_data *d, const char *url,

@@ -23,6 +23,10 @@ static void release(ib_atomic_file *f) {
 int ib_atomic_open(ib_atomic_file *f, const char *path, char *err,
                    size_t errlen) {
   memset(f, 0, sizeof *f);
+  if (!strcmp(path, "-")) {
+    f->fp = stdout;
+    return 0;
+  }
   int fd = -1;
   f->path = strdup(path);
   /* ".NAME.XXXXXX" in the same directory: a rename never crosses file
@@ -61,6 +65,15 @@ fail:
 }
 
 int ib_atomic_commit(ib_atomic_file *f, char *err, size_t errlen) {
+  if (f->fp == stdout && f->tmp == NULL) {
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    f->fp = NULL;
+    if (bad) {
+      snprintf(err, errlen, "cannot write to standard output");
+      return -1;
+    }
+    return 0;
+  }
   int bad = fflush(f->fp) != 0 || ferror(f->fp) || fsync(fileno(f->fp)) != 0;
   int saved = errno;
   if (fclose(f->fp) != 0 && !bad) {
@@ -85,6 +98,10 @@ int ib_atomic_commit(ib_atomic_file *f, char *err, size_t errlen) {
 }
 
 void ib_atomic_abort(ib_atomic_file *f) {
+  if (f->fp == stdout && f->tmp == NULL) {
+    f->fp = NULL;
+    return;
+  }
   if (f->fp != NULL) fclose(f->fp);
   if (f->tmp != NULL) unlink(f->tmp);
   release(f);

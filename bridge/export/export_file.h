@@ -17,7 +17,8 @@ typedef struct ib_atomic_file {
 } ib_atomic_file;
 
 /* Creates the temporary file next to `path` (mode 0666 & ~umask). Returns
- * 0, or -1 with one line in err. */
+ * 0, or -1 with one line in err. Path "-" writes to standard output
+ * instead (no temporary file; commit flushes it). */
 int ib_atomic_open(ib_atomic_file *f, const char *path, char *err,
                    size_t errlen);
 /* Flushes, syncs and renames over the target; always releases f. 0 or -1. */

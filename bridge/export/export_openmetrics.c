@@ -3,8 +3,13 @@
  * Prometheus node-exporter textfile collector: gauges with HELP/TYPE lines,
  * labels sla/priority/kpi/service/source, "# EOF" last, the file replaced
  * atomically. Percentages are written as ratios (0..1), durations in
- * seconds. A null figure (empty cohort) is left out rather than written as
- * NaN. Must not compute KPIs nor write secrets.
+ * seconds, and a family named *_seconds or *_ratio says so in a UNIT line.
+ * Each availability entry also gets its error budget, named after Sloth's
+ * recording rules (slo:objective:ratio, slo:error_budget:ratio,
+ * slo:period_error_budget_remaining:ratio, burn rate) under our prefix.
+ * A null figure (empty cohort, undefined budget) is left out rather than
+ * written as NaN. Must not compute KPIs (the budget formulas are
+ * kpi.h's) nor write secrets.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -33,9 +38,20 @@ static void put_label_value(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* HELP and TYPE, and UNIT for the base units the name ends with
+ * (OpenMetrics: a family with a UNIT must carry it as its suffix). */
 static void family(FILE *out, const char *name, const char *help) {
   fprintf(out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s gauge\n", name,
           help, name);
+  if (ends_with(name, "_seconds"))
+    fprintf(out, "# UNIT " PREFIX "%s seconds\n", name);
+  else if (ends_with(name, "_ratio"))
+    fprintf(out, "# UNIT " PREFIX "%s ratio\n", name);
 }
 
 /* One sample. labels: NULL-terminated name/value pairs. NAN: skipped. */
@@ -196,6 +212,61 @@ static void write_slas(FILE *out, const ib_kpi_result *r) {
   }
 }
 
+/* The error budget of each availability entry (kpi.h's formulas): the
+ * whole period's allowed downtime, how much of it is used and how fast. */
+static void write_error_budget(FILE *out, const ib_kpi_result *r) {
+  static const struct {
+    const char *name, *help;
+    int decimals;
+  } fams[] = {
+      {"availability_objective_ratio",
+       "Availability objective (target / 100), as Sloth's "
+       "slo:objective:ratio.",
+       RATIO_DECIMALS},
+      {"availability_error_budget_ratio",
+       "Share of the period's service time allowed down (1 - objective), as "
+       "Sloth's slo:error_budget:ratio.",
+       RATIO_DECIMALS},
+      {"availability_period_seconds",
+       "Service time of the whole period (up to its end, not as_of), in open "
+       "calendar seconds.",
+       0},
+      {"availability_error_budget_seconds",
+       "Downtime allowed over the whole period, in open calendar seconds.",
+       SECONDS_DECIMALS},
+      {"availability_error_budget_consumed_ratio",
+       "Share of the period's error budget used so far (above 1 once "
+       "exhausted).",
+       RATIO_DECIMALS},
+      {"availability_error_budget_remaining_ratio",
+       "Share of the period's error budget left (1 - consumed; negative once "
+       "exhausted), as Sloth's slo:period_error_budget_remaining:ratio.",
+       RATIO_DECIMALS},
+      {"availability_burn_rate_ratio",
+       "Pace of budget use: consumed over the share of the period elapsed (1 "
+       "spends the budget exactly by the period's end).",
+       RATIO_DECIMALS},
+  };
+  for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
+    family(out, fams[f].name, fams[f].help);
+    for (size_t k = 0; k < r->n_availability; k++) {
+      const ib_kpi_availability *a = &r->availability[k];
+      double objective = a->cfg->target_pct / 100.0;
+      double consumed = ib_kpi_budget_consumed(a);
+      double v[] = {objective,
+                    1.0 - objective,
+                    (double)a->period_time_s,
+                    (1.0 - objective) * (double)a->period_time_s,
+                    consumed,
+                    1.0 - consumed,
+                    ib_kpi_burn_rate(a)};
+      sample(out, fams[f].name,
+             (const char *const[]){"service", a->cfg->service, NULL}, v[f],
+             fams[f].decimals);
+    }
+  }
+}
+
 static void write_availability(FILE *out, const ib_kpi_result *r) {
   static const struct {
     const char *name, *help;
@@ -225,6 +296,7 @@ static void write_availability(FILE *out, const ib_kpi_result *r) {
              fams[f].decimals);
     }
   }
+  write_error_budget(out, r);
   family(out, "availability_credit",
          "Availability credit due for the period, in the entry's currency.");
   for (size_t k = 0; k < r->n_availability; k++) {

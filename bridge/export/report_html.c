@@ -1,8 +1,11 @@
 /*
  * report_html.c -- writes the monthly steering report: one HTML file with
  * inline CSS and inline SVG charts, French or English labels, every string
- * from the data HTML-escaped. Must not compute KPIs (it reads the results
- * it is given), load tickets, nor reference anything outside the file.
+ * from the data HTML-escaped. A report for the month still running (as_of
+ * inside it) opens with a "right now" block: error budget used and burn
+ * rate per availability entry, open tickets already late per SLA. Must not
+ * compute KPIs (it reads the results it is given), load tickets, nor reference
+ * anything outside the file.
  */
 #define _GNU_SOURCE
 #include "report_html.h"
@@ -1210,6 +1213,161 @@ static void edition_section(const ctx *c) {
   if (cJSON_GetArraySize(credits) > 0) fputs("</tbody></table>\n", o);
 }
 
+/* ---- right now (the month still running) ------------------------------- */
+
+/* Labels of the "right now" block, apart from `labels` like the
+ * disagreements' ones. */
+typedef struct now_labels {
+  const char *title, *intro, *budget_used, *burn_rate, *burn_note, *late,
+      *no_late, *measured_so_far, *created, *undefined;
+} now_labels;
+
+static const now_labels now_en = {
+    "Right now",
+    "The month is still running: where the error budgets and the open "
+    "tickets stand as of %s.",
+    "Error budget used",
+    "Burn rate",
+    "1 spends the month's allowed downtime exactly by the month's end; above "
+    "1 it runs out before.",
+    "Open tickets already late",
+    "No open ticket is over its target.",
+    "Open time so far",
+    "Created",
+    "no budget (100 % target or nothing elapsed)",
+};
+
+static const now_labels now_fr = {
+    "En ce moment",
+    "Le mois est en cours : où en sont les budgets d'indisponibilité et les "
+    "tickets ouverts au %s.",
+    "Budget d'indisponibilité consommé",
+    "Rythme de consommation",
+    "À 1, l'indisponibilité permise du mois est épuisée pile à la fin du "
+    "mois ; au-delà, elle l'est avant.",
+    "Tickets ouverts déjà en retard",
+    "Aucun ticket ouvert ne dépasse sa cible.",
+    "Temps ouvert à ce jour",
+    "Ouvert le",
+    "pas de budget (cible de 100 % ou rien d'écoulé)",
+};
+
+/* The month is the one running: as_of falls inside it. */
+static int is_current_month(const ib_kpi_result *k) {
+  return k->as_of >= k->from && k->as_of < k->to;
+}
+
+static void now_availability(const ctx *c, const now_labels *N) {
+  const ib_kpi_result *k = c->r->kpi;
+  FILE *o = c->out;
+  if (k->n_availability == 0) return;
+  fprintf(o,
+          "<table id=\"now-budget\"><thead><tr><th>%s</th><th>%s</th>"
+          "<th>%s</th><th>%s</th></tr></thead><tbody>\n",
+          c->L->service, c->L->target_col, N->budget_used, N->burn_rate);
+  for (size_t i = 0; i < k->n_availability; i++) {
+    const ib_kpi_availability *a = &k->availability[i];
+    double used = ib_kpi_budget_consumed(a), burn = ib_kpi_burn_rate(a);
+    char tgt[64], pct[64], rate[64];
+    fmt_pct(c, a->cfg->target_pct, 3, tgt, sizeof tgt);
+    fmt_pct(c, used * 100.0, 1, pct, sizeof pct);
+    if (isnan(burn))
+      snprintf(rate, sizeof rate, "–");
+    else
+      fmt_num(c, burn, 2, rate, sizeof rate);
+    fputs("<tr data-service=\"", o);
+    esc(o, a->cfg->service);
+    fputs("\"><td>", o);
+    esc(o, a->cfg->service);
+    fprintf(o,
+            "</td><td class=\"num\">%s</td><td class=\"num%s\" "
+            "data-budget-used>%s</td><td class=\"num%s\" data-burn-rate>%s"
+            "</td></tr>\n",
+            tgt, !isnan(used) && used >= 1.0 ? " bad-text" : "",
+            isnan(used) ? N->undefined : pct,
+            !isnan(burn) && burn > 1.0 ? " bad-text" : "", rate);
+  }
+  fprintf(o, "</tbody></table>\n<p class=\"muted\">%s</p>\n", N->burn_note);
+}
+
+/* A ticket open at the end whose first response is still missing and
+ * late, or whose resolution time so far is over its target. */
+static int now_late(const ib_kpi_ticket *t, int which) {
+  if (which == 0)
+    return t->first_response.verdict == IB_KPI_BREACHED &&
+           t->ticket->first_response_at == IB_TIME_NONE &&
+           t->ticket->resolved_at == IB_TIME_NONE;
+  return t->open_breached;
+}
+
+static void now_tickets(const ctx *c, const now_labels *N, size_t sla) {
+  const ib_kpi_result *k = c->r->kpi;
+  FILE *o = c->out;
+  size_t n = 0;
+  fprintf(o, "<h3>%s ", c->L->sla);
+  esc(o, k->slas[sla].cfg->name);
+  fprintf(o, " — %s</h3>\n", N->late);
+  for (size_t i = 0; i < k->n_tickets; i++) {
+    const ib_kpi_ticket *t = &k->tickets[i];
+    if (t->sla != sla) continue;
+    for (int w = 0; w < 2; w++) {
+      if (!now_late(t, w)) continue;
+      if (n++ == 0) {
+        fputs("<table class=\"now-late\" data-sla=\"", o);
+        esc(o, k->slas[sla].cfg->name);
+        fprintf(o,
+                "\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
+                "<tbody>\n",
+                c->L->kpi, c->L->ticket, c->L->title_col, c->L->priority,
+                N->created, N->measured_so_far, c->L->target_col,
+                c->L->over_by);
+      }
+      int64_t so_far = w ? t->open_s : t->first_response.measured_s;
+      int64_t target = w ? t->resolution.target_s : t->first_response.target_s;
+      char created[64], meas[32], tgt[32], over[32];
+      fmt_local(c, t->ticket->created_at, created, sizeof created);
+      ib_kpi_format_duration((double)so_far, meas, sizeof meas);
+      ib_kpi_format_duration((double)target, tgt, sizeof tgt);
+      ib_kpi_format_duration((double)(so_far - target), over, sizeof over);
+      fprintf(o, "<tr><td>%s</td><td>", kpi_label(c, w));
+      esc(o, t->ticket->key ? t->ticket->key : t->ticket->id);
+      fputs("</td><td>", o);
+      esc(o, t->ticket->title);
+      fprintf(o,
+              "</td><td>P%d</td><td>%s</td><td class=\"num\">%s</td>"
+              "<td class=\"num\">%s</td><td class=\"num bad-text\">%s</td>"
+              "</tr>\n",
+              t->priority, created, meas, tgt, over);
+    }
+  }
+  if (n == 0)
+    fprintf(o, "<p>%s</p>\n", N->no_late);
+  else
+    fputs("</tbody></table>\n", o);
+}
+
+/* The "right now" block, only when the report's month is still running. */
+static void right_now(const ctx *c) {
+  const ib_kpi_result *k = c->r->kpi;
+  if (!is_current_month(k)) return;
+  const now_labels *N = c->L == &labels_fr ? &now_fr : &now_en;
+  FILE *o = c->out;
+  char as_of[64];
+  fmt_local(c, k->as_of, as_of, sizeof as_of);
+  fprintf(o, "<section id=\"right-now\"><h2>%s</h2>\n<p>", N->title);
+  put_template(o, N->intro, (const char *const[]){as_of, NULL});
+  fputs("</p>\n", o);
+  now_availability(c, N);
+  for (size_t i = 0; i < k->n_slas; i++) {
+    now_tickets(c, N, i);
+    /* AT-RISK ROWS (issue 14, point 5): the lead adds here, after merging
+     * helper B's tickets-at-risk module, the SLA's open tickets that will
+     * breach within the alert rule's `within` -- not computed here. */
+  }
+  fputs("</section>\n", o);
+}
+
 static int freshness_table(const ctx *c, char *err, size_t errlen) {
   const ib_config *cfg = c->r->cfg;
   FILE *o = c->out;
@@ -1401,6 +1559,7 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
   fprintf(out, " (%s), %s %s · %s %s</p></header>\n", c.zone, c.L->as_of, as_of,
           c.L->generated, gen);
 
+  right_now(&c);
   fprintf(out, "<h2 id=\"headlines\">%s</h2>\n<div class=\"tiles\">\n",
           c.L->headline);
   for (size_t i = 0; i < k->n_slas; i++) tile_sla(&c, &k->slas[i]);

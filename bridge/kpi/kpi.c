@@ -373,6 +373,7 @@ static int measure_ticket(engine *en, size_t i, const ib_sla_cfg *sla,
   fr->target_s = target->first_response_s;
   res->target_s = target->resolution_s;
   fr->measured_s = res->measured_s = -1;
+  row->open_s = -1;
   fr->reported = res->reported = IB_VERDICT_UNKNOWN;
 
   if (created >= en->from && created < en->to &&
@@ -417,8 +418,8 @@ static int measure_ticket(engine *en, size_t i, const ib_sla_cfg *sla,
   if (open_at_end && res->target_s != IB_DURATION_NONE) {
     int64_t paused = paused_open(en, i, cal, created, en->end);
     if (paused < 0) return -1;
-    row->open_breached =
-        ib_calendar_open(cal, created, en->end) - paused > res->target_s;
+    row->open_s = ib_calendar_open(cal, created, en->end) - paused;
+    row->open_breached = row->open_s > res->target_s;
   }
   return 0;
 }

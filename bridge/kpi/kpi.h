@@ -79,6 +79,8 @@ typedef struct ib_kpi_ticket {
   ib_kpi_measure first_response; /* cohort: created in [from, to) */
   ib_kpi_measure resolution;     /* cohort: resolved in [from, to) */
   int open_breached; /* unresolved at end, paused-adjusted time > target */
+  int64_t open_s;    /* when unresolved at end with a resolution target:
+                        its paused-adjusted open time at end; else -1 */
 } ib_kpi_ticket;
 
 /* Statistics of one cohort (SPEC §6/§7). mean/median/p90 are over the met

@@ -5,8 +5,8 @@ The file must pass `promtool check metrics` (Debian's prometheus package;
 the test FAILS when promtool is missing) and the strict OpenMetrics checker
 below (HELP/TYPE before samples, families contiguous, no duplicate series,
 escaped label values, `# EOF` last). Its figures are checked against the
-hand-computed month of test_export_formats and against `kpi --format json`
-on the sample data. Standard library only.
+hand-computed month of test_export_formats (its error budget and burn
+rate included) and against `kpi --format json` on the sample data. Standard library only.
 """
 import json
 import math
@@ -120,10 +120,36 @@ def check_small(tmp):
     ok = get(s, "sync_last_success_timestamp_seconds", source="desk")
     assert abs(ok - __import__("time").time()) < 3600, ok
     assert get(s, "sla_resolution_p90_seconds", sla="desk", priority="P2") == 14400
+    check_error_budget(s, text)
     # the file is replaced whole: a second export over it works
     run(cfg, "export", "--format", "openmetrics", "--out", prom, "--month",
         "2026-10", "--as-of", SMALL_AS_OF)
     assert open(prom, encoding="utf-8").read() == text
+
+
+def check_error_budget(s, text):
+    """ERP, 99.5 % on 24x7, October so far (as of 20 Oct 10:00): the whole
+    month is 31 * 86400 = 2678400 s, so the budget is 0.005 * 2678400 =
+    13392 s; 14400 s down uses 14400 / 13392 = 1.075269 of it (exhausted:
+    remaining -0.075269); 1677600 s of the month have elapsed, so the burn
+    rate is (14400 / 1677600) / 0.005 = 1.716738."""
+    assert get(s, "availability_objective_ratio", service="ERP") == 0.995
+    assert get(s, "availability_error_budget_ratio", service="ERP") == 0.005
+    assert get(s, "availability_period_seconds", service="ERP") == 2678400
+    assert get(s, "availability_error_budget_seconds", service="ERP") == 13392
+    assert get(s, "availability_error_budget_consumed_ratio", service="ERP") == 1.075269
+    assert get(s, "availability_error_budget_remaining_ratio", service="ERP") == -0.075269
+    assert get(s, "availability_burn_rate_ratio", service="ERP") == 1.716738
+    # base units said in UNIT lines, which OpenMetrics ties to the suffix
+    for fam, unit in (("availability_error_budget_remaining_ratio", "ratio"),
+                      ("availability_burn_rate_ratio", "ratio"),
+                      ("availability_period_seconds", "seconds"),
+                      ("availability_error_budget_seconds", "seconds")):
+        assert f"# UNIT itsm_bridge_{fam} {unit}\n" in text, fam
+    for line in text.split("\n"):
+        if line.startswith("# UNIT "):
+            _, _, fam, unit = line.split(" ")
+            assert fam.endswith("_" + unit), line
 
 
 def check_sample(tmp):
@@ -155,6 +181,12 @@ def check_sample(tmp):
         assert math.isclose(get(s, "availability_ratio", service=a["service"]),
                             a["availability_pct"] / 100, abs_tol=1e-5)
         assert get(s, "availability_outages", service=a["service"]) == a["outages"]
+        # the budget agrees with the JSON figures it is made of
+        budget = (1 - a["target_pct"] / 100) * get(s, "availability_period_seconds",
+                                                    service=a["service"])
+        assert math.isclose(get(s, "availability_error_budget_consumed_ratio",
+                                service=a["service"]), a["downtime_s"] / budget,
+                            abs_tol=1e-6)
 
 
 def check_parser_is_strict():

@@ -5,7 +5,9 @@ The report is rendered by headless Chromium (Debian's chromium; the test
 FAILS when it is missing) to a PNG, and the key figures are looked for in
 the DOM Chromium dumps: the hand-computed month of test_export_formats in
 both languages, then the sample data against `kpi --format json`. Also:
-no external asset, data strings HTML-escaped, a print stylesheet.
+no external asset, data strings HTML-escaped, a print stylesheet, and the
+"right now" block (error budget used, burn rate, open tickets already
+late) present for the month still running and absent once it is over.
 """
 import json
 import os
@@ -126,16 +128,44 @@ def check_small(tmp):
         # one month of data: no trend line
         trend = dom[dom.index('id="trend"'):]
         assert "<svg" not in trend[:trend.index("</figure>")]
+        check_right_now(dom, lang, dec, pct)
         labels = ("Première réponse", "Disponibilité", "Tickets hors délai") if lang == "fr" \
             else ("First response", "Availability", "Breached tickets")
         for label in labels:
             assert label in text, f"{lang}: label {label!r} missing"
+    # the same month once it is over: no "right now" block
+    past = os.path.join(tmp, "past.html")
+    run(cfg, "report", "--month", "2026-10", "--out", past, "--lang", "en",
+        "--as-of", "2026-11-05T00:00:00Z")
+    assert 'id="right-now"' not in open(past, encoding="utf-8").read()
     p = run(cfg, "report", "--month", "2026-13", "--out", os.path.join(tmp, "x.html"),
             check=False)
     assert p.returncode == 2 and "--month" in p.stderr, p.stderr
     p = run(cfg, "report", "--month", "2026-10", "--out", os.path.join(tmp, "x.html"),
             "--lang", "de", check=False)
     assert p.returncode == 2 and "--lang" in p.stderr, p.stderr
+
+
+def check_right_now(dom, lang, dec, pct):
+    """October as of the 20th, 10:00, is still running: the block comes
+    first. ERP: 14400 s down against a budget of 0.005 * 31 days = 13392 s,
+    so 107.5 % used; (14400 / 1677600 s elapsed) / 0.005 = 1.72 burn rate.
+    desk: T4 (P2, created 08:00, unanswered) is 2 h into a 1 h first
+    response target; its resolution (8 h) is not late yet."""
+    assert 'id="right-now"' in dom, f"{lang}: no right-now block"
+    block = dom[dom.index('id="right-now"'):dom.index('id="headlines"')]
+    assert dom.index('id="right-now"') < dom.index('id="charts"')
+    row = block[block.index('data-service="ERP"'):]
+    row = text_of(row[:row.index("</tr>")])
+    assert f"107{dec}5{pct}" in row and f"1{dec}72" in row, row
+    late = block[block.index('class="now-late"'):]
+    late = late[:late.index("</table>")]
+    assert late.count("<tr>") == 1 + 1, late
+    words = text_of(late[late.index("<tbody>"):])
+    assert "T4" in words and ("Première réponse" if lang == "fr" else "First response") \
+        in words, words
+    assert "2h 00m" in words and "1h 00m" in words, words
+    assert ("En ce moment" if lang == "fr" else "Right now") in text_of(block)
 
 
 def check_sample(tmp):
@@ -145,6 +175,7 @@ def check_sample(tmp):
     run(cfg, "report", "--month", "2026-11", "--out", out, "--lang", "en", "--as-of", as_of)
     check_self_contained(out)
     dom = render(out, os.path.join(tmp, "report.png"))
+    assert 'id="right-now"' not in dom, "November is over as of 1 December"
     text = text_of(dom)
     doc = json.loads(run(cfg, "kpi", "--month", "2026-11", "--as-of", as_of,
                          "--format", "json").stdout)

@@ -99,8 +99,8 @@ static int setup(void **state) {
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
                                   &f->kpi, err, sizeof err),
                    0);
-  f->d = (ib_export_data){&f->cfg,     NULL,   &f->tickets,
-                          &f->outages, f->kpi, "2026-10"};
+  f->d = (ib_export_data){&f->cfg, NULL,      &f->tickets, &f->outages,
+                          f->kpi,  "2026-10", NULL,        0};
   snprintf(f->dir, sizeof f->dir, "/tmp/ib-test-export-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
   *state = f;
@@ -218,9 +218,51 @@ static void test_openmetrics(void **state) {
   /* no store given: no freshness samples, the family is still declared */
   assert_non_null(strstr(m,
                          "# TYPE itsm_bridge_sync_last_success_"
-                         "timestamp_seconds gauge\n# EOF\n"));
+                         "timestamp_seconds gauge\n# UNIT itsm_bridge_sync_"
+                         "last_success_timestamp_seconds seconds\n# EOF\n"));
   /* no SLA penalty configured: no credit sample */
   assert_null(strstr(m, "itsm_bridge_sla_credit{"));
+  free(m);
+}
+
+/* Thresholds from the alert rules: one alert each in prometheus-rules,
+ * and the compliance one becomes the objective of that SLA's SLO. */
+static void test_thresholds(void **state) {
+  fixture *f = *state;
+  const ib_export_threshold th[] = {
+      {IB_THRESHOLD_COMPLIANCE_BELOW, "res {{ x }}", "desk", 1, 90.0},
+      {IB_THRESHOLD_BUDGET_CONSUMED, "erp-budget", f->avail.service, 0, 50.0},
+  };
+  f->d.thresholds = th;
+  f->d.n_thresholds = 2;
+  char err[256], path[128];
+  snprintf(path, sizeof path, "%s/rules.yml", f->dir);
+  assert_int_equal(ib_export_prometheus_rules(&f->d, path, err, sizeof err), 0);
+  char *m = slurp(f->dir, "rules.yml");
+  assert_non_null(strstr(m,
+                         "expr: \"itsm_bridge_sla_compliance_ratio{sla=\\\"desk"
+                         "\\\",priority=\\\"all\\\",kpi=\\\"resolution\\\"} "
+                         "< 0.9\"\n"));
+  /* the rule's name reaches Prometheus' templating as a literal */
+  assert_non_null(strstr(m, "rule: \"{{ \\\"res {{ x }}\\\" }}\"\n"));
+  assert_non_null(strstr(m,
+                         "availability_error_budget_consumed_ratio{service="
+                         "\\\"ERP \\\\\\\"core\\\\\\\" \\\\\\\\ A\\\"} "
+                         ">= 0.5\"\n"));
+  assert_non_null(strstr(m, "rule: \"erp-budget\"\n"));
+  free(m);
+  snprintf(path, sizeof path, "%s/slo.yaml", f->dir);
+  assert_int_equal(ib_export_openslo(&f->d, path, err, sizeof err), 0);
+  m = slurp(f->dir, "slo.yaml");
+  /* P1 resolution takes the 90 % threshold, P1 first response has none */
+  char *res = strstr(m, "name: desk-p1-resolution\n");
+  char *fr = strstr(m, "name: desk-p1-first-response\n");
+  assert_non_null(res);
+  assert_non_null(fr);
+  assert_true(fr < res);
+  assert_non_null(strstr(res, "target: 0.9\n"));
+  assert_non_null(strstr(fr, "target: 1\n"));
+  assert_true(strstr(fr, "target: 1\n") < res);
   free(m);
 }
 
@@ -311,6 +353,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_excel, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json, setup, teardown),
       cmocka_unit_test_setup_teardown(test_openmetrics, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
       cmocka_unit_test(test_format_num),
       cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
