@@ -22,6 +22,8 @@ typedef struct ib_export_data {
   const ib_outage_set *outages; /* the outages exported */
   const ib_kpi_result *kpi;     /* KPIs of the period, per-ticket included */
   const char *period_label;     /* "2026-10" or "2026-10-01..2026-10-15" */
+  /* the period's late changes (store.h), NULL: none loaded */
+  const ib_late_change_list *late_changes;
 } ib_export_data;
 
 /* Each returns 0, or -1 with one line in err. */

@@ -56,6 +56,8 @@ typedef struct ib_store_ops {
   void (*end_read)(ib_store *st);
   int (*history)(ib_store *st, const char *source, const char *id,
                  ib_change_list *out, int *found, char *err, size_t errlen);
+  int (*late_changes)(ib_store *st, ib_time from, ib_time to,
+                      ib_late_change_list *out, char *err, size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */
