@@ -1087,9 +1087,12 @@ static int sq_history(ib_store *base, const char *source, const char *id,
 /* Late changes (store.h): ?1/?2 the period as epoch seconds, ?3/?4 the same
  * as ISO-8601 text for the recorded old values. The changes after `to`
  * come from the detected_at index; each is kept when its record belongs to
- * the period (the record's primary key, then its own history). */
+ * the period (the record's primary key, then its own history). The ORDER BY
+ * stays outside: inside, SQLite would walk the whole table in seq order
+ * rather than sort the few late rows. */
 static const char late_sql[] =
-    "SELECT c.seq,c.source,c.record_id,t.key,c.kind,c.field,c.old_value,"
+    "SELECT * FROM (SELECT "
+    "c.seq,c.source,c.record_id,t.key,c.kind,c.field,c.old_value,"
     "c.new_value,c.run_id,c.detected_at FROM changes c JOIN tickets t ON "
     "t.source=c.source AND t.id=c.record_id WHERE c.detected_at>=?2 AND "
     "c.kind='ticket' AND c.field IN " IB_LATE_TICKET_FIELDS
@@ -1105,7 +1108,7 @@ static const char late_sql[] =
     "c.kind='outage' AND ((o.start<?2 AND (o.end IS NULL OR o.end>?1)) OR "
     "EXISTS(SELECT 1 FROM changes h WHERE h.source=c.source AND "
     "h.record_id=c.record_id AND h.kind='outage' AND h.field IN "
-    "('start','end') AND h.old_value>=?3 AND h.old_value<?4)) "
+    "('start','end') AND h.old_value>=?3 AND h.old_value<?4))) "
     "ORDER BY 1";
 
 static int sq_late_changes(ib_store *base, ib_time from, ib_time to,
