@@ -203,6 +203,12 @@ sources = (
     check(got == [("T3", "created_at", "created_backdated")],
           f"September lists the ticket back-dated into it ({got} {err.strip()})")
 
+    # Late changes are read by the detection time: the store has that index.
+    n = store_sql(db, "SELECT count(*) FROM sqlite_master WHERE name = 'changes_detected'"
+                  if PG_URL is None else
+                  "SELECT count(*) FROM pg_indexes WHERE indexname = 'changes_detected'")
+    check(int(n[0][0]) == 1, f"the changes table has an index on detected_at ({n})")
+
     # Errors are one line that says where.
     rc, out, err = run(cfg, "export", "--format", "csv", "--out", os.path.join(d, "x"),
                        "--month", "2026-13")
