@@ -32,17 +32,17 @@ static void test_ticket_fields(void **state) {
                       "priority_changed");
   assert_string_equal(cat("ticket", "kind", "incident", "request"),
                       "kind_changed");
-  assert_string_equal(cat("ticket", "first_response_at", NULL,
-                          "2026-10-05T09:10:00Z"),
-                      "response_moved");
-  assert_string_equal(cat("ticket", "resolved_at", "2026-10-05T12:00:00Z",
-                          NULL),
-                      "resolution_moved");
+  assert_string_equal(
+      cat("ticket", "first_response_at", NULL, "2026-10-05T09:10:00Z"),
+      "response_moved");
+  assert_string_equal(
+      cat("ticket", "resolved_at", "2026-10-05T12:00:00Z", NULL),
+      "resolution_moved");
   assert_string_equal(cat("ticket", "service", "ERP", "CRM"), "other");
   assert_string_equal(
       cat("ticket", "reported_resolution_breached", "breached", NULL), "other");
-  assert_string_equal(
-      cat("ticket", "reported_response_breached", NULL, "met"), "other");
+  assert_string_equal(cat("ticket", "reported_response_breached", NULL, "met"),
+                      "other");
 }
 
 static void test_pauses(void **state) {
@@ -83,9 +83,9 @@ static void test_no_figure_moves(void **state) {
 
 static void test_outages(void **state) {
   (void)state;
-  assert_string_equal(cat("outage", "end", "2026-10-07T09:00:00Z",
-                          "2026-10-07T10:00:00Z"),
-                      "outage_changed");
+  assert_string_equal(
+      cat("outage", "end", "2026-10-07T09:00:00Z", "2026-10-07T10:00:00Z"),
+      "outage_changed");
   assert_string_equal(cat("outage", "kind", "outage", "planned"),
                       "outage_changed");
   assert_string_equal(cat("outage", "deleted_at", NULL, "2026-11-30T23:00:00Z"),
