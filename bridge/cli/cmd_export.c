@@ -1,7 +1,8 @@
 /*
  * cmd_export.c -- the `export` command: reads options, loads the period's
- * tickets and outages, computes the KPIs once and hands everything to one
- * exporter (export.h). Must not format rows itself nor know SQL.
+ * tickets, outages and late changes, computes the KPIs once and hands
+ * everything to one exporter (export.h). Must not format rows itself nor know
+ * SQL.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -26,7 +27,9 @@ static const char export_usage[] =
     "[--schema NAME] [period]\n"
     "       itsm-bridge export --columns\n"
     "  --format csv          DIR/tickets.csv, ticket_sla.csv, kpi.csv,\n"
-    "                        availability.csv, outages.csv (RFC 4180, UTF-8)\n"
+    "                        availability.csv, outages.csv, "
+    "disagreements.csv,\n"
+    "                        changes.csv (late changes) (RFC 4180, UTF-8)\n"
     "  --excel               with csv: what French Excel opens directly\n"
     "                        (BOM, ';', decimal comma)\n"
     "  --format json|ndjson  the same tables as DIR/NAME.json or NAME.ndjson\n"
@@ -174,11 +177,12 @@ static int check_opts(const export_opts *o) {
 int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   export_opts o;
   memset(&o, 0, sizeof o);
-  ib_config *cfg = NULL;       /* owned here */
-  ib_store *st = NULL;         /* owned here */
-  ib_ticket_set tickets = {0}; /* owned here */
-  ib_outage_set outages = {0}; /* owned here */
-  ib_kpi_result *res = NULL;   /* owned here */
+  ib_config *cfg = NULL;          /* owned here */
+  ib_store *st = NULL;            /* owned here */
+  ib_ticket_set tickets = {0};    /* owned here */
+  ib_outage_set outages = {0};    /* owned here */
+  ib_kpi_result *res = NULL;      /* owned here */
+  ib_late_change_list late = {0}; /* owned here */
   char err[1024] = "", period[2 * IB_ISO_LEN + 2];
   int rc = IB_EXIT_USAGE;
 
@@ -208,7 +212,8 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   if (ib_store_load_tickets(st, ib_kpi_load_from(&q), q.to, &tickets, err,
                             sizeof err) ||
       ib_store_load_outages(st, q.from, q.to, &outages, err, sizeof err) ||
-      ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err)) {
+      ib_kpi_compute(cfg, &tickets, &outages, &q, &res, err, sizeof err) ||
+      ib_store_late_changes(st, q.from, q.to, &late, err, sizeof err)) {
     fprintf(stderr, "export: %s\n", err);
     goto done;
   }
@@ -222,7 +227,8 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
                        * fill from cfg's compliance_below and
                        * availability_budget rules; until then none. */
                       .thresholds = NULL,
-                      .n_thresholds = 0};
+                      .n_thresholds = 0,
+                      .late_changes = &late};
   int erc;
   switch (fmt) {
     case FMT_CSV:
@@ -253,13 +259,15 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   if (!cli->quiet)
     fprintf(stderr,
             "export: %s for %s: %zu tickets, %zu ticket-SLA rows, "
-            "%zu outages -> %s\n",
+            "%zu outages, %zu late changes -> %s\n",
             format_names[fmt], period, tickets.n, res->n_tickets, outages.n,
+            late.n,
             fmt == FMT_POSTGRES   ? "PostgreSQL"
             : !strcmp(o.out, "-") ? "standard output"
                                   : o.out);
   rc = IB_EXIT_OK;
 done:
+  ib_late_change_list_free(&late);
   ib_kpi_result_free(res);
   ib_ticket_set_free(&tickets);
   ib_outage_set_free(&outages);

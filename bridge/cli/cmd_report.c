@@ -1,8 +1,8 @@
 /*
  * cmd_report.c -- the `report` command: loads the month (and the five
- * months before it, for the trend), computes each month's KPIs once and
- * writes the HTML steering report atomically. Must not compute KPIs itself
- * nor write HTML (report_html.c does).
+ * months before it, for the trend) and the month's late changes, computes
+ * each month's KPIs once and writes the HTML steering report atomically. Must
+ * not compute KPIs itself nor write HTML (report_html.c does).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -29,7 +29,9 @@ static const char report_usage[] =
     "  --as-of ISO       measure as if now were ISO (default: now)\n"
     "The report has headline tiles, charts (compliance by priority, time\n"
     "distribution, availability, six-month trend), the breached tickets,\n"
-    "data freshness per source and the SLA definitions used.\n";
+    "the disagreements with the providers, the late changes (changes\n"
+    "detected after the month ended), data freshness per source and the\n"
+    "SLA definitions used.\n";
 
 typedef struct report_opts {
   const char *month, *out, *lang, *as_of;
@@ -100,6 +102,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   ib_store *st = NULL;             /* owned here */
   month_data months[TREND_MONTHS]; /* owned here; the last is the month */
   ib_report_month trend[TREND_MONTHS];
+  ib_late_change_list late = {0}; /* owned here */
   ib_atomic_file f = {0};
   ib_cli_verified verified; /* owned here */
   memset(&verified, 0, sizeof verified);
@@ -157,6 +160,12 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
     /* a month without a ticket in the store is a gap in the trend */
     trend[k].kpi = months[k].kpi->n_tickets > 0 ? months[k].kpi : NULL;
   }
+  const ib_kpi_result *month_kpi = months[TREND_MONTHS - 1].kpi;
+  if (ib_store_late_changes(st, month_kpi->from, month_kpi->to, &late, err,
+                            sizeof err) != 0) {
+    fprintf(stderr, "report: %s\n", err);
+    goto done;
+  }
   ib_report rep = {.cfg = cfg,
                    .store = st,
                    .month = o.month,
@@ -165,7 +174,8 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
                    .n_trend = TREND_MONTHS,
                    .lang = lang,
                    .edition_check = closed ? verified.verify : NULL,
-                   .generated_at = now};
+                   .generated_at = now,
+                   .late_changes = &late};
   if (ib_atomic_open(&f, o.out, err, sizeof err) != 0 ||
       ib_report_write_html(f.fp, &rep, err, sizeof err) != 0 ||
       ib_atomic_commit(&f, err, sizeof err) != 0) {
@@ -176,6 +186,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "report: %s (%s) -> %s\n", o.month, lang, o.out);
   rc = IB_EXIT_OK;
 done:
+  ib_late_change_list_free(&late);
   ib_atomic_abort(&f);
   for (int k = 0; k < TREND_MONTHS; k++) month_free(&months[k]);
   ib_cli_verified_free(&verified);

@@ -43,6 +43,8 @@ typedef struct ib_export_data {
   const char *period_label;     /* "2026-10" or "2026-10-01..2026-10-15" */
   const ib_export_threshold *thresholds; /* borrowed; may be NULL */
   size_t n_thresholds;
+  /* the period's late changes (store.h), NULL: none loaded */
+  const ib_late_change_list *late_changes;
 } ib_export_data;
 
 /* Each returns 0, or -1 with one line in err. */

@@ -7,9 +7,10 @@
  * Each availability entry also gets its error budget, named after Sloth's
  * recording rules (slo:objective:ratio, slo:error_budget:ratio,
  * slo:period_error_budget_remaining:ratio, burn rate) under our prefix.
- * A null figure (empty cohort, undefined budget) is left out rather than
- * written as NaN. Must not compute KPIs (the budget formulas are
- * kpi.h's) nor write secrets.
+ * Late changes are counted per category, every category written. A null
+ * figure (empty cohort, undefined budget) is left out rather than written
+ * as NaN. Must not compute KPIs (the budget formulas are kpi.h's) nor
+ * write secrets.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -309,6 +310,22 @@ static void write_availability(FILE *out, const ib_kpi_result *r) {
   }
 }
 
+static void write_late_changes(FILE *out, const ib_late_change_list *late) {
+  size_t count[IB_LATE_COUNT] = {0};
+  if (late == NULL) return;
+  for (size_t i = 0; i < late->n; i++)
+    if ((unsigned)late->items[i].category < IB_LATE_COUNT)
+      count[late->items[i].category]++;
+  family(out, "late_changes",
+         "Changes detected after the period ended to its tickets and "
+         "outages, per category (docs/kpi.md).");
+  for (int k = 0; k < IB_LATE_COUNT; k++)
+    sample(out, "late_changes",
+           (const char *const[]){
+               "category", ib_late_category_name((ib_late_category)k), NULL},
+           (double)count[k], 0);
+}
+
 static int write_freshness(FILE *out, const ib_export_data *d, char *err,
                            size_t errlen) {
   family(out, "sync_last_success_timestamp_seconds",
@@ -342,6 +359,7 @@ int ib_export_openmetrics(const ib_export_data *d, const char *file, char *err,
   sample(f.fp, "kpi_as_of_timestamp_seconds", NULL, (double)r->as_of, 0);
   write_slas(f.fp, r);
   write_availability(f.fp, r);
+  write_late_changes(f.fp, d->late_changes);
   if (write_freshness(f.fp, d, err, errlen) != 0) {
     ib_atomic_abort(&f);
     return -1;

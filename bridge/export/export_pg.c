@@ -43,6 +43,7 @@ static const pg_table pg_tables[] = {
     {IB_TABLE_KPI, {"period", "sla", "priority", "kpi"}},
     {IB_TABLE_AVAILABILITY, {"period", "service", NULL}},
     {IB_TABLE_DISAGREEMENTS, {"period", "sla", "source", "id", "kpi"}},
+    {IB_TABLE_CHANGES, {"period", "source", "change_id", NULL}},
 };
 
 #define PG_PERIOD_COLUMN "period"

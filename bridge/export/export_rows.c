@@ -1,8 +1,8 @@
 /*
  * export_rows.c -- the exported tables' columns and the cursor that turns
- * tickets, outages and KPI results into typed cells. Must not write files
- * nor compute KPIs: the kpi table is read back from kpi_format's tidy CSV
- * so that there is one formatter of KPI rows.
+ * tickets, outages, KPI results and late changes into typed cells. Must not
+ * write files nor compute KPIs: the kpi table is read back from kpi_format's
+ * tidy CSV so that there is one formatter of KPI rows.
  */
 #define _GNU_SOURCE
 #include "export_rows.h"
@@ -128,6 +128,27 @@ static const ib_export_column disagreement_columns[] = {
      "unexplained (docs/kpi.md)"},
 };
 
+static const ib_export_column change_columns[] = {
+    {"period", IB_COL_TEXT, 0, "the exported period"},
+    {"change_id", IB_COL_INT, 0,
+     "the change's number in the store (detection order)"},
+    {"source", IB_COL_TEXT, 0, "source name in the configuration"},
+    {"id", IB_COL_TEXT, 0, "ticket or outage id in the source"},
+    {"key", IB_COL_TEXT, 0, "ticket key (the id for an outage)"},
+    {"kind", IB_COL_TEXT, 0, "ticket or outage"},
+    {"field", IB_COL_TEXT, 0,
+     "the field that changed (priority, resolved_at, pauses, deleted_at...)"},
+    {"category", IB_COL_TEXT, 0,
+     "created_backdated, priority_changed, resolution_moved, deleted... "
+     "(docs/kpi.md, late changes)"},
+    {"old_value", IB_COL_TEXT, 0,
+     "value before (instants ISO-8601 UTC), empty when none"},
+    {"new_value", IB_COL_TEXT, 0, "value after, empty when none"},
+    {"run_id", IB_COL_INT, 0, "the sync run that detected it"},
+    {"detected_at", IB_COL_TIME, 0,
+     "when that sync detected it (UTC), at or after the period's end"},
+};
+
 #define COLS(a) a, sizeof a / sizeof a[0]
 const ib_export_table ib_export_tables[IB_TABLE_COUNT] = {
     {"tickets", "tickets that matter for the period", COLS(ticket_columns)},
@@ -139,6 +160,10 @@ const ib_export_table ib_export_tables[IB_TABLE_COUNT] = {
     {"disagreements",
      "tickets whose verdict the source reported otherwise, with the reason",
      COLS(disagreement_columns)},
+    {"changes",
+     "late changes: changes detected after the period ended to its tickets "
+     "and outages",
+     COLS(change_columns)},
 };
 
 /* A tidy KPI row read back from kpi_format's CSV. */
@@ -384,6 +409,22 @@ static void disagreement_cells(ib_export_rows *it, const ib_kpi_ticket *k,
   set_text(&c[11], ib_kpi_reason_name(m->reason));
 }
 
+static void change_cells(ib_export_rows *it, const ib_late_change *ch,
+                         ib_export_cell *c) {
+  set_text(&c[0], it->d->period_label);
+  set_int(&c[1], ch->seq, 0);
+  set_text(&c[2], ch->source);
+  set_text(&c[3], ch->id);
+  set_text(&c[4], ch->key ? ch->key : ch->id);
+  set_text(&c[5], ch->kind);
+  set_text(&c[6], ch->field);
+  set_text(&c[7], ib_late_category_name(ch->category));
+  set_text(&c[8], ch->old_value);
+  set_text(&c[9], ch->new_value);
+  set_int(&c[10], ch->run_id, 0);
+  set_time(&c[11], ch->detected_at);
+}
+
 static void kpi_cells(const kpi_row *r, ib_export_cell *c) {
   for (int f = 0; f < 4; f++) set_text(&c[f], r->field[f]);
   const char *v = r->field[4];
@@ -424,6 +465,10 @@ int ib_export_rows_next(ib_export_rows *it, ib_export_cell *cells) {
       if (i >= 2 * d->kpi->n_tickets) return 0;
       disagreement_cells(it, &d->kpi->tickets[i / 2], (int)(i % 2), cells);
       it->next = i;
+      break;
+    case IB_TABLE_CHANGES:
+      if (d->late_changes == NULL || i >= d->late_changes->n) return 0;
+      change_cells(it, &d->late_changes->items[i], cells);
       break;
     default: return 0;
   }

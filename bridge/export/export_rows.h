@@ -1,10 +1,11 @@
 /*
  * export_rows.h -- the tables every BI export writes (tickets, ticket_sla,
- * kpi, availability, outages, disagreements): their documented columns and a
- * row cursor that yields typed cells. CSV, JSON and NDJSON (and any other
+ * kpi, availability, outages, disagreements, changes): their documented columns
+ * and a row cursor that yields typed cells. CSV, JSON and NDJSON (and any other
  * tabular exporter) read rows from here so that they carry the same content.
  * Must not write files nor compute KPIs: the cells come from the ticket set,
- * the outage set and the ib_kpi_result (kpi rows through kpi_format.h).
+ * the outage set, the ib_kpi_result (kpi rows through kpi_format.h) and
+ * the late changes the store listed.
  */
 #ifndef IB_EXPORT_ROWS_H
 #define IB_EXPORT_ROWS_H
@@ -36,6 +37,7 @@ typedef enum ib_export_table_id {
   IB_TABLE_AVAILABILITY,
   IB_TABLE_OUTAGES,
   IB_TABLE_DISAGREEMENTS,
+  IB_TABLE_CHANGES,
   IB_TABLE_COUNT
 } ib_export_table_id;
 

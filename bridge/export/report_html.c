@@ -4,8 +4,8 @@
  * from the data HTML-escaped. A report for the month still running (as_of
  * inside it) opens with a "right now" block: error budget used and burn
  * rate per availability entry, open tickets already late per SLA. Must not
- * compute KPIs (it reads the results it is given), load tickets, nor reference
- * anything outside the file.
+ * compute KPIs (it reads the results it is given), load tickets or changes,
+ * nor reference anything outside the file.
  */
 #define _GNU_SOURCE
 #include "report_html.h"
@@ -1368,6 +1368,138 @@ static void right_now(const ctx *c) {
   fputs("</section>\n", o);
 }
 
+/* ---- late changes ------------------------------------------------------- */
+
+/* Rows of the late-changes table; the rest are counted, not listed (the
+ * changes export has them all). */
+#define LATE_ROWS_MAX 50
+
+typedef struct late_labels {
+  const char *title, *intro, *none, *category, *count, *record, *field,
+      *old_new, *detected, *more;
+  const char *categories[IB_LATE_COUNT]; /* by ib_late_category */
+} late_labels;
+
+static const late_labels late_en = {
+    "Late changes",
+    "Changes the sources made to this month's tickets and outages after the "
+    "month ended, as the syncs detected them. Each one may move a figure "
+    "computed (or signed) before it.",
+    "No change to this month's tickets or outages was detected after the "
+    "month ended.",
+    "Category",
+    "Changes",
+    "Ticket / outage",
+    "Field",
+    "Old → new",
+    "Detected",
+    "and %s more (all of them: export --format csv, changes.csv).",
+    {"creation back-dated", "creation moved later", "priority changed",
+     "kind changed", "first response moved", "resolution moved", "pauses added",
+     "pauses changed", "cancelled", "no longer cancelled", "deleted",
+     "restored after deletion",
+     "other field (service, reported "
+     "verdict)",
+     "outage changed", "outage deleted"},
+};
+
+static const late_labels late_fr = {
+    "Modifications tardives",
+    "Modifications apportées par les sources aux tickets et interruptions du "
+    "mois après sa clôture, telles que les synchronisations les ont "
+    "détectées. Chacune peut changer un chiffre calculé (ou signé) avant.",
+    "Aucune modification des tickets ou interruptions du mois n'a été "
+    "détectée après la fin du mois.",
+    "Catégorie",
+    "Modifications",
+    "Ticket / interruption",
+    "Champ",
+    "Ancienne → nouvelle valeur",
+    "Détectée le",
+    "et %s de plus (toutes : export --format csv, changes.csv).",
+    {"création antidatée", "création reportée", "priorité changée",
+     "type changé", "première réponse déplacée", "résolution déplacée",
+     "pauses ajoutées", "pauses modifiées", "annulé", "annulation levée",
+     "supprimé", "rétabli après suppression",
+     "autre champ (service, verdict annoncé)", "interruption modifiée",
+     "interruption supprimée"},
+};
+
+/* A recorded value: an instant in the report's zone, any other text as
+ * it is, "–" for none. */
+static void late_value(const ctx *c, const char *field, const char *v) {
+  ib_time t;
+  char buf[64];
+  if (v == NULL) {
+    fputs("–", c->out);
+  } else if (strcmp(field, "pauses") != 0 &&
+             ib_parse_iso8601(v, "UTC", &t) == 0) {
+    fmt_local(c, t, buf, sizeof buf);
+    fputs(buf, c->out);
+  } else {
+    esc(c->out, v);
+  }
+}
+
+static void late_changes_section(const ctx *c) {
+  const ib_late_change_list *late = c->r->late_changes;
+  const late_labels *D = c->L == &labels_fr ? &late_fr : &late_en;
+  FILE *o = c->out;
+  size_t count[IB_LATE_COUNT] = {0}, n = late ? late->n : 0;
+  fprintf(o, "<h2 id=\"late-changes\">%s</h2>\n<p>%s</p>\n", D->title,
+          D->intro);
+  if (n == 0) {
+    fprintf(o, "<p id=\"late-none\">%s</p>\n", D->none);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned)late->items[i].category < IB_LATE_COUNT)
+      count[late->items[i].category]++;
+  fprintf(o,
+          "<table class=\"late-counts\"><thead><tr><th>%s</th><th>%s</th>"
+          "</tr></thead><tbody>\n",
+          D->category, D->count);
+  for (int k = 0; k < IB_LATE_COUNT; k++) {
+    if (count[k] == 0) continue;
+    fprintf(o,
+            "<tr data-category=\"%s\"><td>%s</td><td class=\"num\">%zu</td>"
+            "</tr>\n",
+            ib_late_category_name((ib_late_category)k), D->categories[k],
+            count[k]);
+  }
+  fputs("</tbody></table>\n", o);
+  fprintf(o,
+          "<table class=\"late-list\"><thead><tr><th>%s</th><th>%s</th>"
+          "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+          D->record, D->field, D->old_new, D->detected, D->category);
+  for (size_t i = 0; i < n && i < LATE_ROWS_MAX; i++) {
+    const ib_late_change *ch = &late->items[i];
+    char when[64];
+    fmt_local(c, ch->detected_at, when, sizeof when);
+    fprintf(o, "<tr data-category=\"%s\"><td>",
+            ib_late_category_name(ch->category));
+    esc(o, ch->key ? ch->key : ch->id);
+    fputs("</td><td>", o);
+    esc(o, ch->field);
+    fputs("</td><td>", o);
+    late_value(c, ch->field, ch->old_value);
+    fputs(" → ", o);
+    late_value(c, ch->field, ch->new_value);
+    fprintf(o, "</td><td>%s</td><td>%s</td></tr>\n", when,
+            (unsigned)ch->category < IB_LATE_COUNT
+                ? D->categories[ch->category]
+                : ib_late_category_name(ch->category));
+  }
+  fputs("</tbody></table>\n", o);
+  if (n > LATE_ROWS_MAX) {
+    char more[32];
+    snprintf(more, sizeof more, "%zu", n - LATE_ROWS_MAX);
+    fputs("<p id=\"late-more\">", o);
+    put_template(o, D->more, (const char *const[]){more, NULL});
+    fputs("</p>\n", o);
+  }
+}
+
 static int freshness_table(const ctx *c, char *err, size_t errlen) {
   const ib_config *cfg = c->r->cfg;
   FILE *o = c->out;
@@ -1579,6 +1711,7 @@ int ib_report_write_html(FILE *out, const ib_report *r, char *err,
 
   breaches_table(&c);
   disagreements_table(&c);
+  late_changes_section(&c);
   if (freshness_table(&c, err, errlen) != 0) return -1;
   sla_definitions(&c);
   fputs("</main>\n</body>\n</html>\n", out);

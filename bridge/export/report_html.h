@@ -1,9 +1,10 @@
 /*
  * report_html.h -- the monthly steering report as one self-contained HTML
  * file (inline CSS and SVG charts, no script, no external asset, prints on
- * A4): headline tiles, charts, breached tickets, data freshness and the
- * exact SLA definitions. French or English. Must not compute KPIs nor
- * load tickets: it reads the ib_kpi_results it is given.
+ * A4): headline tiles, charts, breached tickets, disagreements, late
+ * changes, data freshness and the exact SLA definitions. French or English.
+ * Must not compute KPIs nor load tickets: it reads the ib_kpi_results it is
+ * given.
  */
 #ifndef IB_REPORT_HTML_H
 #define IB_REPORT_HTML_H
@@ -36,6 +37,8 @@ typedef struct ib_report {
    * section of its own; NULL for a month never closed. Borrowed. */
   const cJSON *edition_check;
   ib_time generated_at;
+  /* the month's late changes (store.h); NULL: the section says none */
+  const ib_late_change_list *late_changes;
 } ib_report;
 
 /* "fr" | "en" -> 0, else -1. */

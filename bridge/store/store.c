@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,15 @@ int ib_store_history(ib_store *st, const char *source, const char *id,
                      ib_change_list *out, int *found, char *err,
                      size_t errlen) {
   return st->ops->history(st, source, id, out, found, err, errlen);
+}
+
+int ib_store_late_changes(ib_store *st, ib_time from, ib_time to,
+                          ib_late_change_list *out, char *err, size_t errlen) {
+  if (from == IB_TIME_NONE || to == IB_TIME_NONE) {
+    snprintf(err, errlen, "late changes need a period with both bounds");
+    return -1;
+  }
+  return st->ops->late_changes(st, from, to, out, err, errlen);
 }
 
 int ib_store_set_watermark(ib_store *st, const char *source, ib_time wm,

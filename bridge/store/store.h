@@ -209,5 +209,69 @@ int ib_store_put_edition(ib_store *st, const ib_edition_rec *e, char *err,
 /* Appends every edition of the store to *out, in chain order. */
 int ib_store_editions(ib_store *st, ib_edition_list *out, char *err,
                       size_t errlen);
+/* ---- late changes (SPEC §9 "Late changes"; docs/kpi.md) ---- */
+
+/* What a late change is, one stable word each (ib_late_category_name). */
+typedef enum ib_late_category {
+  IB_LATE_CREATED_BACKDATED = 0, /* created_at moved earlier */
+  IB_LATE_CREATED_MOVED,         /* created_at moved later */
+  IB_LATE_PRIORITY_CHANGED,
+  IB_LATE_KIND_CHANGED,
+  IB_LATE_RESPONSE_MOVED,   /* first_response_at */
+  IB_LATE_RESOLUTION_MOVED, /* resolved_at */
+  IB_LATE_PAUSES_ADDED,     /* the new set has more intervals */
+  IB_LATE_PAUSES_CHANGED,   /* as many or fewer intervals */
+  IB_LATE_CANCELLED,        /* status -> cancelled */
+  IB_LATE_UNCANCELLED,      /* status cancelled -> anything else */
+  IB_LATE_DELETED,          /* deleted_at set (--full) */
+  IB_LATE_UNDELETED,        /* deleted_at cleared: the ticket came back */
+  IB_LATE_OTHER,            /* service, the source's reported verdicts */
+  IB_LATE_OUTAGE_CHANGED,   /* an outage's service, kind, start or end */
+  IB_LATE_OUTAGE_DELETED,   /* an outage's deleted_at set */
+  IB_LATE_COUNT
+} ib_late_category;
+
+/* "created_backdated", "priority_changed"...; "other" out of range. */
+const char *ib_late_category_name(ib_late_category c);
+/* The category of one recorded change, or -1 when the field cannot move a
+ * figure (key, title, group, closed_at, a status change that neither
+ * enters nor leaves cancelled). kind is "ticket" or "outage". */
+int ib_late_category_of(const char *kind, const char *field,
+                        const char *old_value, const char *new_value);
+
+/* One late change. Strings owned by the list holding it. */
+typedef struct ib_late_change {
+  int64_t seq;  /* the change's number in the store (detection order) */
+  char *source; /* configuration name of the source */
+  char *id;     /* record id in the source */
+  char *key;    /* the ticket's key now; NULL for an outage or none */
+  char *kind;   /* "ticket" or "outage" */
+  char *field;  /* as in ib_change */
+  char *old_value;
+  char *new_value;
+  ib_late_category category;
+  int64_t run_id; /* the sync run that detected it */
+  ib_time detected_at;
+} ib_late_change;
+
+typedef struct ib_late_change_list {
+  ib_late_change *items; /* owned: ib_late_change_list_free */
+  size_t n;
+  size_t cap;
+} ib_late_change_list;
+
+/* Appends a copy of *c (its strings copied, NULL kept); -1 on ENOMEM. */
+int ib_late_change_list_add(ib_late_change_list *list, const ib_late_change *c);
+void ib_late_change_list_free(ib_late_change_list *list);
+
+/* Appends the late changes of period [from, to), in detection order: the
+ * changes detected at or after `to` to tickets whose created_at or
+ * resolved_at is in the period now, or was according to a recorded old
+ * value (a ticket back-dated out of the period still counts), deleted
+ * tickets included; and to outages that overlap the period now or whose
+ * recorded old start or end was in it. Changes to fields that cannot move
+ * a figure are left out (ib_late_category_of). Both bounds required. */
+int ib_store_late_changes(ib_store *st, ib_time from, ib_time to,
+                          ib_late_change_list *out, char *err, size_t errlen);
 
 #endif /* IB_STORE_H */

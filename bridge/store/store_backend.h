@@ -59,6 +59,8 @@ typedef struct ib_store_ops {
   int (*put_edition)(ib_store *st, const ib_edition_rec *e, char *err,
                      size_t errlen);
   int (*editions)(ib_store *st, ib_edition_list *out, char *err, size_t errlen);
+  int (*late_changes)(ib_store *st, ib_time from, ib_time to,
+                      ib_late_change_list *out, char *err, size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */

@@ -86,6 +86,8 @@ static const char *const migrations[] = {
     " $$BEGIN RAISE EXCEPTION 'editions are append-only'; END$$;"
     "CREATE TRIGGER editions_frozen BEFORE UPDATE OR DELETE ON editions"
     " FOR EACH ROW EXECUTE FUNCTION editions_frozen();",
+    /* 5: late changes are read from the changes after a period's end */
+    "CREATE INDEX changes_detected ON changes(detected_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -100,6 +102,7 @@ enum {
   STMT_PUT_CHANGE,
   STMT_HISTORY_FOUND,
   STMT_HISTORY,
+  STMT_LATE_CHANGES,
   STMT_PUT_TICKET,
   STMT_PUT_OUTAGE,
   STMT_SET_WM,
@@ -197,6 +200,30 @@ static const pg_stmt stmts[STMT_COUNT] = {
                       "SELECT kind,field,old_value,new_value,run_id,"
                       "detected_at FROM changes WHERE source=$1 AND "
                       "record_id=$2 ORDER BY seq"},
+    /* Late changes (store.h; as store_sqlite.c's late_sql): $1/$2 the period,
+     * $3/$4 the same as ISO-8601 text, compared byte-wise (COLLATE "C"). */
+    [STMT_LATE_CHANGES] =
+        {"ib_late_changes",
+         "SELECT c.seq,c.source,c.record_id,t.key,c.kind,c.field,c.old_value,"
+         "c.new_value,c.run_id,c.detected_at FROM changes c JOIN tickets t ON "
+         "t.source=c.source AND t.id=c.record_id WHERE c.detected_at>=$2::"
+         "bigint AND c.kind='ticket' AND c.field IN " IB_LATE_TICKET_FIELDS
+         " AND ((t.created_at>=$1::bigint AND t.created_at<$2::bigint) OR "
+         "(t.resolved_at>=$1::bigint AND t.resolved_at<$2::bigint) OR "
+         "EXISTS(SELECT 1 FROM changes h WHERE h.source=c.source AND "
+         "h.record_id=c.record_id AND h.kind='ticket' AND h.field IN "
+         "('created_at','resolved_at') AND h.old_value COLLATE \"C\">=$3::text "
+         "AND h.old_value COLLATE \"C\"<$4::text)) "
+         "UNION ALL "
+         "SELECT c.seq,c.source,c.record_id,NULL,c.kind,c.field,c.old_value,"
+         "c.new_value,c.run_id,c.detected_at FROM changes c JOIN outages o ON "
+         "o.source=c.source AND o.id=c.record_id WHERE c.detected_at>=$2::"
+         "bigint AND c.kind='outage' AND ((o.start<$2::bigint AND (o.\"end\" "
+         "IS NULL OR o.\"end\">$1::bigint)) OR EXISTS(SELECT 1 FROM changes h "
+         "WHERE h.source=c.source AND h.record_id=c.record_id AND "
+         "h.kind='outage' AND h.field IN ('start','end') AND h.old_value "
+         "COLLATE \"C\">=$3::text AND h.old_value COLLATE \"C\"<$4::text)) "
+         "ORDER BY 1"},
     [STMT_PUT_TICKET] =
         {"ib_put_ticket",
          "WITH t AS (INSERT INTO tickets(source,id,key,title,kind,kind_raw,"
@@ -557,7 +584,7 @@ static int reads_only(int stmt) {
   return stmt == STMT_LOAD_TICKETS || stmt == STMT_LOAD_PAUSES ||
          stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE ||
          stmt == STMT_HISTORY_FOUND || stmt == STMT_HISTORY ||
-         stmt == STMT_EDITIONS;
+         stmt == STMT_EDITIONS || stmt == STMT_LATE_CHANGES;
 }
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
@@ -1351,6 +1378,46 @@ static int pg_editions(ib_store *base, ib_edition_list *out, char *err,
   return 0;
 }
 
+static int pg_late_changes(ib_store *base, ib_time from, ib_time to,
+                           ib_late_change_list *out, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  char fb[PG_INT_LEN], tb[PG_INT_LEN], from_iso[IB_ISO_LEN], to_iso[IB_ISO_LEN];
+  ib_format_iso8601(from, from_iso);
+  ib_format_iso8601(to, to_iso);
+  const char *v[4] = {time_param(fb, from), time_param(tb, to), from_iso,
+                      to_iso};
+  PGresult *res = NULL;
+  if (run(st, STMT_LATE_CHANGES, 4, v, &res, err, errlen,
+          "reading the late changes"))
+    return -1;
+  for (int i = 0; i < PQntuples(res); i++) {
+    char *text[8];
+    for (int c = 0; c < 8; c++)
+      text[c] = PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+    int cat = ib_late_category_of(text[4], text[5], text[6], text[7]);
+    if (cat < 0) continue;
+    ib_late_change c = {.seq = get_int(res, i, 0),
+                        .source = text[1],
+                        .id = text[2],
+                        .key = text[3],
+                        .kind = text[4],
+                        .field = text[5],
+                        .old_value = text[6],
+                        .new_value = text[7],
+                        .category = (ib_late_category)cat,
+                        .run_id = get_int(res, i, 8),
+                        .detected_at = get_time(res, i, 9)};
+    if (ib_late_change_list_add(out, &c) != 0) {
+      PQclear(res);
+      snprintf(err, errlen, "store %s: out of memory reading the late changes",
+               st->url);
+      return -1;
+    }
+  }
+  PQclear(res);
+  return 0;
+}
+
 static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
@@ -1453,4 +1520,5 @@ static const ib_store_ops pg_ops = {
     .history = pg_history,
     .put_edition = pg_put_edition,
     .editions = pg_editions,
+    .late_changes = pg_late_changes,
 };

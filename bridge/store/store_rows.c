@@ -3,8 +3,9 @@
  * load: the (source, id) index that attaches pauses to their tickets while
  * both tables are read in storage order, and the pause lists; and for the
  * history, the record digests, the field-by-field comparison of a stored
- * and an incoming record, and the change lists. Must not know SQL, a
- * backend or the store's front door (store.c).
+ * and an incoming record, and the change lists; for late changes, the
+ * category of each change and their lists. Must not know SQL, a backend or
+ * the store's front door (store.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "store_rows.h"
@@ -284,6 +285,113 @@ int ib_outage_diff(const ib_outage_row *old, const ib_outage_row *now,
       diff_time(out, k, "deleted_at", old->deleted_at, now->deleted_at))
     return -1;
   return 0;
+}
+
+/* ---- late changes -------------------------------------------------------- */
+
+static const char *const late_names[IB_LATE_COUNT] = {
+    [IB_LATE_CREATED_BACKDATED] = "created_backdated",
+    [IB_LATE_CREATED_MOVED] = "created_moved",
+    [IB_LATE_PRIORITY_CHANGED] = "priority_changed",
+    [IB_LATE_KIND_CHANGED] = "kind_changed",
+    [IB_LATE_RESPONSE_MOVED] = "response_moved",
+    [IB_LATE_RESOLUTION_MOVED] = "resolution_moved",
+    [IB_LATE_PAUSES_ADDED] = "pauses_added",
+    [IB_LATE_PAUSES_CHANGED] = "pauses_changed",
+    [IB_LATE_CANCELLED] = "cancelled",
+    [IB_LATE_UNCANCELLED] = "uncancelled",
+    [IB_LATE_DELETED] = "deleted",
+    [IB_LATE_UNDELETED] = "undeleted",
+    [IB_LATE_OTHER] = "other",
+    [IB_LATE_OUTAGE_CHANGED] = "outage_changed",
+    [IB_LATE_OUTAGE_DELETED] = "outage_deleted",
+};
+
+const char *ib_late_category_name(ib_late_category c) {
+  return (unsigned)c < IB_LATE_COUNT ? late_names[c] : "other";
+}
+
+/* Intervals in a pauses_text() value: "A/B;C/" holds two, NULL none. */
+static size_t pause_count(const char *text) {
+  if (text == NULL || text[0] == '\0') return 0;
+  size_t n = 1;
+  for (const char *p = text; *p; p++) n += *p == ';';
+  return n;
+}
+
+int ib_late_category_of(const char *kind, const char *field,
+                        const char *old_value, const char *new_value) {
+  static const char *const cancelled = "cancelled";
+  if (kind == NULL || field == NULL) return -1;
+  if (strcmp(kind, "outage") == 0)
+    return strcmp(field, "deleted_at") == 0 && new_value != NULL
+               ? IB_LATE_OUTAGE_DELETED
+               : IB_LATE_OUTAGE_CHANGED;
+  if (strcmp(field, "created_at") == 0)
+    /* ISO-8601 UTC texts of one width order as the instants do */
+    return old_value && new_value && strcmp(new_value, old_value) < 0
+               ? IB_LATE_CREATED_BACKDATED
+               : IB_LATE_CREATED_MOVED;
+  if (strcmp(field, "priority") == 0) return IB_LATE_PRIORITY_CHANGED;
+  if (strcmp(field, "kind") == 0) return IB_LATE_KIND_CHANGED;
+  if (strcmp(field, "first_response_at") == 0) return IB_LATE_RESPONSE_MOVED;
+  if (strcmp(field, "resolved_at") == 0) return IB_LATE_RESOLUTION_MOVED;
+  if (strcmp(field, "pauses") == 0)
+    return pause_count(new_value) > pause_count(old_value)
+               ? IB_LATE_PAUSES_ADDED
+               : IB_LATE_PAUSES_CHANGED;
+  if (strcmp(field, "status") == 0) {
+    if (same_text(new_value, cancelled)) return IB_LATE_CANCELLED;
+    if (same_text(old_value, cancelled)) return IB_LATE_UNCANCELLED;
+    return -1; /* resolved_at carries what a status change does to a KPI */
+  }
+  if (strcmp(field, "deleted_at") == 0)
+    return new_value ? IB_LATE_DELETED : IB_LATE_UNDELETED;
+  if (strcmp(field, "service") == 0 ||
+      strcmp(field, "reported_response_breached") == 0 ||
+      strcmp(field, "reported_resolution_breached") == 0)
+    return IB_LATE_OTHER;
+  return -1;
+}
+
+int ib_late_change_list_add(ib_late_change_list *list,
+                            const ib_late_change *c) {
+  if (list->n == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 16;
+    ib_late_change *items = realloc(list->items, cap * sizeof *items);
+    if (items == NULL) return -1;
+    list->items = items;
+    list->cap = cap;
+  }
+  ib_late_change *d = &list->items[list->n];
+  *d = *c;
+  const char *src[7] = {c->source, c->id,        c->key,      c->kind,
+                        c->field,  c->old_value, c->new_value};
+  char **dst[7] = {&d->source, &d->id,        &d->key,      &d->kind,
+                   &d->field,  &d->old_value, &d->new_value};
+  for (int i = 0; i < 7; i++) *dst[i] = NULL;
+  for (int i = 0; i < 7; i++)
+    if (src[i] && (*dst[i] = strdup(src[i])) == NULL) {
+      for (int j = 0; j < i; j++) free(*dst[j]);
+      return -1;
+    }
+  list->n++;
+  return 0;
+}
+
+void ib_late_change_list_free(ib_late_change_list *list) {
+  for (size_t i = 0; i < list->n; i++) {
+    ib_late_change *c = &list->items[i];
+    free(c->source);
+    free(c->id);
+    free(c->key);
+    free(c->kind);
+    free(c->field);
+    free(c->old_value);
+    free(c->new_value);
+  }
+  free(list->items);
+  memset(list, 0, sizeof *list);
 }
 
 /* ---- editions ---------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /*
  * store_rows.h -- internal to the store backends: helpers to attach pause
  * intervals to the tickets of a bulk load, and the record digests and field
- * comparisons of the history (store_rows.c). Knows the model, not SQL nor
- * any backend.
+ * comparisons of the history, the late-change field list (store_rows.c).
+ * Knows the model, not a backend.
  */
 #ifndef IB_STORE_ROWS_H
 #define IB_STORE_ROWS_H
@@ -51,5 +51,13 @@ int ib_outage_diff(const ib_outage_row *old, const ib_outage_row *now,
 /* An instant as a change's text (ISO-8601 UTC), NULL for IB_TIME_NONE;
  * buf holds IB_ISO_LEN bytes. */
 const char *ib_change_time_text(ib_time t, char *buf);
+
+/* ---- late changes ----
+ * The recorded ticket fields ib_late_category_of may classify, as an SQL
+ * list both backends select with (the status filter is finished in C). */
+#define IB_LATE_TICKET_FIELDS                               \
+  "('created_at','priority','kind','first_response_at',"    \
+  "'resolved_at','pauses','status','deleted_at','service'," \
+  "'reported_response_breached','reported_resolution_breached')"
 
 #endif /* IB_STORE_ROWS_H */

@@ -165,6 +165,9 @@ static const char *const migrations[] = {
     " SELECT RAISE(ABORT, 'editions are append-only'); END;"
     "CREATE TRIGGER editions_no_delete BEFORE DELETE ON editions BEGIN"
     " SELECT RAISE(ABORT, 'editions are append-only'); END;",
+    /* 5: late changes of a period are those detected after it ended: read
+     * from this index, not by scanning the whole history */
+    "CREATE INDEX changes_detected ON changes(detected_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1170,6 +1173,77 @@ static int sq_editions(ib_store *base, ib_edition_list *out, char *err,
                            : db_fail(st, err, errlen, "reading the editions");
 }
 
+/* Late changes (store.h): ?1/?2 the period as epoch seconds, ?3/?4 the same
+ * as ISO-8601 text for the recorded old values. The changes after `to`
+ * come from the detected_at index; each is kept when its record belongs to
+ * the period (the record's primary key, then its own history). The ORDER BY
+ * stays outside: inside, SQLite would walk the whole table in seq order
+ * rather than sort the few late rows. */
+static const char late_sql[] =
+    "SELECT * FROM (SELECT "
+    "c.seq,c.source,c.record_id,t.key,c.kind,c.field,c.old_value,"
+    "c.new_value,c.run_id,c.detected_at FROM changes c JOIN tickets t ON "
+    "t.source=c.source AND t.id=c.record_id WHERE c.detected_at>=?2 AND "
+    "c.kind='ticket' AND c.field IN " IB_LATE_TICKET_FIELDS
+    " AND ((t.created_at>=?1 AND t.created_at<?2) OR (t.resolved_at>=?1 AND "
+    "t.resolved_at<?2) OR EXISTS(SELECT 1 FROM changes h WHERE "
+    "h.source=c.source AND h.record_id=c.record_id AND h.kind='ticket' AND "
+    "h.field IN ('created_at','resolved_at') AND h.old_value>=?3 AND "
+    "h.old_value<?4)) "
+    "UNION ALL "
+    "SELECT c.seq,c.source,c.record_id,NULL,c.kind,c.field,c.old_value,"
+    "c.new_value,c.run_id,c.detected_at FROM changes c JOIN outages o ON "
+    "o.source=c.source AND o.id=c.record_id WHERE c.detected_at>=?2 AND "
+    "c.kind='outage' AND ((o.start<?2 AND (o.end IS NULL OR o.end>?1)) OR "
+    "EXISTS(SELECT 1 FROM changes h WHERE h.source=c.source AND "
+    "h.record_id=c.record_id AND h.kind='outage' AND h.field IN "
+    "('start','end') AND h.old_value>=?3 AND h.old_value<?4))) "
+    "ORDER BY 1";
+
+static int sq_late_changes(ib_store *base, ib_time from, ib_time to,
+                           ib_late_change_list *out, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s = NULL;
+  char from_iso[IB_ISO_LEN], to_iso[IB_ISO_LEN];
+  ib_format_iso8601(from, from_iso);
+  ib_format_iso8601(to, to_iso);
+  if (sqlite3_prepare_v2(st->db, late_sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading the late changes");
+  sqlite3_bind_int64(s, 1, from);
+  sqlite3_bind_int64(s, 2, to);
+  bind_text(s, 3, from_iso);
+  bind_text(s, 4, to_iso);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *text[8];
+    for (int i = 0; i < 8; i++)
+      text[i] = (const char *)sqlite3_column_text(s, i);
+    int cat = ib_late_category_of(text[4], text[5], text[6], text[7]);
+    if (cat < 0) continue;
+    ib_late_change c = {.seq = sqlite3_column_int64(s, 0),
+                        .source = (char *)text[1],
+                        .id = (char *)text[2],
+                        .key = (char *)text[3],
+                        .kind = (char *)text[4],
+                        .field = (char *)text[5],
+                        .old_value = (char *)text[6],
+                        .new_value = (char *)text[7],
+                        .category = (ib_late_category)cat,
+                        .run_id = sqlite3_column_int64(s, 8),
+                        .detected_at = sqlite3_column_int64(s, 9)};
+    if (ib_late_change_list_add(out, &c) != 0) {
+      sqlite3_finalize(s);
+      snprintf(err, errlen, "store %s: out of memory reading the late changes",
+               st->path);
+      return -1;
+    }
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE
+             ? 0
+             : db_fail(st, err, errlen, "reading the late changes");
+}
+
 static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
@@ -1341,4 +1415,5 @@ static const ib_store_ops sq_ops = {
     .history = sq_history,
     .put_edition = sq_put_edition,
     .editions = sq_editions,
+    .late_changes = sq_late_changes,
 };

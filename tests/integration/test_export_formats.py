@@ -81,6 +81,42 @@ def run(cfg, *args, check=True):
     return p
 
 
+# The provider's edits after October (all detected by the re-sync, now):
+# T1 downgraded P1 -> P2, T2's resolution back-dated 15:00 -> 11:00, T3
+# removed from the export (deleted by --full), O1's end moved 14:00 -> 12:00.
+SMALL_LATE = {
+    ("T1", "priority"): ("priority_changed", "P1", "P2"),
+    ("T2", "resolved_at"): ("resolution_moved", "2026-10-06T15:00:00Z",
+                            "2026-10-06T11:00:00Z"),
+    ("T3", "deleted_at"): ("deleted", "", None),
+    ("O1", "end"): ("outage_changed", "2026-10-10T14:00:00Z", "2026-10-10T12:00:00Z"),
+}
+
+
+def make_small_late_changes(tmp, cfg):
+    """Edits the small store's CSVs as SMALL_LATE says and re-syncs them."""
+    edited = []
+    for t in SMALL_TICKETS:
+        t = list(t)
+        if t[0] == "T3":
+            continue
+        if t[0] == "T1":
+            t[3] = "P2"
+        if t[0] == "T2":
+            t[8] = "2026-10-06 11:00"
+        edited.append(t)
+    with open(os.path.join(tmp, "tickets.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "title", "kind", "priority", "status", "service",
+                    "created", "first_response", "resolved"])
+        w.writerows(edited)
+    with open(os.path.join(tmp, "outages.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "service", "start", "end", "kind"])
+        w.writerow(["O1", "ERP", "2026-10-10 10:00", "2026-10-10 12:00", "outage"])
+    run(cfg, "sync", "--full", "--allow-mass-delete")
+
+
 def make_small_store(tmp):
     """Writes the hand-made CSVs and config, syncs; returns the config path."""
     with open(os.path.join(tmp, "tickets.csv"), "w", newline="", encoding="utf-8") as f:
@@ -203,7 +239,10 @@ def close(a, b, tol=1e-9):
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
 
 
-TABLES = ["tickets", "ticket_sla", "kpi", "availability", "outages", "disagreements"]
+TABLES = ["tickets", "ticket_sla", "kpi", "availability", "outages", "disagreements",
+          "changes"]
+CHANGES_HEADER = ("period,change_id,source,id,key,kind,field,category,old_value,"
+                  "new_value,run_id,detected_at\r\n")
 
 # ---- checks -------------------------------------------------------------------
 
@@ -219,6 +258,9 @@ def check_small(tmp):
     with open(os.path.join(out, "disagreements.csv"), encoding="utf-8", newline="") as f:
         assert f.read() == ("period,source,id,key,sla,priority,kpi,measured_s,target_s,"
                             "ours,theirs,reason\r\n")
+    # Nothing changed since the first sync: no late change.
+    with open(os.path.join(out, "changes.csv"), encoding="utf-8", newline="") as f:
+        assert f.read() == CHANGES_HEADER
 
     tickets = {r["id"]: r for r in read_csv(os.path.join(out, "tickets.csv"))}
     assert set(tickets) == {"T1", "T2", "T3", "T4"}
@@ -288,6 +330,32 @@ def check_small(tmp):
     # no secret and no config value beyond the figures' own
     for name in os.listdir(js):
         assert "password" not in open(os.path.join(js, name), encoding="utf-8").read()
+
+
+def check_small_late(tmp, cfg):
+    """The provider's edits after the month are its late changes, in every
+    format: the same rows in changes.csv, .json and .ndjson."""
+    make_small_late_changes(tmp, cfg)
+    out, js = os.path.join(tmp, "late-csv"), os.path.join(tmp, "late-json")
+    for fmt, where in (("csv", out), ("json", js), ("ndjson", js)):
+        run(cfg, "export", "--format", fmt, "--out", where, "--month", "2026-10",
+            "--as-of", SMALL_AS_OF)
+    rows = read_csv(os.path.join(out, "changes.csv"))
+    got = {(r["id"], r["field"]): (r["category"], r["old_value"], r["new_value"]) for r in rows}
+    assert len(rows) == len(SMALL_LATE), rows
+    for k, (cat, old, new) in SMALL_LATE.items():
+        assert k in got, (k, got)
+        assert got[k][0] == cat and got[k][1] == old, (k, got[k])
+        if new is not None:
+            assert got[k][2] == new, (k, got[k])
+    assert got[("T3", "deleted_at")][2].endswith("Z")  # the sync's time
+    assert {r["period"] for r in rows} == {"2026-10"}
+    assert {r["kind"] for r in rows if r["id"] == "O1"} == {"outage"}
+    assert all(r["detected_at"] >= "2026-11-01T00:00:00Z" for r in rows)
+    nd = read_ndjson(os.path.join(js, "changes.ndjson"))
+    assert [(r["id"], r["category"], r["change_id"]) for r in nd] == \
+        [(r["id"], r["category"], int(r["change_id"])) for r in rows]
+    compare_tables(out, js)
 
 
 def compare_tables(csv_dir, json_dir):
@@ -377,6 +445,7 @@ def check_usage(cfg, tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         check_small(tmp)
+        check_small_late(tmp, os.path.join(tmp, "bridge.cfg"))
     with tempfile.TemporaryDirectory() as tmp:
         cfg = make_sample_store(tmp)
         for month in ("2026-09", "2026-10", "2026-11"):

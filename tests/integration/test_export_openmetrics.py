@@ -18,7 +18,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_export_formats import (SMALL_AS_OF, make_sample_store,  # noqa: E402
+from test_export_formats import (SMALL_AS_OF, SMALL_LATE,  # noqa: E402
+                                 make_sample_store, make_small_late_changes,
                                  make_small_store, run)
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -125,6 +126,24 @@ def check_small(tmp):
     run(cfg, "export", "--format", "openmetrics", "--out", prom, "--month",
         "2026-10", "--as-of", SMALL_AS_OF)
     assert open(prom, encoding="utf-8").read() == text
+    # no late change yet: every category written, at 0
+    for cat in ("priority_changed", "resolution_moved", "deleted", "outage_changed"):
+        assert get(s, "late_changes", category=cat) == 0, cat
+
+    # the provider edits October after it ended: one late change per edit
+    make_small_late_changes(tmp, cfg)
+    run(cfg, "export", "--format", "openmetrics", "--out", prom, "--month",
+        "2026-10", "--as-of", SMALL_AS_OF)
+    promtool(prom)
+    s = parse_openmetrics(open(prom, encoding="utf-8").read())
+    want = {}
+    for cat, _, _ in SMALL_LATE.values():
+        want[cat] = want.get(cat, 0) + 1
+    for cat, n in want.items():
+        assert get(s, "late_changes", category=cat) == n, (cat, n)
+    assert get(s, "late_changes", category="created_backdated") == 0
+    total = sum(v for (name, _), v in s.items() if name == "itsm_bridge_late_changes")
+    assert total == len(SMALL_LATE), total
 
 
 def check_error_budget(s, text):

@@ -4,7 +4,7 @@
 # exports October 2026 twice (password from PGPASSWORD, then from a
 # pgpass file), and checks no duplicates, the figures against
 # `kpi --format json` and hand-computed values, the column types, the BI
-# views, the refusal of a password in the URL, and the rollback of a failed
+# views, the late changes of the month (changes table), the refusal of a password in the URL, and the rollback of a failed
 # export. Fails (never skips) when PostgreSQL cannot start. Must not write
 # outside its temp dirs.
 set -euo pipefail
@@ -236,6 +236,33 @@ $types"
   fail "v_kpi_monthly"
 [ "$(q "SELECT * FROM $S.v_availability_monthly")" = "2026-10-01|ERP|98.121|99.5|50400|56.38" ] ||
   fail "v_availability_monthly: $(q "SELECT * FROM $S.v_availability_monthly")"
+
+# --- late changes: the provider edits October after it ended --------------
+# T1 downgraded Critique (P1) -> Haute (P2), T2's resolution back-dated
+# 15:00 -> 11:00; the re-sync (now, after October) records both.
+sed -i -e 's/^T1,ERP down,Incident,Critique,/T1,ERP down,Incident,Haute,/' \
+  -e 's/^\(T2,.*\),2026-10-06T15:00:00Z$/\1,2026-10-06T11:00:00Z/' tickets.csv
+out=$(ib sync --full 2>&1) || fail "re-sync exited $?: $out"
+grep -qF "desk: 6 read, 0 new, 2 changed, 4 unchanged" <<<"$out" || fail "re-sync: $out"
+for round in 1 2; do
+  out=$(PGPASSWORD=$PG_TEST_PASSWORD ib export --format postgres --url "$PG_URL" \
+    --month 2026-10 2>&1) || fail "export with late changes ($round) exited $?: $out"
+done
+[ "$(q "SELECT string_agg(id || ' ' || field || ' ' || category || ' ' || old_value || ' -> ' ||
+              new_value || ' ' || kind || ' ' || (detected_at >= '2026-10-31T23:00:00Z'), ','
+              ORDER BY change_id) FROM $S.changes WHERE period = '2026-10'")" = \
+  "T1 priority priority_changed P1 -> P2 ticket true,T2 resolved_at resolution_moved 2026-10-06T15:00:00Z -> 2026-10-06T11:00:00Z ticket true" ] ||
+  fail "changes rows: $(q "SELECT * FROM $S.changes")"
+[ "$(q "SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+       WHERE i.indisprimary AND i.indrelid = '$S.changes'::regclass")" = \
+  "period,source,change_id" ] || fail "changes primary key"
+[ "$(q "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name)
+       FROM information_schema.columns WHERE table_schema = '$S' AND table_name = 'changes'
+       AND column_name IN ('change_id', 'detected_at', 'month', 'run_id')")" = \
+  "change_id:bigint,detected_at:timestamp with time zone,month:date,run_id:bigint" ] ||
+  fail "changes column types"
 
 # --- a partial period gets its own key and stays out of the monthly views -
 out=$(PGPASSWORD=$PG_TEST_PASSWORD ib export --format postgres --url "$PG_URL" \

@@ -4,10 +4,12 @@
 The report is rendered by headless Chromium (Debian's chromium; the test
 FAILS when it is missing) to a PNG, and the key figures are looked for in
 the DOM Chromium dumps: the hand-computed month of test_export_formats in
-both languages, then the sample data against `kpi --format json`. Also:
-no external asset, data strings HTML-escaped, a print stylesheet, and the
-"right now" block (error budget used, burn rate, open tickets already
-late) present for the month still running and absent once it is over.
+both languages, then the same month after the provider edited it (its late
+changes: counted per category, listed, at most 50 rows), then the sample
+data against `kpi --format json`. Also: no external asset, data strings
+HTML-escaped, a print stylesheet, and the "right now" block (error budget
+used, burn rate, open tickets already late) present for the month still
+running and absent once it is over.
 """
 import json
 import os
@@ -20,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_export_formats import (SMALL_AS_OF, make_sample_store,  # noqa: E402
-                                 make_small_store, run)
+                                 make_small_late_changes, make_small_store, run)
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -110,7 +112,7 @@ def check_small(tmp):
         table = dom[dom.index('id="breaches"'):dom.index('id="disagreements"')]
         assert table.count("<tr>") == 1 + 3, table
         # the disagreement with the provider: T1's resolution, in words
-        dis = dom[dom.index('id="disagreements"'):dom.index('id="freshness"')]
+        dis = dom[dom.index('id="disagreements"'):dom.index('id="late-changes"')]
         assert dis.count("<tr>") == 1 + 1, dis
         row = text_of(dis[dis.index("<tbody>"):])
         words = ("Résolution", "respecté", "dépassé", "inexpliqué") if lang == "fr" \
@@ -133,11 +135,15 @@ def check_small(tmp):
             else ("First response", "Availability", "Breached tickets")
         for label in labels:
             assert label in text, f"{lang}: label {label!r} missing"
+        # nothing changed since the sync: the late-changes section says so
+        late = dom[dom.index('id="late-changes"'):dom.index('id="freshness"')]
+        assert 'id="late-none"' in late and "<table" not in late, late
     # the same month once it is over: no "right now" block
     past = os.path.join(tmp, "past.html")
     run(cfg, "report", "--month", "2026-10", "--out", past, "--lang", "en",
         "--as-of", "2026-11-05T00:00:00Z")
     assert 'id="right-now"' not in open(past, encoding="utf-8").read()
+    check_small_late(tmp, cfg)
     p = run(cfg, "report", "--month", "2026-13", "--out", os.path.join(tmp, "x.html"),
             check=False)
     assert p.returncode == 2 and "--month" in p.stderr, p.stderr
@@ -166,6 +172,59 @@ def check_right_now(dom, lang, dec, pct):
         in words, words
     assert "2h 00m" in words and "1h 00m" in words, words
     assert ("En ce moment" if lang == "fr" else "Right now") in text_of(block)
+def check_small_late(tmp, cfg):
+    """The provider edits October after it ended (test_export_formats'
+    SMALL_LATE: T1 P1 -> P2, T2's resolution back-dated, T3 deleted, O1's
+    end moved); the report of October lists those late changes."""
+    make_small_late_changes(tmp, cfg)
+    # T1's reported verdict (planted above) is not in the CSV: its removal
+    # is recorded with the priority change, as "other".
+    want = {"priority_changed": 1, "resolution_moved": 1, "deleted": 1,
+            "outage_changed": 1, "other": 1}
+    for lang in ("en", "fr"):
+        out = os.path.join(tmp, f"late-{lang}.html")
+        run(cfg, "report", "--month", "2026-10", "--out", out, "--lang", lang,
+            "--as-of", SMALL_AS_OF)
+        check_self_contained(out)
+        dom = render(out, os.path.join(tmp, f"late-{lang}.png"))
+        late = dom[dom.index('id="late-changes"'):dom.index('id="freshness"')]
+        assert 'id="late-none"' not in late, late
+        assert ("Modifications tardives" if lang == "fr" else "Late changes") in text_of(late)
+        counts = late[late.index('class="late-counts"'):late.index('class="late-list"')]
+        got = {m.group(1): int(m.group(2)) for m in re.finditer(
+            r'<tr data-category="([a-z_]+)"><td>[^<]*</td><td class="num">(\d+)</td>', counts)}
+        assert got == want, (lang, got)
+        rows = late[late.index('class="late-list"'):]
+        rows = re.findall(r'<tr data-category="([a-z_]+)">(.*?)</tr>', rows, flags=re.S)
+        assert sorted(c for c, _ in rows) == sorted(want), rows
+        cells = {c: text_of(r) for c, r in rows}
+        assert "T1" in cells["priority_changed"] and "P1 → P2" in cells["priority_changed"]
+        # instants in the configuration's zone (UTC here), local form
+        assert "T2" in cells["resolution_moved"] and \
+            "2026-10-06 15:00 → 2026-10-06 11:00" in cells["resolution_moved"], cells
+        assert "T3" in cells["deleted"] and "– →" in cells["deleted"], cells
+        assert "O1" in cells["outage_changed"], cells
+        word = "priorité changée" if lang == "fr" else "priority changed"
+        assert word in cells["priority_changed"], cells
+        assert 'id="late-more"' not in late
+    # Many late changes: the table stops at 50 rows and says how many more.
+    con = sqlite3.connect(os.path.join(tmp, "bridge.db"))
+    with con:
+        for k in range(60):
+            con.execute("INSERT INTO changes(source, record_id, kind, field, old_value,"
+                        " new_value, run_id, detected_at) VALUES('desk', 'T1', 'ticket',"
+                        " 'priority', 'P2', 'P1', 99, ?)", (1794787200 + k,))
+    con.close()
+    out = os.path.join(tmp, "late-many.html")
+    run(cfg, "report", "--month", "2026-10", "--out", out, "--lang", "en",
+        "--as-of", SMALL_AS_OF)
+    dom = render(out, os.path.join(tmp, "late-many.png"))
+    late = dom[dom.index('id="late-changes"'):dom.index('id="freshness"')]
+    listed = late[late.index('class="late-list"'):]
+    assert listed.count("<tr data-category=") == 50, listed.count("<tr data-category=")
+    assert 'id="late-more"' in late and "and 15 more" in text_of(late), text_of(late)
+    assert '<tr data-category="priority_changed"><td>Priority changed' not in late
+    assert re.search(r'data-category="priority_changed"><td>[^<]*</td><td class="num">61<', late)
 
 
 def check_sample(tmp):
@@ -193,7 +252,7 @@ def check_sample(tmp):
     table = dom[dom.index('id="breaches"'):dom.index('id="disagreements"')]
     assert table.count("<tr>") == (1 + n_breaches if n_breaches else 0), n_breaches
     # the CSV plugin reports no verdict: no disagreement, said so
-    dis = dom[dom.index('id="disagreements"'):dom.index('id="freshness"')]
+    dis = dom[dom.index('id="disagreements"'):dom.index('id="late-changes"')]
     assert "<tr>" not in dis and "match ours" in text_of(dis), dis
     # August to November are in the store: the trend is drawn
     trend = dom[dom.index('id="trend"'):]

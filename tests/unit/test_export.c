@@ -36,6 +36,7 @@ typedef struct fixture {
   ib_ticket_set tickets;
   ib_outage_set outages;
   ib_kpi_result *kpi;
+  ib_late_change_list late;
   ib_export_data d;
   char dir[64];
 } fixture;
@@ -99,8 +100,21 @@ static int setup(void **state) {
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
                                   &f->kpi, err, sizeof err),
                    0);
-  f->d = (ib_export_data){&f->cfg, NULL,      &f->tickets, &f->outages,
-                          f->kpi,  "2026-10", NULL,        0};
+  /* K-1 downgraded P1 -> P3 by the sync of 3 November */
+  ib_late_change late = {.seq = 7,
+                         .source = "desk",
+                         .id = "1",
+                         .key = "K-1",
+                         .kind = "ticket",
+                         .field = "priority",
+                         .old_value = "P1",
+                         .new_value = "P3",
+                         .category = IB_LATE_PRIORITY_CHANGED,
+                         .run_id = 4,
+                         .detected_at = 1793692800};
+  assert_int_equal(ib_late_change_list_add(&f->late, &late), 0);
+  f->d = (ib_export_data){&f->cfg,   NULL, &f->tickets, &f->outages, f->kpi,
+                          "2026-10", NULL, 0,           &f->late};
   snprintf(f->dir, sizeof f->dir, "/tmp/ib-test-export-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
   *state = f;
@@ -113,6 +127,7 @@ static int teardown(void **state) {
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
   assert_int_equal(system(cmd), 0);
   ib_kpi_result_free(f->kpi);
+  ib_late_change_list_free(&f->late);
   ib_ticket_set_free(&f->tickets);
   ib_outage_set_free(&f->outages);
   free(f);
@@ -145,6 +160,13 @@ static void test_csv(void **state) {
   assert_non_null(strstr(t, ",2026-10-05T10:00:00Z,2026-10-05T10:45:00Z,"));
   assert_non_null(strstr(t, ",0,false,\r\n")); /* pauses, reported verdicts */
   free(t);
+  char *ch = slurp(f->dir, "changes.csv");
+  assert_string_equal(ch,
+                      "period,change_id,source,id,key,kind,field,category,"
+                      "old_value,new_value,run_id,detected_at\r\n"
+                      "2026-10,7,desk,1,K-1,ticket,priority,priority_changed,"
+                      "P1,P3,4,2026-11-03T08:00:00Z\r\n");
+  free(ch);
   char *s = slurp(f->dir, "ticket_sla.csv");
   /* target, measured, verdict, over, reported, disagrees for each KPI */
   assert_non_null(
@@ -206,6 +228,12 @@ static void test_openmetrics(void **state) {
   assert_true(len > 6 && strcmp(m + len - 6, "# EOF\n") == 0);
   assert_null(strstr(m, "NaN"));
   assert_non_null(strstr(m, "# TYPE itsm_bridge_sla_compliance_ratio gauge\n"));
+  /* late changes per category, every category written */
+  assert_non_null(strstr(m, "# TYPE itsm_bridge_late_changes gauge\n"));
+  assert_non_null(
+      strstr(m, "itsm_bridge_late_changes{category=\"priority_changed\"} 1\n"));
+  assert_non_null(
+      strstr(m, "itsm_bridge_late_changes{category=\"resolution_moved\"} 0\n"));
   assert_non_null(strstr(m,
                          "itsm_bridge_sla_compliance_ratio{sla=\"desk\","
                          "priority=\"P1\",kpi=\"first_response\"} 0\n"));
@@ -306,7 +334,7 @@ static void test_atomic(void **state) {
 static void test_rows(void **state) {
   fixture *f = *state;
   char err[256];
-  size_t expect[IB_TABLE_COUNT] = {1, 1, 0, 1, 1, 1};
+  size_t expect[IB_TABLE_COUNT] = {1, 1, 0, 1, 1, 1, 1};
   for (int t = 0; t < IB_TABLE_COUNT; t++) {
     ib_export_rows *it = NULL;
     ib_export_cell cells[32];
@@ -342,6 +370,22 @@ static void test_rows(void **state) {
   assert_string_equal(c[10].text, "met");
   assert_string_equal(c[11].text, "unexplained");
   assert_int_equal(ib_export_rows_next(it, c), 0);
+  assert_int_equal(ib_export_rows_next(it, c), 0);
+  ib_export_rows_close(it);
+
+  /* the late change, as the store listed it */
+  assert_int_equal(
+      ib_export_rows_open(&f->d, IB_TABLE_CHANGES, &it, err, sizeof err), 0);
+  assert_int_equal(ib_export_rows_next(it, c), 1);
+  assert_string_equal(c[0].text, "2026-10");
+  assert_int_equal(c[1].i, 7);
+  assert_string_equal(c[4].text, "K-1");
+  assert_string_equal(c[6].text, "priority");
+  assert_string_equal(c[7].text, "priority_changed");
+  assert_string_equal(c[8].text, "P1");
+  assert_string_equal(c[9].text, "P3");
+  assert_int_equal(c[10].i, 4);
+  assert_int_equal(c[11].i, 1793692800);
   assert_int_equal(ib_export_rows_next(it, c), 0);
   ib_export_rows_close(it);
 }
