@@ -56,6 +56,10 @@ typedef struct ib_store_ops {
   void (*end_read)(ib_store *st);
   int (*history)(ib_store *st, const char *source, const char *id,
                  ib_change_list *out, int *found, char *err, size_t errlen);
+  int (*alert_states)(ib_store *st, ib_alert_state_list *out, char *err,
+                      size_t errlen);
+  int (*put_alert_state)(ib_store *st, const ib_alert_state *s, char *err,
+                         size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */
