@@ -29,6 +29,8 @@ static const command commands[] = {
      "write the monthly steering report (HTML with charts)"},
     {"history", ib_cmd_history,
      "list the recorded field changes of one ticket or outage"},
+    {"check", ib_cmd_check,
+     "evaluate the alert rules now; notify webhooks (exit 3: something fires)"},
     {"plugins", ib_cmd_plugins, "list source plugins and their options"},
     {"check-config", ib_cmd_check_config, "validate the configuration"},
     {NULL, NULL, NULL},
@@ -54,7 +56,8 @@ static void usage(FILE *out) {
           "  -h, --help           this help; COMMAND --help for a command's\n"
           "  --version            print the version\n\n"
           "Exit status: 0 success, 1 runtime failure (a source failed, store "
-          "unreachable),\n2 usage or configuration error.\n",
+          "unreachable),\n2 usage or configuration error; check: 3 when an alert "
+          "fires.\n",
           ib_cli_default_plugin_dir());
 }
 
