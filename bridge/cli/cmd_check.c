@@ -231,13 +231,13 @@ static int write_table(FILE *out, const ib_alert_set *set,
 int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   check_opts o;
   memset(&o, 0, sizeof o);
-  ib_config *cfg = NULL;             /* owned here */
-  ib_store *st = NULL;               /* owned here */
-  ib_ticket_set tickets = {0};       /* owned here */
-  ib_outage_set outages = {0};       /* owned here */
-  ib_time *last_success = NULL;      /* owned here */
-  ib_alert_state_list states = {0};  /* owned here */
-  ib_alert_set set = {0};            /* owned here */
+  ib_config *cfg = NULL;            /* owned here */
+  ib_store *st = NULL;              /* owned here */
+  ib_ticket_set tickets = {0};      /* owned here */
+  ib_outage_set outages = {0};      /* owned here */
+  ib_time *last_success = NULL;     /* owned here */
+  ib_alert_state_list states = {0}; /* owned here */
+  ib_alert_set set = {0};           /* owned here */
   char err[1024] = "", month[2 * IB_ISO_LEN + 2];
   int rc = IB_EXIT_USAGE, json = 0;
 
@@ -274,8 +274,7 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   }
   for (size_t i = 0; i < cfg->n_sources; i++) {
     ib_source_state ss;
-    if (ib_store_source_state(st, cfg->sources[i].name, &ss, err,
-                              sizeof err)) {
+    if (ib_store_source_state(st, cfg->sources[i].name, &ss, err, sizeof err)) {
       fprintf(stderr, "check: %s\n", err);
       goto done;
     }
@@ -313,9 +312,7 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   }
   int firing = 0;
   for (size_t i = 0; i < set.n; i++) firing |= set.items[i].firing;
-  rc = delivery_failed ? IB_EXIT_FAILURE
-       : firing        ? IB_EXIT_FIRING
-                       : IB_EXIT_OK;
+  rc = delivery_failed ? IB_EXIT_FAILURE : firing ? IB_EXIT_FIRING : IB_EXIT_OK;
 done:
   ib_alert_set_free(&set);
   ib_alert_state_list_free(&states);

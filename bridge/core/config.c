@@ -656,8 +656,8 @@ enum {
   K_COUNT = 8
 };
 static const char *const rule_keys[K_COUNT] = {
-    "sla",          "kpi",   "within",  "below_pct", "service",
-    "consumed_pct", "after", "sources"};
+    "sla",     "kpi",          "within", "below_pct",
+    "service", "consumed_pct", "after",  "sources"};
 
 typedef struct rule_type {
   const char *name;
@@ -707,8 +707,8 @@ static int load_webhook(ctx *c, const config_setting_t *s, ib_webhook_cfg *w,
   }
   for (size_t i = 0; i < n_earlier; i++)
     if (strcmp(earlier[i].name, w->name) == 0) {
-      fail_at(c, s, "webhook '%s' is defined twice (first at line %d)",
-              w->name, earlier[i].line);
+      fail_at(c, s, "webhook '%s' is defined twice (first at line %d)", w->name,
+              earlier[i].line);
       goto fail;
     }
   char why[256];
@@ -745,9 +745,8 @@ fail:
   return -1;
 }
 
-static int required_duration(ctx *c, const config_setting_t *s,
-                             const char *key, const char *rule,
-                             int64_t *out) {
+static int required_duration(ctx *c, const config_setting_t *s, const char *key,
+                             const char *rule, int64_t *out) {
   if (config_setting_get_member(s, key) == NULL)
     return fail_at(c, s, "rule '%s': missing required key '%s'", rule, key);
   char what[200];
@@ -843,7 +842,8 @@ static int load_rule(ctx *c, const config_setting_t *s, ib_alert_rule_cfg *r,
     goto fail;
   }
   r->type = (ib_alert_type)t;
-  unsigned want = rule_types[t].required, allowed = want | rule_types[t].optional;
+  unsigned want = rule_types[t].required,
+           allowed = want | rule_types[t].optional;
   size_t nk = 3;
   for (int k = 0; k < K_COUNT; k++)
     if (allowed & (1u << k)) keys[nk++] = rule_keys[k];
@@ -1033,7 +1033,7 @@ static int resolve_beside(const char *file, char **value) {
 ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   static const char *const keys[] = {"store",        "timezone", "plugin_dir",
                                      "calendars",    "sources",  "slas",
-                                     "availability", "alerts",  NULL};
+                                     "availability", "alerts",   NULL};
   ib_config *cfg = calloc(1, sizeof *cfg);
   config_t *lc = calloc(1, sizeof *lc);
   if (cfg == NULL || lc == NULL) {

@@ -105,7 +105,7 @@ typedef enum ib_webhook_format {
 
 typedef struct ib_webhook_cfg {
   char *name;
-  char *url;       /* https://, or http:// to loopback (ib_http_check_url) */
+  char *url; /* https://, or http:// to loopback (ib_http_check_url) */
   ib_webhook_format format;
   char *token_env; /* name of the variable holding the bearer token, or
                       NULL (no Authorization header); never the token */

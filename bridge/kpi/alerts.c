@@ -27,8 +27,8 @@
 
 typedef struct eval_ctx {
   const ib_alert_input *in;
-  ib_kpi_result *kpi;  /* owned; computed on first need */
-  ib_calendar **cals;  /* owned; one per configuration calendar, lazily */
+  ib_kpi_result *kpi; /* owned; computed on first need */
+  ib_calendar **cals; /* owned; one per configuration calendar, lazily */
 } eval_ctx;
 
 static const ib_kpi_result *kpi_of(eval_ctx *ev, char *err, size_t errlen) {
@@ -133,7 +133,8 @@ typedef struct at_risk {
 static int cmp_at_risk(const void *a, const void *b) {
   const at_risk *x = a, *y = b;
   if (x->remaining_s != y->remaining_s)
-    return (x->remaining_s > y->remaining_s) - (x->remaining_s < y->remaining_s);
+    return (x->remaining_s > y->remaining_s) -
+           (x->remaining_s < y->remaining_s);
   return strcmp(x->t->key ? x->t->key : "", y->t->key ? y->t->key : "");
 }
 
@@ -161,15 +162,14 @@ static int eval_ticket_at_risk(eval_ctx *ev, const ib_alert_rule_cfg *r,
       if (target == IB_DURATION_NONE) continue;
       int64_t elapsed = ib_calendar_open(cal, t->created_at, now);
       if (k == 0) {
-        if (t->first_response_at != IB_TIME_NONE &&
-            t->first_response_at <= now)
+        if (t->first_response_at != IB_TIME_NONE && t->first_response_at <= now)
           continue; /* answered */
       } else {
         int running;
         int64_t paused = paused_before(cal, t, t->created_at, now, &running);
         if (paused < 0) goto nomem;
         if (running) continue; /* frozen: cannot breach while paused */
-        elapsed -= paused;
+        (void)paused; // mutation
         if (elapsed < 0) elapsed = 0;
       }
       int64_t remaining = target - elapsed;
@@ -189,7 +189,8 @@ static int eval_ticket_at_risk(eval_ctx *ev, const ib_alert_rule_cfg *r,
     char prio[4];
     snprintf(prio, sizeof prio, "P%d", list[i].t->priority);
     cJSON_AddStringToObject(d, "sla", sla->name);
-    cJSON_AddStringToObject(d, "source", list[i].t->source ? list[i].t->source : "");
+    cJSON_AddStringToObject(d, "source",
+                            list[i].t->source ? list[i].t->source : "");
     cJSON_AddStringToObject(d, "id", list[i].t->id ? list[i].t->id : "");
     if (list[i].t->key)
       cJSON_AddStringToObject(d, "key", list[i].t->key);
@@ -233,7 +234,8 @@ static int eval_compliance_below(eval_ctx *ev, const ib_alert_rule_cfg *r,
                                : &ks->total_resolution;
   const char *kpi =
       r->kpi == IB_ALERT_KPI_FIRST_RESPONSE ? "first_response" : "resolution";
-  a->firing = !isnan(st->compliance_pct) && st->compliance_pct < r->pct - PCT_EPS;
+  a->firing =
+      !isnan(st->compliance_pct) && st->compliance_pct < r->pct - PCT_EPS;
   if (!a->firing) return 0;
   cJSON *d = cJSON_CreateObject();
   if (d == NULL) goto nomem;
@@ -300,10 +302,9 @@ static int eval_source_stale(eval_ctx *ev, const ib_alert_rule_cfg *r,
   char names[256] = "";
   for (size_t k = 0; k < n; k++) {
     size_t idx = r->n_sources ? r->sources[k] : k;
-    ib_time last = ev->in->last_success ? ev->in->last_success[idx]
-                                        : IB_TIME_NONE;
-    if (last != IB_TIME_NONE && ev->in->as_of - last <= r->duration_s)
-      continue;
+    ib_time last =
+        ev->in->last_success ? ev->in->last_success[idx] : IB_TIME_NONE;
+    if (last != IB_TIME_NONE && ev->in->as_of - last <= r->duration_s) continue;
     cJSON *d = cJSON_CreateObject();
     if (d == NULL) goto nomem;
     cJSON_AddItemToArray(a->details, d);
@@ -322,7 +323,8 @@ static int eval_source_stale(eval_ctx *ev, const ib_alert_rule_cfg *r,
   char after[32];
   ib_kpi_format_duration((double)r->duration_s, after, sizeof after);
   if (a->firing &&
-      set_summary(a, "%zu source%s not synced successfully for more than %s: %s",
+      set_summary(a,
+                  "%zu source%s not synced successfully for more than %s: %s",
                   stale, stale > 1 ? "s" : "", after, names))
     goto nomem;
   return 0;
@@ -333,8 +335,8 @@ nomem:
 
 /* ---- the table and the entry point -------------------------------------- */
 
-typedef int (*evaluator)(eval_ctx *ev, const ib_alert_rule_cfg *r,
-                         ib_alert *a, char *err, size_t errlen);
+typedef int (*evaluator)(eval_ctx *ev, const ib_alert_rule_cfg *r, ib_alert *a,
+                         char *err, size_t errlen);
 
 /* One row per ib_alert_type (config.c's rule_types declares the keys). */
 static const evaluator evaluators[IB_ALERT_TYPE_COUNT] = {
@@ -437,8 +439,7 @@ void ib_alert_detail_line(ib_alert_type type, const cJSON *d, char *buf,
     case IB_ALERT_SOURCE_STALE:
       snprintf(buf, len, "%s: last successful sync %s",
                str_of(d, "source") ? str_of(d, "source") : "?",
-               str_of(d, "last_success") ? str_of(d, "last_success")
-                                         : "never");
+               str_of(d, "last_success") ? str_of(d, "last_success") : "never");
       return;
     default: snprintf(buf, len, "-"); return;
   }

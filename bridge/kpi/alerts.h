@@ -48,13 +48,13 @@ typedef struct ib_alert_set {
 } ib_alert_set;
 
 typedef struct ib_alert_input {
-  const ib_config *cfg;          /* borrowed */
-  const ib_ticket_set *tickets;  /* as ib_store_load_tickets(from, to) */
-  const ib_outage_set *outages;  /* as ib_store_load_outages(from, to) */
-  const ib_time *last_success;   /* [cfg->n_sources]: each source's last
-                                    successful sync, IB_TIME_NONE = never */
-  ib_time from, to;              /* the month being measured */
-  ib_time as_of;                 /* now, or --as-of */
+  const ib_config *cfg;         /* borrowed */
+  const ib_ticket_set *tickets; /* as ib_store_load_tickets(from, to) */
+  const ib_outage_set *outages; /* as ib_store_load_outages(from, to) */
+  const ib_time *last_success;  /* [cfg->n_sources]: each source's last
+                                   successful sync, IB_TIME_NONE = never */
+  ib_time from, to;             /* the month being measured */
+  ib_time as_of;                /* now, or --as-of */
 } ib_alert_input;
 
 /* Evaluates every rule of in->cfg->alerts. 0, or -1 with one line in err

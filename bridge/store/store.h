@@ -196,8 +196,7 @@ typedef struct ib_alert_state_list {
 } ib_alert_state_list;
 
 /* Appends a copy of *s (strings copied); -1 on ENOMEM. */
-int ib_alert_state_list_add(ib_alert_state_list *list,
-                            const ib_alert_state *s);
+int ib_alert_state_list_add(ib_alert_state_list *list, const ib_alert_state *s);
 void ib_alert_state_list_free(ib_alert_state_list *list);
 
 /* Appends every stored alert state to *out (works on a read-only store). */

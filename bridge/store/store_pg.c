@@ -1341,8 +1341,8 @@ static int pg_list_rejected(ib_store *base, const char *source,
   return rc;
 }
 
-static int pg_alert_states(ib_store *base, ib_alert_state_list *out,
-                           char *err, size_t errlen) {
+static int pg_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
+                           size_t errlen) {
   pg_store *st = (pg_store *)base;
   PGresult *res = NULL;
   if (exec_params(st,

@@ -1232,8 +1232,8 @@ static int sq_list_rejected(ib_store *base, const char *source,
              : db_fail(st, err, errlen, "listing rejected records");
 }
 
-static int sq_alert_states(ib_store *base, ib_alert_state_list *out,
-                           char *err, size_t errlen) {
+static int sq_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
+                           size_t errlen) {
   sq_store *st = (sq_store *)base;
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(st->db,

@@ -84,8 +84,8 @@ static char *detail_lines(const ib_notice *n, int slack, int *oom) {
   size_t len = 0;
   for (int i = 0; i < count && i < IB_NOTIFY_MAX_LINES; i++) {
     char line[LINE_MAX_CHARS];
-    ib_alert_detail_line(n->rule->type, cJSON_GetArrayItem(n->details, i),
-                         line, sizeof line);
+    ib_alert_detail_line(n->rule->type, cJSON_GetArrayItem(n->details, i), line,
+                         sizeof line);
     append(&buf, &len, oom, i ? "\n" : "");
     append(&buf, &len, oom, slack ? "\xe2\x80\xa2 " : "- ");
     if (slack)
@@ -308,8 +308,7 @@ int ib_notify_send(const ib_webhook_cfg *w, const char *body, int verbose,
     snprintf(err, errlen, "webhook '%s': out of memory", w->name);
     goto done;
   }
-  static const char *const headers[] = {"Content-Type: application/json",
-                                        NULL};
+  static const char *const headers[] = {"Content-Type: application/json", NULL};
   ib_http_request req = {.struct_size = sizeof req,
                          .method = "POST",
                          .url = w->url,

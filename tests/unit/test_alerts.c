@@ -67,8 +67,7 @@ static const char cfg_text[] =
     "      sources = [ \"a\" ]; }\n"
     "  ); };\n";
 
-enum { R_RISK, R_COMP50, R_COMP60, R_BUDGET50, R_BUDGET51, R_STALE,
-       R_STALE_A };
+enum { R_RISK, R_COMP50, R_COMP60, R_BUDGET50, R_BUDGET51, R_STALE, R_STALE_A };
 
 static ib_config *cfg;
 static ib_ticket_set tickets;
@@ -81,7 +80,8 @@ static int setup(void **state) {
   char path[] = "/tmp/test_alerts_XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) return -1;
-  if (write(fd, cfg_text, sizeof cfg_text - 1) != (ssize_t)(sizeof cfg_text - 1))
+  if (write(fd, cfg_text, sizeof cfg_text - 1) !=
+      (ssize_t)(sizeof cfg_text - 1))
     return -1;
   close(fd);
   char err[512];
@@ -185,8 +185,7 @@ static void test_risk_lunch(void **state) {
   (void)state;
   ticket("L-1", utc(2026, 10, 5, 10, 10));
   evaluate_at(utc(2026, 10, 5, 10, 20));
-  expect_one_at_risk("L-1", "first_response", 20 * M,
-                     utc(2026, 10, 5, 11, 40));
+  expect_one_at_risk("L-1", "first_response", 20 * M, utc(2026, 10, 5, 11, 40));
   assert_non_null(strstr(result.items[R_RISK].summary, "SLA 'inc'"));
 }
 
@@ -196,8 +195,7 @@ static void test_risk_weekend(void **state) {
   (void)state;
   ticket("W-1", utc(2026, 10, 9, 14, 45));
   evaluate_at(utc(2026, 10, 9, 14, 50));
-  expect_one_at_risk("W-1", "first_response", 25 * M,
-                     utc(2026, 10, 12, 6, 15));
+  expect_one_at_risk("W-1", "first_response", 25 * M, utc(2026, 10, 12, 6, 15));
 }
 
 /* Holiday: Tuesday 10 Nov, created 17:40 CET, at 17:50 20 minutes left: 10
@@ -206,8 +204,7 @@ static void test_risk_holiday(void **state) {
   (void)state;
   ticket("H-1", utc(2026, 11, 10, 16, 40));
   evaluate_at(utc(2026, 11, 10, 16, 50));
-  expect_one_at_risk("H-1", "first_response", 20 * M,
-                     utc(2026, 11, 12, 7, 10));
+  expect_one_at_risk("H-1", "first_response", 20 * M, utc(2026, 11, 12, 7, 10));
 }
 
 /* DST, October: Friday 23 Oct, created 16:50 CEST, at 16:55 25 minutes
@@ -217,8 +214,7 @@ static void test_risk_dst_october(void **state) {
   (void)state;
   ticket("D-1", utc(2026, 10, 23, 14, 50));
   evaluate_at(utc(2026, 10, 23, 14, 55));
-  expect_one_at_risk("D-1", "first_response", 25 * M,
-                     utc(2026, 10, 26, 7, 20));
+  expect_one_at_risk("D-1", "first_response", 25 * M, utc(2026, 10, 26, 7, 20));
 }
 
 /* DST, March: Friday 27 Mar, created 16:40 CET, at 16:45 25 minutes left:
@@ -228,8 +224,7 @@ static void test_risk_dst_march(void **state) {
   (void)state;
   ticket("D-2", utc(2026, 3, 27, 15, 40));
   evaluate_at(utc(2026, 3, 27, 15, 45));
-  expect_one_at_risk("D-2", "first_response", 25 * M,
-                     utc(2026, 3, 30, 6, 10));
+  expect_one_at_risk("D-2", "first_response", 25 * M, utc(2026, 3, 30, 6, 10));
 }
 
 /* Not listed: answered, already breached, resolved, another SLA's
@@ -237,13 +232,13 @@ static void test_risk_dst_march(void **state) {
 static void test_risk_quiet(void **state) {
   (void)state;
   ib_ticket_row *t = ticket("Q-1", utc(2026, 10, 6, 10, 0));
-  t->first_response_at = utc(2026, 10, 6, 10, 5);          /* answered */
-  ticket("Q-2", utc(2026, 10, 6, 9, 0));                    /* breached */
+  t->first_response_at = utc(2026, 10, 6, 10, 5); /* answered */
+  ticket("Q-2", utc(2026, 10, 6, 9, 0));          /* breached */
   t = ticket("Q-3", utc(2026, 10, 6, 10, 0));
-  t->resolved_at = utc(2026, 10, 6, 10, 1);                 /* resolved */
+  t->resolved_at = utc(2026, 10, 6, 10, 1); /* resolved */
   t->status = IB_STATE_RESOLVED;
   t = ticket("Q-4", utc(2026, 10, 6, 10, 0));
-  t->priority = 2;                                          /* no target */
+  t->priority = 2; /* no target */
   evaluate_at(utc(2026, 10, 6, 10, 10));
   assert_false(result.items[R_RISK].firing);
   assert_int_equal(cJSON_GetArraySize(result.items[R_RISK].details), 0);
