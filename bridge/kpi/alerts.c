@@ -169,7 +169,7 @@ static int eval_ticket_at_risk(eval_ctx *ev, const ib_alert_rule_cfg *r,
         int64_t paused = paused_before(cal, t, t->created_at, now, &running);
         if (paused < 0) goto nomem;
         if (running) continue; /* frozen: cannot breach while paused */
-        (void)paused; // mutation
+        elapsed -= paused;
         if (elapsed < 0) elapsed = 0;
       }
       int64_t remaining = target - elapsed;
