@@ -158,10 +158,14 @@ def store_dump(db_path):
     if PG_URL:
         p = subprocess.run([os.path.join(os.environ["PG_BIN"], "pg_dump"), "-d", PG_URL],
                            capture_output=True, text=True, timeout=60)
+        if p.returncode != 0 or "alert_state" not in p.stdout:
+            raise RuntimeError("pg_dump failed: " + p.stderr)
         return p.stdout
     con = sqlite3.connect(db_path)
     try:
-        return "\n".join(con.iterdump())
+        dump = "\n".join(con.iterdump())
+        assert "alert_state" in dump
+        return dump
     finally:
         con.close()
 
