@@ -123,9 +123,15 @@ static int notify_one(ib_store *st, const ib_config *cfg, const ib_alert *a,
             as_of - s.last_sent >= cfg->alerts.repeat_s;
     }
   } else if (old && old->firing) { /* stopped firing: resolved, once */
+    /* ... unless its firing message never got through: nothing was
+     * announced, so there is nothing to resolve. */
+    int announced = !old->pending || (old->last_sent != IB_TIME_NONE &&
+                                      old->last_sent >= old->since);
     s.firing = 0;
     s.since = IB_TIME_NONE;
-    due = 1;
+    s.pending = 0;
+    due = announced;
+    if (!due) goto record;
   } else {
     due = old && old->pending; /* a resolved message not delivered yet */
   }
@@ -148,6 +154,7 @@ static int notify_one(ib_store *st, const ib_config *cfg, const ib_alert *a,
     fprintf(stderr, "check: rule '%s': %s\n", a->rule->name, err);
     s.pending = 1;
   }
+record:
   if (ib_store_put_alert_state(st, &s, err, sizeof err) != 0) {
     fprintf(stderr, "check: %s\n", err);
     return -1;
@@ -304,8 +311,11 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
     }
   }
 
+  /* -q (timers, cron): the table is left out, JSON asked for is not. */
   int wrc = json ? write_json(stdout, &set, &states, as_of)
-                 : write_table(stdout, &set, &states, as_of, month, zone);
+            : cli->quiet
+                ? 0
+                : write_table(stdout, &set, &states, as_of, month, zone);
   if (wrc != 0 || fflush(stdout) != 0) {
     fprintf(stderr, "check: cannot write the result to standard output\n");
     goto done;
