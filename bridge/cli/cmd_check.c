@@ -112,7 +112,7 @@ static int notify_one(ib_store *st, const ib_config *cfg, const ib_alert *a,
     s.last_sent = old->last_sent;
     s.pending = old->pending;
   }
-  int due = 0;
+  int due = 0, rc = 0;
   if (a->firing) {
     if (!old || !old->firing) { /* newly firing (or again) */
       s.firing = 1;
@@ -139,7 +139,6 @@ static int notify_one(ib_store *st, const ib_config *cfg, const ib_alert *a,
   ib_notice n = {a->rule, s.firing, s.since, a->summary,
                  s.firing ? a->details : NULL};
   char *body = ib_notify_payload(w->format, &n); /* owned here */
-  int rc = 0;
   if (body == NULL) {
     snprintf(err, sizeof err, "webhook '%s': out of memory", w->name);
     rc = 1;
