@@ -92,7 +92,7 @@ TICKETS = (HEADER
 OUTAGES = "id,service,start,end\nO1,ERP,2026-10-07T08:00:00Z,2026-10-07T09:00:00Z\n"
 
 
-def config(d, store, hooks, down_url, extra_webhooks="", stale_notify=""):
+def config(d, store, hooks, down_url, extra_webhooks="", stale_notify="", risk_extra=""):
     return store + f"""
 timezone = "UTC";
 calendars = ( {{ name = "24x7"; }} );
@@ -122,7 +122,7 @@ alerts = {{
   repeat = "1h";
   rules = (
     {{ name = "p1-at-risk"; type = "ticket_at_risk"; sla = "incidents"; within = "30m";
-      notify = [ "ops", "chat", "teams" ]; }},
+      notify = [ "ops", "chat", "teams"{risk_extra} ]; }},
     {{ name = "resolution"; type = "compliance_below"; sla = "incidents";
       kpi = "resolution"; below_pct = 90.0; notify = [ "ops" ]; }},
     {{ name = "fr-ok"; type = "compliance_below"; sla = "incidents";
@@ -307,6 +307,21 @@ with tempfile.TemporaryDirectory() as d:
               and late[0]["details"][0]["source"] == "never"
               and late[0]["details"][0]["last_success"] is None,
               f"the pending message arrives at the next run ({rc} {late} {err.strip()})")
+
+        # --- firing never delivered, then stopped: no "resolved" owed -------
+        gone = f"http://127.0.0.1:{closed_port()}/gone2"
+        extra += f',\n    {{ name = "late2"; url = "{gone}"; format = "json"; }}'
+        write(cfg, config(d, store, hooks.url, down.url + "/down", extra, '"late"',
+                          ', "late2"'))
+        rc, out, err = run(cfg, "check", "--as-of", T0)
+        check(rc == 1 and "webhook 'late2' not reached" in err
+              and "p1-at-risk/late2/1" in state_rows(d, db_path),
+              f"p1-at-risk fires again at T0; late2 unreachable: pending ({rc} {err.strip()})")
+        rc, out, err = run(cfg, "check", "--as-of", T0_61)
+        check(rc == 3 and "late2" not in err
+              and "p1-at-risk/late2/0" in state_rows(d, db_path),
+              f"stopped before late2 ever got it: no resolved attempted, nothing pending "
+              f"({rc} {err.strip()} {state_rows(d, db_path)})")
 
         # --- the token is nowhere ---------------------------------------------
         rc, out, err = run(cfg, "export", "--format", "json", "--out",
