@@ -18,6 +18,7 @@
 #include "kpi.h"
 #include "kpi_format.h"
 #include "tz.h"
+#include "utf8.h"
 
 #define PERCENT 100.0
 /* Percentages are compared with this slack, so that a figure meant to be
@@ -319,6 +320,7 @@ static int eval_source_stale(eval_ctx *ev, const ib_alert_rule_cfg *r,
              cfg->sources[idx].name);
     stale++;
   }
+  ib_utf8_trim_partial(names);
   a->firing = stale > 0;
   char after[32];
   ib_kpi_format_duration((double)r->duration_s, after, sizeof after);
@@ -408,8 +410,8 @@ static double num_of(const cJSON *d, const char *key) {
   return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-void ib_alert_detail_line(ib_alert_type type, const cJSON *d, char *buf,
-                          size_t len) {
+static void detail_line(ib_alert_type type, const cJSON *d, char *buf,
+                        size_t len) {
   char dur[32];
   const char *s;
   switch (type) {
@@ -443,4 +445,11 @@ void ib_alert_detail_line(ib_alert_type type, const cJSON *d, char *buf,
       return;
     default: snprintf(buf, len, "-"); return;
   }
+}
+
+void ib_alert_detail_line(ib_alert_type type, const cJSON *d, char *buf,
+                          size_t len) {
+  if (len == 0) return;
+  detail_line(type, d, buf, len);
+  ib_utf8_trim_partial(buf); /* a key or name cut at the buffer's end */
 }

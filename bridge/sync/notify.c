@@ -24,6 +24,7 @@
 #include "alerts.h"
 #include "http.h"
 #include "tz.h"
+#include "utf8.h"
 
 /* Slack limits a section's text to 3000 characters and a header's to 150;
  * lines are cut well below. */
@@ -42,6 +43,7 @@ static const char *state_word(const ib_notice *n) {
 static void title_of(const ib_notice *n, char *buf, size_t len) {
   snprintf(buf, len, "%s: %s (%s)", n->firing ? "FIRING" : "RESOLVED",
            n->rule->name, ib_alert_type_name(n->rule->type));
+  ib_utf8_trim_partial(buf); /* Slack caps a header: a long name is cut */
 }
 
 static const char *summary_of(const ib_notice *n) {
@@ -111,6 +113,7 @@ static void footer_of(const ib_notice *n, char *buf, size_t len) {
   if (n->since != IB_TIME_NONE) ib_format_iso8601(n->since, since);
   snprintf(buf, len, "itsm-bridge check \xc2\xb7 %s \xc2\xb7 %s%s%s",
            n->rule->name, state_word(n), since[0] ? " since " : "", since);
+  ib_utf8_trim_partial(buf);
 }
 
 static cJSON *json_payload(const ib_notice *n) {
