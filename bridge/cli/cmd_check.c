@@ -210,6 +210,10 @@ static int write_table(FILE *out, const ib_alert_set *set,
   fprintf(out, "Alerts as of %s (month %s, %s): %zu of %zu rule%s fire%s\n",
           iso, month, zone, firing, set->n, set->n == 1 ? "" : "s",
           firing == 1 ? "s" : "");
+  if (set->n == 0)
+    fprintf(out,
+            "No alert rules: add alerts = { webhooks = ( ... ); rules = ( ... "
+            "); }; to the configuration (itsm-bridge check --help)\n");
   for (size_t i = 0; i < set->n; i++) {
     const ib_alert *a = &set->items[i];
     if (!a->firing) continue;

@@ -24,13 +24,13 @@ static void test_trim_partial(void **state) {
   (void)state;
   trimmed("", "");
   trimmed("abc", "abc");
-  trimmed("caf\xc3\xa9", "caf\xc3\xa9");            /* é complete */
-  trimmed("caf\xc3", "caf");                        /* é cut after 1 byte */
-  trimmed("x\xe2\x82\xac", "x\xe2\x82\xac");        /* € complete */
-  trimmed("x\xe2\x82", "x");                        /* € cut after 2 */
-  trimmed("x\xe2", "x");                            /* € cut after 1 */
+  trimmed("caf\xc3\xa9", "caf\xc3\xa9");             /* é complete */
+  trimmed("caf\xc3", "caf");                         /* é cut after 1 byte */
+  trimmed("x\xe2\x82\xac", "x\xe2\x82\xac");         /* € complete */
+  trimmed("x\xe2\x82", "x");                         /* € cut after 2 */
+  trimmed("x\xe2", "x");                             /* € cut after 1 */
   trimmed("y\xf0\x9f\x94\xa5", "y\xf0\x9f\x94\xa5"); /* 4 bytes complete */
-  trimmed("y\xf0\x9f\x94", "y");                    /* cut after 3 */
+  trimmed("y\xf0\x9f\x94", "y");                     /* cut after 3 */
 }
 
 int main(void) {
