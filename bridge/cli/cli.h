@@ -84,6 +84,7 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_history(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_close(const ib_cli *cli, int argc, char **argv);
 int ib_cmd_verify(const ib_cli *cli, int argc, char **argv);
+int ib_cmd_check(const ib_cli *cli, int argc, char **argv);
 
 /* For ib_kpi_query.earlier_priorities, with the store as ctx: the
  * priorities a ticket had before, from the store's recorded changes. */

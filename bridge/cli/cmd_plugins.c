@@ -152,9 +152,10 @@ int ib_cmd_check_config(const ib_cli *cli, int argc, char **argv) {
   if (rc == 0) {
     printf(
         "%s: OK: %zu source(s), %zu calendar(s), %zu SLA(s), %zu "
-        "availability entr%s\n",
+        "availability entr%s, %zu alert rule(s)\n",
         cfg->file, cfg->n_sources, cfg->n_calendars, cfg->n_slas,
-        cfg->n_availability, cfg->n_availability == 1 ? "y" : "ies");
+        cfg->n_availability, cfg->n_availability == 1 ? "y" : "ies",
+        cfg->alerts.n_rules);
     if (refused) {
       printf(
           "but %d source(s) have a plugin that cannot be loaded (see above)\n",

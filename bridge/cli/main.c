@@ -33,6 +33,8 @@ static const command commands[] = {
      "freeze a month's figures as an edition (hash-chained evidence)"},
     {"verify", ib_cmd_verify,
      "recompute a closed month and list what changed since its edition"},
+    {"check", ib_cmd_check,
+     "evaluate the alert rules now; notify webhooks (exit 3: something fires)"},
     {"plugins", ib_cmd_plugins, "list source plugins and their options"},
     {"check-config", ib_cmd_check_config, "validate the configuration"},
     {NULL, NULL, NULL},
@@ -46,20 +48,22 @@ static void usage(FILE *out) {
           "Commands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-13s %s\n", c->name, c->summary);
-  fprintf(out,
-          "\nGlobal options:\n"
-          "  -c, --config FILE    configuration (default: $ITSM_BRIDGE_CONFIG "
-          "or ./bridge.cfg)\n"
-          "  --plugin-dir DIR     where plugins are (default: "
-          "$ITSM_BRIDGE_PLUGIN_DIR,\n"
-          "                       plugin_dir in the config, or %s)\n"
-          "  -v, --verbose        more detail (HTTP traces, secrets redacted)\n"
-          "  -q, --quiet          errors only\n"
-          "  -h, --help           this help; COMMAND --help for a command's\n"
-          "  --version            print the version\n\n"
-          "Exit status: 0 success, 1 runtime failure (a source failed, store "
-          "unreachable),\n2 usage or configuration error.\n",
-          ib_cli_default_plugin_dir());
+  fprintf(
+      out,
+      "\nGlobal options:\n"
+      "  -c, --config FILE    configuration (default: $ITSM_BRIDGE_CONFIG "
+      "or ./bridge.cfg)\n"
+      "  --plugin-dir DIR     where plugins are (default: "
+      "$ITSM_BRIDGE_PLUGIN_DIR,\n"
+      "                       plugin_dir in the config, or %s)\n"
+      "  -v, --verbose        more detail (HTTP traces, secrets redacted)\n"
+      "  -q, --quiet          errors only\n"
+      "  -h, --help           this help; COMMAND --help for a command's\n"
+      "  --version            print the version\n\n"
+      "Exit status: 0 success, 1 runtime failure (a source failed, store "
+      "unreachable),\n2 usage or configuration error; check: 3 when an alert "
+      "fires.\n",
+      ib_cli_default_plugin_dir());
 }
 
 static void on_signal(int sig) {

@@ -2,8 +2,10 @@
  * config.c -- reads and validates the libconfig file (SPEC §4).
  *
  * Validates everything that does not need a plugin: the top-level keys,
- * calendars, SLAs, availability entries, the host-owned keys of each source
- * and the references between them. Plugin options are validated later
+ * calendars, SLAs, availability entries, the host-owned keys of each source,
+ * the alerts (webhooks and rules, SPEC §10; a webhook URL obeys the one
+ * URL rule of http.h, checked here without any traffic) and the references
+ * between them. Plugin options are validated later
  * against the plugin's declaration (source.c), with the same file:line
  * messages. Must not load plugins, open stores or talk HTTP.
  */
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "model.h"
 #include "tz.h"
 
@@ -638,6 +641,325 @@ static int load_availability(ctx *c, const config_setting_t *s,
   return 0;
 }
 
+/* ---- alerts (SPEC §10) ---- */
+
+/* The keys a rule type takes besides name, type and notify. */
+enum {
+  K_SLA = 1u << 0,
+  K_KPI = 1u << 1,
+  K_WITHIN = 1u << 2,
+  K_BELOW_PCT = 1u << 3,
+  K_SERVICE = 1u << 4,
+  K_CONSUMED_PCT = 1u << 5,
+  K_AFTER = 1u << 6,
+  K_SOURCES = 1u << 7,
+  K_COUNT = 8
+};
+static const char *const rule_keys[K_COUNT] = {
+    "sla",     "kpi",          "within", "below_pct",
+    "service", "consumed_pct", "after",  "sources"};
+
+typedef struct rule_type {
+  const char *name;
+  unsigned required, optional; /* K_* masks */
+} rule_type;
+
+/* One row per ib_alert_type; alerts.c evaluates them in the same order. */
+static const rule_type rule_types[IB_ALERT_TYPE_COUNT] = {
+    [IB_ALERT_TICKET_AT_RISK] = {"ticket_at_risk", K_SLA | K_WITHIN, 0},
+    [IB_ALERT_COMPLIANCE_BELOW] = {"compliance_below",
+                                   K_SLA | K_KPI | K_BELOW_PCT, 0},
+    [IB_ALERT_AVAILABILITY_BUDGET] = {"availability_budget",
+                                      K_SERVICE | K_CONSUMED_PCT, 0},
+    [IB_ALERT_SOURCE_STALE] = {"source_stale", K_AFTER, K_SOURCES},
+};
+
+const char *ib_alert_type_name(ib_alert_type t) {
+  return (unsigned)t < IB_ALERT_TYPE_COUNT ? rule_types[t].name : "";
+}
+
+static int valid_env_name(const char *t) {
+  if (!isalpha((unsigned char)*t) && *t != '_') return 0;
+  for (; *t; t++)
+    if (!isalnum((unsigned char)*t) && *t != '_') return 0;
+  return 1;
+}
+
+static int load_webhook(ctx *c, const config_setting_t *s, ib_webhook_cfg *w,
+                        const ib_webhook_cfg *earlier, size_t n_earlier) {
+  static const char *const keys[] = {"name", "url", "format", "token_env",
+                                     NULL};
+  w->line = config_setting_source_line(s);
+  if (!config_setting_is_group(s))
+    return fail_at(c, s,
+                   "alerts.webhooks: each webhook must be a { name = ...; "
+                   "url = ...; } group");
+  char *format = NULL;
+  if (check_keys(c, s, "webhook", keys) ||
+      get_string(c, s, "name", 1, "webhook", &w->name) ||
+      get_string(c, s, "url", 1, "webhook", &w->url) ||
+      get_string(c, s, "format", 0, "webhook", &format) ||
+      get_string(c, s, "token_env", 0, "webhook", &w->token_env))
+    goto fail;
+  if (w->name[0] == '\0') {
+    fail_at(c, s, "webhook: 'name' must not be empty");
+    goto fail;
+  }
+  for (size_t i = 0; i < n_earlier; i++)
+    if (strcmp(earlier[i].name, w->name) == 0) {
+      fail_at(c, s, "webhook '%s' is defined twice (first at line %d)", w->name,
+              earlier[i].line);
+      goto fail;
+    }
+  char why[256];
+  if (ib_http_check_url(w->url, why, sizeof why) != 0) {
+    fail_at(c, config_setting_get_member(s, "url"), "webhook '%s': url %s",
+            w->name, why);
+    goto fail;
+  }
+  w->format = IB_WEBHOOK_JSON;
+  if (format != NULL) {
+    if (strcmp(format, "slack") == 0)
+      w->format = IB_WEBHOOK_SLACK;
+    else if (strcmp(format, "teams") == 0)
+      w->format = IB_WEBHOOK_TEAMS;
+    else if (strcmp(format, "json") != 0) {
+      fail_at(c, config_setting_get_member(s, "format"),
+              "webhook '%s': format must be \"json\", \"slack\" or \"teams\"",
+              w->name);
+      goto fail;
+    }
+  }
+  if (w->token_env != NULL && !valid_env_name(w->token_env)) {
+    fail_at(c, config_setting_get_member(s, "token_env"),
+            "webhook '%s': token_env names an environment variable (letters, "
+            "digits, '_'), e.g. \"OPS_HOOK_TOKEN\"; never write the token "
+            "itself here",
+            w->name);
+    goto fail;
+  }
+  free(format);
+  return 0;
+fail:
+  free(format);
+  return -1;
+}
+
+static int required_duration(ctx *c, const config_setting_t *s, const char *key,
+                             const char *rule, int64_t *out) {
+  if (config_setting_get_member(s, key) == NULL)
+    return fail_at(c, s, "rule '%s': missing required key '%s'", rule, key);
+  char what[200];
+  snprintf(what, sizeof what, "rule '%s'", rule);
+  return get_duration(c, s, key, what, out);
+}
+
+static int rule_pct(ctx *c, const config_setting_t *s, const char *key,
+                    const char *rule, double *out) {
+  char what[200];
+  snprintf(what, sizeof what, "rule '%s'", rule);
+  if (get_number(c, s, key, 1, what, out)) return -1;
+  if (!(*out >= 0 && *out <= 100))
+    return fail_at(c, config_setting_get_member(s, key),
+                   "rule '%s': %s must be between 0 and 100", rule, key);
+  return 0;
+}
+
+/* Appends index idx to (*v, *n); -1 on ENOMEM. */
+static int push_index(size_t **v, size_t *n, size_t idx) {
+  size_t *grown = realloc(*v, (*n + 1) * sizeof *grown);
+  if (grown == NULL) return -1;
+  *v = grown;
+  grown[(*n)++] = idx;
+  return 0;
+}
+
+typedef struct rule_ctx {
+  ib_alert_rule_cfg *rule;
+  const ib_alerts_cfg *alerts;
+} rule_ctx;
+
+static int add_rule_source(ctx *c, const config_setting_t *e, const char *t,
+                           void *arg) {
+  ib_alert_rule_cfg *r = ((rule_ctx *)arg)->rule;
+  int idx = ib_config_find_source(c->cfg, t);
+  if (idx < 0)
+    return fail_at(c, e, "rule '%s': unknown source '%s'", r->name, t);
+  return push_index(&r->sources, &r->n_sources, (size_t)idx)
+             ? fail_at(c, e, "out of memory")
+             : 0;
+}
+
+static int add_rule_notify(ctx *c, const config_setting_t *e, const char *t,
+                           void *arg) {
+  rule_ctx *rc = arg;
+  for (size_t i = 0; i < rc->alerts->n_webhooks; i++)
+    if (strcmp(rc->alerts->webhooks[i].name, t) == 0) {
+      for (size_t k = 0; k < rc->rule->n_notify; k++)
+        if (rc->rule->notify[k] == i)
+          return fail_at(c, e, "rule '%s': webhook '%s' is listed twice",
+                         rc->rule->name, t);
+      return push_index(&rc->rule->notify, &rc->rule->n_notify, i)
+                 ? fail_at(c, e, "out of memory")
+                 : 0;
+    }
+  return fail_at(c, e,
+                 "rule '%s': notify names webhook '%s', which alerts.webhooks "
+                 "does not define",
+                 rc->rule->name, t);
+}
+
+static int load_rule(ctx *c, const config_setting_t *s, ib_alert_rule_cfg *r,
+                     const ib_alerts_cfg *alerts) {
+  const char *keys[K_COUNT + 4] = {"name", "type", "notify"};
+  r->line = config_setting_source_line(s);
+  if (!config_setting_is_group(s))
+    return fail_at(c, s,
+                   "alerts.rules: each rule must be a { name = ...; type = "
+                   "...; } group");
+  char *type = NULL, *text = NULL;
+  if (get_string(c, s, "name", 1, "rule", &r->name) ||
+      get_string(c, s, "type", 1, "rule", &type))
+    goto fail;
+  if (r->name[0] == '\0') {
+    fail_at(c, s, "rule: 'name' must not be empty");
+    goto fail;
+  }
+  for (size_t i = 0; alerts->rules + i != r; i++)
+    if (strcmp(alerts->rules[i].name, r->name) == 0) {
+      fail_at(c, s, "rule '%s' is defined twice (first at line %d)", r->name,
+              alerts->rules[i].line);
+      goto fail;
+    }
+  int t;
+  for (t = 0; t < IB_ALERT_TYPE_COUNT; t++)
+    if (strcmp(rule_types[t].name, type) == 0) break;
+  if (t == IB_ALERT_TYPE_COUNT) {
+    fail_at(c, config_setting_get_member(s, "type"),
+            "rule '%s': unknown rule type '%s' (use ticket_at_risk, "
+            "compliance_below, availability_budget or source_stale)",
+            r->name, type);
+    goto fail;
+  }
+  r->type = (ib_alert_type)t;
+  unsigned want = rule_types[t].required,
+           allowed = want | rule_types[t].optional;
+  size_t nk = 3;
+  for (int k = 0; k < K_COUNT; k++)
+    if (allowed & (1u << k)) keys[nk++] = rule_keys[k];
+  keys[nk] = NULL;
+  char what[200];
+  snprintf(what, sizeof what, "rule '%.80s' (type %s)", r->name,
+           rule_types[t].name);
+  if (check_keys(c, s, what, keys)) goto fail;
+  if (want & K_SLA) {
+    if (get_string(c, s, "sla", 1, "rule", &text)) goto fail;
+    size_t k;
+    for (k = 0; k < c->cfg->n_slas; k++)
+      if (strcmp(c->cfg->slas[k].name, text) == 0) break;
+    if (k == c->cfg->n_slas) {
+      fail_at(c, config_setting_get_member(s, "sla"),
+              "rule '%s': unknown sla '%s' (see slas = ( ... ))", r->name,
+              text);
+      goto fail;
+    }
+    r->sla = k;
+    free(text);
+    text = NULL;
+  }
+  if (want & K_KPI) {
+    if (get_string(c, s, "kpi", 1, "rule", &text)) goto fail;
+    if (strcmp(text, "first_response") == 0)
+      r->kpi = IB_ALERT_KPI_FIRST_RESPONSE;
+    else if (strcmp(text, "resolution") == 0)
+      r->kpi = IB_ALERT_KPI_RESOLUTION;
+    else {
+      fail_at(c, config_setting_get_member(s, "kpi"),
+              "rule '%s': kpi must be \"first_response\" or \"resolution\"",
+              r->name);
+      goto fail;
+    }
+    free(text);
+    text = NULL;
+  }
+  if (want & K_SERVICE) {
+    if (get_string(c, s, "service", 1, "rule", &text)) goto fail;
+    size_t k;
+    for (k = 0; k < c->cfg->n_availability; k++)
+      if (strcmp(c->cfg->availability[k].service, text) == 0) break;
+    if (k == c->cfg->n_availability) {
+      fail_at(c, config_setting_get_member(s, "service"),
+              "rule '%s': unknown service '%s' (see availability = ( ... ))",
+              r->name, text);
+      goto fail;
+    }
+    r->service = k;
+    free(text);
+    text = NULL;
+  }
+  if (((want & K_WITHIN) &&
+       required_duration(c, s, "within", r->name, &r->duration_s)) ||
+      ((want & K_AFTER) &&
+       required_duration(c, s, "after", r->name, &r->duration_s)) ||
+      ((want & K_BELOW_PCT) && rule_pct(c, s, "below_pct", r->name, &r->pct)) ||
+      ((want & K_CONSUMED_PCT) &&
+       rule_pct(c, s, "consumed_pct", r->name, &r->pct)))
+    goto fail;
+  rule_ctx rc = {r, alerts};
+  if ((allowed & K_SOURCES) &&
+      each_string(c, s, "sources", "rule", add_rule_source, &rc))
+    goto fail;
+  if (each_string(c, s, "notify", "rule", add_rule_notify, &rc)) goto fail;
+  free(type);
+  return 0;
+fail:
+  free(type);
+  free(text);
+  return -1;
+}
+
+static int load_alerts(ctx *c, config_setting_t *a) {
+  static const char *const keys[] = {"webhooks", "repeat", "rules", NULL};
+  ib_alerts_cfg *al = &c->cfg->alerts;
+  al->repeat_s = IB_ALERT_DEFAULT_REPEAT_S;
+  if (!config_setting_is_group(a))
+    return fail_at(c, a,
+                   "alerts must be a group: alerts = { webhooks = ( ... ); "
+                   "rules = ( ... ); };");
+  if (check_keys(c, a, "alerts", keys) ||
+      get_duration(c, a, "repeat", "alerts", &al->repeat_s))
+    return -1;
+  static const char *const lists[] = {"webhooks", "rules"};
+  for (int which = 0; which < 2; which++) {
+    config_setting_t *list = config_setting_get_member(a, lists[which]);
+    if (list == NULL) continue;
+    if (!config_setting_is_list(list) && !config_setting_is_array(list))
+      return fail_at(c, list, "alerts.%s must be a list: %s = ( { ... } );",
+                     lists[which], lists[which]);
+    int len = config_setting_length(list);
+    if (len == 0) continue;
+    if (which == 0) {
+      al->webhooks = calloc((size_t)len, sizeof *al->webhooks);
+      if (al->webhooks == NULL) return fail_at(c, list, "out of memory");
+    } else {
+      al->rules = calloc((size_t)len, sizeof *al->rules);
+      if (al->rules == NULL) return fail_at(c, list, "out of memory");
+    }
+    for (int i = 0; i < len; i++) {
+      config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+      if (which == 0) {
+        al->n_webhooks = (size_t)i + 1;
+        if (load_webhook(c, e, &al->webhooks[i], al->webhooks, (size_t)i))
+          return -1;
+      } else {
+        al->n_rules = (size_t)i + 1;
+        if (load_rule(c, e, &al->rules[i], al)) return -1;
+      }
+    }
+  }
+  return 0;
+}
+
 /* ---- top level ---- */
 
 typedef int (*load_fn)(ctx *c, config_setting_t *s, void *item);
@@ -711,7 +1033,7 @@ static int resolve_beside(const char *file, char **value) {
 ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
   static const char *const keys[] = {"store",        "timezone", "plugin_dir",
                                      "calendars",    "sources",  "slas",
-                                     "availability", NULL};
+                                     "availability", "alerts",   NULL};
   ib_config *cfg = calloc(1, sizeof *cfg);
   config_t *lc = calloc(1, sizeof *lc);
   if (cfg == NULL || lc == NULL) {
@@ -816,6 +1138,9 @@ ib_config *ib_config_load(const char *path, char *err, size_t errlen) {
       load_list(&c, "availability", (void **)&cfg->availability,
                 &cfg->n_availability, sizeof *cfg->availability, load_av_fn))
     goto fail;
+  cfg->alerts.repeat_s = IB_ALERT_DEFAULT_REPEAT_S;
+  config_setting_t *alerts = config_lookup(lc, "alerts");
+  if (alerts && load_alerts(&c, alerts)) goto fail;
   return cfg;
 nomem:
   snprintf(err, errlen, "%s: out of memory", path);
@@ -851,6 +1176,18 @@ void ib_config_free(ib_config *cfg) {
     free(cfg->availability[i].currency);
   }
   free(cfg->availability);
+  for (size_t i = 0; i < cfg->alerts.n_webhooks; i++) {
+    free(cfg->alerts.webhooks[i].name);
+    free(cfg->alerts.webhooks[i].url);
+    free(cfg->alerts.webhooks[i].token_env);
+  }
+  free(cfg->alerts.webhooks);
+  for (size_t i = 0; i < cfg->alerts.n_rules; i++) {
+    free(cfg->alerts.rules[i].name);
+    free(cfg->alerts.rules[i].sources);
+    free(cfg->alerts.rules[i].notify);
+  }
+  free(cfg->alerts.rules);
   free(cfg->file);
   free(cfg->timezone);
   free(cfg->plugin_dir);

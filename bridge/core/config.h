@@ -95,6 +95,66 @@ typedef struct ib_source_cfg {
   int line;
 } ib_source_cfg;
 
+/* ---- alerts (SPEC §10) ---- */
+
+typedef enum ib_webhook_format {
+  IB_WEBHOOK_JSON = 0, /* itsm-bridge.alert/1 */
+  IB_WEBHOOK_SLACK,    /* Slack incoming webhook: text + blocks */
+  IB_WEBHOOK_TEAMS     /* Teams incoming webhook: Adaptive Card message */
+} ib_webhook_format;
+
+typedef struct ib_webhook_cfg {
+  char *name;
+  char *url; /* https://, or http:// to loopback (ib_http_check_url) */
+  ib_webhook_format format;
+  char *token_env; /* name of the variable holding the bearer token, or
+                      NULL (no Authorization header); never the token */
+  int line;
+} ib_webhook_cfg;
+
+/* Rule types. Adding one: a value here, a row in config.c's rule_types
+ * (its name and keys) and a row in alerts.c's evaluators. */
+typedef enum ib_alert_type {
+  IB_ALERT_TICKET_AT_RISK = 0,
+  IB_ALERT_COMPLIANCE_BELOW,
+  IB_ALERT_AVAILABILITY_BUDGET,
+  IB_ALERT_SOURCE_STALE,
+  IB_ALERT_TYPE_COUNT
+} ib_alert_type;
+
+/* "ticket_at_risk", ...; "" for an unknown value. */
+const char *ib_alert_type_name(ib_alert_type t);
+
+typedef enum ib_alert_kpi {
+  IB_ALERT_KPI_FIRST_RESPONSE = 0,
+  IB_ALERT_KPI_RESOLUTION
+} ib_alert_kpi;
+
+typedef struct ib_alert_rule_cfg {
+  char *name;
+  ib_alert_type type;
+  size_t sla;         /* ticket_at_risk, compliance_below: into slas */
+  ib_alert_kpi kpi;   /* compliance_below */
+  double pct;         /* below_pct / consumed_pct, 0..100 */
+  size_t service;     /* availability_budget: into availability */
+  int64_t duration_s; /* within (ticket_at_risk) / after (source_stale) */
+  size_t *sources;    /* source_stale: into sources; NULL/0 = all */
+  size_t n_sources;
+  size_t *notify; /* into alerts.webhooks; owned */
+  size_t n_notify;
+  int line;
+} ib_alert_rule_cfg;
+
+#define IB_ALERT_DEFAULT_REPEAT_S (24 * 3600)
+
+typedef struct ib_alerts_cfg {
+  ib_webhook_cfg *webhooks;
+  size_t n_webhooks;
+  int64_t repeat_s; /* re-notify a still-firing alert after this */
+  ib_alert_rule_cfg *rules;
+  size_t n_rules;
+} ib_alerts_cfg;
+
 typedef struct ib_config {
   char *file;       /* path as given */
   char *timezone;   /* default "UTC" */
@@ -109,6 +169,7 @@ typedef struct ib_config {
   size_t n_slas;
   ib_availability_cfg *availability;
   size_t n_availability;
+  ib_alerts_cfg alerts;
   void *lc; /* config_t *, owned */
 } ib_config;
 

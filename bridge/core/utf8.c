@@ -70,3 +70,15 @@ char *ib_utf8_repair(const char *s, size_t *replaced) {
   if (replaced) *replaced = bad;
   return out;
 }
+
+void ib_utf8_trim_partial(char *s) {
+  size_t len = strlen(s), i = len, back = 0;
+  while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+    i--;
+    back++;
+  }
+  if (i == 0) return;
+  unsigned char lead = (unsigned char)s[i - 1];
+  size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  if (need > 1 && back + 1 < need) s[i - 1] = '\0';
+}

@@ -17,4 +17,8 @@ int ib_utf8_valid(const char *s);
  * caller: free. */
 char *ib_utf8_repair(const char *s, size_t *replaced);
 
+/* Cuts a multi-byte sequence left incomplete at the end of s (text cut
+ * to a buffer's size by snprintf), in place. */
+void ib_utf8_trim_partial(char *s);
+
 #endif /* IB_UTF8_H */

@@ -397,3 +397,51 @@ int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b) {
   if (in_b > in_a) total += cumulative(cal, in_b) - cumulative(cal, in_a);
   return total;
 }
+
+/* Walks local days from t, consuming `n` open seconds; see
+ * ib_calendar_after. The intervals of one day may overlap the previous
+ * day's (a DST fold): `cursor` never moves backwards. */
+static ib_time after_by_days(const ib_calendar *cal, ib_time t, int64_t n) {
+  int64_t day;
+  if (local_day(cal, t, &day) != 0) return IB_TIME_NONE;
+  ib_time cursor = t;
+  for (int64_t k = -1; k <= IB_CALENDAR_AFTER_MAX_DAYS; k++) {
+    ib_interval iv[IB_MAX_RANGES_PER_DAY];
+    size_t cnt;
+    ((ib_calendar *)cal)->days_walked++;
+    if (day_intervals(cal, day + k, iv, &cnt) != 0) return IB_TIME_NONE;
+    for (size_t i = 0; i < cnt; i++) {
+      ib_time s = iv[i].start > cursor ? iv[i].start : cursor;
+      if (iv[i].end <= s) continue;
+      if (iv[i].end - s >= n) return s + n;
+      n -= iv[i].end - s;
+      cursor = iv[i].end;
+    }
+  }
+  return IB_TIME_NONE;
+}
+
+ib_time ib_calendar_after(const ib_calendar *cal, ib_time t, int64_t n) {
+  if (t == IB_TIME_NONE || n < 0) return IB_TIME_NONE;
+  if (!cal->cfg->has_hours) return t + n;
+  if (n == 0) return t;
+  if (cal->week_open == 0) return IB_TIME_NONE; /* never open */
+  /* In the precomputed window: the first interval whose prefix sum reaches
+   * open-so-far + n (every day of the window is computed whole, so an
+   * answer found there is exact). */
+  if (cal->n > 0 && t >= cal->lo && t < cal->hi) {
+    int64_t goal = cumulative(cal, t) + n;
+    if (goal <= cal->prefix[cal->n]) {
+      size_t lo = 0, hi = cal->n; /* first i with prefix[i + 1] >= goal */
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cal->prefix[mid + 1] >= goal)
+          hi = mid;
+        else
+          lo = mid + 1;
+      }
+      return cal->iv[lo].start + (goal - cal->prefix[lo]);
+    }
+  }
+  return after_by_days(cal, t, n);
+}

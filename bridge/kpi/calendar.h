@@ -27,6 +27,14 @@ void ib_calendar_free(ib_calendar *cal);
  * zone (DST applied: real elapsed seconds), holidays are closed all day. */
 int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b);
 
+/* The instant at which `n` open seconds have passed since `t`: the
+ * smallest x with open(cal, t, x) == n (t itself for n = 0). An
+ * always-open calendar gives t + n. IB_TIME_NONE when t is NONE, n < 0, or
+ * the calendar does not open that much within IB_CALENDAR_AFTER_MAX_DAYS
+ * local days (a calendar that is never open). */
+#define IB_CALENDAR_AFTER_MAX_DAYS (366 * 10)
+ib_time ib_calendar_after(const ib_calendar *cal, ib_time t, int64_t n);
+
 /* The same figure computed the slow way, by walking every local day (the
  * reference the precomputed window and the whole-week arithmetic outside
  * it must agree with; for tests). */

@@ -155,3 +155,13 @@ int ib_store_editions(ib_store *st, ib_edition_list *out, char *err,
                       size_t errlen) {
   return st->ops->editions(st, out, err, errlen);
 }
+
+int ib_store_alert_states(ib_store *st, ib_alert_state_list *out, char *err,
+                          size_t errlen) {
+  return st->ops->alert_states(st, out, err, errlen);
+}
+
+int ib_store_put_alert_state(ib_store *st, const ib_alert_state *s, char *err,
+                             size_t errlen) {
+  return st->ops->put_alert_state(st, s, err, errlen);
+}

@@ -273,5 +273,36 @@ void ib_late_change_list_free(ib_late_change_list *list);
  * a figure are left out (ib_late_category_of). Both bounds required. */
 int ib_store_late_changes(ib_store *st, ib_time from, ib_time to,
                           ib_late_change_list *out, char *err, size_t errlen);
+/* ---- alert notifications (SPEC §10) ----
+ * One row per (rule, webhook): what `check` last owed that webhook and
+ * whether it was delivered, so that a firing alert is sent once, again
+ * only after `repeat`, a resolved one once, and a failed delivery retried
+ * at the next check. */
+
+typedef struct ib_alert_state {
+  char *rule;        /* owned by the list holding it */
+  char *webhook;     /* owned by the list holding it */
+  int firing;        /* the message owed is "firing" (0: "resolved") */
+  ib_time since;     /* firing since; IB_TIME_NONE once resolved */
+  ib_time last_sent; /* last delivered message; IB_TIME_NONE: never */
+  int pending;       /* the message owed has not been delivered */
+} ib_alert_state;
+
+typedef struct ib_alert_state_list {
+  ib_alert_state *items; /* owned: ib_alert_state_list_free */
+  size_t n;
+  size_t cap;
+} ib_alert_state_list;
+
+/* Appends a copy of *s (strings copied); -1 on ENOMEM. */
+int ib_alert_state_list_add(ib_alert_state_list *list, const ib_alert_state *s);
+void ib_alert_state_list_free(ib_alert_state_list *list);
+
+/* Appends every stored alert state to *out (works on a read-only store). */
+int ib_store_alert_states(ib_store *st, ib_alert_state_list *out, char *err,
+                          size_t errlen);
+/* Inserts or replaces the row of (s->rule, s->webhook). */
+int ib_store_put_alert_state(ib_store *st, const ib_alert_state *s, char *err,
+                             size_t errlen);
 
 #endif /* IB_STORE_H */

@@ -61,6 +61,10 @@ typedef struct ib_store_ops {
   int (*editions)(ib_store *st, ib_edition_list *out, char *err, size_t errlen);
   int (*late_changes)(ib_store *st, ib_time from, ib_time to,
                       ib_late_change_list *out, char *err, size_t errlen);
+  int (*alert_states)(ib_store *st, ib_alert_state_list *out, char *err,
+                      size_t errlen);
+  int (*put_alert_state)(ib_store *st, const ib_alert_state *s, char *err,
+                         size_t errlen);
 } ib_store_ops;
 
 /* Every backend's handle starts with this, so store.c can dispatch. */

@@ -88,6 +88,10 @@ static const char *const migrations[] = {
     " FOR EACH ROW EXECUTE FUNCTION editions_frozen();",
     /* 5: late changes are read from the changes after a period's end */
     "CREATE INDEX changes_detected ON changes(detected_at);",
+    /* 6: alert notifications (store_sqlite.c) */
+    "CREATE TABLE alert_state(rule text NOT NULL, webhook text NOT NULL,"
+    " firing boolean NOT NULL, since bigint, last_sent bigint,"
+    " pending boolean NOT NULL, PRIMARY KEY(rule, webhook));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1494,6 +1498,51 @@ static int pg_list_rejected(ib_store *base, const char *source,
   return rc;
 }
 
+static int pg_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
+                           size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  PGresult *res = NULL;
+  if (exec_params(st,
+                  "SELECT rule,webhook,firing,since,last_sent,pending FROM "
+                  "alert_state ORDER BY rule, webhook",
+                  0, NULL, &res, err, errlen, "reading alert states"))
+    return -1;
+  int rc = 0;
+  for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+    ib_alert_state a = {
+        .rule = PQgetvalue(res, i, 0),
+        .webhook = PQgetvalue(res, i, 1),
+        .firing = PQgetvalue(res, i, 2)[0] == 't',
+        .since = get_time(res, i, 3),
+        .last_sent = get_time(res, i, 4),
+        .pending = PQgetvalue(res, i, 5)[0] == 't',
+    };
+    if (ib_alert_state_list_add(out, &a)) {
+      snprintf(err, errlen, "store %s: out of memory", st->url);
+      rc = -1;
+    }
+  }
+  PQclear(res);
+  return rc;
+}
+
+static int pg_put_alert_state(ib_store *base, const ib_alert_state *a,
+                              char *err, size_t errlen) {
+  char sb[PG_INT_LEN], lb[PG_INT_LEN];
+  const char *v[6] = {a->rule,
+                      a->webhook,
+                      a->firing ? "true" : "false",
+                      time_param(sb, a->since),
+                      time_param(lb, a->last_sent),
+                      a->pending ? "true" : "false"};
+  return exec_params((pg_store *)base,
+                     "INSERT INTO alert_state(rule,webhook,firing,since,"
+                     "last_sent,pending) VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT"
+                     "(rule,webhook) DO UPDATE SET firing=$3,since=$4,"
+                     "last_sent=$5,pending=$6",
+                     6, v, NULL, err, errlen, "recording an alert state");
+}
+
 static const ib_store_ops pg_ops = {
     .close = pg_close,
     .lock_sync = pg_lock_sync,
@@ -1521,4 +1570,6 @@ static const ib_store_ops pg_ops = {
     .put_edition = pg_put_edition,
     .editions = pg_editions,
     .late_changes = pg_late_changes,
+    .alert_states = pg_alert_states,
+    .put_alert_state = pg_put_alert_state,
 };

@@ -444,3 +444,34 @@ void ib_edition_list_free(ib_edition_list *list) {
   list->items = NULL;
   list->n = list->cap = 0;
 }
+
+int ib_alert_state_list_add(ib_alert_state_list *list,
+                            const ib_alert_state *s) {
+  if (list->n == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 16;
+    ib_alert_state *items = realloc(list->items, cap * sizeof *items);
+    if (items == NULL) return -1;
+    list->items = items;
+    list->cap = cap;
+  }
+  ib_alert_state *c = &list->items[list->n];
+  *c = *s;
+  c->rule = strdup(s->rule ? s->rule : "");
+  c->webhook = strdup(s->webhook ? s->webhook : "");
+  if (c->rule == NULL || c->webhook == NULL) {
+    free(c->rule);
+    free(c->webhook);
+    return -1;
+  }
+  list->n++;
+  return 0;
+}
+
+void ib_alert_state_list_free(ib_alert_state_list *list) {
+  for (size_t i = 0; i < list->n; i++) {
+    free(list->items[i].rule);
+    free(list->items[i].webhook);
+  }
+  free(list->items);
+  memset(list, 0, sizeof *list);
+}

@@ -168,6 +168,12 @@ static const char *const migrations[] = {
     /* 5: late changes of a period are those detected after it ended: read
      * from this index, not by scanning the whole history */
     "CREATE INDEX changes_detected ON changes(detected_at);",
+    /* 6: alert notifications (SPEC §10): per (rule, webhook), the message
+     * owed (firing or resolved), since when it fires, the last delivery and
+     * whether the message owed is still undelivered */
+    "CREATE TABLE alert_state(rule TEXT NOT NULL, webhook TEXT NOT NULL,"
+    " firing INTEGER NOT NULL, since INTEGER, last_sent INTEGER,"
+    " pending INTEGER NOT NULL, PRIMARY KEY(rule, webhook));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1389,6 +1395,49 @@ static int sq_list_rejected(ib_store *base, const char *source,
              : db_fail(st, err, errlen, "listing rejected records");
 }
 
+static int sq_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
+                           size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT rule,webhook,firing,since,last_sent,pending "
+                         "FROM alert_state ORDER BY rule, webhook",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "reading alert states");
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    ib_alert_state a = {
+        .rule = (char *)sqlite3_column_text(s, 0),
+        .webhook = (char *)sqlite3_column_text(s, 1),
+        .firing = sqlite3_column_int(s, 2),
+        .since = col_time(s, 3),
+        .last_sent = col_time(s, 4),
+        .pending = sqlite3_column_int(s, 5),
+    };
+    if (ib_alert_state_list_add(out, &a)) {
+      sqlite3_finalize(s);
+      snprintf(err, errlen, "store %s: out of memory", st->path);
+      return -1;
+    }
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? 0
+                           : db_fail(st, err, errlen, "reading alert states");
+}
+
+static int sq_put_alert_state(ib_store *base, const ib_alert_state *a,
+                              char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int64_t firing = a->firing != 0, pending = a->pending != 0;
+  const void *args[] = {a->rule,   a->webhook,    &firing,
+                        &a->since, &a->last_sent, &pending};
+  return run_sql(st,
+                 "INSERT INTO alert_state(rule,webhook,firing,since,last_sent,"
+                 "pending) VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(rule,webhook)"
+                 " DO UPDATE SET firing=?3,since=?4,last_sent=?5,pending=?6",
+                 "ttiTTi", args, err, errlen, "recording an alert state");
+}
+
 static const ib_store_ops sq_ops = {
     .close = sq_close,
     .lock_sync = sq_lock_sync,
@@ -1416,4 +1465,6 @@ static const ib_store_ops sq_ops = {
     .put_edition = sq_put_edition,
     .editions = sq_editions,
     .late_changes = sq_late_changes,
+    .alert_states = sq_alert_states,
+    .put_alert_state = sq_put_alert_state,
 };

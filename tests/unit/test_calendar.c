@@ -370,6 +370,63 @@ static void test_far_future_rule(void **state) {
   ib_calendar_free(cal);
 }
 
+/* ib_calendar_after: the instant n open seconds after t, hand-computed
+ * (Paris: CEST = UTC+2 until 25 Oct 2026 and from 29 Mar 2026, CET = UTC+1
+ * otherwise); in the precomputed window and outside it alike. */
+static void check_after(const ib_calendar_cfg *c, ib_time t, int64_t n,
+                        ib_time want) {
+  ib_calendar *in = build(c, utc(2026, 1, 1, 0, 0), utc(2027, 1, 1, 0, 0));
+  ib_calendar *out = build(c, utc(2030, 1, 1, 0, 0), utc(2030, 2, 1, 0, 0));
+  assert_int_equal(ib_calendar_after(in, t, n), want);
+  assert_int_equal(ib_calendar_after(out, t, n), want);
+  assert_int_equal(ib_calendar_open(in, t, want), n);
+  ib_calendar_free(in);
+  ib_calendar_free(out);
+}
+
+static void test_after(void **state) {
+  (void)state;
+  ib_calendar_cfg c = office();
+  /* Lunch: Monday 5 Oct 12:00 local + 1 h = 30 min, lunch, 30 min -> 14:00
+   * local (12:00Z). */
+  check_after(&c, utc(2026, 10, 5, 10, 0), H, utc(2026, 10, 5, 12, 0));
+  /* Weekend: Friday 9 Oct 16:30 local + 1 h = 30 min to 17:00, then Monday
+   * 12 Oct 08:30 local (06:30Z). */
+  check_after(&c, utc(2026, 10, 9, 14, 30), H, utc(2026, 10, 12, 6, 30));
+  /* Holiday: Tuesday 10 Nov 17:30 CET + 1 h = 30 min, Wednesday 11 Nov
+   * closed, Thursday 12 Nov 08:30 CET (07:30Z). */
+  check_after(&c, utc(2026, 11, 10, 16, 30), H, utc(2026, 11, 12, 7, 30));
+  /* DST October: Friday 23 Oct 16:00 CEST + 2 h = 1 h, weekend (clocks go
+   * back on Sunday), Monday 26 Oct 09:00 CET (08:00Z). */
+  check_after(&c, utc(2026, 10, 23, 14, 0), 2 * H, utc(2026, 10, 26, 8, 0));
+  /* DST March: Friday 27 Mar 16:30 CET + 1 h = 30 min, Monday 30 Mar 08:30
+   * CEST (06:30Z). */
+  check_after(&c, utc(2026, 3, 27, 15, 30), H, utc(2026, 3, 30, 6, 30));
+  /* Outside hours: Saturday + 10 min = Monday 08:10 local. */
+  check_after(&c, utc(2026, 10, 10, 12, 0), 10 * M, utc(2026, 10, 12, 6, 10));
+  /* Exactly the rest of a day ends at its close, not the next opening. */
+  check_after(&c, utc(2026, 10, 6, 14, 0), 2 * H, utc(2026, 10, 6, 16, 0));
+  /* n = 0 is t itself; negative or NONE answers NONE. */
+  ib_calendar *cal = build(&c, utc(2026, 1, 1, 0, 0), utc(2027, 1, 1, 0, 0));
+  assert_int_equal(ib_calendar_after(cal, utc(2026, 10, 10, 12, 0), 0),
+                   utc(2026, 10, 10, 12, 0));
+  assert_int_equal(ib_calendar_after(cal, 100, -1), IB_TIME_NONE);
+  assert_int_equal(ib_calendar_after(cal, IB_TIME_NONE, 10), IB_TIME_NONE);
+  ib_calendar_free(cal);
+  /* Always open: t + n. Never open (hours, none of them): NONE, bounded. */
+  ib_calendar_cfg always;
+  memset(&always, 0, sizeof always);
+  always.timezone = "UTC";
+  cal = build(&always, 0, 86400);
+  assert_int_equal(ib_calendar_after(cal, 1000, 500), 1500);
+  ib_calendar_free(cal);
+  ib_calendar_cfg never = always;
+  never.has_hours = 1;
+  cal = build(&never, 0, 86400);
+  assert_int_equal(ib_calendar_after(cal, 1000, 500), IB_TIME_NONE);
+  ib_calendar_free(cal);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_always_open),
@@ -384,6 +441,7 @@ int main(void) {
       cmocka_unit_test(test_weeks_match_day_walk),
       cmocka_unit_test(test_year_one),
       cmocka_unit_test(test_far_future_rule),
+      cmocka_unit_test(test_after),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
