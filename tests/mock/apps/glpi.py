@@ -11,6 +11,9 @@ Serves, under /apirest.php, what GLPI's apirest.md documents:
                     Content-Range "a-b/total", Accept-Range "Ticket 990";
                     200 when the range reaches the end, 206 when partial,
                     400 ["ERROR_RANGE_EXCEED_TOTAL", ...] when a >= total
+  GET Ticket/:id    one ticket (same fields and expand_dropdowns as the
+                    list, also when in the trash: is_deleted 1); an id GLPI
+                    does not have -> 404 ["ERROR_ITEM_NOT_FOUND", ...]
   GET Ticket/:id/Log  the ticket's Log rows, same range rules
 Every call but initSession needs a valid Session-Token (else 401
 ["ERROR_SESSION_TOKEN_INVALID", ...], or 400 ..._MISSING) and the App-Token.
@@ -181,6 +184,12 @@ class App:
             rows.sort(key=lambda t: (str(t.get(field) or ""), t["id"]), reverse=desc)
             expand = query.get("expand_dropdowns", ["false"])[0] == "true"
             return self.ranged([self.expand(t, expand) for t in rows], query, "Ticket")
+        if parts[0] == "Ticket" and len(parts) == 2:
+            found = [t for t in self.data["tickets"] if str(t["id"]) == parts[1]]
+            if not found:
+                return error(404, "ERROR_ITEM_NOT_FOUND", "Item not found")
+            expand = query.get("expand_dropdowns", ["false"])[0] == "true"
+            return 200, {"Content-Type": "application/json"}, self.expand(found[0], expand)
         if parts[0] == "Ticket" and len(parts) == 3 and parts[2] == "Log":
             if not any(str(t["id"]) == parts[1] for t in self.data["tickets"]):
                 return error(404, "ERROR_ITEM_NOT_FOUND", "Item not found")
