@@ -672,11 +672,47 @@ static void keep_listed(glpi *g, const char *id, const char *what) {
   g->host->reject_record(g->src, id, where, "%s (read again by id)", what);
 }
 
+/* A 401 whose body is GLPI's ERROR_RIGHT_MISSING: the item exists but the
+ * API user may not read it (getItem's answer), not a refused session. */
+static int right_missing(const ib_http_response *r) {
+  if (r->status != 401 || r->body == NULL) return 0;
+  cJSON *doc = cJSON_ParseWithLength(r->body, r->body_len);
+  const char *code = error_code(doc, NULL);
+  int yes = code && strcmp(code, "ERROR_RIGHT_MISSING") == 0;
+  cJSON_Delete(doc);
+  return yes;
+}
+
+/* GETs the m tickets. GLPI answers 401 ERROR_RIGHT_MISSING for a ticket the
+ * API user may not read (moved to another entity), which the host takes
+ * for refused credentials, ending the whole batch: the batch is then asked
+ * again one ticket at a time, and such a ticket keeps its 401 as its
+ * answer. Every resps[i] is initialised whatever the outcome. */
+static ib_status get_tickets(glpi *g, const ib_http_request *reqs,
+                             ib_http_response *resps, size_t m) {
+  ib_status st = g->host->http(g->src, reqs, m, resps);
+  int any = 0;
+  for (size_t i = 0; st == IB_ERR_AUTH && i < m; i++)
+    any |= right_missing(&resps[i]);
+  if (!any) return st;
+  for (size_t i = 0; i < m; i++) {
+    g->host->http_free(&resps[i]);
+    resps[i] = (ib_http_response){.struct_size = sizeof resps[i]};
+  }
+  for (size_t i = 0; i < m; i++) {
+    st = g->host->http(g->src, &reqs[i], 1, &resps[i]);
+    if (st == IB_ERR_AUTH && right_missing(&resps[i])) st = IB_OK;
+    if (st != IB_OK) return st;
+  }
+  return IB_OK;
+}
+
 /* Tickets read again by id (rejected by an earlier sync): GET Ticket/:id
  * with the list's expansions, GLPI_LOG_BATCH at a time, then the same
- * entity filter, Logs and normalisation as a page. A 404 is a ticket GLPI
- * no longer has or does not show the API user: said on stderr and kept
- * listed. Has its own session (sync() ended its). */
+ * entity filter, Logs and normalisation as a page. A 404 (a ticket GLPI
+ * no longer has or does not show the API user) or a 401 ERROR_RIGHT_MISSING
+ * is said on stderr and the ticket kept listed. Has its own session (sync()
+ * ended its). */
 static ib_status glpi_fetch(void *instance, const char *const *ids, size_t n) {
   glpi *g = instance;
   ib_http_request reqs[GLPI_LOG_BATCH];
@@ -709,12 +745,23 @@ static ib_status glpi_fetch(void *instance, const char *const *ids, size_t n) {
     }
     if (m == 0) continue;
     cJSON *page = cJSON_CreateArray(); /* owned */
-    st = page ? g->host->http(g->src, reqs, m, resps) : IB_ERR_NOMEM;
+    if (page == NULL) {
+      st = IB_ERR_NOMEM;
+      break;
+    }
+    st = get_tickets(g, reqs, resps, m);
     for (size_t i = 0; st == IB_OK && i < m; i++) {
       if (resps[i].status == 404) {
         keep_listed(g, asked[i],
                     "is not found in GLPI (HTTP 404: deleted, or not "
                     "visible to the API user)");
+        continue;
+      }
+      if (right_missing(&resps[i])) {
+        keep_listed(g, asked[i],
+                    "may not be read by the API user (HTTP 401 "
+                    "ERROR_RIGHT_MISSING: in an entity its profile does not "
+                    "reach?)");
         continue;
       }
       if (resps[i].status != 200) {

@@ -11,8 +11,9 @@ the SDK's authenticate hook); an incremental sync that reads only the
 changed page; refused or missing credentials named by their variables;
 no token (user, app, session) in -v output; and a ticket rejected for an
 unmapped priority read again by id (GET Ticket/:id) and stored by the next
-incremental sync once the mapping is fixed, while a rejected ticket GLPI
-answers 404 for is said on stderr and stays listed.
+incremental sync once the mapping is fixed, while rejected tickets GLPI
+answers 404 (purged) or 401 ERROR_RIGHT_MISSING (no longer readable by the
+API user) for are said on stderr and stay listed, the sync succeeding.
 Must not reach anything but 127.0.0.1.
 """
 
@@ -425,15 +426,16 @@ def rejected_ids(tmp):
 
 
 def scenario_rejected_refetch():
-    """Tickets 30 and 40 have a priority code (7) GLPI's defaults do not
+    """Tickets 30, 40 and 45 have a priority code (7) GLPI's defaults do not
     map: rejected. Once priorities maps it, the next sync -- incremental,
     its pages no longer reach them -- reads them again by id: 30 is stored;
-    40 was purged meanwhile (404): said on stderr, it stays listed."""
+    40 was purged meanwhile (404) and 45 moved out of the API user's reach
+    (401 ERROR_RIGHT_MISSING): said on stderr, they stay listed."""
     tmp = tempfile.mkdtemp(prefix="ib-glpi-refetch-")
     data, _ = make_data()
     data["tickets"] = data["tickets"][:120]
     for t in data["tickets"]:
-        if t["id"] in (30, 40):
+        if t["id"] in (30, 40, 45):
             t["priority"] = 7
             t["date_mod"] = "2026-09-01 10:00:00"   # older than every other change
     mock = Mock(tmp, write_data(tmp, data))
@@ -441,14 +443,14 @@ def scenario_rejected_refetch():
         cfg = write_config(tmp, mock.port)
         rc, out, err = run(cfg, "sync")
         rows, _ = stored(tmp)
-        check(rc == 0 and "30" not in rows and "40" not in rows,
-              "refetch: tickets 30 and 40 rejected first (rc %d): %s" % (rc, out))
+        check(rc == 0 and not {"30", "40", "45"} & set(rows),
+              "refetch: tickets 30, 40 and 45 rejected first (rc %d): %s" % (rc, out))
         check("priority 7 is not mapped" in out, "refetch: the reason is given: %s" % out)
-        check(rejected_ids(tmp) == ["100", "30", "40", "50"],
-              "refetch: four rejected tickets listed: %s" % rejected_ids(tmp))
+        check(rejected_ids(tmp) == ["100", "30", "40", "45", "50"],
+              "refetch: five rejected tickets listed: %s" % rejected_ids(tmp))
         mock.stop()
         data["tickets"] = [t for t in data["tickets"] if t["id"] != 40]
-        mock = Mock(tmp, write_data(tmp, data), name="glpi2")
+        mock = Mock(tmp, write_data(tmp, data), name="glpi2", hidden="45")
         cfg = write_config(tmp, mock.port, 'priorities = ( ("1", "P5"), ("2", "P4"), '
                            '("3", "P3"), ("4", "P2"), ("5", "P1"), ("6", "P1"), '
                            '("7", "P1") );')
@@ -457,10 +459,10 @@ def scenario_rejected_refetch():
         check(rc == 0, "refetch: second sync succeeds (rc %d): %s" % (rc, err))
         pages = [r["query"]["range"][0] for r in reqs if r["path"] == "/apirest.php/Ticket"]
         check(pages == ["0-49"], "refetch: the second sync is incremental: %s" % pages)
-        by_id = sorted(r["path"] for r in reqs
-                       if r["path"].startswith("/apirest.php/Ticket/")
-                       and not r["path"].endswith("/Log"))
-        check(by_id == ["/apirest.php/Ticket/%d" % i for i in (100, 30, 40, 50)],
+        by_id = sorted({r["path"] for r in reqs
+                        if r["path"].startswith("/apirest.php/Ticket/")
+                        and not r["path"].endswith("/Log")})
+        check(by_id == ["/apirest.php/Ticket/%d" % i for i in (100, 30, 40, 45, 50)],
               "refetch: the rejected tickets are read again by id: %s" % by_id)
         check(all(r["query"].get("expand_dropdowns") == ["true"] for r in reqs
                   if r["path"] == "/apirest.php/Ticket/30"),
@@ -472,12 +474,17 @@ def scenario_rejected_refetch():
         rows, _ = stored(tmp)
         check(rows.get("30", {}).get("priority") == 1,
               "refetch: ticket 30 stored with P1 after the fix: %s" % rows.get("30"))
-        check("4 rejected earlier read again, 1 now stored" in out,
+        check("5 rejected earlier read again, 1 now stored" in out,
               "refetch: the summary says so: %s" % out)
         check("ticket 40" in err and "404" in err and "not found in GLPI" in err,
               "refetch: the 404 of ticket 40 is said on stderr: %s" % err)
-        check(rejected_ids(tmp) == ["100", "40", "50"],
-              "refetch: 40 stays listed, 30 leaves the list: %s" % rejected_ids(tmp))
+        check("ticket 45" in err and "ERROR_RIGHT_MISSING" in err,
+              "refetch: the 401 of ticket 45 is said on stderr: %s" % err)
+        check("credentials" not in out + err and "FAILED" not in out,
+              "refetch: a ticket the user may not read is no credentials "
+              "failure: %s %s" % (out, err))
+        check(rejected_ids(tmp) == ["100", "40", "45", "50"],
+              "refetch: 40 and 45 stay listed, 30 leaves the list: %s" % rejected_ids(tmp))
         check(reqs[-1]["path"] == "/apirest.php/killSession",
               "refetch: the session is ended at the end")
         check(all(r["headers"].get("session-token") for r in reqs
