@@ -1,7 +1,9 @@
 /*
  * cmd_sync.c -- `itsm-bridge sync`: one locked pass over the configured
- * sources, each committed on its own; prints what each source did.
- * Must not know how a plugin reads its source.
+ * sources, each committed on its own; prints what each source did. With
+ * --dry-run: the same plugins and checks, the records printed as NDJSON
+ * (export_json.c writes them) and no store opened at all. Must not know how
+ * a plugin reads its source nor format records itself.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -11,13 +13,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "export.h"
 #include "plugin_set.h"
 #include "source.h"
 #include "tz.h"
 
 static void sync_usage(FILE *out) {
   fputs(
-      "Usage: itsm-bridge sync [--source NAME]... [--full] [--since ISO]\n\n"
+      "Usage: itsm-bridge sync [--source NAME]... [--full] [--since ISO]\n"
+      "       itsm-bridge sync --dry-run [--source NAME]... [--limit N]\n"
+      "                        [--since ISO]\n\n"
       "Pulls the tickets and outages changed since the last run from each\n"
       "configured source into the store. Each page is committed with the\n"
       "source's watermark, so an interrupted sync resumes safely.\n\n"
@@ -28,18 +33,59 @@ static void sync_usage(FILE *out) {
       "                 the watermark\n"
       "  --allow-mass-delete  let --full mark more than the source's\n"
       "                 max_delete_pct (default 10) of its records deleted\n"
+      "  --dry-run      run the plugins and print every normalised record on\n"
+      "                 stdout as NDJSON (\"record\": \"ticket\" or "
+      "\"outage\",\n"
+      "                 then the columns of export --format ndjson, plus a\n"
+      "                 ticket's pause_intervals); the store is not opened:\n"
+      "                 nothing is written, no watermark moves. Without\n"
+      "                 --since it reads what a first sync would. Rejected\n"
+      "                 records are printed on stderr, one line each\n"
+      "  --limit N      with --dry-run: stop each source after N records\n"
       "  -h, --help     this help\n\n"
       "Records rejected by a sync (an unmapped priority, a bad date...) are\n"
       "listed in the store and read again by id at every sync until a good\n"
       "version is stored (itsm-bridge status counts them).\n\n"
       "Exit status: 0 all sources succeeded, 1 one failed (the others still\n"
       "committed), rejected every record it read, or another sync holds the\n"
-      "lock, 2 configuration error (also one found by a plugin at sync).\n",
+      "lock, 2 usage or configuration error (also one found by a plugin at\n"
+      "sync). A dry run exits the same way.\n",
       out);
 }
 
 static void print_count(FILE *out, const char *label, int64_t n) {
   fprintf(out, "%s%lld", label, (long long)n);
+}
+
+/* --dry-run: each record as one NDJSON line on stdout. */
+static int print_ticket(void *ctx, const ib_ticket_row *t) {
+  return ib_export_ndjson_ticket(ctx, t);
+}
+static int print_outage(void *ctx, const ib_outage_row *o) {
+  return ib_export_ndjson_outage(ctx, o);
+}
+
+/* --limit N: a whole number from 1. 0 or -1. */
+static int parse_limit(const char *text, int64_t *out) {
+  char *end;
+  long long v = strtoll(text, &end, 10);
+  if (end == text || *end != '\0' || v < 1) return -1;
+  *out = (int64_t)v;
+  return 0;
+}
+
+/* --dry-run's account of one source, on stderr (stdout holds records). */
+static void print_dry_summary(const ib_cli *cli, const ib_source_cfg *sc,
+                              const ib_sync_options *opt,
+                              const ib_sync_result *res, int ok) {
+  if (ok && cli->quiet) return;
+  fprintf(stderr,
+          "%s: dry run: %lld read, %lld printed, %lld rejected%s in %.1f s%s\n",
+          sc->name, (long long)res->read, (long long)res->stored,
+          (long long)res->rejected,
+          opt->limit > 0 && res->read >= opt->limit ? " (--limit reached)" : "",
+          res->elapsed_s, ok ? "; nothing stored" : " -- FAILED");
+  if (!ok) fprintf(stderr, "%s: dry run failed: %s\n", sc->name, res->error);
 }
 
 int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
@@ -48,11 +94,15 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
       {"full", no_argument, 0, 'f'},
       {"since", required_argument, 0, 'S'},
       {"allow-mass-delete", no_argument, 0, 'M'},
+      {"dry-run", no_argument, 0, 'D'},
+      {"limit", required_argument, 0, 'L'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char **only = calloc((size_t)argc + 1, sizeof *only);
   size_t n_only = 0;
-  const char *since_text = NULL;
+  const char *since_text = NULL, *limit_text = NULL;
+  int dry_run = 0;
+  const ib_record_sink sink = {print_ticket, print_outage, stdout};
   ib_sync_options opt = {.since = IB_TIME_NONE,
                          .verbose = cli->verbose,
                          .quiet = cli->quiet,
@@ -69,6 +119,8 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
       case 'f': opt.full = 1; break;
       case 'S': since_text = optarg; break;
       case 'M': opt.allow_mass_delete = 1; break;
+      case 'D': dry_run = 1; break;
+      case 'L': limit_text = optarg; break;
       case 'h':
         sync_usage(stdout);
         rc = IB_EXIT_OK;
@@ -81,6 +133,26 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
             argv[optind]);
     goto out;
   }
+  if (dry_run && (opt.full || opt.allow_mass_delete)) {
+    fprintf(stderr,
+            "sync: --dry-run cannot take %s: it marks records deleted in the "
+            "store, and a dry run touches no store (without --since it "
+            "already reads everything a first sync would)\n",
+            opt.full ? "--full" : "--allow-mass-delete");
+    goto out;
+  }
+  if (limit_text && !dry_run) {
+    fprintf(stderr,
+            "sync: --limit goes with --dry-run only (a real sync reads "
+            "every change, or its watermark could skip records)\n");
+    goto out;
+  }
+  if (limit_text && parse_limit(limit_text, &opt.limit) != 0) {
+    fprintf(stderr, "sync: --limit '%s' is not a whole number from 1\n",
+            limit_text);
+    goto out;
+  }
+  if (dry_run) opt.dry_run = &sink;
   if ((cfg = ib_cli_load_config(cli)) == NULL) goto out;
   if (since_text &&
       ib_cli_parse_instant(since_text, cfg->timezone, &opt.since) != 0) {
@@ -101,9 +173,10 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
   }
   if (ib_plugin_set_load(&set, cfg, ib_cli_plugin_dir(cli, cfg)) != 0) goto out;
   rc = IB_EXIT_FAILURE;
-  if ((st = ib_cli_open_store(cfg)) == NULL) goto out;
+  /* A dry run opens no store: none is created, locked nor read. */
   char err[1024];
-  if (ib_store_lock_sync(st, err, sizeof err)) {
+  if (!dry_run && (st = ib_cli_open_store(cfg)) == NULL) goto out;
+  if (!dry_run && ib_store_lock_sync(st, err, sizeof err)) {
     fprintf(stderr, "sync: %s\n", err);
     goto out;
   }
@@ -126,15 +199,24 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
       if (!wanted) continue;
     }
     if (set.plugins[i].desc == NULL) {
-      fprintf(stdout, "%s: FAILED: %s\n", sc->name,
+      fprintf(dry_run ? stderr : stdout, "%s: FAILED: %s\n", sc->name,
               set.errors[i] ? set.errors[i] : "plugin not loaded");
       failures++;
       continue;
     }
     ib_sync_result res;
     int ok = ib_source_sync(cfg, sc, set.plugins[i].desc, st, &opt, &res) == 0;
+    if (dry_run && fflush(stdout) != 0 && ok) {
+      ok = 0;
+      snprintf(res.error, sizeof res.error,
+               "cannot write the records to standard output");
+    }
     if (!ok) failures++;
     if (res.status == IB_ERR_CONFIG) config_failures++;
+    if (dry_run) {
+      print_dry_summary(cli, sc, &opt, &res, ok);
+      continue;
+    }
     /* -q (cron) keeps quiet about sources that went well. */
     if (cli->quiet && ok && res.rejected == 0) continue;
     fprintf(stdout, "%s: ", sc->name);
@@ -167,9 +249,10 @@ int ib_cmd_sync(const ib_cli *cli, int argc, char **argv) {
   }
   fflush(stdout);
   if (ib_stop_requested) {
-    fprintf(stderr,
-            "sync: interrupted; committed pages are kept, the next "
-            "sync resumes from the watermark\n");
+    fputs(dry_run ? "sync: dry run interrupted\n"
+                  : "sync: interrupted; committed pages are kept, the next "
+                    "sync resumes from the watermark\n",
+          stderr);
     failures++;
   }
   rc = config_failures ? IB_EXIT_USAGE

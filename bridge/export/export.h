@@ -9,6 +9,7 @@
 #define IB_EXPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "kpi.h"
@@ -65,6 +66,13 @@ int ib_export_prometheus_rules(const ib_export_data *d, const char *file,
  * (priority x first response/resolution). file "-": standard output. */
 int ib_export_openslo(const ib_export_data *d, const char *file, char *err,
                       size_t errlen);
+/* One record as one NDJSON line on out (sync --dry-run): {"record":
+ * "ticket"|"outage", then the columns of the tickets (outages) table with
+ * the names and value formats of the ndjson export; a ticket adds
+ * "pause_intervals": [{"start": ISO, "end": ISO or null}]}. 0, or -1 on
+ * ENOMEM or a write error. */
+int ib_export_ndjson_ticket(FILE *out, const ib_ticket_row *t);
+int ib_export_ndjson_outage(FILE *out, const ib_outage_row *o);
 /* url: postgresql://...; the password comes from PGPASSWORD or ~/.pgpass
  * only. schema: default "itsm_bridge". */
 int ib_export_postgres(const ib_export_data *d, const char *url,

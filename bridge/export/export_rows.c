@@ -310,16 +310,16 @@ static void set_verdict(ib_export_cell *c, ib_verdict v) {
   set_int(c, v == IB_VERDICT_BREACHED, v == IB_VERDICT_UNKNOWN);
 }
 
-static void ticket_cells(ib_export_rows *it, const ib_ticket_row *t,
-                         ib_export_cell *c) {
+void ib_export_ticket_cells(const ib_ticket_row *t, ib_export_cell *c,
+                            char prio[8]) {
   set_text(&c[0], t->source);
   set_text(&c[1], t->id);
   set_text(&c[2], t->key ? t->key : t->id);
   set_text(&c[3], t->title);
   set_text(&c[4], ib_kind_name(t->kind));
   set_text(&c[5], t->kind_raw);
-  snprintf(it->prio, sizeof it->prio, "P%d", t->priority);
-  set_text(&c[6], t->priority >= 1 ? it->prio : NULL);
+  snprintf(prio, 8, "P%d", t->priority);
+  set_text(&c[6], t->priority >= 1 ? prio : NULL);
   set_text(&c[7], t->priority_raw);
   set_text(&c[8], ib_state_name(t->status));
   set_text(&c[9], t->status_raw);
@@ -376,7 +376,7 @@ static void availability_cells(ib_export_rows *it, const ib_kpi_availability *a,
   set_num(&c[10], a->credit);
 }
 
-static void outage_cells(const ib_outage_row *o, ib_export_cell *c) {
+void ib_export_outage_cells(const ib_outage_row *o, ib_export_cell *c) {
   set_text(&c[0], o->source);
   set_text(&c[1], o->id);
   set_text(&c[2], o->service);
@@ -437,7 +437,7 @@ int ib_export_rows_next(ib_export_rows *it, ib_export_cell *cells) {
   switch (it->table) {
     case IB_TABLE_TICKETS:
       if (i >= d->tickets->n) return 0;
-      ticket_cells(it, &d->tickets->rows[i], cells);
+      ib_export_ticket_cells(&d->tickets->rows[i], cells, it->prio);
       break;
     case IB_TABLE_TICKET_SLA:
       if (i >= d->kpi->n_tickets) return 0;
@@ -453,7 +453,7 @@ int ib_export_rows_next(ib_export_rows *it, ib_export_cell *cells) {
       break;
     case IB_TABLE_OUTAGES:
       if (i >= d->outages->n) return 0;
-      outage_cells(&d->outages->rows[i], cells);
+      ib_export_outage_cells(&d->outages->rows[i], cells);
       break;
     case IB_TABLE_DISAGREEMENTS:
       /* next counts measures: ticket next / 2, first response then

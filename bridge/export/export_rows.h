@@ -70,6 +70,14 @@ int ib_export_rows_open(const ib_export_data *d, ib_export_table_id table,
 int ib_export_rows_next(ib_export_rows *it, ib_export_cell *cells);
 void ib_export_rows_close(ib_export_rows *it);
 
+/* The cells of one row of the tickets (or outages) table for a single
+ * record, for writers that stream records outside an export (sync
+ * --dry-run). Text cells borrow from t (and from prio, 8 bytes, for the
+ * priority). */
+void ib_export_ticket_cells(const ib_ticket_row *t, ib_export_cell *cells,
+                            char prio[8]);
+void ib_export_outage_cells(const ib_outage_row *o, ib_export_cell *cells);
+
 /* A NUM cell's value rounded to `decimals` as text with '.' and without
  * trailing zeros ("99.5", "1440"); buf of at least 64 bytes. */
 void ib_export_format_num(double v, int decimals, char *buf, size_t len);

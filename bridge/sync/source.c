@@ -5,7 +5,8 @@
  * callback, named secrets), and one sync run into the store. Records go
  * straight into an open store transaction; commit() stores the page and
  * the watermark together, so a crash never leaves the watermark ahead of
- * the data. Must not know KPI rules.
+ * the data. A dry run (sync --dry-run) hands the same validated rows to a
+ * sink instead and has no store at all. Must not know KPI rules.
  */
 #define _GNU_SOURCE
 #include "source.h"
@@ -429,6 +430,7 @@ struct ib_source {
   ib_string_list pending;
   unsigned char *pending_seen; /* owned; one per pending id */
   int64_t rejected_again;      /* rejections of ids already pending */
+  int limit_reached;           /* dry run: opt->limit records read */
   /* validate(): where config_error() writes the first error (borrowed). */
   char *config_err;
   size_t config_errlen;
@@ -712,9 +714,29 @@ static void keep_rejected(ib_source *src, const char *id, const char *where,
     store_error(src, err);
 }
 
+/* Dry run: once opt->limit records were read the plugin is told to stop. */
+static void count_toward_limit(ib_source *src) {
+  if (src->opt->limit > 0 && src->res->read >= src->opt->limit)
+    src->limit_reached = 1;
+}
+
+/* Dry run: every rejection is one stderr line with the source, the
+ * position, the id when it says more than the position, and the reason. */
+static void print_rejection(ib_source *src, const char *id, const char *where,
+                            const char *msg) {
+  char line[640];
+  int show_id = id && id[0] && strcmp(id, where) != 0;
+  snprintf(line, sizeof line, "%s: rejected %s%s%s%s: %s", src->sc->name, where,
+           show_id ? " (id " : "", show_id ? id : "", show_id ? ")" : "", msg);
+  scrub_text(src, line, sizeof line);
+  clear_progress(src);
+  fprintf(stderr, "%s\n", line);
+}
+
 static void note_rejection(ib_source *src, const char *id, const char *where,
                            const char *raw_msg) {
   ib_sync_result *r = src->res;
+  if (src->limit_reached) return; /* past --limit: not read */
   /* What a server sent may echo a secret: nothing of it reaches the store
    * or a message unscrubbed. */
   char msg[256], pos[128];
@@ -724,8 +746,10 @@ static void note_rejection(ib_source *src, const char *id, const char *where,
   scrub_text(src, pos, sizeof pos);
   where = pos;
   keep_rejected(src, id, where, msg);
+  if (src->opt->dry_run) print_rejection(src, id, where, msg);
   r->rejected++;
   r->read++;
+  count_toward_limit(src);
   if (r->n_reasons < IB_MAX_REASONS) {
     char *reason = r->reasons[r->n_reasons++];
     if (snprintf(reason, sizeof r->reasons[0], "%s: %s", where ? where : "?",
@@ -779,7 +803,7 @@ static void h_config_error(ib_source *src, const char *option, const char *fmt,
 
 static ib_status store_error(ib_source *src, const char *msg) {
   if (src->store_failed == IB_OK) {
-    src->store_failed = IB_ERR_STORE;
+    src->store_failed = src->opt->dry_run ? IB_ERR_IO : IB_ERR_STORE;
     snprintf(src->res->error, sizeof src->res->error, "%s", msg);
     h_log(src, IB_LOG_ERROR, "%s", msg);
   }
@@ -788,7 +812,7 @@ static ib_status store_error(ib_source *src, const char *msg) {
 
 static ib_status ensure_tx(ib_source *src) {
   if (src->store_failed) return IB_ERR_STORE;
-  if (src->in_tx) return IB_OK;
+  if (src->in_tx || src->store == NULL) return IB_OK; /* NULL: dry run */
   char err[512];
   if (ib_store_begin(src->store, err, sizeof err)) return store_error(src, err);
   src->in_tx = 1;
@@ -811,6 +835,7 @@ static ib_status h_commit(ib_source *src, ib_time watermark) {
   char err[512];
   if (src->store_failed) return IB_ERR_STORE;
   src->pages++;
+  if (src->store == NULL) return IB_OK; /* dry run: nothing to commit */
   if (watermark != IB_TIME_NONE) {
     ib_status s = ensure_tx(src);
     if (s != IB_OK) return s;
@@ -841,6 +866,7 @@ static ib_status stored_one(ib_source *src, ib_put_outcome outcome) {
   else
     src->res->unchanged++;
   src->tx_outcomes[outcome]++;
+  count_toward_limit(src);
   if (++src->tx_rows >= IB_AUTOCOMMIT_ROWS) return h_commit(src, IB_TIME_NONE);
   return IB_OK;
 }
@@ -899,10 +925,20 @@ static int repair_texts(ib_source *src, const char *pos, const char **texts[],
   return 0;
 }
 
+/* Dry run: what the sink said about a record, as ib_store_put_* would. */
+static int sink_record(ib_source *src, int rc, char *err, size_t errlen) {
+  if (rc != 0)
+    snprintf(err, errlen,
+             "source '%s': cannot write the record to standard output",
+             src->sc->name);
+  return rc;
+}
+
 static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
                              const char *where) {
   /* Copy what the plugin's (possibly older, shorter) struct has. */
   ib_ticket t = IB_TICKET_INIT;
+  if (src->limit_reached) return IB_ERR_ABORTED; /* dry run: --limit */
   memcpy(&t, in, in->struct_size < sizeof t ? in->struct_size : sizeof t);
   const char *pos = where ? where : (t.key ? t.key : t.id);
   if (t.id == NULL || t.id[0] == '\0') {
@@ -1008,7 +1044,12 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
       .reported_resolution_breached = t.reported_resolution_breached};
   char err[512];
   ib_put_outcome outcome = IB_PUT_NEW;
-  int put = ib_store_put_ticket(src->store, &row, src->opt->full, &outcome, err,
+  int put =
+      src->opt->dry_run
+          ? sink_record(src,
+                        src->opt->dry_run->ticket(src->opt->dry_run->ctx, &row),
+                        err, sizeof err)
+          : ib_store_put_ticket(src->store, &row, src->opt->full, &outcome, err,
                                 sizeof err);
   for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
     free(repaired[i]);
@@ -1022,6 +1063,7 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
 static ib_status emit_outage(ib_source *src, const ib_outage *in,
                              const char *where) {
   ib_outage o = IB_OUTAGE_INIT;
+  if (src->limit_reached) return IB_ERR_ABORTED; /* dry run: --limit */
   memcpy(&o, in, in->struct_size < sizeof o ? in->struct_size : sizeof o);
   const char *pos = where ? where : o.id;
   if (o.id == NULL || o.id[0] == '\0') {
@@ -1070,7 +1112,12 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
       .deleted_at = IB_TIME_NONE};
   char err[512];
   ib_put_outcome outcome = IB_PUT_NEW;
-  int put = ib_store_put_outage(src->store, &row, src->opt->full, &outcome, err,
+  int put =
+      src->opt->dry_run
+          ? sink_record(src,
+                        src->opt->dry_run->outage(src->opt->dry_run->ctx, &row),
+                        err, sizeof err)
+          : ib_store_put_outage(src->store, &row, src->opt->full, &outcome, err,
                                 sizeof err);
   free(repaired[0]);
   free(repaired[1]);
@@ -1128,9 +1175,9 @@ static void h_progress(ib_source *src, uint64_t done, uint64_t total) {
   src->drew_progress = 1;
 }
 
+/* Ctrl-C, or (dry run) --limit reached. */
 static int h_should_stop(ib_source *src) {
-  (void)src;
-  return ib_stop_requested != 0;
+  return ib_stop_requested != 0 || src->limit_reached;
 }
 
 /* ---- HTTP for plugins: ABI strides, session headers, re-login -------- */
@@ -1562,8 +1609,11 @@ int ib_source_add_secrets(const ib_source_cfg *sc, const ib_plugin *plugin,
 static void http_log(void *ctx, ib_log_level level, const char *msg) {
   h_log(ctx, level == IB_LOG_ERROR ? IB_LOG_DEBUG : level, "%s", msg);
 }
+/* Only the user's stop cuts requests short: after --limit the plugin may
+ * still end its session. */
 static int http_stop(void *ctx) {
-  return h_should_stop(ctx);
+  (void)ctx;
+  return ib_stop_requested != 0;
 }
 
 static int open_http(ib_source *src, char *err, size_t errlen) {
@@ -1994,10 +2044,20 @@ int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
   int64_t run_id = 0;
   void *instance = NULL;
   ib_status status = IB_OK;
+  /* A dry run has no store at all: nothing can be written by mistake. */
+  int dry = opt->dry_run != NULL;
 
-  ib_source_state state;
-  if (ib_store_source_state(st, sc->name, &state, err, sizeof err) ||
-      ib_store_run_begin(st, sc->name, opt->full, &run_id, err, sizeof err)) {
+  ib_source_state state = {.watermark = IB_TIME_NONE};
+  if (dry != (st == NULL) || (dry && opt->full)) {
+    snprintf(res->error, sizeof res->error,
+             "internal error: a dry run takes no store and no --full");
+    res->status = IB_ERR_INVALID;
+    ib_scrubber_free(src.own_scrub);
+    return -1;
+  }
+  if (!dry &&
+      (ib_store_source_state(st, sc->name, &state, err, sizeof err) ||
+       ib_store_run_begin(st, sc->name, opt->full, &run_id, err, sizeof err))) {
     snprintf(res->error, sizeof res->error, "%s", err);
     scrub_text(&src, res->error, sizeof res->error);
     res->status = IB_ERR_STORE;
@@ -2018,7 +2078,8 @@ int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
     h_log(&src, IB_LOG_DEBUG, "asking for changes since %s", iso);
   }
 
-  if (ib_store_list_rejected(st, sc->name, &src.pending, err, sizeof err)) {
+  if (!dry &&
+      ib_store_list_rejected(st, sc->name, &src.pending, err, sizeof err)) {
     status = IB_ERR_STORE;
     snprintf(res->error, sizeof res->error, "%s", err);
     goto done;
@@ -2043,14 +2104,17 @@ int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
   }
   src.instance = instance;
   status = plugin->sync(instance);
-  if (src.store_failed) status = IB_ERR_STORE;
+  if (src.store_failed) status = src.store_failed;
+  /* --limit: the plugin stopped because it was told to. */
+  if (src.limit_reached && status == IB_ERR_ABORTED && !ib_stop_requested)
+    status = IB_OK;
   if (status == IB_OK && h_commit(&src, IB_TIME_NONE) != IB_OK)
     status = IB_ERR_STORE;
   /* What sync() itself read for the first time decides whether the source
    * works at all; records rejected before, met again, are an old debt. */
   int64_t read = res->read - src.rejected_again,
           rejected = res->rejected - src.rejected_again;
-  if (status == IB_OK) status = refetch_rejected(&src, instance);
+  if (status == IB_OK && !dry) status = refetch_rejected(&src, instance);
   if (status == IB_OK && read > 0 && rejected == read) {
     status = IB_ERR_REJECTED;
     snprintf(res->error, sizeof res->error,
@@ -2079,7 +2143,8 @@ done:
   scrub_text(&src, res->error, sizeof res->error);
   for (int i = 0; i < res->n_reasons; i++)
     scrub_text(&src, res->reasons[i], sizeof res->reasons[i]);
-  if (ib_store_run_end(st, run_id, status == IB_OK, res->read, res->stored,
+  if (!dry &&
+      ib_store_run_end(st, run_id, status == IB_OK, res->read, res->stored,
                        res->rejected, status == IB_OK ? NULL : res->error, err,
                        sizeof err) &&
       status == IB_OK) {
@@ -2088,7 +2153,7 @@ done:
     scrub_text(&src, res->error, sizeof res->error);
   }
   ib_source_state after;
-  if (ib_store_source_state(st, sc->name, &after, err, sizeof err) == 0)
+  if (!dry && ib_store_source_state(st, sc->name, &after, err, sizeof err) == 0)
     res->still_rejected = after.rejected;
   ib_scrubber_free(src.session_scrub);
   ib_scrubber_free(src.own_scrub);

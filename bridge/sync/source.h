@@ -18,6 +18,15 @@
 /* Default share (%) of a source's records one sync --full may delete. */
 #define IB_MAX_DELETE_PCT_DEFAULT "10"
 
+/* sync --dry-run: where the normalised records go instead of the store.
+ * Each callback returns 0, or -1 when the record could not be written (the
+ * source then fails). The rows are the host's, valid during the call. */
+typedef struct ib_record_sink {
+  int (*ticket)(void *ctx, const ib_ticket_row *t);
+  int (*outage)(void *ctx, const ib_outage_row *o);
+  void *ctx; /* borrowed */
+} ib_record_sink;
+
 typedef struct ib_sync_options {
   int full;      /* re-read everything, mark vanished records deleted */
   ib_time since; /* --since, or IB_TIME_NONE */
@@ -29,6 +38,16 @@ typedef struct ib_sync_options {
    * NULL: the sync builds one from its own source's secrets. */
   const ib_scrubber *scrub;
   int allow_mass_delete; /* --full may delete beyond max_delete_pct */
+  /* Dry run (borrowed; NULL: a real sync): records go to the sink and
+   * nothing is read from or written to a store (pass st = NULL): no
+   * watermark, run row, rejected list, lock nor re-read of records rejected
+   * earlier. Rejections are printed on stderr, one line each. Without
+   * `since` it reads as a first sync (initial_since). `full` must be 0. */
+  const ib_record_sink *dry_run;
+  /* Dry run: the plugin is told to stop (emit_* answer IB_ERR_ABORTED,
+   * should_stop() turns true) once this many records were read, emitted or
+   * rejected; the source still succeeds. 0: no limit. */
+  int64_t limit;
 } ib_sync_options;
 
 typedef struct ib_sync_result {
@@ -76,8 +95,8 @@ int ib_source_validate(const ib_config *cfg, const ib_source_cfg *sc,
 int ib_source_add_secrets(const ib_source_cfg *sc, const ib_plugin *plugin,
                           ib_scrubber *s);
 
-/* Runs one sync of `sc` with `plugin` into `st`. Returns 0 when the source
- * succeeded, -1 otherwise (details in *res). */
+/* Runs one sync of `sc` with `plugin` into `st` (NULL with opt->dry_run).
+ * Returns 0 when the source succeeded, -1 otherwise (details in *res). */
 int ib_source_sync(const ib_config *cfg, const ib_source_cfg *sc,
                    const ib_plugin *plugin, ib_store *st,
                    const ib_sync_options *opt, ib_sync_result *res);

@@ -288,7 +288,10 @@ typedef struct ib_host_services {
 
   /* Records. `where` names the record's position for messages ("line 42",
    * "SUP-42"). emit_* validate and stage the record; it is stored by the
-   * next commit(). IB_ERR_REJECTED: the record was refused and counted. */
+   * next commit(). IB_ERR_REJECTED: the record was refused and counted;
+   * go on. IB_ERR_ABORTED: stop reading and return it from sync() (the
+   * user's Ctrl-C, or `sync --dry-run --limit N` has its N records); any
+   * other error: stop too. */
   ib_status (*emit_ticket)(ib_source *src, const ib_ticket *t,
                            const char *where);
   ib_status (*emit_outage)(ib_source *src, const ib_outage *o,
@@ -305,7 +308,9 @@ typedef struct ib_host_services {
   ib_time (*sync_since)(ib_source *src);
   /* Progress: `done` units so far out of `total` (0 = unknown). */
   void (*progress)(ib_source *src, uint64_t done, uint64_t total);
-  /* Non-zero once the user asked to stop: return IB_ERR_ABORTED soon. */
+  /* Non-zero once the user asked to stop, or a dry run's --limit is
+   * reached: return IB_ERR_ABORTED soon (HTTP still works, e.g. to end a
+   * session, unless the user asked to stop). */
   int (*should_stop)(ib_source *src);
 
   /* HTTP, with the source's auth, timeouts, retries and TLS settings.

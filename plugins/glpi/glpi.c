@@ -4,8 +4,10 @@
  * Session-Token on every call, killSession at the end), paging on
  * range=a-b newest first (sort=date_mod DESC) down to the watermark, the
  * tickets' Logs fetched concurrently for pauses, and emit + commit page by
- * page. Field normalisation lives in glpi_ticket.c; this file must not
- * interpret ticket fields beyond id and date_mod, and keeps no globals.
+ * page; fetch() reads tickets rejected by an earlier sync again by id
+ * (GET Ticket/:id, the list's expansions). Field normalisation lives in
+ * glpi_ticket.c; this file must not interpret ticket fields beyond id and
+ * date_mod, and keeps no globals.
  *
  * Why newest first: with offsets, a ticket modified during the read moves
  * to the top, so the rows not yet read shift towards later offsets and are
@@ -461,6 +463,17 @@ static int entity_kept(const glpi *g, const cJSON *row) {
   return 0;
 }
 
+/* Whether the row is rejected whatever its Log says (pauses never reject
+ * a ticket): its Log is then not read. */
+static int rejected_anyway(glpi *g, const cJSON *row) {
+  glpi_ticket_out out;
+  char why[256];
+  ib_status st =
+      glpi_normalize_ticket(&g->ctx, row, NULL, 0, &out, why, sizeof why);
+  glpi_ticket_out_free(&out);
+  return st == IB_ERR_REJECTED;
+}
+
 /* Emits the rows of one page that are at or after `since`; *reached is set
  * when a row older than since was seen (the rest is older still). */
 static ib_status emit_page(glpi *g, const cJSON *page, ib_time since,
@@ -498,7 +511,8 @@ static ib_status emit_page(glpi *g, const cJSON *page, ib_time since,
     goto done;
   }
   if (g->log_pauses) {
-    /* tickets without an id are rejected below: no Log to read */
+    /* tickets without an id, or rejected for another reason, are rejected
+     * below: no Log to read */
     const char **with_id = calloc(k ? k : 1, sizeof *with_id); /* borrowed */
     size_t *pos = calloc(k ? k : 1, sizeof *pos);              /* owned */
     ticket_log *part = calloc(k ? k : 1, sizeof *part); /* owned, moved */
@@ -511,7 +525,7 @@ static ib_status emit_page(glpi *g, const cJSON *page, ib_time since,
       goto done;
     }
     for (size_t i = 0; i < k; i++)
-      if (ids[i]) {
+      if (ids[i] && !rejected_anyway(g, rows[i])) {
         with_id[m] = ids[i];
         pos[m++] = i;
       }
@@ -527,7 +541,11 @@ static ib_status emit_page(glpi *g, const cJSON *page, ib_time since,
     st = glpi_normalize_ticket(&g->ctx, rows[i], logs[i].changes,
                                logs[i].n_changes, &out, why, sizeof why);
     if (st == IB_ERR_REJECTED) {
-      g->host->reject(g->src, out.where, "%s", why);
+      /* with its id, the host lists it and fetch() reads it again later */
+      if (out.t.id)
+        g->host->reject_record(g->src, out.t.id, out.where, "%s", why);
+      else
+        g->host->reject(g->src, out.where, "%s", why);
       glpi_ticket_out_free(&out);
       st = IB_OK;
       continue;
@@ -642,6 +660,148 @@ static ib_status glpi_sync(void *instance) {
   return st;
 }
 
+/* Tickets a refetch could not read stay listed as rejected (read again at
+ * the next sync); what it was is said on stderr. */
+static void keep_listed(glpi *g, const char *id, const char *what) {
+  char where[48];
+  snprintf(where, sizeof where, "ticket %s", id);
+  g->host->log(g->src, IB_LOG_WARN,
+               "%s, rejected by an earlier sync, %s; it stays listed as "
+               "rejected and is asked for again at the next sync",
+               where, what);
+  g->host->reject_record(g->src, id, where, "%s (read again by id)", what);
+}
+
+/* A 401 whose body is GLPI's ERROR_RIGHT_MISSING: the item exists but the
+ * API user may not read it (getItem's answer), not a refused session. */
+static int right_missing(const ib_http_response *r) {
+  if (r->status != 401 || r->body == NULL) return 0;
+  cJSON *doc = cJSON_ParseWithLength(r->body, r->body_len);
+  const char *code = error_code(doc, NULL);
+  int yes = code && strcmp(code, "ERROR_RIGHT_MISSING") == 0;
+  cJSON_Delete(doc);
+  return yes;
+}
+
+/* GETs the m tickets. GLPI answers 401 ERROR_RIGHT_MISSING for a ticket the
+ * API user may not read (moved to another entity), which the host takes
+ * for refused credentials, ending the whole batch: the batch is then asked
+ * again one ticket at a time, and such a ticket keeps its 401 as its
+ * answer. Every resps[i] is initialised whatever the outcome. */
+static ib_status get_tickets(glpi *g, const ib_http_request *reqs,
+                             ib_http_response *resps, size_t m) {
+  ib_status st = g->host->http(g->src, reqs, m, resps);
+  int any = 0;
+  for (size_t i = 0; st == IB_ERR_AUTH && i < m; i++)
+    any |= right_missing(&resps[i]);
+  if (!any) return st;
+  for (size_t i = 0; i < m; i++) {
+    g->host->http_free(&resps[i]);
+    resps[i] = (ib_http_response){.struct_size = sizeof resps[i]};
+  }
+  for (size_t i = 0; i < m; i++) {
+    st = g->host->http(g->src, &reqs[i], 1, &resps[i]);
+    if (st == IB_ERR_AUTH && right_missing(&resps[i])) st = IB_OK;
+    if (st != IB_OK) return st;
+  }
+  return IB_OK;
+}
+
+/* Tickets read again by id (rejected by an earlier sync): GET Ticket/:id
+ * with the list's expansions, GLPI_LOG_BATCH at a time, then the same
+ * entity filter, Logs and normalisation as a page. A 404 (a ticket GLPI
+ * no longer has or does not show the API user) or a 401 ERROR_RIGHT_MISSING
+ * is said on stderr and the ticket kept listed. Has its own session (sync()
+ * ended its). */
+static ib_status glpi_fetch(void *instance, const char *const *ids, size_t n) {
+  glpi *g = instance;
+  ib_http_request reqs[GLPI_LOG_BATCH];
+  ib_http_response resps[GLPI_LOG_BATCH];
+  char urls[GLPI_LOG_BATCH][256];
+  ib_status st = IB_OK;
+  g->ctx.now = (ib_time)time(NULL);
+  if (!g->has_session) g->host->http_session_expired(g->src);
+  for (size_t lo = 0; st == IB_OK && lo < n; lo += GLPI_LOG_BATCH) {
+    size_t k = n - lo < GLPI_LOG_BATCH ? n - lo : GLPI_LOG_BATCH, m = 0;
+    const char *asked[GLPI_LOG_BATCH];
+    if (g->host->should_stop(g->src)) {
+      st = IB_ERR_ABORTED;
+      break;
+    }
+    for (size_t i = 0; i < k; i++) {
+      const char *id = ids[lo + i];
+      /* GLPI ids are numbers: anything else is not one of its tickets (not
+       * emitted, so the host forgets it) */
+      if (id[0] == '\0' || strspn(id, "0123456789") != strlen(id) ||
+          strlen(id) > 20)
+        continue;
+      snprintf(urls[m], sizeof urls[m],
+               "%s/Ticket/%s?expand_dropdowns=true&get_hateoas=false", g->base,
+               id);
+      reqs[m] =
+          (ib_http_request){.struct_size = sizeof reqs[m], .url = urls[m]};
+      resps[m] = (ib_http_response){.struct_size = sizeof resps[m]};
+      asked[m++] = id;
+    }
+    if (m == 0) continue;
+    cJSON *page = cJSON_CreateArray(); /* owned */
+    if (page == NULL) {
+      st = IB_ERR_NOMEM;
+      break;
+    }
+    st = get_tickets(g, reqs, resps, m);
+    for (size_t i = 0; st == IB_OK && i < m; i++) {
+      if (resps[i].status == 404) {
+        keep_listed(g, asked[i],
+                    "is not found in GLPI (HTTP 404: deleted, or not "
+                    "visible to the API user)");
+        continue;
+      }
+      if (right_missing(&resps[i])) {
+        keep_listed(g, asked[i],
+                    "may not be read by the API user (HTTP 401 "
+                    "ERROR_RIGHT_MISSING: in an entity its profile does not "
+                    "reach?)");
+        continue;
+      }
+      if (resps[i].status != 200) {
+        char what[96];
+        snprintf(what, sizeof what, "Ticket %s (rejected earlier)", asked[i]);
+        st = answer_error(g, what, &resps[i]);
+        break;
+      }
+      cJSON *row = cJSON_ParseWithLength(resps[i].body, resps[i].body_len);
+      if (!cJSON_IsObject(row)) {
+        g->host->log(g->src, IB_LOG_ERROR,
+                     "Ticket %s: the answer is not a JSON object; is the url "
+                     "GLPI's apirest.php?",
+                     asked[i]);
+        cJSON_Delete(row);
+        st = IB_ERR_PARSE;
+        break;
+      }
+      const cJSON *del = cJSON_GetObjectItemCaseSensitive(row, "is_deleted");
+      if ((cJSON_IsNumber(del) && del->valuedouble != 0) || cJSON_IsTrue(del)) {
+        /* the list leaves the trash out: so does the refetch */
+        keep_listed(g, asked[i], "is in GLPI's trash");
+        cJSON_Delete(row);
+        continue;
+      }
+      cJSON_AddItemToArray(page, row);
+    }
+    for (size_t i = 0; i < m; i++) g->host->http_free(&resps[i]);
+    if (st == IB_OK) {
+      int reached = 0;
+      ib_time newest = IB_TIME_NONE; /* not a watermark: ignored */
+      uint64_t done = 0;
+      st = emit_page(g, page, IB_TIME_NONE, &reached, &newest, &done);
+    }
+    cJSON_Delete(page);
+  }
+  if (st != IB_ERR_AUTH) kill_session(g);
+  return st;
+}
+
 static const ib_plugin glpi_plugin = {
     .magic = IB_PLUGIN_MAGIC,
     .abi_version = IB_PLUGIN_ABI_VERSION,
@@ -657,6 +817,7 @@ static const ib_plugin glpi_plugin = {
     .sync = glpi_sync,
     .close = glpi_close,
     .authenticate = glpi_authenticate,
+    .fetch = glpi_fetch,
 };
 
 IB_PLUGIN_DEFINE(glpi_plugin)

@@ -9,7 +9,11 @@ the tickets GLPI has no opening date for, rejected by id); the same sync
 through 503s, a 429 with Retry-After and sessions that expire (renewed by
 the SDK's authenticate hook); an incremental sync that reads only the
 changed page; refused or missing credentials named by their variables;
-and no token (user, app, session) in -v output.
+no token (user, app, session) in -v output; and a ticket rejected for an
+unmapped priority read again by id (GET Ticket/:id) and stored by the next
+incremental sync once the mapping is fixed, while rejected tickets GLPI
+answers 404 (purged) or 401 ERROR_RIGHT_MISSING (no longer readable by the
+API user) for are said on stderr and stay listed, the sync succeeding.
 Must not reach anything but 127.0.0.1.
 """
 
@@ -413,6 +417,84 @@ def scenario_purged_meanwhile():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def rejected_ids(tmp):
+    con = sqlite3.connect(os.path.join(tmp, "bridge.db"))
+    ids = sorted(r[0] for r in con.execute(
+        "select id from rejected where source = 'glpi-test'"))
+    con.close()
+    return ids
+
+
+def scenario_rejected_refetch():
+    """Tickets 30, 40 and 45 have a priority code (7) GLPI's defaults do not
+    map: rejected. Once priorities maps it, the next sync -- incremental,
+    its pages no longer reach them -- reads them again by id: 30 is stored;
+    40 was purged meanwhile (404) and 45 moved out of the API user's reach
+    (401 ERROR_RIGHT_MISSING): said on stderr, they stay listed."""
+    tmp = tempfile.mkdtemp(prefix="ib-glpi-refetch-")
+    data, _ = make_data()
+    data["tickets"] = data["tickets"][:120]
+    for t in data["tickets"]:
+        if t["id"] in (30, 40, 45):
+            t["priority"] = 7
+            t["date_mod"] = "2026-09-01 10:00:00"   # older than every other change
+    mock = Mock(tmp, write_data(tmp, data))
+    try:
+        cfg = write_config(tmp, mock.port)
+        rc, out, err = run(cfg, "sync")
+        rows, _ = stored(tmp)
+        check(rc == 0 and not {"30", "40", "45"} & set(rows),
+              "refetch: tickets 30, 40 and 45 rejected first (rc %d): %s" % (rc, out))
+        check("priority 7 is not mapped" in out, "refetch: the reason is given: %s" % out)
+        check(rejected_ids(tmp) == ["100", "30", "40", "45", "50"],
+              "refetch: five rejected tickets listed: %s" % rejected_ids(tmp))
+        mock.stop()
+        data["tickets"] = [t for t in data["tickets"] if t["id"] != 40]
+        mock = Mock(tmp, write_data(tmp, data), name="glpi2", hidden="45")
+        cfg = write_config(tmp, mock.port, 'priorities = ( ("1", "P5"), ("2", "P4"), '
+                           '("3", "P3"), ("4", "P2"), ("5", "P1"), ("6", "P1"), '
+                           '("7", "P1") );')
+        rc, out, err = run(cfg, "sync")
+        reqs = mock.requests()
+        check(rc == 0, "refetch: second sync succeeds (rc %d): %s" % (rc, err))
+        pages = [r["query"]["range"][0] for r in reqs if r["path"] == "/apirest.php/Ticket"]
+        check(pages == ["0-49"], "refetch: the second sync is incremental: %s" % pages)
+        by_id = sorted({r["path"] for r in reqs
+                        if r["path"].startswith("/apirest.php/Ticket/")
+                        and not r["path"].endswith("/Log")})
+        check(by_id == ["/apirest.php/Ticket/%d" % i for i in (100, 30, 40, 45, 50)],
+              "refetch: the rejected tickets are read again by id: %s" % by_id)
+        check(all(r["query"].get("expand_dropdowns") == ["true"] for r in reqs
+                  if r["path"] == "/apirest.php/Ticket/30"),
+              "refetch: by id with the list's expansions")
+        logs = sorted(r["path"] for r in reqs if r["path"].endswith("/Log"))
+        check("/apirest.php/Ticket/30/Log" in logs and
+              not any(p.endswith(("/50/Log", "/100/Log")) for p in logs),
+              "refetch: the Log is read for 30, not for tickets rejected anyway: %s" % logs)
+        rows, _ = stored(tmp)
+        check(rows.get("30", {}).get("priority") == 1,
+              "refetch: ticket 30 stored with P1 after the fix: %s" % rows.get("30"))
+        check("5 rejected earlier read again, 1 now stored" in out,
+              "refetch: the summary says so: %s" % out)
+        check("ticket 40" in err and "404" in err and "not found in GLPI" in err,
+              "refetch: the 404 of ticket 40 is said on stderr: %s" % err)
+        check("ticket 45" in err and "ERROR_RIGHT_MISSING" in err,
+              "refetch: the 401 of ticket 45 is said on stderr: %s" % err)
+        check("credentials" not in out + err and "FAILED" not in out,
+              "refetch: a ticket the user may not read is no credentials "
+              "failure: %s %s" % (out, err))
+        check(rejected_ids(tmp) == ["100", "40", "45", "50"],
+              "refetch: 40 and 45 stay listed, 30 leaves the list: %s" % rejected_ids(tmp))
+        check(reqs[-1]["path"] == "/apirest.php/killSession",
+              "refetch: the session is ended at the end")
+        check(all(r["headers"].get("session-token") for r in reqs
+                  if r["path"] != "/apirest.php/initSession"),
+              "refetch: every call but initSession carries a Session-Token")
+    finally:
+        mock.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def scenario_bad_url():
     tmp = tempfile.mkdtemp(prefix="ib-glpi-url-")
     try:
@@ -432,11 +514,12 @@ def main():
     scenario_credentials()
     scenario_entities()
     scenario_purged_meanwhile()
+    scenario_rejected_refetch()
     scenario_bad_url()
     if FAILURES:
         print("%d failed" % len(FAILURES))
         sys.exit(1)
-    print("5 scenarios passed, 0 failed")
+    print("6 scenarios passed, 0 failed")
 
 
 if __name__ == "__main__":

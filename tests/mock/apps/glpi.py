@@ -11,6 +11,11 @@ Serves, under /apirest.php, what GLPI's apirest.md documents:
                     Content-Range "a-b/total", Accept-Range "Ticket 990";
                     200 when the range reaches the end, 206 when partial,
                     400 ["ERROR_RANGE_EXCEED_TOTAL", ...] when a >= total
+  GET Ticket/:id    one ticket (same fields and expand_dropdowns as the
+                    list, also when in the trash: is_deleted 1); an id GLPI
+                    does not have -> 404 ["ERROR_ITEM_NOT_FOUND", ...]; one
+                    the user may not read (option hidden) -> 401
+                    ["ERROR_RIGHT_MISSING", ...], as GLPI's getItem answers
   GET Ticket/:id/Log  the ticket's Log rows, same range rules
 Every call but initSession needs a valid Session-Token (else 401
 ["ERROR_SESSION_TOKEN_INVALID", ...], or 400 ..._MISSING) and the App-Token.
@@ -21,7 +26,8 @@ or option generate=N (synthetic tickets and logs, for the benchmark).
 Options: user_token=T, app_token=A, expire_after=N (a session is refused
 with ERROR_SESSION_TOKEN_INVALID after serving N calls: expired sessions),
 purge_after=N:K (after N Ticket list calls, the K oldest tickets are
-purged: later ranges may start past the new end).
+purged: later ranges may start past the new end), hidden=ID,ID (tickets
+in an entity the API user does not see: left out of lists, 401 by id).
 Must not simulate HTTP faults or latency: that is mockserver's job.
 """
 
@@ -80,6 +86,7 @@ class App:
         purge = options.get("purge_after", "")
         self.purge_after, self.purge_count = (int(x) for x in purge.split(":")) if purge else (0, 0)
         self.list_calls = 0
+        self.hidden = {x for x in options.get("hidden", "").split(",") if x}
         self.lock = threading.Lock()
 
     # ---- helpers ----------------------------------------------------------
@@ -177,10 +184,20 @@ class App:
                                             if t["id"] not in gone]
             field = query.get("sort", ["id"])[0]
             desc = query.get("order", ["ASC"])[0].upper() == "DESC"
-            rows = [t for t in self.data["tickets"] if not t.get("is_deleted")]
+            rows = [t for t in self.data["tickets"]
+                    if not t.get("is_deleted") and str(t["id"]) not in self.hidden]
             rows.sort(key=lambda t: (str(t.get(field) or ""), t["id"]), reverse=desc)
             expand = query.get("expand_dropdowns", ["false"])[0] == "true"
             return self.ranged([self.expand(t, expand) for t in rows], query, "Ticket")
+        if parts[0] == "Ticket" and len(parts) == 2:
+            found = [t for t in self.data["tickets"] if str(t["id"]) == parts[1]]
+            if not found:
+                return error(404, "ERROR_ITEM_NOT_FOUND", "Item not found")
+            if parts[1] in self.hidden:
+                return error(401, "ERROR_RIGHT_MISSING",
+                             "You don't have permission to perform this action.")
+            expand = query.get("expand_dropdowns", ["false"])[0] == "true"
+            return 200, {"Content-Type": "application/json"}, self.expand(found[0], expand)
         if parts[0] == "Ticket" and len(parts) == 3 and parts[2] == "Log":
             if not any(str(t["id"]) == parts[1] for t in self.data["tickets"]):
                 return error(404, "ERROR_ITEM_NOT_FOUND", "Item not found")
