@@ -177,12 +177,13 @@ static int check_opts(const export_opts *o) {
 int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
   export_opts o;
   memset(&o, 0, sizeof o);
-  ib_config *cfg = NULL;          /* owned here */
-  ib_store *st = NULL;            /* owned here */
-  ib_ticket_set tickets = {0};    /* owned here */
-  ib_outage_set outages = {0};    /* owned here */
-  ib_kpi_result *res = NULL;      /* owned here */
-  ib_late_change_list late = {0}; /* owned here */
+  ib_config *cfg = NULL;                  /* owned here */
+  ib_store *st = NULL;                    /* owned here */
+  ib_ticket_set tickets = {0};            /* owned here */
+  ib_outage_set outages = {0};            /* owned here */
+  ib_kpi_result *res = NULL;              /* owned here */
+  ib_late_change_list late = {0};         /* owned here */
+  ib_export_threshold *thresholds = NULL; /* owned here */
   char err[1024] = "", period[2 * IB_ISO_LEN + 2];
   int rc = IB_EXIT_USAGE;
 
@@ -217,17 +218,34 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "export: %s\n", err);
     goto done;
   }
+  /* The alert rules' thresholds (SPEC §10): prometheus-rules alerts on
+   * them, openslo takes a compliance floor as that SLA's objective. */
+  thresholds =
+      calloc(cfg->alerts.n_rules ? cfg->alerts.n_rules : 1, sizeof *thresholds);
+  if (thresholds == NULL) {
+    fprintf(stderr, "export: out of memory\n");
+    goto done;
+  }
+  size_t n_thresholds = 0;
+  for (size_t i = 0; i < cfg->alerts.n_rules; i++) {
+    const ib_alert_rule_cfg *r = &cfg->alerts.rules[i];
+    if (r->type == IB_ALERT_COMPLIANCE_BELOW)
+      thresholds[n_thresholds++] = (ib_export_threshold){
+          IB_THRESHOLD_COMPLIANCE_BELOW, r->name, cfg->slas[r->sla].name,
+          r->kpi == IB_ALERT_KPI_RESOLUTION, r->pct};
+    else if (r->type == IB_ALERT_AVAILABILITY_BUDGET)
+      thresholds[n_thresholds++] = (ib_export_threshold){
+          IB_THRESHOLD_BUDGET_CONSUMED, r->name,
+          cfg->availability[r->service].service, 0, r->pct};
+  }
   ib_export_data d = {.cfg = cfg,
                       .store = st,
                       .tickets = &tickets,
                       .outages = &outages,
                       .kpi = res,
                       .period_label = period,
-                      /* LEAD: after merging the alert rules (SPEC §10),
-                       * fill from cfg's compliance_below and
-                       * availability_budget rules; until then none. */
-                      .thresholds = NULL,
-                      .n_thresholds = 0,
+                      .thresholds = thresholds,
+                      .n_thresholds = n_thresholds,
                       .late_changes = &late};
   int erc;
   switch (fmt) {
@@ -267,6 +285,7 @@ int ib_cmd_export(const ib_cli *cli, int argc, char **argv) {
                                   : o.out);
   rc = IB_EXIT_OK;
 done:
+  free(thresholds);
   ib_late_change_list_free(&late);
   ib_kpi_result_free(res);
   ib_ticket_set_free(&tickets);

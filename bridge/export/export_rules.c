@@ -48,14 +48,17 @@ static int put_expr(FILE *out, expr_fn fn, const void *arg) {
   return 0;
 }
 
-/* One alerting rule. `expr` is PromQL; `tmpl_label` (may be NULL) a
- * configuration string set as the alert's `rule` label, made inert for
- * Prometheus' templating. */
+/* One alerting rule. `expr` is PromQL; `rule_label` (may be NULL) a
+ * configuration string set as the alert's `label_key` label (`rule` when
+ * NULL), made inert for Prometheus' templating. The per-service and
+ * per-SLA rules carry their service or SLA there, so that two rules of one
+ * alert name never have the same labels (promtool's duplicate check). */
 typedef struct rule {
   const char *alert, *severity, *for_, *summary, *description;
   expr_fn expr;
   const void *arg;
   const char *rule_label;
+  const char *label_key;
 } rule;
 
 static int put_rule(FILE *out, const rule *r) {
@@ -74,7 +77,7 @@ static int put_rule(FILE *out, const rule *r) {
       free(buf);
       return -1;
     }
-    fputs("          rule: ", out);
+    fprintf(out, "          %s: ", r->label_key ? r->label_key : "rule");
     ib_yaml_put_string(out, buf);
     fputc('\n', out);
     free(buf);
@@ -162,25 +165,25 @@ static int write_availability(FILE *out, const ib_config *cfg,
          "availability objective allows this month ({{ $value | "
          "humanizePercentage }} of the budget left): every further minute "
          "down breaches the objective.",
-         expr_exhausted, svc, NULL},
+         expr_exhausted, svc, svc, "service"},
         {"ItsmBridgeErrorBudgetFastBurn", "critical", NULL,
          "{{ $labels.service }}: error budget burning fast",
          "{{ $labels.service }} uses its monthly downtime allowance "
          "{{ $value | humanize }} times faster than the month allows: at this "
          "pace it is gone within days.",
-         expr_fast_burn, svc, NULL},
+         expr_fast_burn, svc, svc, "service"},
         {"ItsmBridgeErrorBudgetSlowBurn", "warning", SLOW_BURN_FOR,
          "{{ $labels.service }}: error budget will not last the month",
          "{{ $labels.service }} uses its monthly downtime allowance "
          "{{ $value | humanize }} times faster than the month allows: at this "
          "pace it runs out before the month ends.",
-         expr_slow_burn, svc, NULL},
+         expr_slow_burn, svc, svc, "service"},
         {"ItsmBridgeAvailabilityBelowObjective", "warning", NULL,
          "{{ $labels.service }}: availability below its objective",
          "{{ $labels.service }} is at {{ $value | humanizePercentage }} "
          "availability for the month so far, below its contractual "
          "objective.",
-         expr_below_objective, svc, NULL},
+         expr_below_objective, svc, svc, "service"},
     };
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
       if (put_rule(out, &rules[r]) != 0) return -1;
@@ -198,7 +201,8 @@ static int write_availability(FILE *out, const ib_config *cfg,
               "month, at or above the configured threshold.",
               expr_threshold,
               t,
-              t->rule};
+              t->rule,
+              NULL};
     if (put_rule(out, &r) != 0) return -1;
   }
   return 0;
@@ -220,7 +224,8 @@ static int write_slas(FILE *out, const ib_config *cfg,
               "and already over their resolution target (pauses deducted).",
               expr_open_breached,
               cfg->slas[k].name,
-              NULL};
+              cfg->slas[k].name,
+              "sla"};
     if (put_rule(out, &r) != 0) return -1;
   }
   for (size_t k = 0; k < d->n_thresholds; k++) {
@@ -236,7 +241,8 @@ static int write_slas(FILE *out, const ib_config *cfg,
               "the configured threshold.",
               expr_threshold,
               t,
-              t->rule};
+              t->rule,
+              NULL};
     if (put_rule(out, &r) != 0) return -1;
   }
   return 0;

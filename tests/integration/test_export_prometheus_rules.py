@@ -149,10 +149,50 @@ def check_hostile_names(tmp, cfg):
     assert slas and all(f"{{sla={promql(sla)}," in r["expr"] for r in slas), slas
 
 
+def check_several_and_thresholds(tmp, cfg):
+    """Two services, two SLAs and the alert rules' thresholds: each rule of
+    one alert name carries its service or SLA (promtool rejects two rules
+    with the same name and labels), and every compliance_below and
+    availability_budget rule of the configuration becomes an alert."""
+    text = open(cfg, encoding="utf-8").read()
+    text = text.replace('availability = (\n', 'availability = (\n'
+                        '  { service = "Mail"; target_pct = 99.9; calendar = "24x7"; },\n')
+    text = text.replace('slas = (\n', 'slas = (\n  { name = "desk2"; calendar = "24x7";\n'
+                        '    targets = ( { priority = "P1"; first_response = "1h"; '
+                        'resolution = "8h"; } ); },\n')
+    text += """
+alerts = {
+  rules = (
+    { name = "desk-floor"; type = "compliance_below"; sla = "desk"; kpi = "resolution";
+      below_pct = 90.0; },
+    { name = "erp-half"; type = "availability_budget"; service = "ERP"; consumed_pct = 50.0; }
+  );
+};
+"""
+    several = os.path.join(tmp, "several.cfg")
+    with open(several, "w", encoding="utf-8") as f:
+        f.write(text)
+    rules = os.path.join(tmp, "several.yml")
+    export(several, "prometheus-rules", rules)
+    p = promtool("check", "rules", rules)
+    assert p.returncode == 0, f"promtool check rules (several): {p.stdout}{p.stderr}"
+    rs = [r for _, r in alerts_of(yaml.safe_load(open(rules, encoding="utf-8")))]
+    exhausted = sorted(r["labels"]["service"] for r in rs
+                       if r["alert"] == "ItsmBridgeErrorBudgetExhausted")
+    assert exhausted == ["ERP", "Mail"], exhausted
+    late = sorted(r["labels"]["sla"] for r in rs if r["alert"] == "ItsmBridgeSlaOpenBreached")
+    assert late == ["desk", "desk2"], late
+    by_rule = {r["labels"].get("rule"): r for r in rs if "rule" in r["labels"]}
+    assert set(by_rule) == {"desk-floor", "erp-half"}, by_rule
+    assert "0.9" in by_rule["desk-floor"]["expr"] and 'kpi="resolution"' in by_rule["desk-floor"]["expr"]
+    assert "0.5" in by_rule["erp-half"]["expr"] and '"ERP"' in by_rule["erp-half"]["expr"]
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         cfg = check_small(tmp)
         check_hostile_names(tmp, cfg)
+        check_several_and_thresholds(tmp, cfg)
     print("1 passed, 0 failed")
 
 
