@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts.h"
 #include "cli.h"
 #include "export_file.h"
 #include "kpi.h"
@@ -101,6 +102,8 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   ib_config *cfg = NULL;           /* owned here */
   ib_store *st = NULL;             /* owned here */
   month_data months[TREND_MONTHS]; /* owned here; the last is the month */
+  ib_alert_set alerts = {0};       /* owned here */
+  ib_time *last_success = NULL;    /* owned here */
   ib_report_month trend[TREND_MONTHS];
   ib_late_change_list late = {0}; /* owned here */
   ib_atomic_file f = {0};
@@ -166,6 +169,37 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "report: %s\n", err);
     goto done;
   }
+  /* The month still running: the tickets the ticket_at_risk rules name now
+   * (SPEC §10), for the report's "right now" block. */
+  int running =
+      month_kpi->as_of >= month_kpi->from && month_kpi->as_of < month_kpi->to;
+  if (running && cfg->alerts.n_rules > 0) {
+    last_success = calloc(cfg->n_sources + 1, sizeof *last_success);
+    if (last_success == NULL) {
+      fprintf(stderr, "report: out of memory\n");
+      goto done;
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+      ib_source_state ss;
+      if (ib_store_source_state(st, cfg->sources[i].name, &ss, err,
+                                sizeof err)) {
+        fprintf(stderr, "report: %s\n", err);
+        goto done;
+      }
+      last_success[i] = ss.last_success;
+    }
+    ib_alert_input in = {cfg,
+                         &months[TREND_MONTHS - 1].tickets,
+                         &months[TREND_MONTHS - 1].outages,
+                         last_success,
+                         month_kpi->from,
+                         month_kpi->to,
+                         month_kpi->as_of};
+    if (ib_alerts_evaluate(&in, &alerts, err, sizeof err) != 0) {
+      fprintf(stderr, "report: %s\n", err);
+      goto done;
+    }
+  }
   ib_report rep = {.cfg = cfg,
                    .store = st,
                    .month = o.month,
@@ -175,7 +209,8 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
                    .lang = lang,
                    .edition_check = closed ? verified.verify : NULL,
                    .generated_at = now,
-                   .late_changes = &late};
+                   .late_changes = &late,
+                   .alerts = running ? &alerts : NULL};
   if (ib_atomic_open(&f, o.out, err, sizeof err) != 0 ||
       ib_report_write_html(f.fp, &rep, err, sizeof err) != 0 ||
       ib_atomic_commit(&f, err, sizeof err) != 0) {
@@ -186,6 +221,8 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "report: %s (%s) -> %s\n", o.month, lang, o.out);
   rc = IB_EXIT_OK;
 done:
+  ib_alert_set_free(&alerts);
+  free(last_success);
   ib_late_change_list_free(&late);
   ib_atomic_abort(&f);
   for (int k = 0; k < TREND_MONTHS; k++) month_free(&months[k]);

@@ -1219,7 +1219,7 @@ static void edition_section(const ctx *c) {
  * disagreements' ones. */
 typedef struct now_labels {
   const char *title, *intro, *budget_used, *burn_rate, *burn_note, *late,
-      *no_late, *measured_so_far, *created, *undefined;
+      *no_late, *measured_so_far, *created, *undefined, *at_risk, *no_risk;
 } now_labels;
 
 static const now_labels now_en = {
@@ -1235,6 +1235,8 @@ static const now_labels now_en = {
     "Open time so far",
     "Created",
     "no budget (100 % target or nothing elapsed)",
+    "Open tickets that will be late within %s of business time",
+    "None: no open ticket is that close to its target.",
 };
 
 static const now_labels now_fr = {
@@ -1250,6 +1252,8 @@ static const now_labels now_fr = {
     "Temps ouvert à ce jour",
     "Ouvert le",
     "pas de budget (cible de 100 % ou rien d'écoulé)",
+    "Tickets ouverts qui seront en retard d'ici %s ouvrées",
+    "Aucun : aucun ticket ouvert n'est si près de sa cible.",
 };
 
 /* The month is the one running: as_of falls inside it. */
@@ -1347,6 +1351,41 @@ static void now_tickets(const ctx *c, const now_labels *N, size_t sla) {
     fputs("</tbody></table>\n", o);
 }
 
+/* The SLA's tickets that its ticket_at_risk rules (alerts.h) name: open,
+ * not late yet, but late within the rule's `within` of business time. An
+ * SLA without such a rule shows nothing here. */
+static void now_at_risk(const ctx *c, const now_labels *N, size_t sla) {
+  const ib_alert_set *set = c->r->alerts;
+  FILE *o = c->out;
+  for (size_t a = 0; set != NULL && a < set->n; a++) {
+    const ib_alert *al = &set->items[a];
+    if (al->rule->type != IB_ALERT_TICKET_AT_RISK ||
+        &c->r->cfg->slas[al->rule->sla] != c->r->kpi->slas[sla].cfg)
+      continue;
+    char within[32];
+    ib_kpi_format_duration((double)al->rule->duration_s, within, sizeof within);
+    fprintf(o, "<h4>");
+    put_template(o, N->at_risk, (const char *const[]){within, NULL});
+    fputs(" (", o);
+    esc(o, al->rule->name);
+    fputs(")</h4>\n", o);
+    if (!al->firing || cJSON_GetArraySize(al->details) == 0) {
+      fprintf(o, "<p class=\"now-risk-none\">%s</p>\n", N->no_risk);
+      continue;
+    }
+    fputs("<ul class=\"now-risk\">\n", o);
+    const cJSON *d;
+    cJSON_ArrayForEach(d, al->details) {
+      char line[512];
+      ib_alert_detail_line(al->rule->type, d, line, sizeof line);
+      fputs("<li>", o);
+      esc(o, line);
+      fputs("</li>\n", o);
+    }
+    fputs("</ul>\n", o);
+  }
+}
+
 /* The "right now" block, only when the report's month is still running. */
 static void right_now(const ctx *c) {
   const ib_kpi_result *k = c->r->kpi;
@@ -1361,9 +1400,7 @@ static void right_now(const ctx *c) {
   now_availability(c, N);
   for (size_t i = 0; i < k->n_slas; i++) {
     now_tickets(c, N, i);
-    /* AT-RISK ROWS (issue 14, point 5): the lead adds here, after merging
-     * helper B's tickets-at-risk module, the SLA's open tickets that will
-     * breach within the alert rule's `within` -- not computed here. */
+    now_at_risk(c, N, i);
   }
   fputs("</section>\n", o);
 }

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "alerts.h"
 #include "config.h"
 #include "kpi.h"
 #include "store.h"
@@ -39,6 +40,10 @@ typedef struct ib_report {
   ib_time generated_at;
   /* the month's late changes (store.h); NULL: the section says none */
   const ib_late_change_list *late_changes;
+  /* The month still running: the alert rules evaluated at as_of, whose
+   * ticket_at_risk alerts list the SLA's tickets about to breach in the
+   * "right now" block; NULL otherwise. Borrowed. */
+  const ib_alert_set *alerts;
 } ib_report;
 
 /* "fr" | "en" -> 0, else -1. */

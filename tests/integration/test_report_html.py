@@ -70,6 +70,31 @@ def text_of(dom):
     return htmlmod.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
+def check_at_risk(tmp, cfg):
+    """The right-now block lists the tickets a ticket_at_risk rule names:
+    T4 (P2, created 08:00, unanswered) is 2 h into its 8 h resolution
+    target at 10:00, so a rule looking 8 h ahead lists its resolution (due
+    16:00) and one looking 1 h ahead lists nothing."""
+    base = open(cfg, encoding="utf-8").read()
+    for within, listed in (("8h", True), ("1h", False)):
+        risky = os.path.join(tmp, f"risk-{within}.cfg")
+        with open(risky, "w", encoding="utf-8") as f:
+            f.write(base + f"""
+alerts = {{ rules = ( {{ name = "soon"; type = "ticket_at_risk"; sla = "desk";
+                        within = "{within}"; }} ); }};
+""")
+        out = os.path.join(tmp, f"risk-{within}.html")
+        run(risky, "report", "--month", "2026-10", "--out", out, "--lang", "en",
+            "--as-of", SMALL_AS_OF)
+        src = open(out, encoding="utf-8").read()
+        block = src[src.index('id="right-now"'):src.index('id="headlines"')]
+        if listed:
+            items = re.findall(r"<li>(.*?)</li>", block[block.index('class="now-risk"'):])
+            assert any("T4" in i and "resolution" in i and "16:00" in i for i in items), items
+        else:
+            assert 'class="now-risk-none"' in block and "<li>" not in block, block
+
+
 def check_self_contained(path):
     src = open(path, encoding="utf-8").read()
     for bad in ("<link", "<script", " src=", "href=", "url(", "@import", "http:", "https:"):
@@ -138,6 +163,7 @@ def check_small(tmp):
         # nothing changed since the sync: the late-changes section says so
         late = dom[dom.index('id="late-changes"'):dom.index('id="freshness"')]
         assert 'id="late-none"' in late and "<table" not in late, late
+    check_at_risk(tmp, cfg)
     # the same month once it is over: no "right now" block
     past = os.path.join(tmp, "past.html")
     run(cfg, "report", "--month", "2026-10", "--out", past, "--lang", "en",
