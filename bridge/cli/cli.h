@@ -8,6 +8,7 @@
 #define IB_CLI_H
 
 #include "config.h"
+#include "alerts.h"
 #include "edition.h"
 #include "store.h"
 
@@ -126,6 +127,20 @@ typedef struct ib_cli_verified {
 int ib_cli_verify_month(const char *cmd, const ib_config *cfg, ib_store *st,
                         const char *month, ib_cli_verified *v);
 void ib_cli_verified_free(ib_cli_verified *v);
+
+/* Every closed month of the store (its latest edition) with the late
+ * changes of its period, for the late_changes alert rule. */
+typedef struct ib_cli_closed_months {
+  ib_edition_list editions;      /* owned */
+  ib_alert_closed_month *months; /* owned; n of them, chain order */
+  ib_late_change_list *changes;  /* owned; months[i].changes points here */
+  size_t n;
+} ib_cli_closed_months;
+/* 0, or -1 with the error printed (naming cmd). Free with
+ * ib_cli_closed_months_free in every case. */
+int ib_cli_load_closed_months(const char *cmd, const ib_config *cfg,
+                              ib_store *st, ib_cli_closed_months *out);
+void ib_cli_closed_months_free(ib_cli_closed_months *c);
 
 size_t ib_cli_earlier_priorities(void *ctx, const ib_ticket_row *t, int *out,
                                  size_t max);

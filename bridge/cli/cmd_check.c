@@ -248,6 +248,8 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   ib_time *last_success = NULL;     /* owned here */
   ib_alert_state_list states = {0}; /* owned here */
   ib_alert_set set = {0};           /* owned here */
+  ib_cli_closed_months closed;      /* owned here */
+  memset(&closed, 0, sizeof closed);
   char err[1024] = "", month[2 * IB_ISO_LEN + 2];
   int rc = IB_EXIT_USAGE, json = 0;
 
@@ -297,7 +299,13 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
     fprintf(stderr, "check: %s\n", err);
     goto done;
   }
-  ib_alert_input in = {cfg, &tickets, &outages, last_success, from, to, as_of};
+  int want_closed = 0;
+  for (size_t i = 0; i < cfg->alerts.n_rules; i++)
+    want_closed |= cfg->alerts.rules[i].type == IB_ALERT_LATE_CHANGES;
+  if (want_closed && ib_cli_load_closed_months("check", cfg, st, &closed))
+    goto done;
+  ib_alert_input in = {cfg, &tickets, &outages,      last_success, from,
+                       to,  as_of,    closed.months, closed.n};
   if (ib_alerts_evaluate(&in, &set, err, sizeof err) != 0) {
     fprintf(stderr, "check: %s\n", err);
     goto done;
@@ -327,6 +335,7 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   for (size_t i = 0; i < set.n; i++) firing |= set.items[i].firing;
   rc = delivery_failed ? IB_EXIT_FAILURE : firing ? IB_EXIT_FIRING : IB_EXIT_OK;
 done:
+  ib_cli_closed_months_free(&closed);
   ib_alert_set_free(&set);
   ib_alert_state_list_free(&states);
   free(last_success);

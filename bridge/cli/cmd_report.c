@@ -194,7 +194,9 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
                          last_success,
                          month_kpi->from,
                          month_kpi->to,
-                         month_kpi->as_of};
+                         month_kpi->as_of,
+                         NULL,
+                         0};
     if (ib_alerts_evaluate(&in, &alerts, err, sizeof err) != 0) {
       fprintf(stderr, "report: %s\n", err);
       goto done;

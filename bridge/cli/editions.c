@@ -194,3 +194,45 @@ void ib_cli_verified_free(ib_cli_verified *v) {
   ib_edition_list_free(&v->editions);
   memset(v, 0, sizeof *v);
 }
+
+int ib_cli_load_closed_months(const char *cmd, const ib_config *cfg,
+                              ib_store *st, ib_cli_closed_months *out) {
+  char err[512];
+  memset(out, 0, sizeof *out);
+  if (ib_store_editions(st, &out->editions, err, sizeof err)) goto fail;
+  size_t n = out->editions.n;
+  out->months = calloc(n + 1, sizeof *out->months);
+  out->changes = calloc(n + 1, sizeof *out->changes);
+  if (out->months == NULL || out->changes == NULL) {
+    snprintf(err, sizeof err, "out of memory");
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ib_edition_rec *e = &out->editions.items[i];
+    if (ib_cli_latest_edition(&out->editions, e->month) != e) continue;
+    ib_time from, to;
+    if (ib_cli_parse_month(e->month, cfg->timezone ? cfg->timezone : "UTC",
+                           &from, &to) != 0) {
+      snprintf(err, sizeof err, "edition %.12s names no month ('%s')", e->hash,
+               e->month);
+      goto fail;
+    }
+    ib_late_change_list *l = &out->changes[out->n];
+    if (ib_store_late_changes(st, from, to, l, err, sizeof err)) goto fail;
+    out->months[out->n++] =
+        (ib_alert_closed_month){e->month, e->hash, e->closed_at, l};
+  }
+  return 0;
+fail:
+  fprintf(stderr, "%s: %s\n", cmd, err);
+  return -1;
+}
+
+void ib_cli_closed_months_free(ib_cli_closed_months *c) {
+  for (size_t i = 0; c->changes != NULL && i < c->n; i++)
+    ib_late_change_list_free(&c->changes[i]);
+  free(c->changes);
+  free(c->months);
+  ib_edition_list_free(&c->editions);
+  memset(c, 0, sizeof *c);
+}

@@ -672,6 +672,7 @@ static const rule_type rule_types[IB_ALERT_TYPE_COUNT] = {
     [IB_ALERT_AVAILABILITY_BUDGET] = {"availability_budget",
                                       K_SERVICE | K_CONSUMED_PCT, 0},
     [IB_ALERT_SOURCE_STALE] = {"source_stale", K_AFTER, K_SOURCES},
+    [IB_ALERT_LATE_CHANGES] = {"late_changes", 0, 0},
 };
 
 const char *ib_alert_type_name(ib_alert_type t) {
@@ -837,7 +838,8 @@ static int load_rule(ctx *c, const config_setting_t *s, ib_alert_rule_cfg *r,
   if (t == IB_ALERT_TYPE_COUNT) {
     fail_at(c, config_setting_get_member(s, "type"),
             "rule '%s': unknown rule type '%s' (use ticket_at_risk, "
-            "compliance_below, availability_budget or source_stale)",
+            "compliance_below, availability_budget, source_stale or "
+            "late_changes)",
             r->name, type);
     goto fail;
   }

@@ -119,6 +119,7 @@ typedef enum ib_alert_type {
   IB_ALERT_COMPLIANCE_BELOW,
   IB_ALERT_AVAILABILITY_BUDGET,
   IB_ALERT_SOURCE_STALE,
+  IB_ALERT_LATE_CHANGES, /* SPEC §9 late changes to a closed month */
   IB_ALERT_TYPE_COUNT
 } ib_alert_type;
 

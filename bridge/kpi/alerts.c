@@ -335,6 +335,64 @@ nomem:
   return -1;
 }
 
+/* ---- late_changes ------------------------------------------------------ */
+
+static int eval_late_changes(eval_ctx *ev, const ib_alert_rule_cfg *r,
+                             ib_alert *a, char *err, size_t errlen) {
+  size_t total = 0, months = 0;
+  char names[256] = "";
+  for (size_t m = 0; m < ev->in->n_closed; m++) {
+    const ib_alert_closed_month *cm = &ev->in->closed[m];
+    size_t here = 0;
+    for (size_t i = 0; cm->changes != NULL && i < cm->changes->n; i++) {
+      const ib_late_change *c = &cm->changes->items[i];
+      if (c->detected_at < cm->closed_at) continue; /* already frozen in */
+      cJSON *d = cJSON_CreateObject();
+      if (d == NULL) goto nomem;
+      cJSON_AddItemToArray(a->details, d);
+      cJSON_AddStringToObject(d, "month", cm->month);
+      cJSON_AddStringToObject(d, "edition", cm->hash);
+      cJSON_AddStringToObject(d, "source", c->source);
+      cJSON_AddStringToObject(d, "id", c->id);
+      if (c->key)
+        cJSON_AddStringToObject(d, "key", c->key);
+      else
+        cJSON_AddNullToObject(d, "key");
+      cJSON_AddStringToObject(d, "field", c->field);
+      if (c->old_value)
+        cJSON_AddStringToObject(d, "old", c->old_value);
+      else
+        cJSON_AddNullToObject(d, "old");
+      if (c->new_value)
+        cJSON_AddStringToObject(d, "new", c->new_value);
+      else
+        cJSON_AddNullToObject(d, "new");
+      cJSON_AddStringToObject(d, "category",
+                              ib_late_category_name(c->category));
+      add_time(d, "detected_at", c->detected_at);
+      here++;
+    }
+    if (here == 0) continue;
+    size_t used = strlen(names);
+    snprintf(names + used, sizeof names - used, "%s%s", months ? ", " : "",
+             cm->month);
+    months++;
+    total += here;
+  }
+  ib_utf8_trim_partial(names);
+  a->firing = total > 0;
+  if (a->firing &&
+      set_summary(a,
+                  "%zu change%s recorded since closing %s: the signed "
+                  "figures may no longer hold (itsm-bridge verify --month)",
+                  total, total > 1 ? "s" : "", names))
+    goto nomem;
+  return 0;
+nomem:
+  snprintf(err, errlen, "out of memory evaluating rule '%s'", r->name);
+  return -1;
+}
+
 /* ---- the table and the entry point -------------------------------------- */
 
 typedef int (*evaluator)(eval_ctx *ev, const ib_alert_rule_cfg *r, ib_alert *a,
@@ -346,6 +404,7 @@ static const evaluator evaluators[IB_ALERT_TYPE_COUNT] = {
     [IB_ALERT_COMPLIANCE_BELOW] = eval_compliance_below,
     [IB_ALERT_AVAILABILITY_BUDGET] = eval_availability_budget,
     [IB_ALERT_SOURCE_STALE] = eval_source_stale,
+    [IB_ALERT_LATE_CHANGES] = eval_late_changes,
 };
 
 int ib_alerts_evaluate(const ib_alert_input *in, ib_alert_set *out, char *err,
@@ -442,6 +501,18 @@ static void detail_line(ib_alert_type type, const cJSON *d, char *buf,
       snprintf(buf, len, "%s: last successful sync %s",
                str_of(d, "source") ? str_of(d, "source") : "?",
                str_of(d, "last_success") ? str_of(d, "last_success") : "never");
+      return;
+    case IB_ALERT_LATE_CHANGES:
+      s = str_of(d, "key");
+      snprintf(buf, len, "%s %s (%s) %s %s -> %s (%s), detected %s",
+               str_of(d, "month") ? str_of(d, "month") : "?",
+               s ? s : (str_of(d, "id") ? str_of(d, "id") : "?"),
+               str_of(d, "source") ? str_of(d, "source") : "?",
+               str_of(d, "field") ? str_of(d, "field") : "?",
+               str_of(d, "old") ? str_of(d, "old") : "-",
+               str_of(d, "new") ? str_of(d, "new") : "-",
+               str_of(d, "category") ? str_of(d, "category") : "?",
+               str_of(d, "detected_at") ? str_of(d, "detected_at") : "?");
       return;
     default: snprintf(buf, len, "-"); return;
   }

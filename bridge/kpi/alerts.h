@@ -23,6 +23,10 @@
  *    above consumed_pct; undefined (100 % target, closed calendar) never.
  *  - source_stale fires for a source whose last successful sync is older
  *    than `after` at as_of, or that never synced successfully.
+ *  - late_changes fires when a closed month (one with an edition) has late
+ *    changes (store.h) detected after its latest edition was closed: the
+ *    figures the committee signed may no longer hold (itsm-bridge verify
+ *    says which). One detail per change.
  */
 #ifndef IB_ALERTS_H
 #define IB_ALERTS_H
@@ -32,6 +36,7 @@
 
 #include "config.h"
 #include "model.h"
+#include "store.h"
 
 /* One rule's outcome. */
 typedef struct ib_alert {
@@ -47,14 +52,25 @@ typedef struct ib_alert_set {
   size_t n;
 } ib_alert_set;
 
+/* A closed month (SPEC §9) and the late changes recorded since its latest
+ * edition was closed (for late_changes rules). */
+typedef struct ib_alert_closed_month {
+  const char *month;                  /* "2026-10" */
+  const char *hash;                   /* its latest edition */
+  ib_time closed_at;                  /* when that edition was closed */
+  const ib_late_change_list *changes; /* detected since, borrowed */
+} ib_alert_closed_month;
+
 typedef struct ib_alert_input {
-  const ib_config *cfg;         /* borrowed */
-  const ib_ticket_set *tickets; /* as ib_store_load_tickets(from, to) */
-  const ib_outage_set *outages; /* as ib_store_load_outages(from, to) */
-  const ib_time *last_success;  /* [cfg->n_sources]: each source's last
-                                   successful sync, IB_TIME_NONE = never */
-  ib_time from, to;             /* the month being measured */
-  ib_time as_of;                /* now, or --as-of */
+  const ib_config *cfg;                /* borrowed */
+  const ib_ticket_set *tickets;        /* as ib_store_load_tickets(from, to) */
+  const ib_outage_set *outages;        /* as ib_store_load_outages(from, to) */
+  const ib_time *last_success;         /* [cfg->n_sources]: each source's last
+                                          successful sync, IB_TIME_NONE = never */
+  ib_time from, to;                    /* the month being measured */
+  ib_time as_of;                       /* now, or --as-of */
+  const ib_alert_closed_month *closed; /* the closed months, oldest first */
+  size_t n_closed;
 } ib_alert_input;
 
 /* Evaluates every rule of in->cfg->alerts. 0, or -1 with one line in err

@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.environ["IB_SOURCE_DIR"], "tests", "support"))
 from ib_stores import Postgres, Sqlite  # noqa: E402
@@ -79,6 +80,7 @@ slas = (
     penalty = {{ monthly_fee = 1000.0; currency = "EUR"; per_response_breach_pct = 5.0;
                 per_resolution_breach_pct = 10.0; cap_pct = 50.0; }}; }}
 );
+alerts = {{ rules = ( {{ name = "late"; type = "late_changes"; }} ); }};
 """)
     write(tickets, csv_text())
     rc, out, err = run(cfg, "sync")
@@ -141,6 +143,9 @@ slas = (
           and 'data-state="as-frozen"' in html and 'id="edition-chain" data-ok="1"' in html
           and "2026-11-05" in html,
           f"the report of a closed month names its edition, as frozen, measured at its as_of ({rc} {err.strip()})")
+    rc, out, err = run(cfg, "check", "--no-notify", "--format", "json")
+    check(rc == 0 and json.loads(out)["alerts"] == [],
+          f"late_changes: quiet while nothing changed since the close ({rc} {out.strip()} {err.strip()})")
     rc, out, err = run(cfg, "close", "--month", "2026-10", "--as-of", "2026-11-05T00:00:00Z")
     check(rc == 2 and "already closed" in err and h1[:12] in err,
           f"closing twice needs --restate ({rc} {err.strip()})")
@@ -175,6 +180,15 @@ slas = (
     check(("T3", "resolution") not in tk, "an unchanged ticket is not listed")
     check(v.get("credit_delta") == [{"sla_or_service": "support", "currency": "EUR", "old": 150, "new": 0}],
           f"the credit difference ({v.get('credit_delta')})")
+    rc, out, err = run(cfg, "check", "--no-notify", "--format", "json")
+    fired = json.loads(out)["alerts"] if out.strip() else []
+    lines = {(x["key"], x["field"], x["old"], x["new"], x["category"])
+             for a in fired for x in a["details"]}
+    check(rc == 3 and len(fired) == 1 and fired[0]["type"] == "late_changes"
+          and ("T1", "priority", "P1", "P3", "priority_changed") in lines
+          and ("T2", "resolved_at", "2026-10-06T14:00:00Z", "2026-10-06T12:00:00Z",
+               "resolution_moved") in lines and "2026-10" in fired[0]["summary"],
+          f"late_changes fires with the changes since the close (exit 3) ({rc} {out.strip()[:600]} {err.strip()})")
     rc, out, err = run(cfg, "verify", "--month", "2026-10")
     check(rc == 1 and "RESTATED" in out and "priority P1 -> P3" in out and "150 -> 0 EUR" in out,
           f"the table says it in words ({out.strip()[:800]})")
@@ -190,6 +204,9 @@ slas = (
           f"the report of a restated month lists the frozen values and the recorded changes ({rc} {err.strip()})")
 
     # --- restatement ------------------------------------------------------------
+    # Instants are whole seconds: a change detected in the second of a close
+    # counts as after it (reported rather than hidden), so step past it.
+    time.sleep(1.1)
     ed2 = os.path.join(d, "2026-10-b.json")
     rc, out, err = run(cfg, "close", "--month", "2026-10", "--as-of", "2026-11-05T00:00:00Z",
                        "--restate", "provider downgraded T1, moved T2", "--out", ed2)
@@ -202,6 +219,8 @@ slas = (
     v = json.loads(out) if out.strip() else {}
     check(rc == 0 and v["edition"]["hash"] == h2 and v["unchanged"] is True,
           f"verify checks against the latest edition ({rc} {err.strip()})")
+    rc, out, err = run(cfg, "check", "--no-notify", "--format", "json")
+    check(rc == 0, f"late_changes: quiet again once the month is restated ({rc} {out.strip()[:300]})")
     # A second month chains onto the last edition of the store.
     rc, out, err = run(cfg, "close", "--month", "2026-09", "--as-of", "2026-11-05T00:00:00Z")
     h3 = hash_of(out)

@@ -138,7 +138,8 @@ static void add_pause(ib_ticket_row *t, ib_time s, ib_time e) {
 
 /* Evaluates at as_of over the month [from, to). */
 static void evaluate(ib_time from, ib_time to, ib_time as_of) {
-  ib_alert_input in = {cfg, &tickets, &outages, last_success, from, to, as_of};
+  ib_alert_input in = {cfg,   &tickets, &outages, last_success, from, to,
+                       as_of, NULL,     0};
   char err[256] = "";
   ib_alert_set_free(&result);
   if (ib_alerts_evaluate(&in, &result, err, sizeof err) != 0)
