@@ -114,10 +114,7 @@ typedef struct sq_store {
 static void sq_close(ib_store *base);
 static void sq_rollback(ib_store *base);
 
-/* Schema history: each entry moves user_version from i to i + 1.
- * Tickets carry no secondary index on their dates: period loads are one
- * sequential scan (cheaper than index probes for a month of a store), and
- * every index would slow the nightly upserts. */
+/* Schema history: each entry moves user_version from i to i + 1. */
 static const char *const migrations[] = {
     /* 1: the first schema */
     "CREATE TABLE tickets("
@@ -155,6 +152,15 @@ static const char *const migrations[] = {
     " field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
     " run_id INTEGER NOT NULL, detected_at INTEGER NOT NULL);"
     "CREATE INDEX changes_record ON changes(source, record_id, seq);",
+    /* 4: a period's tickets and outages found by index, so that a month
+     * costs what the month holds, not what the store holds (TICKET_COHORT
+     * below): tickets by resolution (then creation: an open ticket is a
+     * NULL resolution), the few resolved "before" their creation by
+     * creation, outages by end (NULL while ongoing) */
+    "CREATE INDEX tickets_period ON tickets(resolved_at, created_at);"
+    "CREATE INDEX tickets_reversed ON tickets(created_at, resolved_at)"
+    " WHERE resolved_at < created_at;"
+    "CREATE INDEX outages_period ON outages(end, start);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -907,12 +913,42 @@ static void fill_ticket(ib_ticket_set *out, sqlite3_stmt *s, ib_ticket_row *r,
   " AND (?1 IS NULL OR t.resolved_at < ?1)"                             \
   " AND (?2 IS NULL OR t.created_at >= ?2)))"
 
+/* The rowids of TICKET_FILTER's tickets for two real bounds (?1 = to,
+ * ?2 = from), as three disjoint arms that each read one index range and no
+ * table row: resolved since `from` and created before `to`; open (NULL
+ * resolution) and created before `to`; resolved before created (partial
+ * index tickets_reversed) with the reversed span touching the period and
+ * not already in the first arm. deleted_at is the caller's to test. */
+#define TICKET_COHORT                                                     \
+  "SELECT rowid FROM tickets WHERE resolved_at >= ?2 AND created_at < ?1" \
+  " UNION ALL SELECT rowid FROM tickets WHERE resolved_at IS NULL AND"    \
+  " created_at < ?1"                                                      \
+  " UNION ALL SELECT rowid FROM tickets WHERE resolved_at < created_at"   \
+  " AND created_at >= ?2 AND resolved_at < ?1 AND (created_at >= ?1 OR"   \
+  " resolved_at < ?2)"
+
+/* Loads the tickets (storage order, as a scan gives) and their pauses.
+ * With both bounds, the period's tickets come by index (TICKET_COHORT),
+ * and their pauses by the pauses' (source, ticket_id) index: what the
+ * month holds. Otherwise (every ticket, or an open-ended period) one
+ * sequential scan of each table. */
 static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
-  static const char *tsql =
+  int bounded = from != IB_TIME_NONE && to != IB_TIME_NONE;
+  static const char *tsql_scan =
       "SELECT " TICKET_COLS " FROM tickets t" TICKET_FILTER;
-  static const char *psql = "SELECT source,ticket_id,start,end FROM pauses";
+  static const char *psql_scan =
+      "SELECT source,ticket_id,start,end FROM pauses";
+  static const char *tsql_cohort =
+      "SELECT " TICKET_COLS " FROM tickets WHERE rowid IN (" TICKET_COHORT
+      ") AND deleted_at IS NULL ORDER BY rowid";
+  static const char *psql_cohort =
+      "SELECT p.source,p.ticket_id,p.start,p.end FROM tickets t JOIN pauses p"
+      " ON p.source=t.source AND p.ticket_id=t.id WHERE t.rowid IN "
+      "(" TICKET_COHORT ") AND t.deleted_at IS NULL";
+  const char *tsql = bounded ? tsql_cohort : tsql_scan;
+  const char *psql = bounded ? psql_cohort : psql_scan;
   sqlite3_stmt *s = NULL, *p = NULL;
   ib_row_index ix = {0};
   size_t first = out->n;
@@ -930,6 +966,10 @@ static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
   }
   bind_time(s, 1, to);
   bind_time(s, 2, from);
+  if (bounded) {
+    bind_time(p, 1, to);
+    bind_time(p, 2, from);
+  }
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     ib_ticket_row *r = ib_ticket_set_add(out);
@@ -1084,10 +1124,19 @@ static int sq_history(ib_store *base, const char *source, const char *id,
 static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
-  static const char *sql =
+  static const char *scan_sql =
       "SELECT source,id,service,kind,kind_raw,start,end,updated_at FROM "
       "outages WHERE deleted_at IS NULL AND (?1 IS NULL OR start < ?1) AND "
       "(?2 IS NULL OR end IS NULL OR end > ?2) ORDER BY source, id";
+  /* Both bounds: the same rows by index outages_period (ended after
+   * `from`, or ongoing; started before `to`). */
+  static const char *period_sql =
+      "SELECT source,id,service,kind,kind_raw,start,end,updated_at FROM "
+      "outages WHERE rowid IN (SELECT rowid FROM outages WHERE end > ?2 AND "
+      "start < ?1 UNION ALL SELECT rowid FROM outages WHERE end IS NULL AND "
+      "start < ?1) AND deleted_at IS NULL ORDER BY source, id";
+  const char *sql =
+      from != IB_TIME_NONE && to != IB_TIME_NONE ? period_sql : scan_sql;
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
     return db_fail(st, err, errlen, "loading outages");

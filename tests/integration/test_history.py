@@ -271,12 +271,13 @@ sources = (
 
     # --- a schema 2 store (before history) is migrated, its rows unchanged ----
     if PG_URL is None:
-        db.sql("""DROP INDEX changes_record; DROP TABLE changes;
+        db.sql("""DROP INDEX tickets_period; DROP INDEX tickets_reversed;
+        DROP INDEX outages_period; DROP INDEX changes_record; DROP TABLE changes;
         ALTER TABLE tickets DROP COLUMN digest; ALTER TABLE outages DROP COLUMN digest;
         PRAGMA user_version = 2;""")
         rc, out, err = run(cfg, "sync", "--full")
         check(rc == 0 and "desk: 4 read, 0 new, 0 changed, 4 unchanged" in out
-              and db.scalar("PRAGMA user_version") == 3
+              and db.scalar("PRAGMA user_version") == 4
               and db.scalar("SELECT count(*) FROM changes") == 0
               and db.scalar("SELECT count(*) FROM tickets WHERE digest IS NULL") == 0,
               f"schema 2 migrated: rows compared, unchanged, digests stored ({out.strip()} {err.strip()})")

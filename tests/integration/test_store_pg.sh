@@ -67,8 +67,8 @@ grep -qF "legacy: 400 read, 0 new, 0 changed, 396 unchanged, 4 rejected, 0 marke
   fail "expected 6 successful runs recorded"
 [ "$(q -c "SELECT string_agg(\"full\"::text, ',' ORDER BY id) FROM itsm_bridge_store.sync_runs")" = \
   "false,false,false,false,true,true" ] || fail "runs: full flags"
-[ "$(q -c "SELECT version FROM itsm_bridge_store.schema_version")" = 3 ] ||
-  fail "schema_version is not 3"
+[ "$(q -c "SELECT version FROM itsm_bridge_store.schema_version")" = 4 ] ||
+  fail "schema_version is not 4"
 
 for month in 2026-08 2026-09 2026-10 2026-11; do
   ib sq.cfg kpi --month "$month" --as-of 2027-01-01T00:00:00Z --format json >sq-kpi.json
