@@ -6,6 +6,12 @@ or --store.
 
 usage: kpi_bench_gen.py config --dir DIR
        kpi_bench_gen.py data --store DB --tickets N
+       kpi_bench_gen.py background --store DB --tickets N
+
+background: N older tickets (2016 to mid-September 2026, every one
+resolved within a few days, six in ten with a pause), none of which
+touches October, written before the month (storage order as a store that
+grew over the years); for kpi_scale_bench.sh.
 """
 import argparse
 import os
@@ -49,9 +55,42 @@ T0 = 1790640000  # 2026-09-29T00:00:00Z
 T1 = 1793577600  # 2026-11-02T00:00:00Z
 
 
+# The background: created in [B0, B1), resolved at most 4 days later, so
+# that nothing reaches T0.
+B0 = 1451606400  # 2016-01-01T00:00:00Z
+B1 = 1789862400 - 5 * 86400  # 2026-09-15T00:00:00Z
+
+
+def background(store, n):
+    """N resolved tickets before October, in SQL (seconds for millions)."""
+    con = sqlite3.connect(store)
+    step = (B1 - B0) // max(n, 1)
+    con.execute("""
+      WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k + 1 < ?1),
+      g AS (SELECT k, ?2 + k * ?3 + abs(random() % ?3) AS c,
+                   abs(random() % 14400) AS fr, abs(random() % 345600) AS res FROM i)
+      INSERT INTO tickets(source, id, key, title, kind, priority, status, service,
+                          grp, created_at, first_response_at, resolved_at, closed_at,
+                          updated_at)
+      SELECT CASE k % 3 WHEN 0 THEN 'provider-a' WHEN 1 THEN 'provider-b'
+                        ELSE 'legacy' END,
+             'bg-' || k, 'B-' || k, 'background ticket ' || k,
+             CASE WHEN k % 10 < 6 THEN 'incident' ELSE 'request' END,
+             1 + k % 5, 'closed', 'ERP', 'N1', c, c + min(fr, res), c + res,
+             c + res + 86400, c + res + 86400
+      FROM g""", (n, B0, step))
+    con.execute("""
+      INSERT INTO pauses(source, ticket_id, start, end)
+      SELECT source, id, created_at + (resolved_at - created_at) / 4,
+             created_at + (resolved_at - created_at) / 2
+      FROM tickets WHERE id LIKE 'bg-%' AND rowid % 5 < 3""")
+    con.commit()
+    con.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["config", "data"])
+    ap.add_argument("what", choices=["config", "data", "background"])
     ap.add_argument("--dir")
     ap.add_argument("--store")
     ap.add_argument("--tickets", type=int, default=1000000)
@@ -64,6 +103,9 @@ def main():
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
     con.close()
+    if a.what == "background":
+        background(a.store, a.tickets)
+        return
     kpi_gen.fill(a.store, 7, a.tickets, 0, T0, T1, deleted=False, anomalies=False)
 
 
