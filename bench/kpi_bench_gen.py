@@ -55,37 +55,10 @@ T0 = 1790640000  # 2026-09-29T00:00:00Z
 T1 = 1793577600  # 2026-11-02T00:00:00Z
 
 
-# The background: created in [B0, B1), resolved at most 4 days later, so
-# that nothing reaches T0.
+# The background: created from 2016 to 2026-09-15, resolved at most 4
+# days later, so that nothing reaches T0.
 B0 = 1451606400  # 2016-01-01T00:00:00Z
-B1 = 1789862400 - 5 * 86400  # 2026-09-15T00:00:00Z
-
-
-def background(store, n):
-    """N resolved tickets before October, in SQL (seconds for millions)."""
-    con = sqlite3.connect(store)
-    step = (B1 - B0) // max(n, 1)
-    con.execute("""
-      WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k + 1 < ?1),
-      g AS (SELECT k, ?2 + k * ?3 + abs(random() % ?3) AS c,
-                   abs(random() % 14400) AS fr, abs(random() % 345600) AS res FROM i)
-      INSERT INTO tickets(source, id, key, title, kind, priority, status, service,
-                          grp, created_at, first_response_at, resolved_at, closed_at,
-                          updated_at)
-      SELECT CASE k % 3 WHEN 0 THEN 'provider-a' WHEN 1 THEN 'provider-b'
-                        ELSE 'legacy' END,
-             'bg-' || k, 'B-' || k, 'background ticket ' || k,
-             CASE WHEN k % 10 < 6 THEN 'incident' ELSE 'request' END,
-             1 + k % 5, 'closed', 'ERP', 'N1', c, c + min(fr, res), c + res,
-             c + res + 86400, c + res + 86400
-      FROM g""", (n, B0, step))
-    con.execute("""
-      INSERT INTO pauses(source, ticket_id, start, end)
-      SELECT source, id, created_at + (resolved_at - created_at) / 4,
-             created_at + (resolved_at - created_at) / 2
-      FROM tickets WHERE id LIKE 'bg-%' AND rowid % 5 < 3""")
-    con.commit()
-    con.close()
+B1 = 1789430400  # 2026-09-15T00:00:00Z
 
 
 def main():
@@ -104,7 +77,7 @@ def main():
     con.execute("PRAGMA synchronous=OFF")
     con.close()
     if a.what == "background":
-        background(a.store, a.tickets)
+        kpi_gen.background(a.store, a.tickets, B0, B1)
         return
     kpi_gen.fill(a.store, 7, a.tickets, 0, T0, T1, deleted=False, anomalies=False)
 

@@ -927,15 +927,58 @@ static void fill_ticket(ib_ticket_set *out, sqlite3_stmt *s, ib_ticket_row *r,
   " AND created_at >= ?2 AND resolved_at < ?1 AND (created_at >= ?1 OR"   \
   " resolved_at < ?2)"
 
+/* A period holding at least 1/COHORT_SCAN_SHARE of the store's rows is
+ * read by sequential scans: past that share, probing the index row by row
+ * costs more than reading every row in order (a store whose every ticket
+ * is in the month must not get slower than a scan). */
+#define COHORT_SCAN_SHARE 4
+
+/* Whether the period's tickets are few enough for TICKET_COHORT: counts
+ * them on the index alone, stopping at the share (so the count costs at
+ * most what the load by index would). The highest rowid stands for the
+ * number of rows (rows are never removed, only marked deleted). */
+static int cohort_by_index(sq_store *st, ib_time from, ib_time to,
+                           int *by_index, char *err, size_t errlen) {
+  sqlite3_stmt *q = NULL;
+  int64_t rows = 0, count = 0;
+  *by_index = 0;
+  if (sqlite3_prepare_v2(st->db, "SELECT max(rowid) FROM tickets", -1, &q,
+                         NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "sizing the store");
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) rows = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  if (rc != SQLITE_ROW) return db_fail(st, err, errlen, "sizing the store");
+  int64_t limit = rows / COHORT_SCAN_SHARE;
+  if (limit < 1) return 0; /* a handful of rows: one scan */
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT count(*) FROM (" TICKET_COHORT " LIMIT ?3)",
+                         -1, &q, NULL) != SQLITE_OK)
+    return db_fail(st, err, errlen, "sizing the period");
+  bind_time(q, 1, to);
+  bind_time(q, 2, from);
+  sqlite3_bind_int64(q, 3, limit);
+  rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) count = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  if (rc != SQLITE_ROW) return db_fail(st, err, errlen, "sizing the period");
+  *by_index = count < limit;
+  return 0;
+}
+
 /* Loads the tickets (storage order, as a scan gives) and their pauses.
- * With both bounds, the period's tickets come by index (TICKET_COHORT),
- * and their pauses by the pauses' (source, ticket_id) index: what the
- * month holds. Otherwise (every ticket, or an open-ended period) one
- * sequential scan of each table. */
+ * With both bounds and a period small against the store, the period's
+ * tickets come by index (TICKET_COHORT) and their pauses by the pauses'
+ * (source, ticket_id) index: what the month holds. Otherwise (every
+ * ticket, an open-ended period, or a period holding much of the store)
+ * one sequential scan of each table. Same rows, same order either way. */
 static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
-  int bounded = from != IB_TIME_NONE && to != IB_TIME_NONE;
+  int by_index = 0;
+  if (from != IB_TIME_NONE && to != IB_TIME_NONE &&
+      cohort_by_index(st, from, to, &by_index, err, errlen) != 0)
+    return -1;
   static const char *tsql_scan =
       "SELECT " TICKET_COLS " FROM tickets t" TICKET_FILTER;
   static const char *psql_scan =
@@ -947,8 +990,8 @@ static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
       "SELECT p.source,p.ticket_id,p.start,p.end FROM tickets t JOIN pauses p"
       " ON p.source=t.source AND p.ticket_id=t.id WHERE t.rowid IN "
       "(" TICKET_COHORT ") AND t.deleted_at IS NULL";
-  const char *tsql = bounded ? tsql_cohort : tsql_scan;
-  const char *psql = bounded ? psql_cohort : psql_scan;
+  const char *tsql = by_index ? tsql_cohort : tsql_scan;
+  const char *psql = by_index ? psql_cohort : psql_scan;
   sqlite3_stmt *s = NULL, *p = NULL;
   ib_row_index ix = {0};
   size_t first = out->n;
@@ -966,7 +1009,7 @@ static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
   }
   bind_time(s, 1, to);
   bind_time(s, 2, from);
-  if (bounded) {
+  if (by_index) {
     bind_time(p, 1, to);
     bind_time(p, 2, from);
   }
