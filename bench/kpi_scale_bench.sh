@@ -19,7 +19,8 @@
 # usage: bench/kpi_scale_bench.sh [BIN] [BASE_BIN]   (run from anywhere)
 #   defaults: build/itsm-bridge, no base.  Environment: SMALL=100000
 #   BIG=2000000 MONTH=30000 WHOLE=300000 ROUNDS=3 BASE_SCHEMA=3
-#   (the base binary's schema version); KPI_BENCH_KEEP=1 keeps the stores.
+#   (the base binary's schema version), KPI_EXTRA (one more kpi option,
+#   e.g. --breaches); KPI_BENCH_KEEP=1 keeps the stores.
 # Writes only to a temporary directory (removed at the end).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,8 @@ export TZDIR=/usr/share/zoneinfo
 work=$(mktemp -d)
 [ "${KPI_BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
 kpi_args=(kpi --month 2026-10 --as-of 2026-11-10T00:00:00Z --format json)
+# KPI_EXTRA=--breaches measures the per-ticket path (exports, listings).
+[ -n "${KPI_EXTRA:-}" ] && kpi_args+=("$KPI_EXTRA")
 
 # make_store NAME BACKGROUND OCTOBER: $work/NAME/{bench.cfg,store.db},
 # created (schema) by $bin, the background written first, then October.
