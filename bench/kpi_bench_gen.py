@@ -6,6 +6,12 @@ or --store.
 
 usage: kpi_bench_gen.py config --dir DIR
        kpi_bench_gen.py data --store DB --tickets N
+       kpi_bench_gen.py background --store DB --tickets N
+
+background: N older tickets (2016 to mid-September 2026, every one
+resolved within a few days, six in ten with a pause), none of which
+touches October, written before the month (storage order as a store that
+grew over the years); for kpi_scale_bench.sh.
 """
 import argparse
 import os
@@ -49,9 +55,15 @@ T0 = 1790640000  # 2026-09-29T00:00:00Z
 T1 = 1793577600  # 2026-11-02T00:00:00Z
 
 
+# The background: created from 2016 to 2026-09-15, resolved at most 4
+# days later, so that nothing reaches T0.
+B0 = 1451606400  # 2016-01-01T00:00:00Z
+B1 = 1789430400  # 2026-09-15T00:00:00Z
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["config", "data"])
+    ap.add_argument("what", choices=["config", "data", "background"])
     ap.add_argument("--dir")
     ap.add_argument("--store")
     ap.add_argument("--tickets", type=int, default=1000000)
@@ -64,6 +76,9 @@ def main():
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
     con.close()
+    if a.what == "background":
+        kpi_gen.background(a.store, a.tickets, B0, B1)
+        return
     kpi_gen.fill(a.store, 7, a.tickets, 0, T0, T1, deleted=False, anomalies=False)
 
 

@@ -119,8 +119,13 @@ int ib_cmd_kpi(const ib_cli *cli, int argc, char **argv) {
   rc = IB_EXIT_FAILURE;
   st = ib_cli_open_store_to_read(cfg);
   if (st == NULL) goto done;
-  q.earlier_priorities = ib_cli_earlier_priorities; /* from history */
-  q.earlier_ctx = st;
+  /* The plain summary keeps no per-ticket rows (memory: the period's
+   * tickets only) and needs no reason for a disagreement (only counts). */
+  q.summary_only = !o.breaches && !o.disagreements;
+  if (!q.summary_only) {
+    q.earlier_priorities = ib_cli_earlier_priorities; /* from history */
+    q.earlier_ctx = st;
+  }
   if (ib_store_load_tickets(st, ib_kpi_load_from(&q), q.to, &tickets, err,
                             sizeof err) ||
       ib_store_load_outages(st, q.from, q.to, &outages, err, sizeof err)) {

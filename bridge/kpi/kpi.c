@@ -465,8 +465,8 @@ static int compute_sla(engine *en, const ib_sla_cfg *sla, size_t sla_idx,
     int open_at_end =
         t->created_at < en->end &&
         (t->resolved_at == IB_TIME_NONE || t->resolved_at >= en->end);
-    if (fr->verdict != IB_KPI_NONE || res->verdict != IB_KPI_NONE ||
-        open_at_end)
+    if (!en->q->summary_only && (fr->verdict != IB_KPI_NONE ||
+                                 res->verdict != IB_KPI_NONE || open_at_end))
       if (push_row(en, &row) != 0) goto nomem;
   }
 

@@ -145,7 +145,8 @@ typedef struct ib_kpi_result {
   size_t n_slas;
   ib_kpi_availability *availability; /* owned; config order */
   size_t n_availability;
-  ib_kpi_ticket *tickets; /* owned; grouped by SLA, ticket-set order */
+  ib_kpi_ticket *tickets; /* owned; grouped by SLA, ticket-set order;
+                             NULL with ib_kpi_query.summary_only */
   size_t n_tickets;
   /* Tickets with impossible times (a response or resolution before the
    * creation, a pause ending before it starts) that a figure of this
@@ -167,6 +168,11 @@ typedef struct ib_kpi_query {
   size_t (*earlier_priorities)(void *ctx, const ib_ticket_row *t, int *out,
                                size_t max);
   void *earlier_ctx;
+  /* 1: keep no per-ticket results (ib_kpi_result.tickets stays NULL,
+   * n_tickets 0): every figure is the same, memory is the period's ticket
+   * set only. For a plain summary; --breaches, --disagreements, exports
+   * and the report need the rows (0, the default). */
+  int summary_only;
 } ib_kpi_query;
 
 /* The lower bound to load tickets from (ib_store_load_tickets(st, this,

@@ -46,10 +46,13 @@ void ib_store_end_read(ib_store *st);
  * times) whose reversed span [resolved, created] touches the period, so that
  * they still count in their creation and resolution months; deleted tickets
  * excluded. IB_TIME_NONE for both bounds loads every non-deleted ticket.
- * Appends to *out. */
+ * Appends to *out, in storage order. With both bounds the tickets and
+ * their pauses are found by index (schema 4): the cost follows the period's
+ * tickets, not the store's. */
 int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
                           ib_ticket_set *out, char *err, size_t errlen);
-/* Outages overlapping [from, to) (or all with NONE bounds), not deleted. */
+/* Outages overlapping [from, to) (or all with NONE bounds), not deleted;
+ * by index with both bounds. */
 int ib_store_load_outages(ib_store *st, ib_time from, ib_time to,
                           ib_outage_set *out, char *err, size_t errlen);
 

@@ -92,6 +92,12 @@ static const char *const migrations[] = {
     "CREATE TABLE alert_state(rule text NOT NULL, webhook text NOT NULL,"
     " firing boolean NOT NULL, since bigint, last_sent bigint,"
     " pending boolean NOT NULL, PRIMARY KEY(rule, webhook));",
+    /* 7: a period's tickets and outages found by index (store_sqlite.c;
+     * PERIOD_FILTER below) */
+    "CREATE INDEX tickets_period ON tickets(resolved_at, created_at);"
+    "CREATE INDEX tickets_reversed ON tickets(created_at, resolved_at)"
+    " WHERE resolved_at < created_at;"
+    "CREATE INDEX outages_period ON outages(\"end\", start);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -118,6 +124,9 @@ enum {
   STMT_LOAD_TICKETS,
   STMT_LOAD_PAUSES,
   STMT_LOAD_OUTAGES,
+  STMT_LOAD_TICKETS_PERIOD,
+  STMT_LOAD_PAUSES_PERIOD,
+  STMT_LOAD_OUTAGES_PERIOD,
   STMT_STATE,
   STMT_LOCK,
   STMT_LOCK_NOTE,
@@ -140,6 +149,16 @@ enum {
   " t.resolved_at >= $2)) OR (t.resolved_at < t.created_at AND"             \
   " ($1::bigint IS NULL OR t.resolved_at < $1) AND ($2::bigint IS NULL OR"  \
   " t.created_at >= $2)))"
+
+/* TICKET_FILTER for two real bounds, without the "IS NULL OR" terms that
+ * keep the planner from indexes: each arm is an index range (migration 4),
+ * combined by a bitmap OR that reads the table in storage order, as a scan
+ * would. The third arm is the impossible-times one (partial index). */
+#define PERIOD_FILTER                                                      \
+  " WHERE t.deleted_at IS NULL AND ((t.resolved_at >= $2::bigint AND"      \
+  " t.created_at < $1::bigint) OR (t.resolved_at IS NULL AND t.created_at" \
+  " < $1::bigint) OR (t.resolved_at < t.created_at AND t.created_at >="    \
+  " $2::bigint AND t.resolved_at < $1::bigint))"
 
 typedef struct pg_stmt {
   const char *name;
@@ -312,6 +331,23 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "SELECT p.source,p.ticket_id,p.start,p.\"end\" FROM pauses p "
          "JOIN tickets t ON t.source=p.source AND "
          "t.id=p.ticket_id" TICKET_FILTER},
+    [STMT_LOAD_TICKETS_PERIOD] =
+        {"ib_load_tickets_period",
+         "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,"
+         "status,status_raw,service,grp,created_at,first_response_at,"
+         "resolved_at,closed_at,updated_at,reported_response_breached,"
+         "reported_resolution_breached FROM tickets t" PERIOD_FILTER},
+    [STMT_LOAD_PAUSES_PERIOD] =
+        {"ib_load_pauses_period",
+         "SELECT p.source,p.ticket_id,p.start,p.\"end\" FROM pauses p "
+         "JOIN tickets t ON t.source=p.source AND "
+         "t.id=p.ticket_id" PERIOD_FILTER},
+    [STMT_LOAD_OUTAGES_PERIOD] =
+        {"ib_load_outages_period",
+         "SELECT source,id,service,kind,kind_raw,start,\"end\",updated_at "
+         "FROM outages WHERE deleted_at IS NULL AND start < $1::bigint AND "
+         "(\"end\" IS NULL OR \"end\" > $2::bigint) "
+         "ORDER BY source COLLATE \"C\", id COLLATE \"C\""},
     /* Byte order, like SQLite's, whatever the database's collation. */
     [STMT_LOAD_OUTAGES] =
         {"ib_load_outages",
@@ -586,9 +622,11 @@ static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
  * allowed to create. */
 static int reads_only(int stmt) {
   return stmt == STMT_LOAD_TICKETS || stmt == STMT_LOAD_PAUSES ||
-         stmt == STMT_LOAD_OUTAGES || stmt == STMT_STATE ||
-         stmt == STMT_HISTORY_FOUND || stmt == STMT_HISTORY ||
-         stmt == STMT_EDITIONS || stmt == STMT_LATE_CHANGES;
+         stmt == STMT_LOAD_OUTAGES || stmt == STMT_LOAD_TICKETS_PERIOD ||
+         stmt == STMT_LOAD_PAUSES_PERIOD || stmt == STMT_LOAD_OUTAGES_PERIOD ||
+         stmt == STMT_STATE || stmt == STMT_HISTORY_FOUND ||
+         stmt == STMT_HISTORY || stmt == STMT_EDITIONS ||
+         stmt == STMT_LATE_CHANGES;
 }
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
@@ -1226,15 +1264,16 @@ static int pg_load_tickets(ib_store *base, ib_time from, ib_time to,
              "individually allocated rows");
     return -1;
   }
-  if (stream(st, STMT_LOAD_TICKETS, 2, v, ticket_row, &l, &oom, err, errlen,
-             "loading tickets"))
+  int bounded = from != IB_TIME_NONE && to != IB_TIME_NONE;
+  if (stream(st, bounded ? STMT_LOAD_TICKETS_PERIOD : STMT_LOAD_TICKETS, 2, v,
+             ticket_row, &l, &oom, err, errlen, "loading tickets"))
     goto fail;
   if (oom || ib_row_index_build(&l.ix, out, first) != 0) {
     snprintf(err, errlen, "store %s: out of memory loading tickets", st->url);
     goto fail;
   }
-  if (stream(st, STMT_LOAD_PAUSES, 2, v, pause_row, &l, &oom, err, errlen,
-             "loading pauses"))
+  if (stream(st, bounded ? STMT_LOAD_PAUSES_PERIOD : STMT_LOAD_PAUSES, 2, v,
+             pause_row, &l, &oom, err, errlen, "loading pauses"))
     goto fail;
   if (oom) {
     snprintf(err, errlen, "store %s: out of memory loading pauses", st->url);
@@ -1428,8 +1467,9 @@ static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
   int oom = 0;
   char tb[PG_INT_LEN], fb[PG_INT_LEN];
   const char *v[2] = {time_param(tb, to), time_param(fb, from)};
-  if (stream(st, STMT_LOAD_OUTAGES, 2, v, outage_row, out, &oom, err, errlen,
-             "loading outages"))
+  int bounded = from != IB_TIME_NONE && to != IB_TIME_NONE;
+  if (stream(st, bounded ? STMT_LOAD_OUTAGES_PERIOD : STMT_LOAD_OUTAGES, 2, v,
+             outage_row, out, &oom, err, errlen, "loading outages"))
     return -1;
   if (oom) {
     snprintf(err, errlen, "store %s: out of memory loading outages", st->url);

@@ -172,7 +172,9 @@ sources = (
 
     # --- a schema 2 store (before history) is migrated, its rows unchanged ----
     if PG_URL is None:
-        db.sql("""DROP TABLE editions; DROP TABLE alert_state; DROP INDEX changes_record; DROP TABLE changes;
+        db.sql("""DROP TABLE editions; DROP TABLE alert_state; DROP INDEX tickets_period;
+        DROP INDEX tickets_reversed; DROP INDEX outages_period; DROP INDEX changes_record;
+        DROP TABLE changes;
         ALTER TABLE tickets DROP COLUMN digest; ALTER TABLE outages DROP COLUMN digest;
         PRAGMA user_version = 2;""")
         rc, out, err = run(cfg, "sync", "--full")

@@ -6,6 +6,7 @@ pauses and outages. Never touches anything outside --dir / --store.
 
 usage: kpi_gen.py config --dir DIR
        kpi_gen.py data --store DB --seed N [--tickets N] [--outages N]
+       kpi_gen.py background --store DB --tickets N [--from-epoch S --to-epoch S]
 """
 import argparse
 import json
@@ -188,20 +189,54 @@ def fill(db, seed, n_tickets, n_outages, t0=T0, t1=T1, deleted=True, anomalies=T
     con.close()
 
 
+def background(db, n, b0, b1):
+    """N resolved tickets of the past, created in [b0, b1) in storage order
+    and resolved at most 4 days later (closed a day after that), six in ten
+    with one pause: a store's history that no period after b1 + 5 days
+    touches. Written in SQL (seconds for millions); random, not seeded."""
+    con = sqlite3.connect(db)
+    step = max((b1 - b0) // max(n, 1), 1)
+    con.execute("""
+      WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k + 1 < ?1),
+      g AS (SELECT k, ?2 + k * ?3 + abs(random() % ?3) AS c,
+                   abs(random() % 14400) AS fr, abs(random() % 345600) AS res FROM i)
+      INSERT INTO tickets(source, id, key, title, kind, priority, status, service,
+                          grp, created_at, first_response_at, resolved_at, closed_at,
+                          updated_at)
+      SELECT CASE k % 3 WHEN 0 THEN 'provider-a' WHEN 1 THEN 'provider-b'
+                        ELSE 'legacy' END,
+             'bg-' || k, 'B-' || k, 'background ticket ' || k,
+             CASE WHEN k % 10 < 6 THEN 'incident' ELSE 'request' END,
+             1 + k % 5, 'closed', 'ERP', 'N1', c, c + min(fr, res), c + res,
+             c + res + 86400, c + res + 86400
+      FROM g""", (n, b0, step))
+    con.execute("""
+      INSERT INTO pauses(source, ticket_id, start, end)
+      SELECT source, id, created_at + (resolved_at - created_at) / 4,
+             created_at + (resolved_at - created_at) / 2
+      FROM tickets WHERE id LIKE 'bg-%' AND rowid % 5 < 3""")
+    con.commit()
+    con.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["config", "data"])
+    ap.add_argument("what", choices=["config", "data", "background"])
     ap.add_argument("--dir")
     ap.add_argument("--store")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tickets", type=int, default=400)
     ap.add_argument("--outages", type=int, default=40)
+    ap.add_argument("--from-epoch", type=int, default=1735689600)  # 2025-01-01
+    ap.add_argument("--to-epoch", type=int, default=1788220800)  # 2026-09-01
     a = ap.parse_args()
     if a.what == "config":
         with open(os.path.join(a.dir, "kpi.cfg"), "w") as f:
             f.write(CFG % {"store": os.path.join(a.dir, "store.db")})
         with open(os.path.join(a.dir, "spec.json"), "w") as f:
             json.dump(SPEC, f, indent=1)
+    elif a.what == "background":
+        background(a.store, a.tickets, a.from_epoch, a.to_epoch)
     else:
         fill(a.store, a.seed, a.tickets, a.outages)
 

@@ -95,7 +95,8 @@ static int setup(void **state) {
                     NULL,
                     NULL,
                     NULL,
-                    NULL};
+                    NULL,
+                    0};
   char err[256];
   assert_int_equal(ib_kpi_compute(&f->cfg, &f->tickets, &f->outages, &q,
                                   &f->kpi, err, sizeof err),

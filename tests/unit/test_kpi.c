@@ -115,7 +115,7 @@ static ib_ticket_row tk(const char *key, int prio, ib_time created,
 static ib_kpi_result *run(const ib_ticket_set *ts, const ib_outage_set *os,
                           ib_time from, ib_time to, ib_time as_of,
                           FILE *warnings) {
-  ib_kpi_query q = {from, to, as_of, NULL, warnings, NULL, NULL};
+  ib_kpi_query q = {from, to, as_of, NULL, warnings, NULL, NULL, 0};
   ib_kpi_result *r = NULL;
   char err[256] = "";
   if (ib_kpi_compute(&cfg, ts, os, &q, &r, err, sizeof err) != 0)
@@ -384,7 +384,8 @@ static void test_credit_cap_and_sla_filter(void **state) {
                     "nope",
                     NULL,
                     NULL,
-                    NULL};
+                    NULL,
+                    0};
   char err[256] = "";
   assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err),
                    -1);
@@ -886,7 +887,8 @@ static void test_disagreement_reasons(void **state) {
                     NULL,
                     NULL,
                     earlier_of,
-                    &calls};
+                    &calls,
+                    0};
   ib_kpi_result *r = NULL;
   char err[256] = "";
   assert_int_equal(ib_kpi_compute(&cfg, &ts, NULL, &q, &r, err, sizeof err), 0);
@@ -958,6 +960,118 @@ static void test_disagreement_reasons(void **state) {
   ib_kpi_result_free(r);
 }
 
+/* Two doubles are the same figure: equal, or both NAN. */
+static void assert_same_double(double a, double b) {
+  if (!(a == b || (isnan(a) && isnan(b))))
+    fail_msg("figures differ: %.9g vs %.9g", a, b);
+}
+
+static void assert_same_stats(const ib_kpi_stats *a, const ib_kpi_stats *b) {
+  assert_int_equal(a->target_s, b->target_s);
+  assert_int_equal(a->tickets, b->tickets);
+  assert_int_equal(a->met, b->met);
+  assert_int_equal(a->breached, b->breached);
+  assert_int_equal(a->pending, b->pending);
+  assert_int_equal(a->open_breached, b->open_breached);
+  assert_int_equal(a->reported_disagreements, b->reported_disagreements);
+  assert_same_double(a->compliance_pct, b->compliance_pct);
+  assert_same_double(a->mean_s, b->mean_s);
+  assert_same_double(a->median_s, b->median_s);
+  assert_same_double(a->p90_s, b->p90_s);
+}
+
+/* The text a warnings stream received. */
+static char *stream_text(FILE *f) {
+  long n = ftell(f);
+  assert_true(n >= 0);
+  char *buf = calloc((size_t)n + 1, 1);
+  assert_non_null(buf);
+  rewind(f);
+  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+  return buf;
+}
+
+/* summary_only (the plain `kpi` command) keeps no per-ticket rows and
+ * changes no figure: the October set (pauses, impossible times,
+ * disagreements, pending and at-risk tickets) under two SLAs and an
+ * availability objective from tickets, computed both ways. */
+static void test_summary_only_same_figures(void **state) {
+  (void)state;
+  slas[1] = slas[0];
+  slas[1].name = "all-p2";
+  slas[1].n_sources = 0;
+  slas[1].kinds_mask = ALL_KINDS;
+  slas[1].calendar = CAL_PARIS;
+  memset(slas[1].targets, 0, sizeof slas[1].targets);
+  slas[1].targets[2] = (ib_target_cfg){1, 2 * H, 12 * H};
+  cfg.n_slas = 2;
+  avail[0] = (ib_availability_cfg){.service = "CRM",
+                                   .target_pct = 99.0,
+                                   .calendar = CAL_BIZ,
+                                   .from_tickets = 1,
+                                   .ft_kinds_mask = ALL_KINDS,
+                                   .ft_priorities_mask = 0x3e};
+  ib_ticket_set ts = {.rows = october, .n = october_tickets()};
+  for (size_t i = 0; i < ts.n; i++) october[i].service = "CRM";
+  cfg.n_availability = 1;
+
+  ib_kpi_result *r[2] = {NULL, NULL};
+  char *warned[2] = {NULL, NULL};
+  for (int k = 0; k < 2; k++) {
+    FILE *warn = tmpfile();
+    assert_non_null(warn);
+    ib_kpi_query q = {utc(2026, 10, 1, 0, 0),
+                      utc(2026, 11, 1, 0, 0),
+                      utc(2026, 11, 5, 0, 0),
+                      NULL,
+                      warn,
+                      NULL,
+                      NULL,
+                      k};
+    char err[256] = "";
+    if (ib_kpi_compute(&cfg, &ts, NULL, &q, &r[k], err, sizeof err) != 0)
+      fail_msg("ib_kpi_compute: %s", err);
+    warned[k] = stream_text(warn);
+    fclose(warn);
+  }
+  assert_true(r[0]->n_tickets > 0);
+  assert_null(r[1]->tickets);
+  assert_int_equal(r[1]->n_tickets, 0);
+  assert_string_equal(warned[0], warned[1]);
+  assert_true(strlen(warned[0]) > 0);
+  assert_int_equal(r[0]->n_impossible, r[1]->n_impossible);
+  assert_int_equal(r[0]->n_slas, 2);
+  assert_int_equal(r[1]->n_slas, 2);
+  for (size_t k = 0; k < 2; k++) {
+    const ib_kpi_sla *a = &r[0]->slas[k], *b = &r[1]->slas[k];
+    assert_int_equal(a->n_priorities, b->n_priorities);
+    for (size_t p = 0; p < a->n_priorities; p++) {
+      assert_int_equal(a->by_priority[p].priority, b->by_priority[p].priority);
+      assert_same_stats(&a->by_priority[p].first_response,
+                        &b->by_priority[p].first_response);
+      assert_same_stats(&a->by_priority[p].resolution,
+                        &b->by_priority[p].resolution);
+    }
+    assert_same_stats(&a->total_first_response, &b->total_first_response);
+    assert_same_stats(&a->total_resolution, &b->total_resolution);
+    assert_same_double(a->credit_pct, b->credit_pct);
+    assert_same_double(a->credit, b->credit);
+  }
+  assert_int_equal(r[1]->n_availability, 1);
+  const ib_kpi_availability *a = &r[0]->availability[0],
+                            *b = &r[1]->availability[0];
+  assert_true(a->downtime_s > 0);
+  assert_int_equal(a->downtime_s, b->downtime_s);
+  assert_int_equal(a->outages, b->outages);
+  assert_int_equal(a->service_time_s, b->service_time_s);
+  assert_same_double(a->availability_pct, b->availability_pct);
+  assert_same_double(a->credit, b->credit);
+  for (int k = 0; k < 2; k++) {
+    ib_kpi_result_free(r[k]);
+    free(warned[k]);
+  }
+}
+
 static void test_duration_text(void **state) {
   (void)state;
   char buf[32];
@@ -984,6 +1098,7 @@ int main(void) {
       cmocka_unit_test_setup(test_impossible_times_from_tickets, setup),
       cmocka_unit_test_setup(test_duration_text, setup),
       cmocka_unit_test_setup(test_disagreement_reasons, setup),
+      cmocka_unit_test_setup(test_summary_only_same_figures, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
