@@ -78,14 +78,12 @@ static const char *const migrations[] = {
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 enum {
-  STMT_PAGE_OLD_TICKETS,
-  STMT_PAGE_OLD_PAUSES,
-  STMT_PAGE_INSERT_TICKETS,
+  STMT_PAGE_TICKETS,
+  STMT_PAGE_PAUSES,
   STMT_PAGE_UPDATE_TICKETS,
   STMT_PAGE_TICKET_DIGESTS,
   STMT_PAGE_SEEN_TICKETS,
-  STMT_PAGE_OLD_OUTAGES,
-  STMT_PAGE_INSERT_OUTAGES,
+  STMT_PAGE_OUTAGES,
   STMT_PAGE_UPDATE_OUTAGES,
   STMT_PAGE_OUTAGE_DIGESTS,
   STMT_PAGE_SEEN_OUTAGES,
@@ -125,59 +123,40 @@ typedef struct pg_stmt {
   const char *sql;
 } pg_stmt;
 
-/* The staged rows of a page (pg_temp.stage_*, COPYed by flush_page) whose
- * stored row has another digest, none, or is marked deleted: those to
- * compare field by field (store_rows.h's IB_STEP_COMPARE). */
-#define PAGE_TICKETS_TO_COMPARE                                      \
-  " FROM pg_temp.stage_tickets s JOIN tickets t ON t.source=s.source" \
-  " AND t.id=s.id WHERE t.digest IS DISTINCT FROM s.digest OR"        \
-  " t.deleted_at IS NOT NULL"
-#define PAGE_OUTAGES_TO_COMPARE                                      \
-  " FROM pg_temp.stage_outages s JOIN outages o ON o.source=s.source" \
-  " AND o.id=s.id WHERE o.digest IS DISTINCT FROM s.digest OR"        \
-  " o.deleted_at IS NOT NULL"
-/* The staged rows named by the page rows in $1 (an integer array). */
-#define PAGE_PICKED_TICKETS                                    \
-  " pg_temp.stage_tickets s JOIN unnest($1::integer[]) AS k(seq)" \
-  " ON k.seq=s.seq"
-#define PAGE_PICKED_OUTAGES                                    \
-  " pg_temp.stage_outages s JOIN unnest($1::integer[]) AS k(seq)" \
-  " ON k.seq=s.seq"
+/* A page of records (pg_flush) is looked up by its keys, passed as arrays:
+ * $1 sources, $2 ids (text[]), $3 digests (bigint[]). Every lookup goes
+ * through the primary key, one probe per record: "OFFSET 0" keeps the
+ * planner from turning the LATERAL subquery into a hash join over the whole
+ * table, which it prefers for thousands of keys but which costs what the
+ * store holds, at every page. */
+#define PAGE_KEYS                                                          \
+  " FROM unnest($1::text[],$2::text[],$3::bigint[]) WITH ORDINALITY AS"    \
+  " k(source,id,digest,row)"
+#define PAGE_KEY_PAIRS " FROM unnest($1::text[],$2::text[]) AS k(source,id)"
 
 static const pg_stmt stmts[STMT_COUNT] = {
-    /* A page of records (flush_page): the stored rows to compare, in the
-     * columns of ib_load_tickets, then deleted_at and the page row. */
-    [STMT_PAGE_OLD_TICKETS] =
-        {"ib_page_old_tickets",
+    /* The records of a page to write: a new one gives NULLs and its page
+     * row; one whose stored row has another digest, none, or is marked
+     * deleted (to compare field by field: store_rows.h's IB_STEP_COMPARE)
+     * gives the stored row in the columns of ib_load_tickets, deleted_at
+     * and its page row. The others are unchanged: not sent. */
+    [STMT_PAGE_TICKETS] =
+        {"ib_page_tickets",
          "SELECT t.source,t.id,t.key,t.title,t.kind,t.kind_raw,t.priority,"
          "t.priority_raw,t.status,t.status_raw,t.service,t.grp,t.created_at,"
          "t.first_response_at,t.resolved_at,t.closed_at,t.updated_at,"
          "t.reported_response_breached,t.reported_resolution_breached,"
-         "t.deleted_at,s.seq" PAGE_TICKETS_TO_COMPARE},
-    [STMT_PAGE_OLD_PAUSES] = {"ib_page_old_pauses",
-                              "SELECT p.source,p.ticket_id,p.start,p.\"end\""
-                              " FROM pauses p JOIN (SELECT t.source,t.id"
-                              PAGE_TICKETS_TO_COMPARE
-                              ") c ON p.source=c.source AND "
-                              "p.ticket_id=c.id"},
-    /* The new ones and their pauses; returns how many. */
-    [STMT_PAGE_INSERT_TICKETS] =
-        {"ib_page_insert_tickets",
-         "WITH n AS (INSERT INTO tickets(source,id,key,title,kind,kind_raw,"
-         "priority,priority_raw,status,status_raw,service,grp,created_at,"
-         "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
-         "reported_response_breached,reported_resolution_breached,digest) "
-         "SELECT s.source,s.id,s.key,s.title,s.kind,s.kind_raw,s.priority,"
-         "s.priority_raw,s.status,s.status_raw,s.service,s.grp,s.created_at,"
-         "s.first_response_at,s.resolved_at,s.closed_at,s.updated_at,NULL,"
-         "s.reported_response_breached,s.reported_resolution_breached,"
-         "s.digest FROM pg_temp.stage_tickets s WHERE NOT EXISTS (SELECT 1 "
-         "FROM tickets t WHERE t.source=s.source AND t.id=s.id) RETURNING "
-         "source,id), p AS (INSERT INTO pauses(source,ticket_id,start,"
-         "\"end\") SELECT s.source,s.id,sp.start,sp.\"end\" FROM n JOIN "
-         "pg_temp.stage_tickets s ON s.source=n.source AND s.id=n.id JOIN "
-         "pg_temp.stage_pauses sp ON sp.seq=s.seq) SELECT count(*) FROM n"},
-    /* The changed ones ($1): rewritten, undeleted, pauses replaced (the
+         "t.deleted_at,k.row-1" PAGE_KEYS
+         " LEFT JOIN LATERAL (SELECT * FROM tickets t WHERE t.source=k.source"
+         " AND t.id=k.id OFFSET 0) t ON true WHERE t.source IS NULL OR"
+         " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL"},
+    /* The stored pauses of the tickets $1, $2. */
+    [STMT_PAGE_PAUSES] = {"ib_page_pauses",
+                          "SELECT p.source,p.ticket_id,p.start,p.\"end\""
+                          PAGE_KEY_PAIRS " CROSS JOIN LATERAL (SELECT * FROM"
+                          " pauses p WHERE p.source=k.source AND"
+                          " p.ticket_id=k.id OFFSET 0) p"},
+    /* The changed ones, staged: rewritten, undeleted, pauses replaced (the
      * DELETE does not see the rows the INSERT adds: one snapshot). */
     [STMT_PAGE_UPDATE_TICKETS] =
         {"ib_page_update_tickets",
@@ -190,47 +169,42 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "updated_at=s.updated_at,deleted_at=NULL,"
          "reported_response_breached=s.reported_response_breached,"
          "reported_resolution_breached=s.reported_resolution_breached,"
-         "digest=s.digest FROM" PAGE_PICKED_TICKETS
-         " WHERE t.source=s.source AND t.id=s.id RETURNING t.source,t.id), "
+         "digest=s.digest FROM pg_temp.stage_tickets s WHERE "
+         "t.source=s.source AND t.id=s.id RETURNING t.source,t.id), "
          "d AS (DELETE FROM pauses p USING u WHERE p.source=u.source AND "
          "p.ticket_id=u.id) INSERT INTO pauses(source,ticket_id,start,"
-         "\"end\") SELECT s.source,s.id,sp.start,sp.\"end\" FROM"
-         PAGE_PICKED_TICKETS " JOIN pg_temp.stage_pauses sp ON sp.seq=s.seq"},
-    /* Equal ones stored without a digest ($1): the digest only. */
+         "\"end\") SELECT source,ticket_id,start,\"end\" FROM "
+         "pg_temp.stage_pauses"},
+    /* Equal ones stored without a digest: the digest only. */
     [STMT_PAGE_TICKET_DIGESTS] = {"ib_page_ticket_digests",
-                                  "UPDATE tickets t SET digest=s.digest FROM"
-                                  PAGE_PICKED_TICKETS " WHERE t.source=s.source"
-                                  " AND t.id=s.id"},
-    [STMT_PAGE_SEEN_TICKETS] =
-        {"ib_page_seen_tickets",
-         "INSERT INTO pg_temp.seen(tbl,source,id) SELECT 't',source,id FROM "
-         "pg_temp.stage_tickets WHERE track ON CONFLICT DO NOTHING"},
-    [STMT_PAGE_OLD_OUTAGES] =
-        {"ib_page_old_outages",
+                                  "UPDATE tickets t SET digest=k.digest"
+                                  PAGE_KEYS " WHERE t.source=k.source AND"
+                                  " t.id=k.id"},
+    [STMT_PAGE_SEEN_TICKETS] = {"ib_page_seen_tickets",
+                                "INSERT INTO pg_temp.seen(tbl,source,id) "
+                                "SELECT 't',k.source,k.id" PAGE_KEY_PAIRS
+                                " ON CONFLICT DO NOTHING"},
+    [STMT_PAGE_OUTAGES] =
+        {"ib_page_outages",
          "SELECT o.source,o.id,o.service,o.kind,o.kind_raw,o.start,o.\"end\","
-         "o.updated_at,o.deleted_at,s.seq" PAGE_OUTAGES_TO_COMPARE},
-    [STMT_PAGE_INSERT_OUTAGES] =
-        {"ib_page_insert_outages",
-         "WITH n AS (INSERT INTO outages(source,id,service,kind,kind_raw,"
-         "start,\"end\",updated_at,deleted_at,digest) SELECT s.source,s.id,"
-         "s.service,s.kind,s.kind_raw,s.start,s.\"end\",s.updated_at,NULL,"
-         "s.digest FROM pg_temp.stage_outages s WHERE NOT EXISTS (SELECT 1 "
-         "FROM outages o WHERE o.source=s.source AND o.id=s.id) RETURNING 1) "
-         "SELECT count(*) FROM n"},
+         "o.updated_at,o.deleted_at,k.row-1" PAGE_KEYS
+         " LEFT JOIN LATERAL (SELECT * FROM outages o WHERE o.source=k.source"
+         " AND o.id=k.id OFFSET 0) o ON true WHERE o.source IS NULL OR"
+         " o.digest IS DISTINCT FROM k.digest OR o.deleted_at IS NOT NULL"},
     [STMT_PAGE_UPDATE_OUTAGES] =
         {"ib_page_update_outages",
          "UPDATE outages o SET service=s.service,kind=s.kind,"
          "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","
-         "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM"
-         PAGE_PICKED_OUTAGES " WHERE o.source=s.source AND o.id=s.id"},
+         "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM "
+         "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"},
     [STMT_PAGE_OUTAGE_DIGESTS] = {"ib_page_outage_digests",
-                                  "UPDATE outages o SET digest=s.digest FROM"
-                                  PAGE_PICKED_OUTAGES " WHERE o.source=s.source"
-                                  " AND o.id=s.id"},
-    [STMT_PAGE_SEEN_OUTAGES] =
-        {"ib_page_seen_outages",
-         "INSERT INTO pg_temp.seen(tbl,source,id) SELECT 'o',source,id FROM "
-         "pg_temp.stage_outages WHERE track ON CONFLICT DO NOTHING"},
+                                  "UPDATE outages o SET digest=k.digest"
+                                  PAGE_KEYS " WHERE o.source=k.source AND"
+                                  " o.id=k.id"},
+    [STMT_PAGE_SEEN_OUTAGES] = {"ib_page_seen_outages",
+                                "INSERT INTO pg_temp.seen(tbl,source,id) "
+                                "SELECT 'o',k.source,k.id" PAGE_KEY_PAIRS
+                                " ON CONFLICT DO NOTHING"},
     [STMT_HISTORY_FOUND] = {"ib_history_found",
                             "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
                             "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
@@ -355,6 +329,8 @@ typedef struct copy_buf {
 
 /* What a held record brings besides its row. */
 typedef struct pg_held {
+  const char *source; /* its key: borrowed from the row */
+  const char *id;
   int64_t digest;
   int track; /* put with track_seen */
 } pg_held;
@@ -601,22 +577,20 @@ static int reads_only(int stmt) {
          stmt == STMT_HISTORY_FOUND || stmt == STMT_HISTORY;
 }
 
-/* The session's staging tables of a page of records (flush_page): the
- * columns of tickets, pauses and outages, with the record's row in the
- * page, digest and track_seen. */
+/* The session's staging tables of the changed records of a page (pg_flush):
+ * the columns of tickets, pauses and outages that a put writes. */
 #define STAGING_TABLES                                                        \
-  "CREATE TEMP TABLE IF NOT EXISTS stage_tickets(seq integer, source text,"   \
-  " id text, key text, title text, kind text, kind_raw text,"                 \
-  " priority integer, priority_raw text, status text, status_raw text,"       \
-  " service text, grp text, created_at bigint, first_response_at bigint,"     \
-  " resolved_at bigint, closed_at bigint, updated_at bigint,"                 \
-  " reported_response_breached boolean,"                                      \
-  " reported_resolution_breached boolean, digest bigint, track boolean);"     \
-  "CREATE TEMP TABLE IF NOT EXISTS stage_pauses(seq integer, start bigint,"   \
-  " \"end\" bigint);"                                                          \
-  "CREATE TEMP TABLE IF NOT EXISTS stage_outages(seq integer, source text,"   \
-  " id text, service text, kind text, kind_raw text, start bigint,"           \
-  " \"end\" bigint, updated_at bigint, digest bigint, track boolean)"
+  "CREATE TEMP TABLE IF NOT EXISTS stage_tickets(source text, id text,"       \
+  " key text, title text, kind text, kind_raw text, priority integer,"        \
+  " priority_raw text, status text, status_raw text, service text, grp text," \
+  " created_at bigint, first_response_at bigint, resolved_at bigint,"         \
+  " closed_at bigint, updated_at bigint, reported_response_breached boolean," \
+  " reported_resolution_breached boolean, digest bigint);"                    \
+  "CREATE TEMP TABLE IF NOT EXISTS stage_pauses(source text, ticket_id text," \
+  " start bigint, \"end\" bigint);"                                            \
+  "CREATE TEMP TABLE IF NOT EXISTS stage_outages(source text, id text,"       \
+  " service text, kind text, kind_raw text, start bigint, \"end\" bigint,"     \
+  " updated_at bigint, digest bigint)"
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen) {
@@ -1158,13 +1132,16 @@ static int pg_list_rejected(ib_store *base, const char *source,
 /* ---- writing: a page of records at a time ----
  * A put copies its record into the handle's page; the page is written when
  * it is full, before a second put of a record it holds, before any read or
- * marking (store.c calls flush), and in commit: COPY into temporary staging
- * tables, then a few set-based statements decide and write the page (new
- * rows inserted; rows whose stored digest differs, is missing, or that
- * are marked deleted compared in C with store_rows.c's helpers, then
- * updated with their pauses replaced and their field changes COPYed into
- * `changes`). A few round trips per page instead of one or more per
- * record: the server's per-statement cost is what made this store slow. */
+ * marking (store.c calls flush), and in commit. One query looks the page's
+ * keys up (arrays as parameters, one primary-key probe each) and sends back
+ * only the new records and the stored rows of those whose digest differs,
+ * is missing or that are marked deleted; unchanged records cost nothing
+ * more. New records are COPYed straight into the tables; the others are
+ * compared in C (store_rows.c) and the changed ones COPYed into staging
+ * tables, then rewritten by one UPDATE (pauses replaced), their field
+ * changes COPYed into `changes`. A few round trips per page instead of one
+ * or more per record: the server's cost per statement is what made this
+ * store slow. */
 
 /* A COPY text-format row being built: fields separated by tabs, `\N` for
  * NULL, and backslash, newline, carriage return and tab escaped, so any
@@ -1306,80 +1283,120 @@ static void page_clear(pg_page *pg) {
   pg->copy.oom = 0;
 }
 
-/* "the page of N tickets of source S (first id X)": for messages. */
-static void page_what(char *buf, size_t len, const char *verb, size_t n,
-                      const char *kind, const char *source, const char *id) {
-  snprintf(buf, len, "%s a page of %zu %s of source '%s' (from id %s)", verb,
+/* "storing a page of N tickets of source S (from id X)": for messages. */
+static void page_what(char *buf, size_t len, size_t n, const char *kind,
+                      const char *source, const char *id) {
+  snprintf(buf, len, "storing a page of %zu %s of source '%s' (from id %s)",
            n, kind, source, id);
 }
 
-/* Integer array literal "{1,2}" of page rows: digits only. Owned by the
- * caller: free. */
-static char *rows_literal(const size_t *rows, size_t n) {
-  char *out = malloc(2 + n * PG_INT_LEN), *at = out;
-  if (out == NULL) return NULL;
-  *at++ = '{';
-  for (size_t i = 0; i < n; i++)
-    at += sprintf(at, "%s%zu", i ? "," : "", rows[i]);
-  strcpy(at, "}");
-  return out;
+/* Appends `text` as an element of an array literal: double-quoted, with
+ * backslash and double quote escaped (a parameter, never SQL text). */
+static void arr_text(copy_buf *b, int first, const char *text) {
+  if (!first) cb_raw(b, ",", 1);
+  size_t n = strlen(text);
+  if (cb_reserve(b, 2 * n + 2) != 0) return;
+  char *out = b->data + b->len;
+  *out++ = '"';
+  for (const char *p = text; *p; p++) {
+    if (*p == '"' || *p == '\\') *out++ = '\\';
+    *out++ = *p;
+  }
+  *out++ = '"';
+  b->len = (size_t)(out - b->data);
 }
 
-/* Runs a page statement whose $1 is the page rows `rows` (none: nothing). */
-static int run_rows(pg_store *st, int stmt, const size_t *rows, size_t n,
-                    char *err, size_t errlen, const char *what) {
-  if (n == 0) return 0;
-  char *lit = rows_literal(rows, n); /* owned: free */
-  if (lit == NULL) {
-    snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
-    return -1;
+/* Runs page statement `stmt` with the keys of page rows `rows` (n of them;
+ * rows 0..n-1 when rows is NULL) as $1 sources and $2 ids, and with
+ * nparams 3 their digests as $3. Streams the result to on_row when not
+ * NULL. */
+static int run_keys(pg_store *st, int stmt, int nparams, const pg_held *held,
+                    const size_t *rows, size_t n, row_fn on_row, void *ctx,
+                    int *oom, char *err, size_t errlen, const char *what) {
+  copy_buf arr[3] = {{0}}; /* owned: free each data */
+  int rc = -1;
+  for (int a = 0; a < 3; a++) cb_raw(&arr[a], "{", 1);
+  for (size_t i = 0; i < n; i++) {
+    const pg_held *h = &held[rows ? rows[i] : i];
+    char num[PG_INT_LEN];
+    arr_text(&arr[0], i == 0, h->source);
+    arr_text(&arr[1], i == 0, h->id);
+    fmt_int(num, h->digest);
+    if (i) cb_raw(&arr[2], ",", 1);
+    cb_raw(&arr[2], num, strlen(num));
   }
-  const char *v[1] = {lit};
-  int rc = run(st, stmt, 1, v, NULL, err, errlen, what);
-  free(lit);
+  for (int a = 0; a < 3; a++) cb_raw(&arr[a], "}", 2); /* with its NUL */
+  if (arr[0].oom || arr[1].oom || arr[2].oom) {
+    snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
+    goto fail;
+  }
+  const char *v[3] = {arr[0].data, arr[1].data, arr[2].data};
+  if (on_row ? stream(st, stmt, nparams, v, on_row, ctx, oom, err, errlen,
+                      what)
+             : run(st, stmt, nparams, v, NULL, err, errlen, what))
+    goto fail;
+  rc = 0;
+fail:
+  for (int a = 0; a < 3; a++) free(arr[a].data);
   return rc;
 }
 
-/* The stored rows of the page's records to compare, as ib_load_tickets'
- * rows plus deleted_at and the page row. */
+/* The records of a page to write, as STMT_PAGE_TICKETS/OUTAGES send them:
+ * the new ones' page rows, and the stored rows to compare. */
 typedef struct old_rows {
   ticket_load l;    /* first: ticket_row's context (tickets only) */
   ib_outage_set *o; /* outages */
   size_t *rows;     /* owned: the page row of each loaded one */
   size_t n, cap;
+  size_t *fresh; /* owned: the page rows of the new records */
+  size_t n_fresh, cap_fresh;
   size_t page_n; /* rows of the page: a row number beyond is refused */
   int bad;       /* the server sent a row number out of the page */
 } old_rows;
 
-static int old_add_row(old_rows *old, const PGresult *res, int col) {
-  if (old->n == old->cap) {
-    size_t cap = old->cap ? 2 * old->cap : 64;
-    size_t *rows = realloc(old->rows, cap * sizeof *rows);
-    if (rows == NULL) return -1;
-    old->rows = rows;
-    old->cap = cap;
+/* Appends page row (column col of res) to rows[*n]. */
+static int add_page_row(old_rows *old, size_t **rows, size_t *n, size_t *cap,
+                        const PGresult *res, int col) {
+  if (*n == *cap) {
+    size_t c = *cap ? 2 * *cap : 64;
+    size_t *r = realloc(*rows, c * sizeof *r);
+    if (r == NULL) return -1;
+    *rows = r;
+    *cap = c;
   }
   int64_t row = get_int(res, 0, col);
   if (row < 0 || (uint64_t)row >= old->page_n) {
     old->bad = 1;
     row = 0;
   }
-  old->rows[old->n++] = (size_t)row;
+  (*rows)[(*n)++] = (size_t)row;
   return 0;
 }
 
 static int old_ticket_row(void *ctx, const PGresult *res) {
   old_rows *old = ctx;
+  if (PQgetisnull(res, 0, 0))
+    return add_page_row(old, &old->fresh, &old->n_fresh, &old->cap_fresh, res,
+                        20);
   if (ticket_row(&old->l, res) != 0) return -1;
   old->l.out->rows[old->l.out->n - 1].deleted_at = get_time(res, 0, 19);
-  return old_add_row(old, res, 20);
+  return add_page_row(old, &old->rows, &old->n, &old->cap, res, 20);
 }
 
 static int old_outage_row(void *ctx, const PGresult *res) {
   old_rows *old = ctx;
+  if (PQgetisnull(res, 0, 0))
+    return add_page_row(old, &old->fresh, &old->n_fresh, &old->cap_fresh, res,
+                        9);
   if (outage_row(old->o, res) != 0) return -1;
   old->o->rows[old->o->n - 1].deleted_at = get_time(res, 0, 8);
-  return old_add_row(old, res, 9);
+  return add_page_row(old, &old->rows, &old->n, &old->cap, res, 9);
+}
+
+static void old_rows_free(old_rows *old) {
+  ib_row_index_free(&old->l.ix);
+  free(old->rows);
+  free(old->fresh);
 }
 
 /* One `changes` row per change of record (source, id). */
@@ -1399,10 +1416,6 @@ static void copy_changes(copy_buf *b, const char *source, const char *id,
     cb_end_row(b);
   }
 }
-
-#define COPY_CHANGES                                                      \
-  "COPY changes(source,record_id,kind,field,old_value,new_value,run_id," \
-  "detected_at) FROM STDIN"
 
 /* store_rows.c's settle of loaded row i with the page's record: *step,
  * the changes, and the record's key. */
@@ -1449,7 +1462,11 @@ static int settle_page(pg_store *st, const old_rows *old, settle_fn settle,
     snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
     return -1;
   }
-  if (copy_start(st, COPY_CHANGES, err, errlen, what)) return -1;
+  if (copy_start(st,
+                 "COPY changes(source,record_id,kind,field,old_value,"
+                 "new_value,run_id,detected_at) FROM STDIN",
+                 err, errlen, what))
+    return -1;
   int64_t now = (int64_t)time(NULL);
   for (size_t i = 0; i < old->n && !failed; i++) {
     ib_change_list changes = {0}; /* owned: ib_change_list_free */
@@ -1469,26 +1486,20 @@ static int settle_page(pg_store *st, const old_rows *old, settle_fn settle,
   return copy_finish(st, b, failed, err, errlen, what);
 }
 
-/* The tickets held, COPYed into the staging tables. */
-static int stage_tickets(pg_store *st, int *any_track, char *err,
-                         size_t errlen, const char *what) {
+/* Page rows `rows` (n) of the held tickets COPYed by `tickets_sql` and
+ * their pauses by `pauses_sql` (the store's tables for new records, the
+ * staging tables for changed ones: the same columns). */
+static int copy_tickets(pg_store *st, const char *tickets_sql,
+                        const char *pauses_sql, const size_t *rows, size_t n,
+                        char *err, size_t errlen, const char *what) {
   pg_page *pg = &st->page;
   copy_buf *b = &pg->copy;
   size_t n_pauses = 0;
   int failed = 0;
-  *any_track = 0;
-  if (copy_start(st,
-                 "COPY pg_temp.stage_tickets(seq,source,id,key,title,kind,"
-                 "kind_raw,priority,priority_raw,status,status_raw,service,"
-                 "grp,created_at,first_response_at,resolved_at,closed_at,"
-                 "updated_at,reported_response_breached,"
-                 "reported_resolution_breached,digest,track) FROM STDIN",
-                 err, errlen, what))
-    return -1;
-  for (size_t i = 0; i < pg->tickets.n && !failed; i++) {
-    const ib_ticket_row *t = &pg->tickets.rows[i];
-    cb_int(b, 1, (int64_t)i);
-    cb_text(b, 0, t->source);
+  if (copy_start(st, tickets_sql, err, errlen, what)) return -1;
+  for (size_t i = 0; i < n && !failed; i++) {
+    const ib_ticket_row *t = &pg->tickets.rows[rows[i]];
+    cb_text(b, 1, t->source);
     cb_text(b, 0, t->id);
     cb_text(b, 0, t->key);
     cb_text(b, 0, t->title);
@@ -1510,22 +1521,19 @@ static int stage_tickets(pg_store *st, int *any_track, char *err,
     cb_time(b, t->updated_at);
     cb_verdict(b, t->reported_response_breached);
     cb_verdict(b, t->reported_resolution_breached);
-    cb_int(b, 0, pg->ticket_held[i].digest);
-    cb_text(b, 0, pg->ticket_held[i].track ? "t" : "f");
+    cb_int(b, 0, pg->ticket_held[rows[i]].digest);
     cb_end_row(b);
-    *any_track |= pg->ticket_held[i].track;
     n_pauses += t->n_pauses;
     failed = copy_send(st, b, 0) != 0;
   }
   if (copy_finish(st, b, failed, err, errlen, what)) return -1;
   if (n_pauses == 0) return 0;
-  if (copy_start(st, "COPY pg_temp.stage_pauses(seq,start,\"end\") FROM STDIN",
-                 err, errlen, what))
-    return -1;
-  for (size_t i = 0; i < pg->tickets.n && !failed; i++) {
-    const ib_ticket_row *t = &pg->tickets.rows[i];
+  if (copy_start(st, pauses_sql, err, errlen, what)) return -1;
+  for (size_t i = 0; i < n && !failed; i++) {
+    const ib_ticket_row *t = &pg->tickets.rows[rows[i]];
     for (size_t j = 0; j < t->n_pauses; j++) {
-      cb_int(b, 1, (int64_t)i);
+      cb_text(b, 1, t->source);
+      cb_text(b, 0, t->id);
       cb_time(b, t->pauses[j].start);
       cb_time(b, t->pauses[j].end);
       cb_end_row(b);
@@ -1535,78 +1543,99 @@ static int stage_tickets(pg_store *st, int *any_track, char *err,
   return copy_finish(st, b, failed, err, errlen, what);
 }
 
+#define TICKET_COLUMNS                                                        \
+  "(source,id,key,title,kind,kind_raw,priority,priority_raw,status,"          \
+  "status_raw,service,grp,created_at,first_response_at,resolved_at,"          \
+  "closed_at,updated_at,reported_response_breached,"                          \
+  "reported_resolution_breached,digest) FROM STDIN"
+#define PAUSE_COLUMNS "(source,ticket_id,start,\"end\") FROM STDIN"
+#define OUTAGE_COLUMNS \
+  "(source,id,service,kind,kind_raw,start,\"end\",updated_at,digest) FROM STDIN"
+
+/* The page rows of held records put with track_seen (owned: free). */
+static size_t *tracked_rows(const pg_held *held, size_t n, size_t *count) {
+  size_t *rows = malloc((n + 1) * sizeof *rows);
+  *count = 0;
+  for (size_t i = 0; rows && i < n; i++)
+    if (held[i].track) rows[(*count)++] = i;
+  return rows;
+}
+
 static int flush_tickets(pg_store *st, char *err, size_t errlen) {
   pg_page *pg = &st->page;
   size_t n = pg->tickets.n;
   if (n == 0) return 0;
   char what[256];
-  page_what(what, sizeof what, "storing", n, "tickets", pg->tickets.rows[0].source,
+  page_what(what, sizeof what, n, "tickets", pg->tickets.rows[0].source,
             pg->tickets.rows[0].id);
-  old_rows old = {.l.out = NULL, .page_n = n};
   ib_ticket_set old_set = {0}; /* owned: ib_ticket_set_free */
-  size_t *update = NULL, *digest = NULL, n_update = 0, n_digest = 0;
-  PGresult *res = NULL;
-  int any_track, oom = 0, rc = -1;
-  old.l.out = &old_set;
-  if (exec_static(st, "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses",
-                  err, errlen, what) ||
-      stage_tickets(st, &any_track, err, errlen, what) ||
-      stream(st, STMT_PAGE_OLD_TICKETS, 0, NULL, old_ticket_row, &old, &oom,
-             err, errlen, what))
+  old_rows old = {.l.out = &old_set, .page_n = n};
+  size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
+  size_t n_update = 0, n_digest = 0, n_tracked = 0;
+  int oom = 0, rc = -1;
+  if (run_keys(st, STMT_PAGE_TICKETS, 3, pg->ticket_held, NULL, n,
+               old_ticket_row, &old, &oom, err, errlen, what))
     goto fail;
-  if (!oom && old.n > 0 &&
+  if (!oom && !old.bad && old.n > 0 &&
       (ib_row_index_build(&old.l.ix, &old_set, 0) != 0 ||
-       stream(st, STMT_PAGE_OLD_PAUSES, 0, NULL, pause_row, &old.l, &oom, err,
-              errlen, what)))
+       run_keys(st, STMT_PAGE_PAUSES, 2, pg->ticket_held, old.rows, old.n,
+                pause_row, &old.l, &oom, err, errlen, what)))
     goto fail;
-  if (oom || old.bad) {
+  if (oom || old.bad ||
+      (tracked = tracked_rows(pg->ticket_held, n, &n_tracked)) == NULL) {
     snprintf(err, errlen, "store %s: %s: %s", st->url, what,
-             oom ? "out of memory" : "the server sent an unknown row");
+             old.bad ? "the server sent an unknown row" : "out of memory");
     goto fail;
   }
   ib_rows_sort_pauses(&old_set, 0);
   if (old.n > 0 && settle_page(st, &old, settle_ticket, &update, &n_update,
                                &digest, &n_digest, err, errlen, what))
     goto fail;
-  if (run(st, STMT_PAGE_INSERT_TICKETS, 0, NULL, &res, err, errlen, what))
+  /* New records go straight into the tables; changed ones through the
+   * staging tables into an UPDATE. */
+  if (old.n_fresh > 0 &&
+      copy_tickets(st, "COPY tickets" TICKET_COLUMNS,
+                   "COPY pauses" PAUSE_COLUMNS, old.fresh, old.n_fresh, err,
+                   errlen, what))
     goto fail;
-  int64_t added = get_int(res, 0, 0);
-  PQclear(res);
-  if (run_rows(st, STMT_PAGE_UPDATE_TICKETS, update, n_update, err, errlen,
-               what) ||
-      run_rows(st, STMT_PAGE_TICKET_DIGESTS, digest, n_digest, err, errlen,
-               what) ||
-      (any_track &&
-       run(st, STMT_PAGE_SEEN_TICKETS, 0, NULL, NULL, err, errlen, what)))
+  if (n_update > 0 &&
+      (exec_static(st, "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses",
+                   err, errlen, what) ||
+       copy_tickets(st, "COPY pg_temp.stage_tickets" TICKET_COLUMNS,
+                    "COPY pg_temp.stage_pauses" PAUSE_COLUMNS, update,
+                    n_update, err, errlen, what) ||
+       run(st, STMT_PAGE_UPDATE_TICKETS, 0, NULL, NULL, err, errlen, what)))
     goto fail;
-  st->tally.added += added;
+  if ((n_digest > 0 &&
+       run_keys(st, STMT_PAGE_TICKET_DIGESTS, 3, pg->ticket_held, digest,
+                n_digest, NULL, NULL, NULL, err, errlen, what)) ||
+      (n_tracked > 0 &&
+       run_keys(st, STMT_PAGE_SEEN_TICKETS, 2, pg->ticket_held, tracked,
+                n_tracked, NULL, NULL, NULL, err, errlen, what)))
+    goto fail;
+  st->tally.added += (int64_t)old.n_fresh;
   st->tally.changed += (int64_t)n_update;
-  st->tally.unchanged += (int64_t)n - added - (int64_t)n_update;
+  st->tally.unchanged += (int64_t)(n - old.n_fresh - n_update);
   rc = 0;
 fail:
-  ib_row_index_free(&old.l.ix);
+  old_rows_free(&old);
   ib_ticket_set_free(&old_set);
-  free(old.rows);
   free(update);
   free(digest);
+  free(tracked);
   return rc;
 }
 
-static int stage_outages(pg_store *st, int *any_track, char *err,
-                         size_t errlen, const char *what) {
+/* Page rows `rows` (n) of the held outages COPYed by `sql`. */
+static int copy_outages(pg_store *st, const char *sql, const size_t *rows,
+                        size_t n, char *err, size_t errlen, const char *what) {
   pg_page *pg = &st->page;
   copy_buf *b = &pg->copy;
   int failed = 0;
-  *any_track = 0;
-  if (copy_start(st,
-                 "COPY pg_temp.stage_outages(seq,source,id,service,kind,"
-                 "kind_raw,start,\"end\",updated_at,digest,track) FROM STDIN",
-                 err, errlen, what))
-    return -1;
-  for (size_t i = 0; i < pg->outages.n && !failed; i++) {
-    const ib_outage_row *o = &pg->outages.rows[i];
-    cb_int(b, 1, (int64_t)i);
-    cb_text(b, 0, o->source);
+  if (copy_start(st, sql, err, errlen, what)) return -1;
+  for (size_t i = 0; i < n && !failed; i++) {
+    const ib_outage_row *o = &pg->outages.rows[rows[i]];
+    cb_text(b, 1, o->source);
     cb_text(b, 0, o->id);
     cb_text(b, 0, o->service);
     cb_text(b, 0, ib_outage_kind_name(o->kind));
@@ -1614,10 +1643,8 @@ static int stage_outages(pg_store *st, int *any_track, char *err,
     cb_time(b, o->start);
     cb_time(b, o->end);
     cb_time(b, o->updated_at);
-    cb_int(b, 0, pg->outage_held[i].digest);
-    cb_text(b, 0, pg->outage_held[i].track ? "t" : "f");
+    cb_int(b, 0, pg->outage_held[rows[i]].digest);
     cb_end_row(b);
-    *any_track |= pg->outage_held[i].track;
     failed = copy_send(st, b, 0) != 0;
   }
   return copy_finish(st, b, failed, err, errlen, what);
@@ -1628,46 +1655,52 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
   size_t n = pg->outages.n;
   if (n == 0) return 0;
   char what[256];
-  page_what(what, sizeof what, "storing", n, "outages",
-            pg->outages.rows[0].source, pg->outages.rows[0].id);
+  page_what(what, sizeof what, n, "outages", pg->outages.rows[0].source,
+            pg->outages.rows[0].id);
   ib_outage_set old_set = {0}; /* owned: ib_outage_set_free */
   old_rows old = {.o = &old_set, .page_n = n};
-  size_t *update = NULL, *digest = NULL, n_update = 0, n_digest = 0;
-  PGresult *res = NULL;
-  int any_track, oom = 0, rc = -1;
-  if (exec_static(st, "TRUNCATE pg_temp.stage_outages", err, errlen, what) ||
-      stage_outages(st, &any_track, err, errlen, what) ||
-      stream(st, STMT_PAGE_OLD_OUTAGES, 0, NULL, old_outage_row, &old, &oom,
-             err, errlen, what))
+  size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
+  size_t n_update = 0, n_digest = 0, n_tracked = 0;
+  int oom = 0, rc = -1;
+  if (run_keys(st, STMT_PAGE_OUTAGES, 3, pg->outage_held, NULL, n,
+               old_outage_row, &old, &oom, err, errlen, what))
     goto fail;
-  if (oom || old.bad) {
+  if (oom || old.bad ||
+      (tracked = tracked_rows(pg->outage_held, n, &n_tracked)) == NULL) {
     snprintf(err, errlen, "store %s: %s: %s", st->url, what,
-             oom ? "out of memory" : "the server sent an unknown row");
+             old.bad ? "the server sent an unknown row" : "out of memory");
     goto fail;
   }
   if (old.n > 0 && settle_page(st, &old, settle_outage, &update, &n_update,
                                &digest, &n_digest, err, errlen, what))
     goto fail;
-  if (run(st, STMT_PAGE_INSERT_OUTAGES, 0, NULL, &res, err, errlen, what))
+  if (old.n_fresh > 0 && copy_outages(st, "COPY outages" OUTAGE_COLUMNS,
+                                      old.fresh, old.n_fresh, err, errlen,
+                                      what))
     goto fail;
-  int64_t added = get_int(res, 0, 0);
-  PQclear(res);
-  if (run_rows(st, STMT_PAGE_UPDATE_OUTAGES, update, n_update, err, errlen,
-               what) ||
-      run_rows(st, STMT_PAGE_OUTAGE_DIGESTS, digest, n_digest, err, errlen,
-               what) ||
-      (any_track &&
-       run(st, STMT_PAGE_SEEN_OUTAGES, 0, NULL, NULL, err, errlen, what)))
+  if (n_update > 0 &&
+      (exec_static(st, "TRUNCATE pg_temp.stage_outages", err, errlen, what) ||
+       copy_outages(st, "COPY pg_temp.stage_outages" OUTAGE_COLUMNS, update,
+                    n_update, err, errlen, what) ||
+       run(st, STMT_PAGE_UPDATE_OUTAGES, 0, NULL, NULL, err, errlen, what)))
     goto fail;
-  st->tally.added += added;
+  if ((n_digest > 0 &&
+       run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 3, pg->outage_held, digest,
+                n_digest, NULL, NULL, NULL, err, errlen, what)) ||
+      (n_tracked > 0 &&
+       run_keys(st, STMT_PAGE_SEEN_OUTAGES, 2, pg->outage_held, tracked,
+                n_tracked, NULL, NULL, NULL, err, errlen, what)))
+    goto fail;
+  st->tally.added += (int64_t)old.n_fresh;
   st->tally.changed += (int64_t)n_update;
-  st->tally.unchanged += (int64_t)n - added - (int64_t)n_update;
+  st->tally.unchanged += (int64_t)(n - old.n_fresh - n_update);
   rc = 0;
 fail:
+  old_rows_free(&old);
   ib_outage_set_free(&old_set);
-  free(old.rows);
   free(update);
   free(digest);
+  free(tracked);
   return rc;
 }
 
@@ -1743,7 +1776,10 @@ static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   if (oom || ib_key_set_add(&pg->ticket_keys, r->source, r->id) != 0)
     goto nomem;
   pg->ticket_held[pg->tickets.n - 1] =
-      (pg_held){.digest = ib_ticket_digest(t), .track = track_seen != 0};
+      (pg_held){.source = r->source,
+                .id = r->id,
+                .digest = ib_ticket_digest(t),
+                .track = track_seen != 0};
   return 0;
 nomem:
   if (r != NULL) { /* not held: its texts may still be the caller's */
@@ -1784,7 +1820,10 @@ static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
     goto nomem;
   }
   pg->outage_held[pg->outages.n - 1] =
-      (pg_held){.digest = ib_outage_digest(o), .track = track_seen != 0};
+      (pg_held){.source = r->source,
+                .id = r->id,
+                .digest = ib_outage_digest(o),
+                .track = track_seen != 0};
   return 0;
 nomem:
   snprintf(err, errlen, "store %s: out of memory holding outage %s/%s",
