@@ -129,8 +129,8 @@ typedef struct pg_stmt {
  * planner from turning the LATERAL subquery into a hash join over the whole
  * table, which it prefers for thousands of keys but which costs what the
  * store holds, at every page. */
-#define PAGE_KEYS                                                          \
-  " FROM unnest($1::text[],$2::text[],$3::bigint[]) WITH ORDINALITY AS"    \
+#define PAGE_KEYS                                                       \
+  " FROM unnest($1::text[],$2::text[],$3::bigint[]) WITH ORDINALITY AS" \
   " k(source,id,digest,row)"
 #define PAGE_KEY_PAIRS " FROM unnest($1::text[],$2::text[]) AS k(source,id)"
 
@@ -151,11 +151,12 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " AND t.id=k.id OFFSET 0) t ON true WHERE t.source IS NULL OR"
          " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL"},
     /* The stored pauses of the tickets $1, $2. */
-    [STMT_PAGE_PAUSES] = {"ib_page_pauses",
-                          "SELECT p.source,p.ticket_id,p.start,p.\"end\""
-                          PAGE_KEY_PAIRS " CROSS JOIN LATERAL (SELECT * FROM"
-                          " pauses p WHERE p.source=k.source AND"
-                          " p.ticket_id=k.id OFFSET 0) p"},
+    [STMT_PAGE_PAUSES] =
+        {"ib_page_pauses",
+         "SELECT p.source,p.ticket_id,p.start,p.\"end\"" PAGE_KEY_PAIRS
+         " CROSS JOIN LATERAL (SELECT * FROM"
+         " pauses p WHERE p.source=k.source AND"
+         " p.ticket_id=k.id OFFSET 0) p"},
     /* The changed ones, staged: rewritten, undeleted, pauses replaced (the
      * DELETE does not see the rows the INSERT adds: one snapshot). */
     [STMT_PAGE_UPDATE_TICKETS] =
@@ -176,10 +177,11 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "\"end\") SELECT source,ticket_id,start,\"end\" FROM "
          "pg_temp.stage_pauses"},
     /* Equal ones stored without a digest: the digest only. */
-    [STMT_PAGE_TICKET_DIGESTS] = {"ib_page_ticket_digests",
-                                  "UPDATE tickets t SET digest=k.digest"
-                                  PAGE_KEYS " WHERE t.source=k.source AND"
-                                  " t.id=k.id"},
+    [STMT_PAGE_TICKET_DIGESTS] =
+        {"ib_page_ticket_digests",
+         "UPDATE tickets t SET digest=k.digest" PAGE_KEYS
+         " WHERE t.source=k.source AND"
+         " t.id=k.id"},
     [STMT_PAGE_SEEN_TICKETS] = {"ib_page_seen_tickets",
                                 "INSERT INTO pg_temp.seen(tbl,source,id) "
                                 "SELECT 't',k.source,k.id" PAGE_KEY_PAIRS
@@ -197,10 +199,11 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","
          "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM "
          "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"},
-    [STMT_PAGE_OUTAGE_DIGESTS] = {"ib_page_outage_digests",
-                                  "UPDATE outages o SET digest=k.digest"
-                                  PAGE_KEYS " WHERE o.source=k.source AND"
-                                  " o.id=k.id"},
+    [STMT_PAGE_OUTAGE_DIGESTS] =
+        {"ib_page_outage_digests",
+         "UPDATE outages o SET digest=k.digest" PAGE_KEYS
+         " WHERE o.source=k.source AND"
+         " o.id=k.id"},
     [STMT_PAGE_SEEN_OUTAGES] = {"ib_page_seen_outages",
                                 "INSERT INTO pg_temp.seen(tbl,source,id) "
                                 "SELECT 'o',k.source,k.id" PAGE_KEY_PAIRS
@@ -350,11 +353,11 @@ typedef struct pg_page {
 } pg_page;
 
 typedef struct pg_store {
-  ib_store base;  /* first: store.c dispatches through base.ops */
-  PGconn *conn;   /* owned: PQfinish (also releases the advisory lock) */
-  char *url;      /* owned: free; for messages (it holds no password) */
-  int64_t run_id; /* the run last begun: changes are recorded under it */
-  pg_page page;   /* owned: page_free */
+  ib_store base;       /* first: store.c dispatches through base.ops */
+  PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
+  char *url;           /* owned: free; for messages (it holds no password) */
+  int64_t run_id;      /* the run last begun: changes are recorded under it */
+  pg_page page;        /* owned: page_free */
   ib_put_counts tally; /* what the written puts of the transaction did */
 } pg_store;
 
@@ -587,9 +590,9 @@ static int reads_only(int stmt) {
   " closed_at bigint, updated_at bigint, reported_response_breached boolean," \
   " reported_resolution_breached boolean, digest bigint);"                    \
   "CREATE TEMP TABLE IF NOT EXISTS stage_pauses(source text, ticket_id text," \
-  " start bigint, \"end\" bigint);"                                            \
+  " start bigint, \"end\" bigint);"                                           \
   "CREATE TEMP TABLE IF NOT EXISTS stage_outages(source text, id text,"       \
-  " service text, kind text, kind_raw text, start bigint, \"end\" bigint,"     \
+  " service text, kind text, kind_raw text, start bigint, \"end\" bigint,"    \
   " updated_at bigint, digest bigint)"
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
@@ -1206,7 +1209,7 @@ static void cb_time(copy_buf *b, ib_time t) {
 
 static void cb_verdict(copy_buf *b, ib_verdict v) {
   cb_text(b, 0,
-          v == IB_VERDICT_UNKNOWN ? NULL
+          v == IB_VERDICT_UNKNOWN    ? NULL
           : v == IB_VERDICT_BREACHED ? "t"
                                      : "f");
 }
@@ -1249,8 +1252,7 @@ static int copy_finish(pg_store *st, copy_buf *b, int failed, char *err,
   }
   b->len = 0;
   b->oom = 0;
-  if (PQputCopyEnd(st->conn, rc ? "itsm-bridge gave up" : NULL) != 1 &&
-      rc == 0)
+  if (PQputCopyEnd(st->conn, rc ? "itsm-bridge gave up" : NULL) != 1 && rc == 0)
     rc = pg_fail(st, NULL, err, errlen, what);
   PGresult *res;
   while ((res = PQgetResult(st->conn)) != NULL) {
@@ -1286,8 +1288,8 @@ static void page_clear(pg_page *pg) {
 /* "storing a page of N tickets of source S (from id X)": for messages. */
 static void page_what(char *buf, size_t len, size_t n, const char *kind,
                       const char *source, const char *id) {
-  snprintf(buf, len, "storing a page of %zu %s of source '%s' (from id %s)",
-           n, kind, source, id);
+  snprintf(buf, len, "storing a page of %zu %s of source '%s' (from id %s)", n,
+           kind, source, id);
 }
 
 /* Appends `text` as an element of an array literal: double-quoted, with
@@ -1331,8 +1333,7 @@ static int run_keys(pg_store *st, int stmt, int nparams, const pg_held *held,
     goto fail;
   }
   const char *v[3] = {arr[0].data, arr[1].data, arr[2].data};
-  if (on_row ? stream(st, stmt, nparams, v, on_row, ctx, oom, err, errlen,
-                      what)
+  if (on_row ? stream(st, stmt, nparams, v, on_row, ctx, oom, err, errlen, what)
              : run(st, stmt, nparams, v, NULL, err, errlen, what))
     goto fail;
   rc = 0;
@@ -1543,14 +1544,15 @@ static int copy_tickets(pg_store *st, const char *tickets_sql,
   return copy_finish(st, b, failed, err, errlen, what);
 }
 
-#define TICKET_COLUMNS                                                        \
-  "(source,id,key,title,kind,kind_raw,priority,priority_raw,status,"          \
-  "status_raw,service,grp,created_at,first_response_at,resolved_at,"          \
-  "closed_at,updated_at,reported_response_breached,"                          \
+#define TICKET_COLUMNS                                               \
+  "(source,id,key,title,kind,kind_raw,priority,priority_raw,status," \
+  "status_raw,service,grp,created_at,first_response_at,resolved_at," \
+  "closed_at,updated_at,reported_response_breached,"                 \
   "reported_resolution_breached,digest) FROM STDIN"
 #define PAUSE_COLUMNS "(source,ticket_id,start,\"end\") FROM STDIN"
-#define OUTAGE_COLUMNS \
-  "(source,id,service,kind,kind_raw,start,\"end\",updated_at,digest) FROM STDIN"
+#define OUTAGE_COLUMNS                                                      \
+  "(source,id,service,kind,kind_raw,start,\"end\",updated_at,digest) FROM " \
+  "STDIN"
 
 /* The page rows of held records put with track_seen (owned: free). */
 static size_t *tracked_rows(const pg_held *held, size_t n, size_t *count) {
@@ -1593,17 +1595,16 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
     goto fail;
   /* New records go straight into the tables; changed ones through the
    * staging tables into an UPDATE. */
-  if (old.n_fresh > 0 &&
-      copy_tickets(st, "COPY tickets" TICKET_COLUMNS,
-                   "COPY pauses" PAUSE_COLUMNS, old.fresh, old.n_fresh, err,
-                   errlen, what))
+  if (old.n_fresh > 0 && copy_tickets(st, "COPY tickets" TICKET_COLUMNS,
+                                      "COPY pauses" PAUSE_COLUMNS, old.fresh,
+                                      old.n_fresh, err, errlen, what))
     goto fail;
   if (n_update > 0 &&
       (exec_static(st, "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses",
                    err, errlen, what) ||
        copy_tickets(st, "COPY pg_temp.stage_tickets" TICKET_COLUMNS,
-                    "COPY pg_temp.stage_pauses" PAUSE_COLUMNS, update,
-                    n_update, err, errlen, what) ||
+                    "COPY pg_temp.stage_pauses" PAUSE_COLUMNS, update, n_update,
+                    err, errlen, what) ||
        run(st, STMT_PAGE_UPDATE_TICKETS, 0, NULL, NULL, err, errlen, what)))
     goto fail;
   if ((n_digest > 0 &&
@@ -1674,9 +1675,9 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
   if (old.n > 0 && settle_page(st, &old, settle_outage, &update, &n_update,
                                &digest, &n_digest, err, errlen, what))
     goto fail;
-  if (old.n_fresh > 0 && copy_outages(st, "COPY outages" OUTAGE_COLUMNS,
-                                      old.fresh, old.n_fresh, err, errlen,
-                                      what))
+  if (old.n_fresh > 0 &&
+      copy_outages(st, "COPY outages" OUTAGE_COLUMNS, old.fresh, old.n_fresh,
+                   err, errlen, what))
     goto fail;
   if (n_update > 0 &&
       (exec_static(st, "TRUNCATE pg_temp.stage_outages", err, errlen, what) ||
@@ -1761,9 +1762,9 @@ static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   *r = *t; /* numbers; texts and pauses copied below */
   r->pauses = NULL;
   r->n_pauses = 0;
-  char **texts[] = {&r->source,       &r->id,     &r->key,
-                    &r->title,        &r->service, &r->group,
-                    &r->kind_raw,     &r->priority_raw, &r->status_raw};
+  char **texts[] = {&r->source,   &r->id,           &r->key,
+                    &r->title,    &r->service,      &r->group,
+                    &r->kind_raw, &r->priority_raw, &r->status_raw};
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     *texts[i] = held_text(&pg->tickets, &pg->bytes, *texts[i], &oom);
   if (t->n_pauses > 0 && !oom) {
@@ -1775,19 +1776,18 @@ static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   }
   if (oom || ib_key_set_add(&pg->ticket_keys, r->source, r->id) != 0)
     goto nomem;
-  pg->ticket_held[pg->tickets.n - 1] =
-      (pg_held){.source = r->source,
-                .id = r->id,
-                .digest = ib_ticket_digest(t),
-                .track = track_seen != 0};
+  pg->ticket_held[pg->tickets.n - 1] = (pg_held){.source = r->source,
+                                                 .id = r->id,
+                                                 .digest = ib_ticket_digest(t),
+                                                 .track = track_seen != 0};
   return 0;
 nomem:
   if (r != NULL) { /* not held: its texts may still be the caller's */
     free(r->pauses);
     pg->tickets.n--;
   }
-  snprintf(err, errlen, "store %s: out of memory holding ticket %s/%s",
-           st->url, t->source, t->id);
+  snprintf(err, errlen, "store %s: out of memory holding ticket %s/%s", st->url,
+           t->source, t->id);
   return -1;
 }
 
@@ -1819,15 +1819,14 @@ static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
     free(r->kind_raw);
     goto nomem;
   }
-  pg->outage_held[pg->outages.n - 1] =
-      (pg_held){.source = r->source,
-                .id = r->id,
-                .digest = ib_outage_digest(o),
-                .track = track_seen != 0};
+  pg->outage_held[pg->outages.n - 1] = (pg_held){.source = r->source,
+                                                 .id = r->id,
+                                                 .digest = ib_outage_digest(o),
+                                                 .track = track_seen != 0};
   return 0;
 nomem:
-  snprintf(err, errlen, "store %s: out of memory holding outage %s/%s",
-           st->url, o->source, o->id);
+  snprintf(err, errlen, "store %s: out of memory holding outage %s/%s", st->url,
+           o->source, o->id);
   return -1;
 }
 

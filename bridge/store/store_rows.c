@@ -352,8 +352,8 @@ int ib_key_set_add(ib_key_set *set, const char *source, const char *id) {
     if (grown.slots == NULL) return -1;
     for (size_t i = 0; set->slots && i <= set->mask; i++)
       if (set->slots[i].source != NULL)
-        grown.slots[key_slot(&grown, set->slots[i].source,
-                             set->slots[i].id)] = set->slots[i];
+        grown.slots[key_slot(&grown, set->slots[i].source, set->slots[i].id)] =
+            set->slots[i];
     grown.n = set->n;
     free(set->slots);
     *set = grown;

@@ -94,7 +94,7 @@ typedef struct ib_key_set {
   struct ib_key_slot {
     const char *source; /* borrowed; NULL = empty slot */
     const char *id;
-  } *slots; /* owned: ib_key_set_free */
+  } * slots; /* owned: ib_key_set_free */
   size_t mask;
   size_t n;
 } ib_key_set;

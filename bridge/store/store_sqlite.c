@@ -108,7 +108,7 @@ typedef struct sq_store {
   char *path;
   int lock_fd;
   sqlite3_stmt *stmt[STMT_COUNT];
-  int64_t run_id; /* the run last begun: changes are recorded under it */
+  int64_t run_id;      /* the run last begun: changes are recorded under it */
   ib_put_counts tally; /* what the puts of the open transaction did */
 } sq_store;
 
