@@ -1,9 +1,10 @@
 /*
  * store_pg.c -- the PostgreSQL store backend (store = { url = ...; }): the
  * same tables and behaviour as store_sqlite.c, in schema itsm_bridge_store,
- * with migrations, comparing upserts and the change history, watermarks,
- * sync runs, an advisory lock for
- * one sync at a time, and bulk loads for the KPI engine and exporters.
+ * with migrations, comparing writes a page of records at a time (COPY and
+ * keyed lookups: see the writing section) and the change history,
+ * watermarks, sync runs, an advisory lock for one sync at a time, and bulk
+ * loads for the KPI engine and exporters.
  * Must never put data into SQL text (prepared statements only), never accept
  * or print a password, and know nothing of plugins, HTTP or KPI rules.
  */
