@@ -80,11 +80,13 @@ static const char *const migrations[] = {
 
 enum {
   STMT_PAGE_TICKETS,
+  STMT_PAGE_OLD_TICKETS,
   STMT_PAGE_PAUSES,
   STMT_PAGE_UPDATE_TICKETS,
   STMT_PAGE_TICKET_DIGESTS,
   STMT_PAGE_SEEN_TICKETS,
   STMT_PAGE_OUTAGES,
+  STMT_PAGE_OLD_OUTAGES,
   STMT_PAGE_UPDATE_OUTAGES,
   STMT_PAGE_OUTAGE_DIGESTS,
   STMT_PAGE_SEEN_OUTAGES,
@@ -134,23 +136,32 @@ typedef struct pg_stmt {
   " FROM unnest($1::text[],$2::text[],$3::bigint[]) WITH ORDINALITY AS" \
   " k(source,id,digest,row)"
 #define PAGE_KEY_PAIRS " FROM unnest($1::text[],$2::text[]) AS k(source,id)"
+#define PAGE_KEY_ROWS \
+  " FROM unnest($1::text[],$2::text[]) WITH ORDINALITY AS k(source,id,row)"
 
 static const pg_stmt stmts[STMT_COUNT] = {
-    /* The records of a page to write: a new one gives NULLs and its page
-     * row; one whose stored row has another digest, none, or is marked
-     * deleted (to compare field by field: store_rows.h's IB_STEP_COMPARE)
-     * gives the stored row in the columns of ib_load_tickets, deleted_at
-     * and its page row. The others are unchanged: not sent. */
+    /* The records of a page to write, as their page row and whether they
+     * are new: those without a stored row, and those whose stored row has
+     * another digest, none, or is marked deleted (to compare field by
+     * field: store_rows.h's IB_STEP_COMPARE). The others are unchanged: not
+     * sent. */
     [STMT_PAGE_TICKETS] =
         {"ib_page_tickets",
+         "SELECT k.row-1,t.source IS NULL" PAGE_KEYS
+         " LEFT JOIN LATERAL (SELECT * FROM tickets t WHERE t.source=k.source"
+         " AND t.id=k.id OFFSET 0) t ON true WHERE t.source IS NULL OR"
+         " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL"},
+    /* The stored rows of the tickets $1, $2 in the columns of
+     * ib_load_tickets, then deleted_at and their rank in $1. */
+    [STMT_PAGE_OLD_TICKETS] =
+        {"ib_page_old_tickets",
          "SELECT t.source,t.id,t.key,t.title,t.kind,t.kind_raw,t.priority,"
          "t.priority_raw,t.status,t.status_raw,t.service,t.grp,t.created_at,"
          "t.first_response_at,t.resolved_at,t.closed_at,t.updated_at,"
          "t.reported_response_breached,t.reported_resolution_breached,"
-         "t.deleted_at,k.row-1" PAGE_KEYS
-         " LEFT JOIN LATERAL (SELECT * FROM tickets t WHERE t.source=k.source"
-         " AND t.id=k.id OFFSET 0) t ON true WHERE t.source IS NULL OR"
-         " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL"},
+         "t.deleted_at,k.row-1" PAGE_KEY_ROWS
+         " CROSS JOIN LATERAL (SELECT * FROM tickets t WHERE"
+         " t.source=k.source AND t.id=k.id OFFSET 0) t"},
     /* The stored pauses of the tickets $1, $2. */
     [STMT_PAGE_PAUSES] =
         {"ib_page_pauses",
@@ -189,11 +200,16 @@ static const pg_stmt stmts[STMT_COUNT] = {
                                 " ON CONFLICT DO NOTHING"},
     [STMT_PAGE_OUTAGES] =
         {"ib_page_outages",
-         "SELECT o.source,o.id,o.service,o.kind,o.kind_raw,o.start,o.\"end\","
-         "o.updated_at,o.deleted_at,k.row-1" PAGE_KEYS
+         "SELECT k.row-1,o.source IS NULL" PAGE_KEYS
          " LEFT JOIN LATERAL (SELECT * FROM outages o WHERE o.source=k.source"
          " AND o.id=k.id OFFSET 0) o ON true WHERE o.source IS NULL OR"
          " o.digest IS DISTINCT FROM k.digest OR o.deleted_at IS NOT NULL"},
+    [STMT_PAGE_OLD_OUTAGES] =
+        {"ib_page_old_outages",
+         "SELECT o.source,o.id,o.service,o.kind,o.kind_raw,o.start,o.\"end\","
+         "o.updated_at,o.deleted_at,k.row-1" PAGE_KEY_ROWS
+         " CROSS JOIN LATERAL (SELECT * FROM outages o WHERE"
+         " o.source=k.source AND o.id=k.id OFFSET 0) o"},
     [STMT_PAGE_UPDATE_OUTAGES] =
         {"ib_page_update_outages",
          "UPDATE outages o SET service=s.service,kind=s.kind,"
@@ -1312,10 +1328,11 @@ static void arr_text(copy_buf *b, int first, const char *text) {
 /* Runs page statement `stmt` with the keys of page rows `rows` (n of them;
  * rows 0..n-1 when rows is NULL) as $1 sources and $2 ids, and with
  * nparams 3 their digests as $3. Streams the result to on_row when not
- * NULL. */
+ * NULL, else *out (when not NULL) gets it (to PQclear). */
 static int run_keys(pg_store *st, int stmt, int nparams, const pg_held *held,
                     const size_t *rows, size_t n, row_fn on_row, void *ctx,
-                    int *oom, char *err, size_t errlen, const char *what) {
+                    int *oom, PGresult **out, char *err, size_t errlen,
+                    const char *what) {
   copy_buf arr[3] = {{0}}; /* owned: free each data */
   int rc = -1;
   for (int a = 0; a < 3; a++) cb_raw(&arr[a], "{", 1);
@@ -1335,7 +1352,7 @@ static int run_keys(pg_store *st, int stmt, int nparams, const pg_held *held,
   }
   const char *v[3] = {arr[0].data, arr[1].data, arr[2].data};
   if (on_row ? stream(st, stmt, nparams, v, on_row, ctx, oom, err, errlen, what)
-             : run(st, stmt, nparams, v, NULL, err, errlen, what))
+             : run(st, stmt, nparams, v, out, err, errlen, what))
     goto fail;
   rc = 0;
 fail:
@@ -1343,62 +1360,94 @@ fail:
   return rc;
 }
 
-/* The records of a page to write, as STMT_PAGE_TICKETS/OUTAGES send them:
- * the new ones' page rows, and the stored rows to compare. */
+/* The records of a page to write, as STMT_PAGE_TICKETS/OUTAGES tell them
+ * (the new ones, those to compare), and the stored rows of the latter. */
 typedef struct old_rows {
   ticket_load l;    /* first: ticket_row's context (tickets only) */
   ib_outage_set *o; /* outages */
-  size_t *rows;     /* owned: the page row of each loaded one */
-  size_t n, cap;
-  size_t *fresh; /* owned: the page rows of the new records */
-  size_t n_fresh, cap_fresh;
-  size_t page_n; /* rows of the page: a row number beyond is refused */
-  int bad;       /* the server sent a row number out of the page */
+  size_t *fresh;    /* owned: the page rows of the new records */
+  size_t n_fresh;
+  size_t *cand; /* owned: the page rows of the records to compare */
+  size_t n_cand;
+  size_t *rows; /* owned: the page row of each stored row loaded */
+  size_t n;
+  int bad; /* the server sent a row number out of range */
 } old_rows;
 
-/* Appends page row (column col of res) to rows[*n]. */
-static int add_page_row(old_rows *old, size_t **rows, size_t *n, size_t *cap,
-                        const PGresult *res, int col) {
-  if (*n == *cap) {
-    size_t c = *cap ? 2 * *cap : 64;
-    size_t *r = realloc(*rows, c * sizeof *r);
-    if (r == NULL) return -1;
-    *rows = r;
-    *cap = c;
+/* Sorts the page's records the server named (page rows in column 0, "new"
+ * in column 1 of res) into old->fresh and old->cand. -1 on ENOMEM. */
+static int split_page(old_rows *old, const PGresult *res, size_t page_n) {
+  size_t rows = (size_t)PQntuples(res);
+  old->fresh = malloc((rows + 1) * sizeof *old->fresh);
+  old->cand = malloc((rows + 1) * sizeof *old->cand);
+  old->rows = malloc((rows + 1) * sizeof *old->rows);
+  if (old->fresh == NULL || old->cand == NULL || old->rows == NULL) return -1;
+  for (size_t i = 0; i < rows; i++) {
+    int64_t row = get_int(res, (int)i, 0);
+    if (row < 0 || (uint64_t)row >= page_n) {
+      old->bad = 1;
+      return 0;
+    }
+    if (PQgetvalue(res, (int)i, 1)[0] == 't')
+      old->fresh[old->n_fresh++] = (size_t)row;
+    else
+      old->cand[old->n_cand++] = (size_t)row;
   }
-  int64_t row = get_int(res, 0, col);
-  if (row < 0 || (uint64_t)row >= old->page_n) {
-    old->bad = 1;
-    row = 0;
-  }
-  (*rows)[(*n)++] = (size_t)row;
   return 0;
+}
+
+/* Notes the page row of the stored row just loaded (its rank in cand in
+ * column col of res). */
+static void add_loaded(old_rows *old, const PGresult *res, int col) {
+  int64_t k = get_int(res, 0, col);
+  if (k < 0 || (uint64_t)k >= old->n_cand || old->n >= old->n_cand) {
+    old->bad = 1;
+    return;
+  }
+  old->rows[old->n++] = old->cand[k];
 }
 
 static int old_ticket_row(void *ctx, const PGresult *res) {
   old_rows *old = ctx;
-  if (PQgetisnull(res, 0, 0))
-    return add_page_row(old, &old->fresh, &old->n_fresh, &old->cap_fresh, res,
-                        20);
   if (ticket_row(&old->l, res) != 0) return -1;
   old->l.out->rows[old->l.out->n - 1].deleted_at = get_time(res, 0, 19);
-  return add_page_row(old, &old->rows, &old->n, &old->cap, res, 20);
+  add_loaded(old, res, 20);
+  return 0;
 }
 
 static int old_outage_row(void *ctx, const PGresult *res) {
   old_rows *old = ctx;
-  if (PQgetisnull(res, 0, 0))
-    return add_page_row(old, &old->fresh, &old->n_fresh, &old->cap_fresh, res,
-                        9);
   if (outage_row(old->o, res) != 0) return -1;
   old->o->rows[old->o->n - 1].deleted_at = get_time(res, 0, 8);
-  return add_page_row(old, &old->rows, &old->n, &old->cap, res, 9);
+  add_loaded(old, res, 9);
+  return 0;
+}
+
+/* Asks which records of the page are new or to compare (split_page), then
+ * loads the stored rows of the latter through on_row (stmt). */
+static int page_lookup(pg_store *st, const pg_held *held, size_t n,
+                       int probe_stmt, int old_stmt, row_fn on_row,
+                       old_rows *old, int *oom, char *err, size_t errlen,
+                       const char *what) {
+  PGresult *res = NULL;
+  if (run_keys(st, probe_stmt, 3, held, NULL, n, NULL, NULL, NULL, &res, err,
+               errlen, what))
+    return -1;
+  *oom = split_page(old, res, n) != 0;
+  PQclear(res);
+  if (*oom || old->bad || old->n_cand == 0) return 0;
+  if (run_keys(st, old_stmt, 2, held, old->cand, old->n_cand, on_row, old, oom,
+               NULL, err, errlen, what))
+    return -1;
+  if (!*oom && old->n != old->n_cand) old->bad = 1; /* one row each */
+  return 0;
 }
 
 static void old_rows_free(old_rows *old) {
   ib_row_index_free(&old->l.ix);
   free(old->rows);
   free(old->fresh);
+  free(old->cand);
 }
 
 /* One `changes` row per change of record (source, id). */
@@ -1572,17 +1621,18 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
   page_what(what, sizeof what, n, "tickets", pg->tickets.rows[0].source,
             pg->tickets.rows[0].id);
   ib_ticket_set old_set = {0}; /* owned: ib_ticket_set_free */
-  old_rows old = {.l.out = &old_set, .page_n = n};
+  old_rows old = {.l.out = &old_set};
   size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
   size_t n_update = 0, n_digest = 0, n_tracked = 0;
   int oom = 0, rc = -1;
-  if (run_keys(st, STMT_PAGE_TICKETS, 3, pg->ticket_held, NULL, n,
-               old_ticket_row, &old, &oom, err, errlen, what))
+  if (page_lookup(st, pg->ticket_held, n, STMT_PAGE_TICKETS,
+                  STMT_PAGE_OLD_TICKETS, old_ticket_row, &old, &oom, err,
+                  errlen, what))
     goto fail;
   if (!oom && !old.bad && old.n > 0 &&
       (ib_row_index_build(&old.l.ix, &old_set, 0) != 0 ||
        run_keys(st, STMT_PAGE_PAUSES, 2, pg->ticket_held, old.rows, old.n,
-                pause_row, &old.l, &oom, err, errlen, what)))
+                pause_row, &old.l, &oom, NULL, err, errlen, what)))
     goto fail;
   if (oom || old.bad ||
       (tracked = tracked_rows(pg->ticket_held, n, &n_tracked)) == NULL) {
@@ -1610,10 +1660,10 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
     goto fail;
   if ((n_digest > 0 &&
        run_keys(st, STMT_PAGE_TICKET_DIGESTS, 3, pg->ticket_held, digest,
-                n_digest, NULL, NULL, NULL, err, errlen, what)) ||
+                n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
       (n_tracked > 0 &&
        run_keys(st, STMT_PAGE_SEEN_TICKETS, 2, pg->ticket_held, tracked,
-                n_tracked, NULL, NULL, NULL, err, errlen, what)))
+                n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
     goto fail;
   st->tally.added += (int64_t)old.n_fresh;
   st->tally.changed += (int64_t)n_update;
@@ -1660,12 +1710,13 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
   page_what(what, sizeof what, n, "outages", pg->outages.rows[0].source,
             pg->outages.rows[0].id);
   ib_outage_set old_set = {0}; /* owned: ib_outage_set_free */
-  old_rows old = {.o = &old_set, .page_n = n};
+  old_rows old = {.o = &old_set};
   size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
   size_t n_update = 0, n_digest = 0, n_tracked = 0;
   int oom = 0, rc = -1;
-  if (run_keys(st, STMT_PAGE_OUTAGES, 3, pg->outage_held, NULL, n,
-               old_outage_row, &old, &oom, err, errlen, what))
+  if (page_lookup(st, pg->outage_held, n, STMT_PAGE_OUTAGES,
+                  STMT_PAGE_OLD_OUTAGES, old_outage_row, &old, &oom, err,
+                  errlen, what))
     goto fail;
   if (oom || old.bad ||
       (tracked = tracked_rows(pg->outage_held, n, &n_tracked)) == NULL) {
@@ -1688,10 +1739,10 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
     goto fail;
   if ((n_digest > 0 &&
        run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 3, pg->outage_held, digest,
-                n_digest, NULL, NULL, NULL, err, errlen, what)) ||
+                n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
       (n_tracked > 0 &&
        run_keys(st, STMT_PAGE_SEEN_OUTAGES, 2, pg->outage_held, tracked,
-                n_tracked, NULL, NULL, NULL, err, errlen, what)))
+                n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
     goto fail;
   st->tally.added += (int64_t)old.n_fresh;
   st->tally.changed += (int64_t)n_update;

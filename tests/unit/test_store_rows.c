@@ -57,21 +57,18 @@ static void settle(void **state) {
   ib_put_step step;
   /* Equal field by field: only the digest was missing. */
   assert_int_equal(
-      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step),
-      0);
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
   assert_int_equal(step, IB_STEP_SET_DIGEST);
   assert_int_equal(changes.n, 0);
   /* updated_at alone is no change. */
   now.updated_at += 3600;
   assert_int_equal(
-      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step),
-      0);
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
   assert_int_equal(step, IB_STEP_SET_DIGEST);
   /* A field differs: rewritten, the field recorded. */
   now.priority = 4;
   assert_int_equal(
-      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step),
-      0);
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
   assert_int_equal(step, IB_STEP_UPDATE);
   assert_int_equal(changes.n, 1);
   assert_string_equal(changes.items[0].field, "priority");
@@ -82,8 +79,7 @@ static void settle(void **state) {
   now = ticket("Printer", 2);
   old.deleted_at = 1790003600;
   assert_int_equal(
-      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step),
-      0);
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
   assert_int_equal(step, IB_STEP_UPDATE);
   assert_int_equal(changes.n, 1);
   assert_string_equal(changes.items[0].field, "deleted_at");
