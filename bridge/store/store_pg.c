@@ -82,12 +82,10 @@ enum {
   STMT_PAGE_TICKETS,
   STMT_PAGE_OLD_TICKETS,
   STMT_PAGE_PAUSES,
-  STMT_PAGE_UPDATE_TICKETS,
   STMT_PAGE_TICKET_DIGESTS,
   STMT_PAGE_SEEN_TICKETS,
   STMT_PAGE_OUTAGES,
   STMT_PAGE_OLD_OUTAGES,
-  STMT_PAGE_UPDATE_OUTAGES,
   STMT_PAGE_OUTAGE_DIGESTS,
   STMT_PAGE_SEEN_OUTAGES,
   STMT_HISTORY_FOUND,
@@ -169,25 +167,6 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " CROSS JOIN LATERAL (SELECT * FROM"
          " pauses p WHERE p.source=k.source AND"
          " p.ticket_id=k.id OFFSET 0) p"},
-    /* The changed ones, staged: rewritten, undeleted, pauses replaced (the
-     * DELETE does not see the rows the INSERT adds: one snapshot). */
-    [STMT_PAGE_UPDATE_TICKETS] =
-        {"ib_page_update_tickets",
-         "WITH u AS (UPDATE tickets t SET key=s.key,title=s.title,"
-         "kind=s.kind,kind_raw=s.kind_raw,priority=s.priority,"
-         "priority_raw=s.priority_raw,status=s.status,"
-         "status_raw=s.status_raw,service=s.service,grp=s.grp,"
-         "created_at=s.created_at,first_response_at=s.first_response_at,"
-         "resolved_at=s.resolved_at,closed_at=s.closed_at,"
-         "updated_at=s.updated_at,deleted_at=NULL,"
-         "reported_response_breached=s.reported_response_breached,"
-         "reported_resolution_breached=s.reported_resolution_breached,"
-         "digest=s.digest FROM pg_temp.stage_tickets s WHERE "
-         "t.source=s.source AND t.id=s.id RETURNING t.source,t.id), "
-         "d AS (DELETE FROM pauses p USING u WHERE p.source=u.source AND "
-         "p.ticket_id=u.id) INSERT INTO pauses(source,ticket_id,start,"
-         "\"end\") SELECT source,ticket_id,start,\"end\" FROM "
-         "pg_temp.stage_pauses"},
     /* Equal ones stored without a digest: the digest only. */
     [STMT_PAGE_TICKET_DIGESTS] =
         {"ib_page_ticket_digests",
@@ -210,12 +189,6 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "o.updated_at,o.deleted_at,k.row-1" PAGE_KEY_ROWS
          " CROSS JOIN LATERAL (SELECT * FROM outages o WHERE"
          " o.source=k.source AND o.id=k.id OFFSET 0) o"},
-    [STMT_PAGE_UPDATE_OUTAGES] =
-        {"ib_page_update_outages",
-         "UPDATE outages o SET service=s.service,kind=s.kind,"
-         "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","
-         "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM "
-         "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"},
     [STMT_PAGE_OUTAGE_DIGESTS] =
         {"ib_page_outage_digests",
          "UPDATE outages o SET digest=k.digest" PAGE_KEYS
@@ -598,8 +571,10 @@ static int reads_only(int stmt) {
 }
 
 /* The session's staging tables of the changed records of a page (pg_flush):
- * the columns of tickets, pauses and outages that a put writes. */
-#define STAGING_TABLES                                                        \
+ * the columns of tickets, pauses and outages that a put writes. Created
+ * when a page first has changed records (most syncs have none), emptied
+ * before each use. */
+#define STAGE_TICKETS                                                         \
   "CREATE TEMP TABLE IF NOT EXISTS stage_tickets(source text, id text,"       \
   " key text, title text, kind text, kind_raw text, priority integer,"        \
   " priority_raw text, status text, status_raw text, service text, grp text," \
@@ -608,9 +583,35 @@ static int reads_only(int stmt) {
   " reported_resolution_breached boolean, digest bigint);"                    \
   "CREATE TEMP TABLE IF NOT EXISTS stage_pauses(source text, ticket_id text," \
   " start bigint, \"end\" bigint);"                                           \
-  "CREATE TEMP TABLE IF NOT EXISTS stage_outages(source text, id text,"       \
-  " service text, kind text, kind_raw text, start bigint, \"end\" bigint,"    \
-  " updated_at bigint, digest bigint)"
+  "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses"
+#define STAGE_OUTAGES                                                      \
+  "CREATE TEMP TABLE IF NOT EXISTS stage_outages(source text, id text,"    \
+  " service text, kind text, kind_raw text, start bigint, \"end\" bigint," \
+  " updated_at bigint, digest bigint);TRUNCATE pg_temp.stage_outages"
+/* The staged changed records: rewritten, undeleted, pauses replaced (the
+ * DELETE does not see the rows the INSERT adds: one snapshot). Fixed text:
+ * the data is in the staging tables. */
+#define UPDATE_STAGED_TICKETS                                       \
+  "WITH u AS (UPDATE tickets t SET key=s.key,title=s.title,"        \
+  "kind=s.kind,kind_raw=s.kind_raw,priority=s.priority,"            \
+  "priority_raw=s.priority_raw,status=s.status,"                    \
+  "status_raw=s.status_raw,service=s.service,grp=s.grp,"            \
+  "created_at=s.created_at,first_response_at=s.first_response_at,"  \
+  "resolved_at=s.resolved_at,closed_at=s.closed_at,"                \
+  "updated_at=s.updated_at,deleted_at=NULL,"                        \
+  "reported_response_breached=s.reported_response_breached,"        \
+  "reported_resolution_breached=s.reported_resolution_breached,"    \
+  "digest=s.digest FROM pg_temp.stage_tickets s WHERE "             \
+  "t.source=s.source AND t.id=s.id RETURNING t.source,t.id), "      \
+  "d AS (DELETE FROM pauses p USING u WHERE p.source=u.source AND " \
+  "p.ticket_id=u.id) INSERT INTO pauses(source,ticket_id,start,"    \
+  "\"end\") SELECT source,ticket_id,start,\"end\" FROM "            \
+  "pg_temp.stage_pauses"
+#define UPDATE_STAGED_OUTAGES                                     \
+  "UPDATE outages o SET service=s.service,kind=s.kind,"           \
+  "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","          \
+  "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM " \
+  "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen) {
@@ -659,9 +660,7 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
              exec_static(st,
                          "CREATE TEMP TABLE IF NOT EXISTS seen(tbl text, "
                          "source text, id text, PRIMARY KEY(tbl, source, id))",
-                         err, errlen, "creating the seen table") ||
-             exec_static(st, STAGING_TABLES, err, errlen,
-                         "creating the staging tables")) {
+                         err, errlen, "creating the seen table")) {
     goto fail;
   }
   for (int i = 0; i < STMT_COUNT; i++) {
@@ -1651,12 +1650,11 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
                                       old.n_fresh, err, errlen, what))
     goto fail;
   if (n_update > 0 &&
-      (exec_static(st, "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses",
-                   err, errlen, what) ||
+      (exec_static(st, STAGE_TICKETS, err, errlen, what) ||
        copy_tickets(st, "COPY pg_temp.stage_tickets" TICKET_COLUMNS,
                     "COPY pg_temp.stage_pauses" PAUSE_COLUMNS, update, n_update,
                     err, errlen, what) ||
-       run(st, STMT_PAGE_UPDATE_TICKETS, 0, NULL, NULL, err, errlen, what)))
+       exec_static(st, UPDATE_STAGED_TICKETS, err, errlen, what)))
     goto fail;
   if ((n_digest > 0 &&
        run_keys(st, STMT_PAGE_TICKET_DIGESTS, 3, pg->ticket_held, digest,
@@ -1732,10 +1730,10 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
                    err, errlen, what))
     goto fail;
   if (n_update > 0 &&
-      (exec_static(st, "TRUNCATE pg_temp.stage_outages", err, errlen, what) ||
+      (exec_static(st, STAGE_OUTAGES, err, errlen, what) ||
        copy_outages(st, "COPY pg_temp.stage_outages" OUTAGE_COLUMNS, update,
                     n_update, err, errlen, what) ||
-       run(st, STMT_PAGE_UPDATE_OUTAGES, 0, NULL, NULL, err, errlen, what)))
+       exec_static(st, UPDATE_STAGED_OUTAGES, err, errlen, what)))
     goto fail;
   if ((n_digest > 0 &&
        run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 3, pg->outage_held, digest,
