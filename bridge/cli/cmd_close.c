@@ -185,7 +185,7 @@ int ib_cmd_close(const ib_cli *cli, int argc, char **argv) {
       text};
   if (ib_store_begin(st, err, sizeof err) ||
       ib_store_put_edition(st, &rec, err, sizeof err) ||
-      ib_store_commit(st, err, sizeof err)) {
+      ib_store_commit(st, NULL, err, sizeof err)) {
     ib_store_rollback(st);
     fprintf(stderr, "close: %s\n", err);
     if (wrote) unlink(out); /* not an edition of the store */

@@ -24,7 +24,14 @@ ib_store *ib_store_open_readonly(const ib_store_cfg *cfg, char *err,
   return ib_store_sqlite_open(cfg, 1, err, errlen);
 }
 
+/* Records a backend holds are written before anything reads or marks
+ * records (store.h). */
+static int flush(ib_store *st, char *err, size_t errlen) {
+  return st->ops->flush ? st->ops->flush(st, err, errlen) : 0;
+}
+
 int ib_store_begin_read(ib_store *st, char *err, size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->begin_read(st, err, errlen);
 }
 
@@ -39,6 +46,7 @@ int ib_store_mark_seen(ib_store *st, const char *source, const char *id,
 
 int ib_store_count_unseen(ib_store *st, const char *source, int64_t *unseen,
                           int64_t *live, char *err, size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->count_unseen(st, source, unseen, live, err, errlen);
 }
 
@@ -52,16 +60,19 @@ int ib_store_lock_sync(ib_store *st, char *err, size_t errlen) {
 
 int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,
                           ib_ticket_set *out, char *err, size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->load_tickets(st, from, to, out, err, errlen);
 }
 
 int ib_store_load_outages(ib_store *st, ib_time from, ib_time to,
                           ib_outage_set *out, char *err, size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->load_outages(st, from, to, out, err, errlen);
 }
 
 int ib_store_source_state(ib_store *st, const char *source,
                           ib_source_state *out, char *err, size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->source_state(st, source, out, err, errlen);
 }
 
@@ -69,8 +80,9 @@ int ib_store_begin(ib_store *st, char *err, size_t errlen) {
   return st->ops->begin(st, err, errlen);
 }
 
-int ib_store_commit(ib_store *st, char *err, size_t errlen) {
-  return st->ops->commit(st, err, errlen);
+int ib_store_commit(ib_store *st, ib_put_counts *done, char *err,
+                    size_t errlen) {
+  return st->ops->commit(st, done, err, errlen);
 }
 
 void ib_store_rollback(ib_store *st) {
@@ -78,18 +90,19 @@ void ib_store_rollback(ib_store *st) {
 }
 
 int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
-                        ib_put_outcome *outcome, char *err, size_t errlen) {
-  return st->ops->put_ticket(st, t, track_seen, outcome, err, errlen);
+                        char *err, size_t errlen) {
+  return st->ops->put_ticket(st, t, track_seen, err, errlen);
 }
 
 int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int track_seen,
-                        ib_put_outcome *outcome, char *err, size_t errlen) {
-  return st->ops->put_outage(st, o, track_seen, outcome, err, errlen);
+                        char *err, size_t errlen) {
+  return st->ops->put_outage(st, o, track_seen, err, errlen);
 }
 
 int ib_store_history(ib_store *st, const char *source, const char *id,
                      ib_change_list *out, int *found, char *err,
                      size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->history(st, source, id, out, found, err, errlen);
 }
 
@@ -126,6 +139,7 @@ int ib_store_run_end(ib_store *st, int64_t run_id, int ok, int64_t read,
 
 int ib_store_mark_unseen_deleted(ib_store *st, const char *source, ib_time now,
                                  int64_t *count, char *err, size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
   return st->ops->mark_unseen_deleted(st, source, now, count, err, errlen);
 }
 

@@ -75,16 +75,27 @@ int ib_store_source_state(ib_store *st, const char *source,
 
 /* ---- writing (sync) ---- */
 
-int ib_store_begin(ib_store *st, char *err, size_t errlen);
-int ib_store_commit(ib_store *st, char *err, size_t errlen);
-void ib_store_rollback(ib_store *st);
+/* What the puts of a transaction did (SPEC §9 "History"), one count per
+ * record. */
+typedef struct ib_put_counts {
+  int64_t added;     /* no row of (source, id) existed: inserted */
+  int64_t changed;   /* a model field differed: updated, changes recorded */
+  int64_t unchanged; /* equal to the stored row: nothing written */
+} ib_put_counts;
 
-/* What a put did (SPEC §9 "History"). */
-typedef enum ib_put_outcome {
-  IB_PUT_NEW = 0,   /* no row of (source, id) existed: inserted */
-  IB_PUT_CHANGED,   /* a model field differed: updated, changes recorded */
-  IB_PUT_UNCHANGED, /* equal to the stored row: nothing written */
-} ib_put_outcome;
+/* Puts happen between begin and commit. A backend may hold the records put
+ * and write them later, a page at a time (PostgreSQL writes them set-based
+ * when it holds many, before any other call that reads or marks records,
+ * and at the latest in commit): a put's failure may then be reported by a
+ * later put or by commit, and what each record did is only known once it
+ * is written. commit writes what is held, commits, and gives in *done
+ * (when not NULL) what the records put since begin did; when it fails
+ * nothing of the transaction is stored (call rollback) and *done is left
+ * alone. rollback forgets the held records. */
+int ib_store_begin(ib_store *st, char *err, size_t errlen);
+int ib_store_commit(ib_store *st, ib_put_counts *done, char *err,
+                    size_t errlen);
+void ib_store_rollback(ib_store *st);
 
 /* Upsert by (source, id) that compares first: an incoming record equal to
  * the stored one (same digest over the normalised fields, pauses included,
@@ -95,13 +106,16 @@ typedef enum ib_put_outcome {
  * difference is updated_at counts as unchanged and keeps its stored
  * updated_at: the provider touching a ticket is not evidence of anything.
  * A difference only in a raw word (priority_raw...) updates the row and
- * counts as changed, without a recorded field. *outcome gets what was done.
- * With track_seen, the row is remembered (in this connection only) for
- * ib_store_mark_unseen_deleted. */
+ * counts as changed, without a recorded field. What was done is counted for
+ * ib_store_commit's *done. With track_seen, the row is remembered (in this
+ * connection only) for ib_store_mark_unseen_deleted. The record is copied
+ * if kept: the caller's strings may go when the call returns. Two puts of
+ * one (source, id) in a transaction behave as if written in that order
+ * (the second compared with the first). */
 int ib_store_put_ticket(ib_store *st, const ib_ticket_row *t, int track_seen,
-                        ib_put_outcome *outcome, char *err, size_t errlen);
+                        char *err, size_t errlen);
 int ib_store_put_outage(ib_store *st, const ib_outage_row *o, int track_seen,
-                        ib_put_outcome *outcome, char *err, size_t errlen);
+                        char *err, size_t errlen);
 /* Sets the watermark, never moving it backwards. */
 int ib_store_set_watermark(ib_store *st, const char *source, ib_time wm,
                            char *err, size_t errlen);

@@ -24,12 +24,16 @@ typedef struct ib_store_ops {
   int (*source_state)(ib_store *st, const char *source, ib_source_state *out,
                       char *err, size_t errlen);
   int (*begin)(ib_store *st, char *err, size_t errlen);
-  int (*commit)(ib_store *st, char *err, size_t errlen);
+  int (*commit)(ib_store *st, ib_put_counts *done, char *err, size_t errlen);
   void (*rollback)(ib_store *st);
+  /* Writes the records a backend holds (store.h: puts may be written a
+   * page at a time); NULL for a backend that writes each put at once.
+   * store.c calls it before every call that reads or marks records. */
+  int (*flush)(ib_store *st, char *err, size_t errlen);
   int (*put_ticket)(ib_store *st, const ib_ticket_row *t, int track_seen,
-                    ib_put_outcome *outcome, char *err, size_t errlen);
+                    char *err, size_t errlen);
   int (*put_outage)(ib_store *st, const ib_outage_row *o, int track_seen,
-                    ib_put_outcome *outcome, char *err, size_t errlen);
+                    char *err, size_t errlen);
   int (*set_watermark)(ib_store *st, const char *source, ib_time wm, char *err,
                        size_t errlen);
   int (*reset_watermark)(ib_store *st, const char *source, char *err,

@@ -1,9 +1,10 @@
 /*
  * store_pg.c -- the PostgreSQL store backend (store = { url = ...; }): the
  * same tables and behaviour as store_sqlite.c, in schema itsm_bridge_store,
- * with migrations, comparing upserts and the change history, watermarks,
- * sync runs, an advisory lock for
- * one sync at a time, and bulk loads for the KPI engine and exporters.
+ * with migrations, comparing writes a page of records at a time (COPY and
+ * keyed lookups: see the writing section) and the change history,
+ * watermarks, sync runs, an advisory lock for one sync at a time, and bulk
+ * loads for the KPI engine and exporters.
  * Must never put data into SQL text (prepared statements only), never accept
  * or print a password, and know nothing of plugins, HTTP or KPI rules.
  */
@@ -102,19 +103,18 @@ static const char *const migrations[] = {
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 enum {
-  STMT_TICKET_DIGEST,
-  STMT_LOAD_TICKET,
-  STMT_LOAD_TICKET_PAUSES,
-  STMT_SET_TICKET_DIGEST,
-  STMT_OUTAGE_DIGEST,
-  STMT_LOAD_OUTAGE,
-  STMT_SET_OUTAGE_DIGEST,
-  STMT_PUT_CHANGE,
+  STMT_PAGE_TICKETS,
+  STMT_PAGE_OLD_TICKETS,
+  STMT_PAGE_PAUSES,
+  STMT_PAGE_TICKET_DIGESTS,
+  STMT_PAGE_SEEN_TICKETS,
+  STMT_PAGE_OUTAGES,
+  STMT_PAGE_OLD_OUTAGES,
+  STMT_PAGE_OUTAGE_DIGESTS,
+  STMT_PAGE_SEEN_OUTAGES,
   STMT_HISTORY_FOUND,
   STMT_HISTORY,
   STMT_LATE_CHANGES,
-  STMT_PUT_TICKET,
-  STMT_PUT_OUTAGE,
   STMT_SET_WM,
   STMT_RESET_WM,
   STMT_RUN_BEGIN,
@@ -165,46 +165,80 @@ typedef struct pg_stmt {
   const char *sql;
 } pg_stmt;
 
-/* One round trip per ticket: the upsert, the replacement of its pauses
- * (the DELETE does not see the rows the INSERT adds: one snapshot) and,
- * with track_seen, remembering it. */
+/* A page of records (pg_flush) is looked up by its keys, passed as arrays:
+ * $1 sources, $2 ids (text[]), $3 digests (bigint[]). Every lookup goes
+ * through the primary key, one probe per record: "OFFSET 0" keeps the
+ * planner from turning the LATERAL subquery into a hash join over the whole
+ * table, which it prefers for thousands of keys but which costs what the
+ * store holds, at every page. */
+#define PAGE_KEYS                                                       \
+  " FROM unnest($1::text[],$2::text[],$3::bigint[]) WITH ORDINALITY AS" \
+  " k(source,id,digest,row)"
+#define PAGE_KEY_PAIRS " FROM unnest($1::text[],$2::text[]) AS k(source,id)"
+#define PAGE_KEY_ROWS \
+  " FROM unnest($1::text[],$2::text[]) WITH ORDINALITY AS k(source,id,row)"
+
 static const pg_stmt stmts[STMT_COUNT] = {
-    /* The unchanged case of a put: this one round trip, which also
-     * remembers the record for --full ($3). */
-    [STMT_TICKET_DIGEST] =
-        {"ib_ticket_digest",
-         "WITH s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 't',$1,$2 "
-         "WHERE $3::boolean ON CONFLICT DO NOTHING) SELECT digest, "
-         "deleted_at IS NOT NULL FROM tickets WHERE source=$1 AND id=$2"},
-    [STMT_LOAD_TICKET] =
-        {"ib_load_ticket",
-         "SELECT source,id,key,title,kind,kind_raw,priority,priority_raw,"
-         "status,status_raw,service,grp,created_at,first_response_at,"
-         "resolved_at,closed_at,updated_at,reported_response_breached,"
-         "reported_resolution_breached,deleted_at FROM tickets WHERE "
-         "source=$1 AND id=$2"},
-    [STMT_LOAD_TICKET_PAUSES] = {"ib_load_ticket_pauses",
-                                 "SELECT start,\"end\" FROM pauses WHERE "
-                                 "source=$1 AND ticket_id=$2 ORDER BY start"},
-    [STMT_SET_TICKET_DIGEST] = {"ib_set_ticket_digest",
-                                "UPDATE tickets SET digest=$3::bigint WHERE "
-                                "source=$1 AND id=$2"},
-    [STMT_OUTAGE_DIGEST] =
-        {"ib_outage_digest",
-         "WITH s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 'o',$1,$2 "
-         "WHERE $3::boolean ON CONFLICT DO NOTHING) SELECT digest, "
-         "deleted_at IS NOT NULL FROM outages WHERE source=$1 AND id=$2"},
-    [STMT_LOAD_OUTAGE] = {"ib_load_outage",
-                          "SELECT source,id,service,kind,kind_raw,start,"
-                          "\"end\",updated_at,deleted_at FROM outages WHERE "
-                          "source=$1 AND id=$2"},
-    [STMT_SET_OUTAGE_DIGEST] = {"ib_set_outage_digest",
-                                "UPDATE outages SET digest=$3::bigint WHERE "
-                                "source=$1 AND id=$2"},
-    [STMT_PUT_CHANGE] = {"ib_put_change",
-                         "INSERT INTO changes(source,record_id,kind,field,"
-                         "old_value,new_value,run_id,detected_at) VALUES($1,"
-                         "$2,$3,$4,$5,$6,$7::bigint,$8::bigint)"},
+    /* The records of a page to write, as their page row and whether they
+     * are new: those without a stored row, and those whose stored row has
+     * another digest, none, or is marked deleted (to compare field by
+     * field: store_rows.h's IB_STEP_COMPARE). The others are unchanged: not
+     * sent. */
+    [STMT_PAGE_TICKETS] =
+        {"ib_page_tickets",
+         "SELECT k.row-1,t.source IS NULL" PAGE_KEYS
+         " LEFT JOIN LATERAL (SELECT * FROM tickets t WHERE t.source=k.source"
+         " AND t.id=k.id OFFSET 0) t ON true WHERE t.source IS NULL OR"
+         " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL"},
+    /* The stored rows of the tickets $1, $2 in the columns of
+     * ib_load_tickets, then deleted_at and their rank in $1. */
+    [STMT_PAGE_OLD_TICKETS] =
+        {"ib_page_old_tickets",
+         "SELECT t.source,t.id,t.key,t.title,t.kind,t.kind_raw,t.priority,"
+         "t.priority_raw,t.status,t.status_raw,t.service,t.grp,t.created_at,"
+         "t.first_response_at,t.resolved_at,t.closed_at,t.updated_at,"
+         "t.reported_response_breached,t.reported_resolution_breached,"
+         "t.deleted_at,k.row-1" PAGE_KEY_ROWS
+         " CROSS JOIN LATERAL (SELECT * FROM tickets t WHERE"
+         " t.source=k.source AND t.id=k.id OFFSET 0) t"},
+    /* The stored pauses of the tickets $1, $2. */
+    [STMT_PAGE_PAUSES] =
+        {"ib_page_pauses",
+         "SELECT p.source,p.ticket_id,p.start,p.\"end\"" PAGE_KEY_PAIRS
+         " CROSS JOIN LATERAL (SELECT * FROM"
+         " pauses p WHERE p.source=k.source AND"
+         " p.ticket_id=k.id OFFSET 0) p"},
+    /* Equal ones stored without a digest: the digest only. */
+    [STMT_PAGE_TICKET_DIGESTS] =
+        {"ib_page_ticket_digests",
+         "UPDATE tickets t SET digest=k.digest" PAGE_KEYS
+         " WHERE t.source=k.source AND"
+         " t.id=k.id"},
+    [STMT_PAGE_SEEN_TICKETS] = {"ib_page_seen_tickets",
+                                "INSERT INTO pg_temp.seen(tbl,source,id) "
+                                "SELECT 't',k.source,k.id" PAGE_KEY_PAIRS
+                                " ON CONFLICT DO NOTHING"},
+    [STMT_PAGE_OUTAGES] =
+        {"ib_page_outages",
+         "SELECT k.row-1,o.source IS NULL" PAGE_KEYS
+         " LEFT JOIN LATERAL (SELECT * FROM outages o WHERE o.source=k.source"
+         " AND o.id=k.id OFFSET 0) o ON true WHERE o.source IS NULL OR"
+         " o.digest IS DISTINCT FROM k.digest OR o.deleted_at IS NOT NULL"},
+    [STMT_PAGE_OLD_OUTAGES] =
+        {"ib_page_old_outages",
+         "SELECT o.source,o.id,o.service,o.kind,o.kind_raw,o.start,o.\"end\","
+         "o.updated_at,o.deleted_at,k.row-1" PAGE_KEY_ROWS
+         " CROSS JOIN LATERAL (SELECT * FROM outages o WHERE"
+         " o.source=k.source AND o.id=k.id OFFSET 0) o"},
+    [STMT_PAGE_OUTAGE_DIGESTS] =
+        {"ib_page_outage_digests",
+         "UPDATE outages o SET digest=k.digest" PAGE_KEYS
+         " WHERE o.source=k.source AND"
+         " o.id=k.id"},
+    [STMT_PAGE_SEEN_OUTAGES] = {"ib_page_seen_outages",
+                                "INSERT INTO pg_temp.seen(tbl,source,id) "
+                                "SELECT 'o',k.source,k.id" PAGE_KEY_PAIRS
+                                " ON CONFLICT DO NOTHING"},
     [STMT_HISTORY_FOUND] = {"ib_history_found",
                             "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
                             "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
@@ -247,44 +281,6 @@ static const pg_stmt stmts[STMT_COUNT] = {
          "h.kind='outage' AND h.field IN ('start','end') AND h.old_value "
          "COLLATE \"C\">=$3::text AND h.old_value COLLATE \"C\"<$4::text)) "
          "ORDER BY 1"},
-    [STMT_PUT_TICKET] =
-        {"ib_put_ticket",
-         "WITH t AS (INSERT INTO tickets(source,id,key,title,kind,kind_raw,"
-         "priority,priority_raw,status,status_raw,service,grp,created_at,"
-         "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
-         "reported_response_breached,reported_resolution_breached,digest) "
-         "VALUES($1,$2,$3,$4,$5,$6,$7::integer,$8,$9,$10,$11,$12,$13::bigint,"
-         "$14::bigint,$15::bigint,$16::bigint,$17::bigint,NULL,$18::boolean,"
-         "$19::boolean,$23::bigint) ON CONFLICT(source,id) DO UPDATE SET "
-         "key=EXCLUDED.key,title=EXCLUDED.title,kind=EXCLUDED.kind,"
-         "kind_raw=EXCLUDED.kind_raw,priority=EXCLUDED.priority,"
-         "priority_raw=EXCLUDED.priority_raw,status=EXCLUDED.status,"
-         "status_raw=EXCLUDED.status_raw,service=EXCLUDED.service,"
-         "grp=EXCLUDED.grp,created_at=EXCLUDED.created_at,"
-         "first_response_at=EXCLUDED.first_response_at,"
-         "resolved_at=EXCLUDED.resolved_at,closed_at=EXCLUDED.closed_at,"
-         "updated_at=EXCLUDED.updated_at,deleted_at=NULL,"
-         "reported_response_breached=EXCLUDED.reported_response_breached,"
-         "reported_resolution_breached="
-         "EXCLUDED.reported_resolution_breached,digest=EXCLUDED.digest "
-         "RETURNING 1), "
-         "d AS (DELETE FROM pauses WHERE source=$1 AND ticket_id=$2), "
-         "s AS (INSERT INTO pg_temp.seen(tbl,source,id) SELECT 't',$1,$2 "
-         "WHERE $22::boolean ON CONFLICT DO NOTHING) "
-         "INSERT INTO pauses(source,ticket_id,start,\"end\") "
-         "SELECT $1,$2,p.s,p.e FROM unnest($20::bigint[],$21::bigint[]) "
-         "AS p(s,e)"},
-    [STMT_PUT_OUTAGE] =
-        {"ib_put_outage",
-         "WITH o AS (INSERT INTO outages(source,id,service,kind,kind_raw,"
-         "start,\"end\",updated_at,deleted_at,digest) VALUES($1,$2,$3,$4,"
-         "$5,$6::bigint,$7::bigint,$8::bigint,NULL,$10::bigint) ON "
-         "CONFLICT(source,id) DO UPDATE SET service=EXCLUDED.service,"
-         "kind=EXCLUDED.kind,kind_raw=EXCLUDED.kind_raw,start=EXCLUDED.start,"
-         "\"end\"=EXCLUDED.\"end\",updated_at=EXCLUDED.updated_at,"
-         "deleted_at=NULL,digest=EXCLUDED.digest RETURNING 1) "
-         "INSERT INTO pg_temp.seen(tbl,source,id) SELECT 'o',$1,$2 "
-         "WHERE $9::boolean ON CONFLICT DO NOTHING"},
     [STMT_SET_WM] =
         {"ib_set_wm",
          "INSERT INTO sync_state(source,watermark) VALUES($1,$2::bigint) "
@@ -405,12 +401,52 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " LIMIT 1"},
 };
 
+/* A page is written when it holds this many records or bytes of text. */
+#define PG_PAGE_ROWS 10000
+#define PG_PAGE_BYTES (16 * 1024 * 1024)
+
+/* COPY data being built (copy_* below). */
+typedef struct copy_buf {
+  char *data; /* owned: free */
+  size_t len, cap;
+  int oom; /* a row did not fit: the COPY is aborted */
+} copy_buf;
+
+/* What a held record brings besides its row. */
+typedef struct pg_held {
+  const char *source; /* its key: borrowed from the row */
+  const char *id;
+  int64_t digest;
+  int track; /* put with track_seen */
+} pg_held;
+
+/* The records put and not yet written (the writing section). */
+typedef struct pg_page {
+  ib_ticket_set tickets; /* owned: copies, texts in its string blocks */
+  pg_held *ticket_held;  /* owned: one per ticket */
+  size_t ticket_held_cap;
+  ib_outage_set outages; /* owned: copies */
+  pg_held *outage_held;  /* owned: one per outage */
+  size_t outage_held_cap;
+  ib_key_set ticket_keys; /* the keys held: borrowed from the sets */
+  ib_key_set outage_keys;
+  size_t bytes;  /* text and pauses held, for PG_PAGE_BYTES */
+  copy_buf copy; /* reused by every COPY of the handle */
+} pg_page;
+
 typedef struct pg_store {
-  ib_store base;  /* first: store.c dispatches through base.ops */
-  PGconn *conn;   /* owned: PQfinish (also releases the advisory lock) */
-  char *url;      /* owned: free; for messages (it holds no password) */
-  int64_t run_id; /* the run last begun: changes are recorded under it */
+  ib_store base;       /* first: store.c dispatches through base.ops */
+  PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
+  char *url;           /* owned: free; for messages (it holds no password) */
+  int64_t run_id;      /* the run last begun: changes are recorded under it */
+  pg_page page;        /* owned: page_free */
+  ib_put_counts tally; /* what the written puts of the transaction did */
 } pg_store;
+
+/* The writing section, at the end of the file. */
+static int pg_flush(ib_store *base, char *err, size_t errlen);
+static void page_clear(pg_page *pg);
+static void page_free(pg_page *pg);
 
 /* ---- errors ---- */
 
@@ -629,6 +665,49 @@ static int reads_only(int stmt) {
          stmt == STMT_LATE_CHANGES;
 }
 
+/* The session's staging tables of the changed records of a page (pg_flush):
+ * the columns of tickets, pauses and outages that a put writes. Created
+ * when a page first has changed records (most syncs have none), emptied
+ * before each use. */
+#define STAGE_TICKETS                                                         \
+  "CREATE TEMP TABLE IF NOT EXISTS stage_tickets(source text, id text,"       \
+  " key text, title text, kind text, kind_raw text, priority integer,"        \
+  " priority_raw text, status text, status_raw text, service text, grp text," \
+  " created_at bigint, first_response_at bigint, resolved_at bigint,"         \
+  " closed_at bigint, updated_at bigint, reported_response_breached boolean," \
+  " reported_resolution_breached boolean, digest bigint);"                    \
+  "CREATE TEMP TABLE IF NOT EXISTS stage_pauses(source text, ticket_id text," \
+  " start bigint, \"end\" bigint);"                                           \
+  "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses"
+#define STAGE_OUTAGES                                                      \
+  "CREATE TEMP TABLE IF NOT EXISTS stage_outages(source text, id text,"    \
+  " service text, kind text, kind_raw text, start bigint, \"end\" bigint," \
+  " updated_at bigint, digest bigint);TRUNCATE pg_temp.stage_outages"
+/* The staged changed records: rewritten, undeleted, pauses replaced (the
+ * DELETE does not see the rows the INSERT adds: one snapshot). Fixed text:
+ * the data is in the staging tables. */
+#define UPDATE_STAGED_TICKETS                                       \
+  "WITH u AS (UPDATE tickets t SET key=s.key,title=s.title,"        \
+  "kind=s.kind,kind_raw=s.kind_raw,priority=s.priority,"            \
+  "priority_raw=s.priority_raw,status=s.status,"                    \
+  "status_raw=s.status_raw,service=s.service,grp=s.grp,"            \
+  "created_at=s.created_at,first_response_at=s.first_response_at,"  \
+  "resolved_at=s.resolved_at,closed_at=s.closed_at,"                \
+  "updated_at=s.updated_at,deleted_at=NULL,"                        \
+  "reported_response_breached=s.reported_response_breached,"        \
+  "reported_resolution_breached=s.reported_resolution_breached,"    \
+  "digest=s.digest FROM pg_temp.stage_tickets s WHERE "             \
+  "t.source=s.source AND t.id=s.id RETURNING t.source,t.id), "      \
+  "d AS (DELETE FROM pauses p USING u WHERE p.source=u.source AND " \
+  "p.ticket_id=u.id) INSERT INTO pauses(source,ticket_id,start,"    \
+  "\"end\") SELECT source,ticket_id,start,\"end\" FROM "            \
+  "pg_temp.stage_pauses"
+#define UPDATE_STAGED_OUTAGES                                     \
+  "UPDATE outages o SET service=s.service,kind=s.kind,"           \
+  "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","          \
+  "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM " \
+  "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"
+
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen) {
   char why[256];
@@ -701,6 +780,7 @@ static void pg_close(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st == NULL) return;
   if (st->conn) PQfinish(st->conn); /* ends the session: frees the lock */
+  page_free(&st->page);
   free(st->url);
   free(st);
 }
@@ -750,12 +830,18 @@ static int pg_lock_sync(ib_store *base, char *err, size_t errlen) {
 /* ---- transactions ---- */
 
 static int pg_begin(ib_store *base, char *err, size_t errlen) {
-  return exec_static((pg_store *)base, "BEGIN", err, errlen,
-                     "starting a transaction");
+  pg_store *st = (pg_store *)base;
+  page_clear(&st->page);
+  memset(&st->tally, 0, sizeof st->tally);
+  return exec_static(st, "BEGIN", err, errlen, "starting a transaction");
 }
 
-static int pg_commit(ib_store *base, char *err, size_t errlen) {
+/* Writes the page held, then commits; *done gets what the transaction's
+ * puts did. */
+static int pg_commit(ib_store *base, ib_put_counts *done, char *err,
+                     size_t errlen) {
   pg_store *st = (pg_store *)base;
+  if (pg_flush(base, err, errlen)) return -1;
   PGresult *res = PQexec(st->conn, "COMMIT");
   ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (rs != PGRES_COMMAND_OK) {
@@ -773,11 +859,15 @@ static int pg_commit(ib_store *base, char *err, size_t errlen) {
              st->url);
     return -1;
   }
+  if (done) *done = st->tally;
+  memset(&st->tally, 0, sizeof st->tally);
   return 0;
 }
 
 static void pg_rollback(ib_store *base) {
   pg_store *st = (pg_store *)base;
+  page_clear(&st->page);
+  memset(&st->tally, 0, sizeof st->tally);
   if (st->conn && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
     PQclear(PQexec(st->conn, "ROLLBACK"));
 }
@@ -794,237 +884,7 @@ static void pg_end_read(ib_store *base) {
   pg_rollback(base); /* read only: nothing to keep */
 }
 
-/* ---- writing ---- */
-
-/* Pause bounds as two bigint array literals "{1,2,NULL}": digits and
- * NULL only, built from numbers. Owned by the caller: free both. */
-static int pause_arrays(const ib_ticket_row *t, char **starts, char **ends) {
-  size_t cap = 3 + t->n_pauses * PG_INT_LEN;
-  *starts = malloc(cap);
-  *ends = malloc(cap);
-  if (*starts == NULL || *ends == NULL) return -1;
-  size_t ls = 0, le = 0;
-  (*starts)[ls++] = '{';
-  (*ends)[le++] = '{';
-  for (size_t i = 0; i < t->n_pauses; i++) {
-    const char *sep = i ? "," : "";
-    ls += (size_t)snprintf(*starts + ls, cap - ls, "%s%" PRId64, sep,
-                           (int64_t)t->pauses[i].start);
-    if (t->pauses[i].end == IB_TIME_NONE)
-      le += (size_t)snprintf(*ends + le, cap - le, "%sNULL", sep);
-    else
-      le += (size_t)snprintf(*ends + le, cap - le, "%s%" PRId64, sep,
-                             (int64_t)t->pauses[i].end);
-  }
-  snprintf(*starts + ls, cap - ls, "}");
-  snprintf(*ends + le, cap - le, "}");
-  return 0;
-}
-
-static const char *verdict_param(ib_verdict v) {
-  if (v == IB_VERDICT_UNKNOWN) return NULL;
-  return v == IB_VERDICT_BREACHED ? "t" : "f";
-}
-
-static int load_one_ticket(pg_store *st, const char *source, const char *id,
-                           ib_ticket_set *set, char *err, size_t errlen);
-static int load_one_outage(pg_store *st, const char *source, const char *id,
-                           ib_outage_set *set, char *err, size_t errlen);
-
-/* The stored digest of (source, id) (store_sqlite.c's lookup_digest), and
- * with track_seen the record remembered for --full, in one round trip. */
-static int lookup_digest(pg_store *st, int stmt, const char *source,
-                         const char *id, int track_seen, int *exists,
-                         int *has_digest, int64_t *digest, int *deleted,
-                         char *err, size_t errlen) {
-  const char *v[3] = {source, id, track_seen ? "t" : "f"};
-  PGresult *res = NULL;
-  if (run(st, stmt, 3, v, &res, err, errlen,
-          "comparing a record with the store"))
-    return -1;
-  *exists = PQntuples(res) == 1;
-  *has_digest = *exists && !PQgetisnull(res, 0, 0);
-  *digest = *has_digest ? get_int(res, 0, 0) : 0;
-  *deleted = *exists && PQgetvalue(res, 0, 1)[0] == 't';
-  PQclear(res);
-  return 0;
-}
-
-static int set_digest(pg_store *st, int stmt, const char *source,
-                      const char *id, int64_t digest, char *err,
-                      size_t errlen) {
-  char d[PG_INT_LEN];
-  fmt_int(d, digest);
-  const char *v[3] = {source, id, d};
-  return run(st, stmt, 3, v, NULL, err, errlen, "storing a record's digest");
-}
-
-static int put_changes(pg_store *st, const char *source, const char *id,
-                       const ib_change_list *changes, char *err,
-                       size_t errlen) {
-  char run_id[PG_INT_LEN], now[PG_INT_LEN];
-  fmt_int(run_id, st->run_id);
-  fmt_int(now, (int64_t)time(NULL));
-  for (size_t i = 0; i < changes->n; i++) {
-    const ib_change *c = &changes->items[i];
-    const char *v[8] = {source,       id,           c->kind, c->field,
-                        c->old_value, c->new_value, run_id,  now};
-    if (run(st, STMT_PUT_CHANGE, 8, v, NULL, err, errlen, "recording a change"))
-      return -1;
-  }
-  return 0;
-}
-
-static int write_ticket(pg_store *st, const ib_ticket_row *t, int track_seen,
-                        int64_t digest, char *err, size_t errlen) {
-  char prio[PG_INT_LEN], created[PG_INT_LEN], first[PG_INT_LEN],
-      resolved[PG_INT_LEN], closed[PG_INT_LEN], updated[PG_INT_LEN],
-      dig[PG_INT_LEN];
-  char *starts = NULL, *ends = NULL; /* owned: free */
-  int rc = -1;
-  if (pause_arrays(t, &starts, &ends) != 0) {
-    snprintf(err, errlen, "store %s: out of memory storing ticket %s/%s",
-             st->url, t->source, t->id);
-    goto fail;
-  }
-  fmt_int(prio, t->priority);
-  fmt_int(dig, digest);
-  const char *v[23] = {
-      t->source,
-      t->id,
-      t->key,
-      t->title,
-      ib_kind_name(t->kind),
-      t->kind_raw,
-      t->priority > 0 ? prio : NULL,
-      t->priority_raw,
-      ib_state_name(t->status),
-      t->status_raw,
-      t->service,
-      t->group,
-      time_param(created, t->created_at),
-      time_param(first, t->first_response_at),
-      time_param(resolved, t->resolved_at),
-      time_param(closed, t->closed_at),
-      time_param(updated, t->updated_at),
-      verdict_param(t->reported_response_breached),
-      verdict_param(t->reported_resolution_breached),
-      starts,
-      ends,
-      track_seen ? "t" : "f",
-      dig,
-  };
-  char what[160];
-  snprintf(what, sizeof what, "storing ticket %s/%s", t->source, t->id);
-  rc = run(st, STMT_PUT_TICKET, 23, v, NULL, err, errlen, what);
-fail:
-  free(starts);
-  free(ends);
-  return rc;
-}
-
-/* Compare, then write only what changed (store.h, store_sqlite.c). */
-static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
-                         ib_put_outcome *outcome, char *err, size_t errlen) {
-  pg_store *st = (pg_store *)base;
-  int64_t digest = ib_ticket_digest(t), stored = 0;
-  int exists, has_digest, deleted, rc = -1;
-  ib_ticket_set old = {0};      /* owned: ib_ticket_set_free */
-  ib_change_list changes = {0}; /* owned: ib_change_list_free */
-  if (lookup_digest(st, STMT_TICKET_DIGEST, t->source, t->id, track_seen,
-                    &exists, &has_digest, &stored, &deleted, err, errlen))
-    goto fail;
-  if (!exists) {
-    *outcome = IB_PUT_NEW;
-    if (write_ticket(st, t, track_seen, digest, err, errlen)) goto fail;
-  } else if (has_digest && stored == digest && !deleted) {
-    *outcome = IB_PUT_UNCHANGED;
-  } else {
-    if (load_one_ticket(st, t->source, t->id, &old, err, errlen)) goto fail;
-    const ib_ticket_row *o = &old.rows[0];
-    if (!deleted && ib_ticket_digest(o) == digest) {
-      *outcome = IB_PUT_UNCHANGED; /* only the digest was missing */
-      if (set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest, err,
-                     errlen))
-        goto fail;
-    } else {
-      *outcome = IB_PUT_CHANGED;
-      if (ib_ticket_diff(o, t, &changes) != 0) {
-        snprintf(err, errlen, "store: out of memory comparing ticket %s",
-                 t->id);
-        goto fail;
-      }
-      if (write_ticket(st, t, track_seen, digest, err, errlen) ||
-          put_changes(st, t->source, t->id, &changes, err, errlen))
-        goto fail;
-    }
-  }
-  rc = 0;
-fail:
-  ib_ticket_set_free(&old);
-  ib_change_list_free(&changes);
-  return rc;
-}
-
-static int write_outage(pg_store *st, const ib_outage_row *o, int track_seen,
-                        int64_t digest, char *err, size_t errlen) {
-  char start[PG_INT_LEN], end[PG_INT_LEN], updated[PG_INT_LEN], dig[PG_INT_LEN];
-  fmt_int(dig, digest);
-  const char *v[10] = {o->source,
-                       o->id,
-                       o->service,
-                       ib_outage_kind_name(o->kind),
-                       o->kind_raw,
-                       time_param(start, o->start),
-                       time_param(end, o->end),
-                       time_param(updated, o->updated_at),
-                       track_seen ? "t" : "f",
-                       dig};
-  char what[160];
-  snprintf(what, sizeof what, "storing outage %s/%s", o->source, o->id);
-  return run(st, STMT_PUT_OUTAGE, 10, v, NULL, err, errlen, what);
-}
-
-static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
-                         ib_put_outcome *outcome, char *err, size_t errlen) {
-  pg_store *st = (pg_store *)base;
-  int64_t digest = ib_outage_digest(o), stored = 0;
-  int exists, has_digest, deleted, rc = -1;
-  ib_outage_set old = {0};      /* owned: ib_outage_set_free */
-  ib_change_list changes = {0}; /* owned: ib_change_list_free */
-  if (lookup_digest(st, STMT_OUTAGE_DIGEST, o->source, o->id, track_seen,
-                    &exists, &has_digest, &stored, &deleted, err, errlen))
-    goto fail;
-  if (!exists) {
-    *outcome = IB_PUT_NEW;
-    if (write_outage(st, o, track_seen, digest, err, errlen)) goto fail;
-  } else if (has_digest && stored == digest && !deleted) {
-    *outcome = IB_PUT_UNCHANGED;
-  } else {
-    if (load_one_outage(st, o->source, o->id, &old, err, errlen)) goto fail;
-    if (!deleted && ib_outage_digest(&old.rows[0]) == digest) {
-      *outcome = IB_PUT_UNCHANGED;
-      if (set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest, err,
-                     errlen))
-        goto fail;
-    } else {
-      *outcome = IB_PUT_CHANGED;
-      if (ib_outage_diff(&old.rows[0], o, &changes) != 0) {
-        snprintf(err, errlen, "store: out of memory comparing outage %s",
-                 o->id);
-        goto fail;
-      }
-      if (write_outage(st, o, track_seen, digest, err, errlen) ||
-          put_changes(st, o->source, o->id, &changes, err, errlen))
-        goto fail;
-    }
-  }
-  rc = 0;
-fail:
-  ib_outage_set_free(&old);
-  ib_change_list_free(&changes);
-  return rc;
-}
+/* ---- writing (the page of records: at the end of the file) ---- */
 
 static int pg_set_watermark(ib_store *base, const char *source, ib_time wm,
                             char *err, size_t errlen) {
@@ -1218,38 +1078,6 @@ static int pause_row(void *ctx, const PGresult *res) {
   return ib_row_add_pause(r, get_time(res, 0, 2), get_time(res, 0, 3));
 }
 
-static int load_one_ticket(pg_store *st, const char *source, const char *id,
-                           ib_ticket_set *set, char *err, size_t errlen) {
-  const char *v[2] = {source, id};
-  PGresult *res = NULL;
-  ticket_load l = {.out = set};
-  if (run(st, STMT_LOAD_TICKET, 2, v, &res, err, errlen, "loading a ticket"))
-    return -1;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    snprintf(err, errlen, "store %s: loading ticket %s: no row", st->url, id);
-    return -1;
-  }
-  int oom = ticket_row(&l, res) != 0;
-  if (!oom) set->rows[set->n - 1].deleted_at = get_time(res, 0, 19);
-  PQclear(res);
-  if (oom) goto nomem;
-  if (run(st, STMT_LOAD_TICKET_PAUSES, 2, v, &res, err, errlen,
-          "loading pauses"))
-    return -1;
-  ib_ticket_row *r = &set->rows[set->n - 1];
-  for (int i = 0; i < PQntuples(res) && !oom; i++)
-    oom = ib_row_add_pause(r, get_time(res, i, 0), get_time(res, i, 1)) != 0;
-  PQclear(res);
-  if (oom) goto nomem;
-  ib_rows_sort_pauses(set, set->n - 1);
-  return 0;
-nomem:
-  snprintf(err, errlen, "store %s: out of memory loading ticket %s", st->url,
-           id);
-  return -1;
-}
-
 static int pg_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
@@ -1308,23 +1136,6 @@ static int outage_row(void *ctx, const PGresult *res) {
   r->end = get_time(res, 0, 6);
   r->updated_at = get_time(res, 0, 7);
   return oom ? -1 : 0;
-}
-
-static int load_one_outage(pg_store *st, const char *source, const char *id,
-                           ib_outage_set *set, char *err, size_t errlen) {
-  const char *v[2] = {source, id};
-  PGresult *res = NULL;
-  if (run(st, STMT_LOAD_OUTAGE, 2, v, &res, err, errlen, "loading an outage"))
-    return -1;
-  int ok = PQntuples(res) == 1 && outage_row(set, res) == 0;
-  if (ok) set->rows[set->n - 1].deleted_at = get_time(res, 0, 8);
-  PQclear(res);
-  if (!ok) {
-    snprintf(err, errlen, "store %s: loading outage %s failed (out of memory)",
-             st->url, id);
-    return -1;
-  }
-  return 0;
 }
 
 static int pg_history(ib_store *base, const char *source, const char *id,
@@ -1583,6 +1394,738 @@ static int pg_put_alert_state(ib_store *base, const ib_alert_state *a,
                      6, v, NULL, err, errlen, "recording an alert state");
 }
 
+/* ---- writing: a page of records at a time ----
+ * A put copies its record into the handle's page; the page is written when
+ * it is full, before a second put of a record it holds, before any read or
+ * marking (store.c calls flush), and in commit. One query looks the page's
+ * keys up (arrays as parameters, one primary-key probe each) and sends back
+ * only the new records and the stored rows of those whose digest differs,
+ * is missing or that are marked deleted; unchanged records cost nothing
+ * more. New records are COPYed straight into the tables; the others are
+ * compared in C (store_rows.c) and the changed ones COPYed into staging
+ * tables, then rewritten by one UPDATE (pauses replaced), their field
+ * changes COPYed into `changes`. A few round trips per page instead of one
+ * or more per record: the server's cost per statement is what made this
+ * store slow. */
+
+/* A COPY text-format row being built: fields separated by tabs, `\N` for
+ * NULL, and backslash, newline, carriage return and tab escaped, so any
+ * text (C strings: no NUL) arrives as it was. */
+static int cb_reserve(copy_buf *b, size_t more) {
+  if (b->oom) return -1;
+  if (b->len + more <= b->cap) return 0;
+  size_t cap = b->cap ? b->cap : 64 * 1024;
+  while (cap < b->len + more) cap *= 2;
+  char *data = realloc(b->data, cap);
+  if (data == NULL) {
+    b->oom = 1;
+    return -1;
+  }
+  b->data = data;
+  b->cap = cap;
+  return 0;
+}
+
+static void cb_raw(copy_buf *b, const char *text, size_t n) {
+  if (cb_reserve(b, n) != 0) return;
+  memcpy(b->data + b->len, text, n);
+  b->len += n;
+}
+
+/* A field: preceded by a tab unless it is the row's first. */
+static void cb_text(copy_buf *b, int first, const char *text) {
+  if (!first) cb_raw(b, "\t", 1);
+  if (text == NULL) {
+    cb_raw(b, "\\N", 2);
+    return;
+  }
+  size_t n = strlen(text);
+  if (cb_reserve(b, 2 * n) != 0) return;
+  char *out = b->data + b->len;
+  for (const char *p = text; *p; p++) {
+    char esc = *p == '\\'   ? '\\'
+               : *p == '\n' ? 'n'
+               : *p == '\r' ? 'r'
+               : *p == '\t' ? 't'
+                            : 0;
+    if (esc) {
+      *out++ = '\\';
+      *out++ = esc;
+    } else {
+      *out++ = *p;
+    }
+  }
+  b->len = (size_t)(out - b->data);
+}
+
+static void cb_int(copy_buf *b, int first, int64_t v) {
+  char num[PG_INT_LEN];
+  fmt_int(num, v);
+  cb_text(b, first, num);
+}
+
+static void cb_time(copy_buf *b, ib_time t) {
+  char num[PG_INT_LEN];
+  cb_text(b, 0, time_param(num, t));
+}
+
+static void cb_verdict(copy_buf *b, ib_verdict v) {
+  cb_text(b, 0,
+          v == IB_VERDICT_UNKNOWN    ? NULL
+          : v == IB_VERDICT_BREACHED ? "t"
+                                     : "f");
+}
+
+static void cb_end_row(copy_buf *b) {
+  cb_raw(b, "\n", 1);
+}
+
+#define PG_COPY_CHUNK (256 * 1024) /* bytes handed to libpq at a time */
+
+/* Starts `sql`, a COPY ... FROM STDIN. */
+static int copy_start(pg_store *st, const char *sql, char *err, size_t errlen,
+                      const char *what) {
+  PGresult *res = PQexec(st->conn, sql);
+  int ok = res && PQresultStatus(res) == PGRES_COPY_IN;
+  if (!ok) pg_fail(st, res, err, errlen, what);
+  PQclear(res);
+  return ok ? 0 : -1;
+}
+
+/* Hands what b holds to libpq when it is a chunk (or `all`). */
+static int copy_send(pg_store *st, copy_buf *b, int all) {
+  if (b->oom || b->len == 0 || (!all && b->len < PG_COPY_CHUNK)) return 0;
+  if (PQputCopyData(st->conn, b->data, (int)b->len) != 1) return -1;
+  b->len = 0;
+  return 0;
+}
+
+/* Ends the COPY (aborting it when b ran out of memory or a send failed)
+ * and reads its result; b is emptied either way. */
+static int copy_finish(pg_store *st, copy_buf *b, int failed, char *err,
+                       size_t errlen, const char *what) {
+  int rc = 0;
+  if (!failed && copy_send(st, b, 1) != 0) {
+    pg_fail(st, NULL, err, errlen, what);
+    rc = -1;
+  } else if (failed || b->oom) {
+    snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
+    rc = -1;
+  }
+  b->len = 0;
+  b->oom = 0;
+  if (PQputCopyEnd(st->conn, rc ? "itsm-bridge gave up" : NULL) != 1 && rc == 0)
+    rc = pg_fail(st, NULL, err, errlen, what);
+  PGresult *res;
+  while ((res = PQgetResult(st->conn)) != NULL) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+      rc = pg_fail(st, res, err, errlen, what);
+    PQclear(res);
+  }
+  return rc;
+}
+
+static void page_free(pg_page *pg) {
+  ib_ticket_set_free(&pg->tickets);
+  ib_outage_set_free(&pg->outages);
+  free(pg->ticket_held);
+  free(pg->outage_held);
+  ib_key_set_free(&pg->ticket_keys);
+  ib_key_set_free(&pg->outage_keys);
+  free(pg->copy.data);
+  memset(pg, 0, sizeof *pg);
+}
+
+/* Forgets the held records, keeping the buffers that are worth keeping. */
+static void page_clear(pg_page *pg) {
+  ib_ticket_set_free(&pg->tickets);
+  ib_outage_set_free(&pg->outages);
+  ib_key_set_clear(&pg->ticket_keys);
+  ib_key_set_clear(&pg->outage_keys);
+  pg->bytes = 0;
+  pg->copy.len = 0;
+  pg->copy.oom = 0;
+}
+
+/* "storing a page of N tickets of source S (from id X)": for messages. */
+static void page_what(char *buf, size_t len, size_t n, const char *kind,
+                      const char *source, const char *id) {
+  snprintf(buf, len, "storing a page of %zu %s of source '%s' (from id %s)", n,
+           kind, source, id);
+}
+
+/* Appends `text` as an element of an array literal: double-quoted, with
+ * backslash and double quote escaped (a parameter, never SQL text). */
+static void arr_text(copy_buf *b, int first, const char *text) {
+  if (!first) cb_raw(b, ",", 1);
+  size_t n = strlen(text);
+  if (cb_reserve(b, 2 * n + 2) != 0) return;
+  char *out = b->data + b->len;
+  *out++ = '"';
+  for (const char *p = text; *p; p++) {
+    if (*p == '"' || *p == '\\') *out++ = '\\';
+    *out++ = *p;
+  }
+  *out++ = '"';
+  b->len = (size_t)(out - b->data);
+}
+
+/* Runs page statement `stmt` with the keys of page rows `rows` (n of them;
+ * rows 0..n-1 when rows is NULL) as $1 sources and $2 ids, and with
+ * nparams 3 their digests as $3. Streams the result to on_row when not
+ * NULL, else *out (when not NULL) gets it (to PQclear). */
+static int run_keys(pg_store *st, int stmt, int nparams, const pg_held *held,
+                    const size_t *rows, size_t n, row_fn on_row, void *ctx,
+                    int *oom, PGresult **out, char *err, size_t errlen,
+                    const char *what) {
+  copy_buf arr[3] = {{0}}; /* owned: free each data */
+  int rc = -1;
+  for (int a = 0; a < 3; a++) cb_raw(&arr[a], "{", 1);
+  for (size_t i = 0; i < n; i++) {
+    const pg_held *h = &held[rows ? rows[i] : i];
+    char num[PG_INT_LEN];
+    arr_text(&arr[0], i == 0, h->source);
+    arr_text(&arr[1], i == 0, h->id);
+    fmt_int(num, h->digest);
+    if (i) cb_raw(&arr[2], ",", 1);
+    cb_raw(&arr[2], num, strlen(num));
+  }
+  for (int a = 0; a < 3; a++) cb_raw(&arr[a], "}", 2); /* with its NUL */
+  if (arr[0].oom || arr[1].oom || arr[2].oom) {
+    snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
+    goto fail;
+  }
+  const char *v[3] = {arr[0].data, arr[1].data, arr[2].data};
+  if (on_row ? stream(st, stmt, nparams, v, on_row, ctx, oom, err, errlen, what)
+             : run(st, stmt, nparams, v, out, err, errlen, what))
+    goto fail;
+  rc = 0;
+fail:
+  for (int a = 0; a < 3; a++) free(arr[a].data);
+  return rc;
+}
+
+/* The records of a page to write, as STMT_PAGE_TICKETS/OUTAGES tell them
+ * (the new ones, those to compare), and the stored rows of the latter. */
+typedef struct old_rows {
+  ticket_load l;    /* first: ticket_row's context (tickets only) */
+  ib_outage_set *o; /* outages */
+  size_t *fresh;    /* owned: the page rows of the new records */
+  size_t n_fresh;
+  size_t *cand; /* owned: the page rows of the records to compare */
+  size_t n_cand;
+  size_t *rows; /* owned: the page row of each stored row loaded */
+  size_t n;
+  int bad; /* the server sent a row number out of range */
+} old_rows;
+
+/* Sorts the page's records the server named (page rows in column 0, "new"
+ * in column 1 of res) into old->fresh and old->cand. -1 on ENOMEM. */
+static int split_page(old_rows *old, const PGresult *res, size_t page_n) {
+  size_t rows = (size_t)PQntuples(res);
+  old->fresh = malloc((rows + 1) * sizeof *old->fresh);
+  old->cand = malloc((rows + 1) * sizeof *old->cand);
+  old->rows = malloc((rows + 1) * sizeof *old->rows);
+  if (old->fresh == NULL || old->cand == NULL || old->rows == NULL) return -1;
+  for (size_t i = 0; i < rows; i++) {
+    int64_t row = get_int(res, (int)i, 0);
+    if (row < 0 || (uint64_t)row >= page_n) {
+      old->bad = 1;
+      return 0;
+    }
+    if (PQgetvalue(res, (int)i, 1)[0] == 't')
+      old->fresh[old->n_fresh++] = (size_t)row;
+    else
+      old->cand[old->n_cand++] = (size_t)row;
+  }
+  return 0;
+}
+
+/* Notes the page row of the stored row just loaded (its rank in cand in
+ * column col of res). */
+static void add_loaded(old_rows *old, const PGresult *res, int col) {
+  int64_t k = get_int(res, 0, col);
+  if (k < 0 || (uint64_t)k >= old->n_cand || old->n >= old->n_cand) {
+    old->bad = 1;
+    return;
+  }
+  old->rows[old->n++] = old->cand[k];
+}
+
+static int old_ticket_row(void *ctx, const PGresult *res) {
+  old_rows *old = ctx;
+  if (ticket_row(&old->l, res) != 0) return -1;
+  old->l.out->rows[old->l.out->n - 1].deleted_at = get_time(res, 0, 19);
+  add_loaded(old, res, 20);
+  return 0;
+}
+
+static int old_outage_row(void *ctx, const PGresult *res) {
+  old_rows *old = ctx;
+  if (outage_row(old->o, res) != 0) return -1;
+  old->o->rows[old->o->n - 1].deleted_at = get_time(res, 0, 8);
+  add_loaded(old, res, 9);
+  return 0;
+}
+
+/* Asks which records of the page are new or to compare (split_page), then
+ * loads the stored rows of the latter through on_row (stmt). */
+static int page_lookup(pg_store *st, const pg_held *held, size_t n,
+                       int probe_stmt, int old_stmt, row_fn on_row,
+                       old_rows *old, int *oom, char *err, size_t errlen,
+                       const char *what) {
+  PGresult *res = NULL;
+  if (run_keys(st, probe_stmt, 3, held, NULL, n, NULL, NULL, NULL, &res, err,
+               errlen, what))
+    return -1;
+  *oom = split_page(old, res, n) != 0;
+  PQclear(res);
+  if (*oom || old->bad || old->n_cand == 0) return 0;
+  if (run_keys(st, old_stmt, 2, held, old->cand, old->n_cand, on_row, old, oom,
+               NULL, err, errlen, what))
+    return -1;
+  if (!*oom && old->n != old->n_cand) old->bad = 1; /* one row each */
+  return 0;
+}
+
+static void old_rows_free(old_rows *old) {
+  ib_row_index_free(&old->l.ix);
+  free(old->rows);
+  free(old->fresh);
+  free(old->cand);
+}
+
+/* One `changes` row per change of record (source, id). */
+static void copy_changes(copy_buf *b, const char *source, const char *id,
+                         const ib_change_list *changes, int64_t run_id,
+                         int64_t now) {
+  for (size_t i = 0; i < changes->n; i++) {
+    const ib_change *c = &changes->items[i];
+    cb_text(b, 1, source);
+    cb_text(b, 0, id);
+    cb_text(b, 0, c->kind);
+    cb_text(b, 0, c->field);
+    cb_text(b, 0, c->old_value);
+    cb_text(b, 0, c->new_value);
+    cb_int(b, 0, run_id);
+    cb_int(b, 0, now);
+    cb_end_row(b);
+  }
+}
+
+/* store_rows.c's settle of loaded row i with the page's record: *step,
+ * the changes, and the record's key. */
+typedef int (*settle_fn)(pg_page *pg, const old_rows *old, size_t i,
+                         ib_change_list *changes, ib_put_step *step,
+                         const char **source, const char **id);
+
+static int settle_ticket(pg_page *pg, const old_rows *old, size_t i,
+                         ib_change_list *changes, ib_put_step *step,
+                         const char **source, const char **id) {
+  size_t row = old->rows[i];
+  const ib_ticket_row *now = &pg->tickets.rows[row];
+  *source = now->source;
+  *id = now->id;
+  return ib_ticket_settle(&old->l.out->rows[i], now,
+                          pg->ticket_held[row].digest, changes, step);
+}
+
+static int settle_outage(pg_page *pg, const old_rows *old, size_t i,
+                         ib_change_list *changes, ib_put_step *step,
+                         const char **source, const char **id) {
+  size_t row = old->rows[i];
+  const ib_outage_row *now = &pg->outages.rows[row];
+  *source = now->source;
+  *id = now->id;
+  return ib_outage_settle(&old->o->rows[i], now, pg->outage_held[row].digest,
+                          changes, step);
+}
+
+/* Settles every loaded row, COPYing the changes of those that differ;
+ * *update and *digest get the page rows to rewrite and those whose digest
+ * only is missing (owned by the caller: free). */
+static int settle_page(pg_store *st, const old_rows *old, settle_fn settle,
+                       size_t **update, size_t *n_update, size_t **digest,
+                       size_t *n_digest, char *err, size_t errlen,
+                       const char *what) {
+  pg_page *pg = &st->page;
+  copy_buf *b = &pg->copy;
+  int failed = 0;
+  *update = malloc((old->n + 1) * sizeof **update);
+  *digest = malloc((old->n + 1) * sizeof **digest);
+  *n_update = *n_digest = 0;
+  if (*update == NULL || *digest == NULL) {
+    snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
+    return -1;
+  }
+  if (copy_start(st,
+                 "COPY changes(source,record_id,kind,field,old_value,"
+                 "new_value,run_id,detected_at) FROM STDIN",
+                 err, errlen, what))
+    return -1;
+  int64_t now = (int64_t)time(NULL);
+  for (size_t i = 0; i < old->n && !failed; i++) {
+    ib_change_list changes = {0}; /* owned: ib_change_list_free */
+    ib_put_step step;
+    const char *source, *id;
+    if (settle(pg, old, i, &changes, &step, &source, &id) != 0) {
+      failed = 1;
+    } else if (step == IB_STEP_UPDATE) {
+      (*update)[(*n_update)++] = old->rows[i];
+      copy_changes(b, source, id, &changes, st->run_id, now);
+      failed = copy_send(st, b, 0) != 0;
+    } else {
+      (*digest)[(*n_digest)++] = old->rows[i];
+    }
+    ib_change_list_free(&changes);
+  }
+  return copy_finish(st, b, failed, err, errlen, what);
+}
+
+/* Page rows `rows` (n) of the held tickets COPYed by `tickets_sql` and
+ * their pauses by `pauses_sql` (the store's tables for new records, the
+ * staging tables for changed ones: the same columns). */
+static int copy_tickets(pg_store *st, const char *tickets_sql,
+                        const char *pauses_sql, const size_t *rows, size_t n,
+                        char *err, size_t errlen, const char *what) {
+  pg_page *pg = &st->page;
+  copy_buf *b = &pg->copy;
+  size_t n_pauses = 0;
+  int failed = 0;
+  if (copy_start(st, tickets_sql, err, errlen, what)) return -1;
+  for (size_t i = 0; i < n && !failed; i++) {
+    const ib_ticket_row *t = &pg->tickets.rows[rows[i]];
+    cb_text(b, 1, t->source);
+    cb_text(b, 0, t->id);
+    cb_text(b, 0, t->key);
+    cb_text(b, 0, t->title);
+    cb_text(b, 0, ib_kind_name(t->kind));
+    cb_text(b, 0, t->kind_raw);
+    if (t->priority > 0)
+      cb_int(b, 0, t->priority);
+    else
+      cb_text(b, 0, NULL);
+    cb_text(b, 0, t->priority_raw);
+    cb_text(b, 0, ib_state_name(t->status));
+    cb_text(b, 0, t->status_raw);
+    cb_text(b, 0, t->service);
+    cb_text(b, 0, t->group);
+    cb_time(b, t->created_at);
+    cb_time(b, t->first_response_at);
+    cb_time(b, t->resolved_at);
+    cb_time(b, t->closed_at);
+    cb_time(b, t->updated_at);
+    cb_verdict(b, t->reported_response_breached);
+    cb_verdict(b, t->reported_resolution_breached);
+    cb_int(b, 0, pg->ticket_held[rows[i]].digest);
+    cb_end_row(b);
+    n_pauses += t->n_pauses;
+    failed = copy_send(st, b, 0) != 0;
+  }
+  if (copy_finish(st, b, failed, err, errlen, what)) return -1;
+  if (n_pauses == 0) return 0;
+  if (copy_start(st, pauses_sql, err, errlen, what)) return -1;
+  for (size_t i = 0; i < n && !failed; i++) {
+    const ib_ticket_row *t = &pg->tickets.rows[rows[i]];
+    for (size_t j = 0; j < t->n_pauses; j++) {
+      cb_text(b, 1, t->source);
+      cb_text(b, 0, t->id);
+      cb_time(b, t->pauses[j].start);
+      cb_time(b, t->pauses[j].end);
+      cb_end_row(b);
+    }
+    failed = copy_send(st, b, 0) != 0;
+  }
+  return copy_finish(st, b, failed, err, errlen, what);
+}
+
+#define TICKET_COLUMNS                                               \
+  "(source,id,key,title,kind,kind_raw,priority,priority_raw,status," \
+  "status_raw,service,grp,created_at,first_response_at,resolved_at," \
+  "closed_at,updated_at,reported_response_breached,"                 \
+  "reported_resolution_breached,digest) FROM STDIN"
+#define PAUSE_COLUMNS "(source,ticket_id,start,\"end\") FROM STDIN"
+#define OUTAGE_COLUMNS                                                      \
+  "(source,id,service,kind,kind_raw,start,\"end\",updated_at,digest) FROM " \
+  "STDIN"
+
+/* The page rows of held records put with track_seen (owned: free). */
+static size_t *tracked_rows(const pg_held *held, size_t n, size_t *count) {
+  size_t *rows = malloc((n + 1) * sizeof *rows);
+  *count = 0;
+  for (size_t i = 0; rows && i < n; i++)
+    if (held[i].track) rows[(*count)++] = i;
+  return rows;
+}
+
+static int flush_tickets(pg_store *st, char *err, size_t errlen) {
+  pg_page *pg = &st->page;
+  size_t n = pg->tickets.n;
+  if (n == 0) return 0;
+  char what[256];
+  page_what(what, sizeof what, n, "tickets", pg->tickets.rows[0].source,
+            pg->tickets.rows[0].id);
+  ib_ticket_set old_set = {0}; /* owned: ib_ticket_set_free */
+  old_rows old = {.l.out = &old_set};
+  size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
+  size_t n_update = 0, n_digest = 0, n_tracked = 0;
+  int oom = 0, rc = -1;
+  if (page_lookup(st, pg->ticket_held, n, STMT_PAGE_TICKETS,
+                  STMT_PAGE_OLD_TICKETS, old_ticket_row, &old, &oom, err,
+                  errlen, what))
+    goto fail;
+  if (!oom && !old.bad && old.n > 0 &&
+      (ib_row_index_build(&old.l.ix, &old_set, 0) != 0 ||
+       run_keys(st, STMT_PAGE_PAUSES, 2, pg->ticket_held, old.rows, old.n,
+                pause_row, &old.l, &oom, NULL, err, errlen, what)))
+    goto fail;
+  if (oom || old.bad ||
+      (tracked = tracked_rows(pg->ticket_held, n, &n_tracked)) == NULL) {
+    snprintf(err, errlen, "store %s: %s: %s", st->url, what,
+             old.bad ? "the server sent an unknown row" : "out of memory");
+    goto fail;
+  }
+  ib_rows_sort_pauses(&old_set, 0);
+  if (old.n > 0 && settle_page(st, &old, settle_ticket, &update, &n_update,
+                               &digest, &n_digest, err, errlen, what))
+    goto fail;
+  /* New records go straight into the tables; changed ones through the
+   * staging tables into an UPDATE. */
+  if (old.n_fresh > 0 && copy_tickets(st, "COPY tickets" TICKET_COLUMNS,
+                                      "COPY pauses" PAUSE_COLUMNS, old.fresh,
+                                      old.n_fresh, err, errlen, what))
+    goto fail;
+  if (n_update > 0 &&
+      (exec_static(st, STAGE_TICKETS, err, errlen, what) ||
+       copy_tickets(st, "COPY pg_temp.stage_tickets" TICKET_COLUMNS,
+                    "COPY pg_temp.stage_pauses" PAUSE_COLUMNS, update, n_update,
+                    err, errlen, what) ||
+       exec_static(st, UPDATE_STAGED_TICKETS, err, errlen, what)))
+    goto fail;
+  if ((n_digest > 0 &&
+       run_keys(st, STMT_PAGE_TICKET_DIGESTS, 3, pg->ticket_held, digest,
+                n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
+      (n_tracked > 0 &&
+       run_keys(st, STMT_PAGE_SEEN_TICKETS, 2, pg->ticket_held, tracked,
+                n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
+    goto fail;
+  st->tally.added += (int64_t)old.n_fresh;
+  st->tally.changed += (int64_t)n_update;
+  st->tally.unchanged += (int64_t)(n - old.n_fresh - n_update);
+  rc = 0;
+fail:
+  old_rows_free(&old);
+  ib_ticket_set_free(&old_set);
+  free(update);
+  free(digest);
+  free(tracked);
+  return rc;
+}
+
+/* Page rows `rows` (n) of the held outages COPYed by `sql`. */
+static int copy_outages(pg_store *st, const char *sql, const size_t *rows,
+                        size_t n, char *err, size_t errlen, const char *what) {
+  pg_page *pg = &st->page;
+  copy_buf *b = &pg->copy;
+  int failed = 0;
+  if (copy_start(st, sql, err, errlen, what)) return -1;
+  for (size_t i = 0; i < n && !failed; i++) {
+    const ib_outage_row *o = &pg->outages.rows[rows[i]];
+    cb_text(b, 1, o->source);
+    cb_text(b, 0, o->id);
+    cb_text(b, 0, o->service);
+    cb_text(b, 0, ib_outage_kind_name(o->kind));
+    cb_text(b, 0, o->kind_raw);
+    cb_time(b, o->start);
+    cb_time(b, o->end);
+    cb_time(b, o->updated_at);
+    cb_int(b, 0, pg->outage_held[rows[i]].digest);
+    cb_end_row(b);
+    failed = copy_send(st, b, 0) != 0;
+  }
+  return copy_finish(st, b, failed, err, errlen, what);
+}
+
+static int flush_outages(pg_store *st, char *err, size_t errlen) {
+  pg_page *pg = &st->page;
+  size_t n = pg->outages.n;
+  if (n == 0) return 0;
+  char what[256];
+  page_what(what, sizeof what, n, "outages", pg->outages.rows[0].source,
+            pg->outages.rows[0].id);
+  ib_outage_set old_set = {0}; /* owned: ib_outage_set_free */
+  old_rows old = {.o = &old_set};
+  size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
+  size_t n_update = 0, n_digest = 0, n_tracked = 0;
+  int oom = 0, rc = -1;
+  if (page_lookup(st, pg->outage_held, n, STMT_PAGE_OUTAGES,
+                  STMT_PAGE_OLD_OUTAGES, old_outage_row, &old, &oom, err,
+                  errlen, what))
+    goto fail;
+  if (oom || old.bad ||
+      (tracked = tracked_rows(pg->outage_held, n, &n_tracked)) == NULL) {
+    snprintf(err, errlen, "store %s: %s: %s", st->url, what,
+             old.bad ? "the server sent an unknown row" : "out of memory");
+    goto fail;
+  }
+  if (old.n > 0 && settle_page(st, &old, settle_outage, &update, &n_update,
+                               &digest, &n_digest, err, errlen, what))
+    goto fail;
+  if (old.n_fresh > 0 &&
+      copy_outages(st, "COPY outages" OUTAGE_COLUMNS, old.fresh, old.n_fresh,
+                   err, errlen, what))
+    goto fail;
+  if (n_update > 0 &&
+      (exec_static(st, STAGE_OUTAGES, err, errlen, what) ||
+       copy_outages(st, "COPY pg_temp.stage_outages" OUTAGE_COLUMNS, update,
+                    n_update, err, errlen, what) ||
+       exec_static(st, UPDATE_STAGED_OUTAGES, err, errlen, what)))
+    goto fail;
+  if ((n_digest > 0 &&
+       run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 3, pg->outage_held, digest,
+                n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
+      (n_tracked > 0 &&
+       run_keys(st, STMT_PAGE_SEEN_OUTAGES, 2, pg->outage_held, tracked,
+                n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
+    goto fail;
+  st->tally.added += (int64_t)old.n_fresh;
+  st->tally.changed += (int64_t)n_update;
+  st->tally.unchanged += (int64_t)(n - old.n_fresh - n_update);
+  rc = 0;
+fail:
+  old_rows_free(&old);
+  ib_outage_set_free(&old_set);
+  free(update);
+  free(digest);
+  free(tracked);
+  return rc;
+}
+
+/* Writes the held records; they are forgotten either way (a failure fails
+ * the transaction: the caller rolls back). */
+static int pg_flush(ib_store *base, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  int rc = flush_tickets(st, err, errlen) || flush_outages(st, err, errlen);
+  page_clear(&st->page);
+  return rc ? -1 : 0;
+}
+
+/* Grows a held-record array to hold row `n`. */
+static int held_reserve(pg_held **held, size_t *cap, size_t n) {
+  if (n < *cap) return 0;
+  size_t c = *cap ? 2 * *cap : 256;
+  pg_held *h = realloc(*held, c * sizeof *h);
+  if (h == NULL) return -1;
+  *held = h;
+  *cap = c;
+  return 0;
+}
+
+/* Before holding one more record of (source, id): writes the page when it
+ * is full or already holds that record (the second put must compare with
+ * the first). */
+static int page_make_room(pg_store *st, const ib_key_set *keys,
+                          const char *source, const char *id, char *err,
+                          size_t errlen) {
+  pg_page *pg = &st->page;
+  if (pg->tickets.n + pg->outages.n < PG_PAGE_ROWS &&
+      pg->bytes < PG_PAGE_BYTES && !ib_key_set_has(keys, source, id))
+    return 0;
+  return pg_flush(&st->base, err, errlen);
+}
+
+static char *held_text(ib_ticket_set *set, size_t *bytes, const char *text,
+                       int *oom) {
+  if (text == NULL) return NULL;
+  size_t n = strlen(text);
+  char *copy = ib_ticket_set_strdup(set, text, n);
+  if (copy == NULL) *oom = 1;
+  *bytes += n + 1;
+  return copy;
+}
+
+static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+                         char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  pg_page *pg = &st->page;
+  if (page_make_room(st, &pg->ticket_keys, t->source, t->id, err, errlen))
+    return -1;
+  ib_ticket_row *r = NULL;
+  int oom = 0;
+  if (held_reserve(&pg->ticket_held, &pg->ticket_held_cap, pg->tickets.n) ||
+      (r = ib_ticket_set_add(&pg->tickets)) == NULL)
+    goto nomem;
+  *r = *t; /* numbers; texts and pauses copied below */
+  r->pauses = NULL;
+  r->n_pauses = 0;
+  char **texts[] = {&r->source,   &r->id,           &r->key,
+                    &r->title,    &r->service,      &r->group,
+                    &r->kind_raw, &r->priority_raw, &r->status_raw};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    *texts[i] = held_text(&pg->tickets, &pg->bytes, *texts[i], &oom);
+  if (t->n_pauses > 0 && !oom) {
+    if ((r->pauses = malloc(t->n_pauses * sizeof *r->pauses)) == NULL)
+      goto nomem;
+    memcpy(r->pauses, t->pauses, t->n_pauses * sizeof *r->pauses);
+    r->n_pauses = t->n_pauses;
+    pg->bytes += t->n_pauses * sizeof *r->pauses;
+  }
+  if (oom || ib_key_set_add(&pg->ticket_keys, r->source, r->id) != 0)
+    goto nomem;
+  pg->ticket_held[pg->tickets.n - 1] = (pg_held){.source = r->source,
+                                                 .id = r->id,
+                                                 .digest = ib_ticket_digest(t),
+                                                 .track = track_seen != 0};
+  return 0;
+nomem:
+  if (r != NULL) { /* not held: its texts may still be the caller's */
+    free(r->pauses);
+    pg->tickets.n--;
+  }
+  snprintf(err, errlen, "store %s: out of memory holding ticket %s/%s", st->url,
+           t->source, t->id);
+  return -1;
+}
+
+static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
+                         char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  pg_page *pg = &st->page;
+  if (page_make_room(st, &pg->outage_keys, o->source, o->id, err, errlen))
+    return -1;
+  if (held_reserve(&pg->outage_held, &pg->outage_held_cap, pg->outages.n))
+    goto nomem;
+  ib_outage_row *r = ib_outage_set_add(&pg->outages);
+  if (r == NULL) goto nomem;
+  *r = *o; /* numbers; texts copied below (owned by the set) */
+  int oom = 0;
+  char **texts[] = {&r->source, &r->id, &r->service, &r->kind_raw};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    const char *text = *texts[i];
+    *texts[i] = NULL;
+    if (text == NULL || oom) continue;
+    if ((*texts[i] = strdup(text)) == NULL) oom = 1;
+    pg->bytes += strlen(text) + 1;
+  }
+  if (oom || ib_key_set_add(&pg->outage_keys, r->source, r->id) != 0) {
+    pg->outages.n--; /* ib_outage_set_free would not see it */
+    free(r->source);
+    free(r->id);
+    free(r->service);
+    free(r->kind_raw);
+    goto nomem;
+  }
+  pg->outage_held[pg->outages.n - 1] = (pg_held){.source = r->source,
+                                                 .id = r->id,
+                                                 .digest = ib_outage_digest(o),
+                                                 .track = track_seen != 0};
+  return 0;
+nomem:
+  snprintf(err, errlen, "store %s: out of memory holding outage %s/%s", st->url,
+           o->source, o->id);
+  return -1;
+}
+
 static const ib_store_ops pg_ops = {
     .close = pg_close,
     .lock_sync = pg_lock_sync,
@@ -1592,6 +2135,7 @@ static const ib_store_ops pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .flush = pg_flush,
     .put_ticket = pg_put_ticket,
     .put_outage = pg_put_outage,
     .set_watermark = pg_set_watermark,

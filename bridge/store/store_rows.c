@@ -4,8 +4,9 @@
  * both tables are read in storage order, and the pause lists; and for the
  * history, the record digests, the field-by-field comparison of a stored
  * and an incoming record, and the change lists; for late changes, the
- * category of each change and their lists. Must not know SQL, a backend or
- * the store's front door (store.c).
+ * category of each change and their lists; what a put does with a record
+ * (new, changed, unchanged), and a set of (source, id) keys. Must not know
+ * SQL, a backend or the store's front door (store.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "store_rows.h"
@@ -474,4 +475,94 @@ void ib_alert_state_list_free(ib_alert_state_list *list) {
   }
   free(list->items);
   memset(list, 0, sizeof *list);
+}
+
+/* ---- what a put does ---- */
+
+ib_put_step ib_put_first_step(const ib_stored_digest *stored, int64_t digest) {
+  if (!stored->exists) return IB_STEP_INSERT;
+  if (stored->has_digest && stored->digest == digest && !stored->deleted)
+    return IB_STEP_SKIP;
+  return IB_STEP_COMPARE;
+}
+
+int ib_ticket_settle(const ib_ticket_row *old, const ib_ticket_row *now,
+                     int64_t digest, ib_change_list *changes,
+                     ib_put_step *step) {
+  if (old->deleted_at == IB_TIME_NONE && ib_ticket_digest(old) == digest) {
+    *step = IB_STEP_SET_DIGEST;
+    return 0;
+  }
+  *step = IB_STEP_UPDATE;
+  return ib_ticket_diff(old, now, changes);
+}
+
+int ib_outage_settle(const ib_outage_row *old, const ib_outage_row *now,
+                     int64_t digest, ib_change_list *changes,
+                     ib_put_step *step) {
+  if (old->deleted_at == IB_TIME_NONE && ib_outage_digest(old) == digest) {
+    *step = IB_STEP_SET_DIGEST;
+    return 0;
+  }
+  *step = IB_STEP_UPDATE;
+  return ib_outage_diff(old, now, changes);
+}
+
+void ib_put_counts_add(ib_put_counts *counts, ib_put_step step) {
+  if (step == IB_STEP_INSERT)
+    counts->added++;
+  else if (step == IB_STEP_UPDATE)
+    counts->changed++;
+  else
+    counts->unchanged++;
+}
+
+/* ---- a set of (source, id) keys ---- */
+
+static size_t key_slot(const ib_key_set *set, const char *source,
+                       const char *id) {
+  size_t at = hash_key(source, id) & set->mask;
+  while (set->slots[at].source != NULL &&
+         (strcmp(set->slots[at].id, id) != 0 ||
+          strcmp(set->slots[at].source, source) != 0))
+    at = (at + 1) & set->mask;
+  return at;
+}
+
+int ib_key_set_has(const ib_key_set *set, const char *source, const char *id) {
+  if (set->slots == NULL) return 0;
+  return set->slots[key_slot(set, source, id)].source != NULL;
+}
+
+int ib_key_set_add(ib_key_set *set, const char *source, const char *id) {
+  if (set->slots == NULL || 2 * (set->n + 1) > set->mask + 1) {
+    size_t cap = set->slots ? 2 * (set->mask + 1) : 64;
+    ib_key_set grown = {.slots = calloc(cap, sizeof *grown.slots),
+                        .mask = cap - 1};
+    if (grown.slots == NULL) return -1;
+    for (size_t i = 0; set->slots && i <= set->mask; i++)
+      if (set->slots[i].source != NULL)
+        grown.slots[key_slot(&grown, set->slots[i].source, set->slots[i].id)] =
+            set->slots[i];
+    grown.n = set->n;
+    free(set->slots);
+    *set = grown;
+  }
+  struct ib_key_slot *slot = &set->slots[key_slot(set, source, id)];
+  if (slot->source == NULL) {
+    slot->source = source;
+    slot->id = id;
+    set->n++;
+  }
+  return 0;
+}
+
+void ib_key_set_clear(ib_key_set *set) {
+  if (set->slots) memset(set->slots, 0, (set->mask + 1) * sizeof *set->slots);
+  set->n = 0;
+}
+
+void ib_key_set_free(ib_key_set *set) {
+  free(set->slots);
+  memset(set, 0, sizeof *set);
 }

@@ -1,8 +1,9 @@
 /*
  * store_rows.h -- internal to the store backends: helpers to attach pause
- * intervals to the tickets of a bulk load, and the record digests and field
- * comparisons of the history, the late-change field list (store_rows.c).
- * Knows the model, not a backend.
+ * intervals to the tickets of a bulk load, the record digests and field
+ * comparisons of the history, the late-change field list, the
+ * new/changed/unchanged decision of a put and a set of record keys
+ * (store_rows.c). Knows the model, not SQL nor any backend.
  */
 #ifndef IB_STORE_ROWS_H
 #define IB_STORE_ROWS_H
@@ -59,5 +60,59 @@ const char *ib_change_time_text(ib_time t, char *buf);
   "('created_at','priority','kind','first_response_at',"    \
   "'resolved_at','pauses','status','deleted_at','service'," \
   "'reported_response_breached','reported_resolution_breached')"
+
+/* ---- what a put does (both backends, store.h's contract) ----
+ * First from the stored digest alone (ib_put_first_step); when that cannot
+ * tell, from the stored record loaded and compared (ib_*_settle). */
+typedef struct ib_stored_digest {
+  int exists;     /* a row of (source, id) is stored, deleted or not */
+  int has_digest; /* its digest is set (NULL: stored before schema 3) */
+  int deleted;    /* it is marked deleted */
+  int64_t digest;
+} ib_stored_digest;
+
+typedef enum ib_put_step {
+  IB_STEP_INSERT,     /* nothing stored: insert (new) */
+  IB_STEP_SKIP,       /* same digest, not deleted: write nothing (unchanged) */
+  IB_STEP_COMPARE,    /* load the stored record, then ib_*_settle */
+  IB_STEP_SET_DIGEST, /* equal field by field, only its digest was missing:
+                         store the digest (unchanged) */
+  IB_STEP_UPDATE,     /* differs (or was deleted): rewrite it, replace its
+                         pauses, record the changes (changed) */
+} ib_put_step;
+
+ib_put_step ib_put_first_step(const ib_stored_digest *stored, int64_t digest);
+/* After IB_STEP_COMPARE: `old` is the stored record (deleted_at and pauses
+ * included), `now` the incoming one of digest `digest`. *step gets
+ * IB_STEP_SET_DIGEST or IB_STEP_UPDATE; for UPDATE the field changes are
+ * appended to *changes (ib_*_diff). -1 on ENOMEM. */
+int ib_ticket_settle(const ib_ticket_row *old, const ib_ticket_row *now,
+                     int64_t digest, ib_change_list *changes,
+                     ib_put_step *step);
+int ib_outage_settle(const ib_outage_row *old, const ib_outage_row *now,
+                     int64_t digest, ib_change_list *changes,
+                     ib_put_step *step);
+/* Counts one record that ended with `step` (not COMPARE) into *counts. */
+void ib_put_counts_add(ib_put_counts *counts, ib_put_step step);
+
+/* ---- a set of (source, id) keys ----
+ * Open addressing over borrowed strings (they must outlive the set), for a
+ * backend that holds records to tell a second put of the same key. */
+typedef struct ib_key_set {
+  struct ib_key_slot {
+    const char *source; /* borrowed; NULL = empty slot */
+    const char *id;
+  } * slots; /* owned: ib_key_set_free */
+  size_t mask;
+  size_t n;
+} ib_key_set;
+
+/* Whether (source, id) is in the set. */
+int ib_key_set_has(const ib_key_set *set, const char *source, const char *id);
+/* Adds (source, id), not already there; -1 on ENOMEM. */
+int ib_key_set_add(ib_key_set *set, const char *source, const char *id);
+/* Empties the set, keeping its memory. */
+void ib_key_set_clear(ib_key_set *set);
+void ib_key_set_free(ib_key_set *set);
 
 #endif /* IB_STORE_ROWS_H */

@@ -108,7 +108,8 @@ typedef struct sq_store {
   char *path;
   int lock_fd;
   sqlite3_stmt *stmt[STMT_COUNT];
-  int64_t run_id; /* the run last begun: changes are recorded under it */
+  int64_t run_id;      /* the run last begun: changes are recorded under it */
+  ib_put_counts tally; /* what the puts of the open transaction did */
 } sq_store;
 
 static void sq_close(ib_store *base);
@@ -479,14 +480,21 @@ static int step_done(sq_store *st, sqlite3_stmt *s, char *err, size_t errlen,
 
 static int sq_begin(ib_store *base, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  memset(&st->tally, 0, sizeof st->tally);
   return exec(st, "BEGIN IMMEDIATE", err, errlen);
 }
-static int sq_commit(ib_store *base, char *err, size_t errlen) {
+/* Every put is written at once: only the counts wait for the commit. */
+static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
+                     size_t errlen) {
   sq_store *st = (sq_store *)base;
-  return exec(st, "COMMIT", err, errlen);
+  if (exec(st, "COMMIT", err, errlen)) return -1;
+  if (done) *done = st->tally;
+  memset(&st->tally, 0, sizeof st->tally);
+  return 0;
 }
 static void sq_rollback(ib_store *base) {
   sq_store *st = (sq_store *)base;
+  memset(&st->tally, 0, sizeof st->tally);
   if (!sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -508,20 +516,19 @@ static int load_one_ticket(sq_store *st, const char *source, const char *id,
 static int load_one_outage(sq_store *st, const char *source, const char *id,
                            ib_outage_row *out, char *err, size_t errlen);
 
-/* The stored digest of (source, id): *exists, *digest (*has_digest: not
- * NULL) and whether the row is marked deleted. */
+/* The stored digest of (source, id), and whether the row is marked
+ * deleted. */
 static int lookup_digest(sq_store *st, int stmt, const char *source,
-                         const char *id, int *exists, int *has_digest,
-                         int64_t *digest, int *deleted, char *err,
+                         const char *id, ib_stored_digest *out, char *err,
                          size_t errlen) {
   sqlite3_stmt *s = st->stmt[stmt];
   bind_text(s, 1, source);
   bind_text(s, 2, id);
   int rc = sqlite3_step(s);
-  *exists = rc == SQLITE_ROW;
-  *has_digest = *exists && sqlite3_column_type(s, 0) != SQLITE_NULL;
-  *digest = *has_digest ? sqlite3_column_int64(s, 0) : 0;
-  *deleted = *exists && sqlite3_column_type(s, 1) != SQLITE_NULL;
+  out->exists = rc == SQLITE_ROW;
+  out->has_digest = out->exists && sqlite3_column_type(s, 0) != SQLITE_NULL;
+  out->digest = out->has_digest ? sqlite3_column_int64(s, 0) : 0;
+  out->deleted = out->exists && sqlite3_column_type(s, 1) != SQLITE_NULL;
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -611,47 +618,42 @@ static int write_ticket(sq_store *st, const ib_ticket_row *t, int64_t digest,
   return 0;
 }
 
-/* Compare, then write only what changed (store.h). A stored row without a
- * digest (a store migrated from schema 2) is loaded once and compared
- * field by field; an equal one only gets its digest. */
+/* Compare, then write only what changed (store.h, store_rows.h's steps).
+ * A stored row without a digest (a store migrated from schema 2) is loaded
+ * once and compared field by field; an equal one only gets its digest. */
 static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
-                         ib_put_outcome *outcome, char *err, size_t errlen) {
+                         char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
-  int64_t digest = ib_ticket_digest(t), stored = 0;
-  int exists, has_digest, deleted, rc = -1;
+  int64_t digest = ib_ticket_digest(t);
+  ib_stored_digest stored;
+  int rc = -1;
   ib_ticket_set old = {0};      /* owned: ib_ticket_set_free */
   ib_change_list changes = {0}; /* owned: ib_change_list_free */
-  if (lookup_digest(st, STMT_TICKET_DIGEST, t->source, t->id, &exists,
-                    &has_digest, &stored, &deleted, err, errlen))
+  if (lookup_digest(st, STMT_TICKET_DIGEST, t->source, t->id, &stored, err,
+                    errlen))
     goto fail;
-  if (!exists) {
-    *outcome = IB_PUT_NEW;
-    if (write_ticket(st, t, digest, 0, err, errlen)) goto fail;
-  } else if (has_digest && stored == digest && !deleted) {
-    *outcome = IB_PUT_UNCHANGED;
-  } else {
+  ib_put_step step = ib_put_first_step(&stored, digest);
+  if (step == IB_STEP_COMPARE) {
     if (load_one_ticket(st, t->source, t->id, &old, err, errlen)) goto fail;
-    const ib_ticket_row *o = &old.rows[0];
-    if (!deleted && ib_ticket_digest(o) == digest) {
-      *outcome = IB_PUT_UNCHANGED; /* only the digest was missing */
-      if (set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest, err,
-                     errlen))
-        goto fail;
-    } else {
-      *outcome = IB_PUT_CHANGED;
-      if (ib_ticket_diff(o, t, &changes) != 0) {
-        snprintf(err, errlen, "store: out of memory comparing ticket %s",
-                 t->id);
-        goto fail;
-      }
-      if (write_ticket(st, t, digest, o->n_pauses > 0, err, errlen) ||
-          put_changes(st, t->source, t->id, &changes, (ib_time)time(NULL), err,
-                      errlen))
-        goto fail;
+    if (ib_ticket_settle(&old.rows[0], t, digest, &changes, &step) != 0) {
+      snprintf(err, errlen, "store: out of memory comparing ticket %s", t->id);
+      goto fail;
     }
+  }
+  if (step == IB_STEP_INSERT || step == IB_STEP_UPDATE) {
+    int replace_pauses = step == IB_STEP_UPDATE && old.rows[0].n_pauses > 0;
+    if (write_ticket(st, t, digest, replace_pauses, err, errlen) ||
+        put_changes(st, t->source, t->id, &changes, (ib_time)time(NULL), err,
+                    errlen))
+      goto fail;
+  } else if (step == IB_STEP_SET_DIGEST &&
+             set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest,
+                        err, errlen)) {
+    goto fail;
   }
   if (track_seen && track(st, STMT_SEEN_TICKET, t->source, t->id, err, errlen))
     goto fail;
+  ib_put_counts_add(&st->tally, step);
   rc = 0;
 fail:
   ib_ticket_set_free(&old);
@@ -680,42 +682,37 @@ static int write_outage(sq_store *st, const ib_outage_row *o, int64_t digest,
 }
 
 static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
-                         ib_put_outcome *outcome, char *err, size_t errlen) {
+                         char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
-  int64_t digest = ib_outage_digest(o), stored = 0;
-  int exists, has_digest, deleted, rc = -1;
+  int64_t digest = ib_outage_digest(o);
+  ib_stored_digest stored;
+  int rc = -1;
   ib_outage_row old = {0}; /* strings owned: free_outage_strings */
   ib_change_list changes = {0};
-  if (lookup_digest(st, STMT_OUTAGE_DIGEST, o->source, o->id, &exists,
-                    &has_digest, &stored, &deleted, err, errlen))
+  if (lookup_digest(st, STMT_OUTAGE_DIGEST, o->source, o->id, &stored, err,
+                    errlen))
     goto fail;
-  if (!exists) {
-    *outcome = IB_PUT_NEW;
-    if (write_outage(st, o, digest, err, errlen)) goto fail;
-  } else if (has_digest && stored == digest && !deleted) {
-    *outcome = IB_PUT_UNCHANGED;
-  } else {
+  ib_put_step step = ib_put_first_step(&stored, digest);
+  if (step == IB_STEP_COMPARE) {
     if (load_one_outage(st, o->source, o->id, &old, err, errlen)) goto fail;
-    if (!deleted && ib_outage_digest(&old) == digest) {
-      *outcome = IB_PUT_UNCHANGED;
-      if (set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest, err,
-                     errlen))
-        goto fail;
-    } else {
-      *outcome = IB_PUT_CHANGED;
-      if (ib_outage_diff(&old, o, &changes) != 0) {
-        snprintf(err, errlen, "store: out of memory comparing outage %s",
-                 o->id);
-        goto fail;
-      }
-      if (write_outage(st, o, digest, err, errlen) ||
-          put_changes(st, o->source, o->id, &changes, (ib_time)time(NULL), err,
-                      errlen))
-        goto fail;
+    if (ib_outage_settle(&old, o, digest, &changes, &step) != 0) {
+      snprintf(err, errlen, "store: out of memory comparing outage %s", o->id);
+      goto fail;
     }
+  }
+  if (step == IB_STEP_INSERT || step == IB_STEP_UPDATE) {
+    if (write_outage(st, o, digest, err, errlen) ||
+        put_changes(st, o->source, o->id, &changes, (ib_time)time(NULL), err,
+                    errlen))
+      goto fail;
+  } else if (step == IB_STEP_SET_DIGEST &&
+             set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest,
+                        err, errlen)) {
+    goto fail;
   }
   if (track_seen && track(st, STMT_SEEN_OUTAGE, o->source, o->id, err, errlen))
     goto fail;
+  ib_put_counts_add(&st->tally, step);
   rc = 0;
 fail:
   free_outage_strings(&old);

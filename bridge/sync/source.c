@@ -398,9 +398,7 @@ struct ib_source {
   ib_sync_result *res;
   ib_time since;
   int in_tx;       /* a store transaction is open */
-  int64_t tx_rows; /* rows in it */
-  int64_t
-      tx_outcomes[3]; /* of which new, changed, unchanged (ib_put_outcome) */
+  int64_t tx_rows; /* rows in it (their outcomes are known at commit) */
   ib_status store_failed;
   cache_entry *cache;            /* owned: option arrays handed to the plugin */
   ib_http_client *http;          /* owned */
@@ -817,18 +815,13 @@ static ib_status ensure_tx(ib_source *src) {
   if (ib_store_begin(src->store, err, sizeof err)) return store_error(src, err);
   src->in_tx = 1;
   src->tx_rows = 0;
-  memset(src->tx_outcomes, 0, sizeof src->tx_outcomes);
   return IB_OK;
 }
 
 /* The rows of a rolled back transaction leave the counts. */
 static void undo_tx_counts(ib_source *src) {
   src->res->stored -= src->tx_rows;
-  src->res->added -= src->tx_outcomes[IB_PUT_NEW];
-  src->res->changed -= src->tx_outcomes[IB_PUT_CHANGED];
-  src->res->unchanged -= src->tx_outcomes[IB_PUT_UNCHANGED];
   src->tx_rows = 0;
-  memset(src->tx_outcomes, 0, sizeof src->tx_outcomes);
 }
 
 static ib_status h_commit(ib_source *src, ib_time watermark) {
@@ -844,28 +837,29 @@ static ib_status h_commit(ib_source *src, ib_time watermark) {
       return store_error(src, err);
   }
   if (!src->in_tx) return IB_OK;
-  if (ib_store_commit(src->store, err, sizeof err)) {
+  /* What each record did (new, changed, unchanged) is known once the store
+   * has written it: at the latest, here. */
+  ib_put_counts done = {0};
+  if (ib_store_commit(src->store, &done, err, sizeof err)) {
     ib_store_rollback(src->store);
     src->in_tx = 0;
     undo_tx_counts(src); /* they were not stored after all */
     return store_error(src, err);
   }
   src->in_tx = 0;
+  src->tx_rows = 0;
+  src->res->added += done.added;
+  src->res->changed += done.changed;
+  src->res->unchanged += done.unchanged;
   return IB_OK;
 }
 
 /* A stored row counts once it is in the transaction; it is durable at the
  * next commit. Very long pages are committed without the watermark. */
-static ib_status stored_one(ib_source *src, ib_put_outcome outcome) {
+static ib_status stored_one(ib_source *src) {
   src->res->stored++;
   src->res->read++;
-  if (outcome == IB_PUT_NEW)
-    src->res->added++;
-  else if (outcome == IB_PUT_CHANGED)
-    src->res->changed++;
-  else
-    src->res->unchanged++;
-  src->tx_outcomes[outcome]++;
+  if (src->store == NULL) src->res->added++; /* dry run: printed */
   count_toward_limit(src);
   if (++src->tx_rows >= IB_AUTOCOMMIT_ROWS) return h_commit(src, IB_TIME_NONE);
   return IB_OK;
@@ -1043,13 +1037,12 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
       .reported_response_breached = t.reported_response_breached,
       .reported_resolution_breached = t.reported_resolution_breached};
   char err[512];
-  ib_put_outcome outcome = IB_PUT_NEW;
   int put =
       src->opt->dry_run
           ? sink_record(src,
                         src->opt->dry_run->ticket(src->opt->dry_run->ctx, &row),
                         err, sizeof err)
-          : ib_store_put_ticket(src->store, &row, src->opt->full, &outcome, err,
+          : ib_store_put_ticket(src->store, &row, src->opt->full, err,
                                 sizeof err);
   for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
     free(repaired[i]);
@@ -1057,7 +1050,7 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
   if (pending_hit(src, t.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, t.id, err, sizeof err))
     return store_error(src, err);
-  return stored_one(src, outcome);
+  return stored_one(src);
 }
 
 static ib_status emit_outage(ib_source *src, const ib_outage *in,
@@ -1111,13 +1104,12 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
       .updated_at = o.updated_at != IB_TIME_NONE ? o.updated_at : o.start,
       .deleted_at = IB_TIME_NONE};
   char err[512];
-  ib_put_outcome outcome = IB_PUT_NEW;
   int put =
       src->opt->dry_run
           ? sink_record(src,
                         src->opt->dry_run->outage(src->opt->dry_run->ctx, &row),
                         err, sizeof err)
-          : ib_store_put_outage(src->store, &row, src->opt->full, &outcome, err,
+          : ib_store_put_outage(src->store, &row, src->opt->full, err,
                                 sizeof err);
   free(repaired[0]);
   free(repaired[1]);
@@ -1125,7 +1117,7 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
   if (pending_hit(src, o.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, o.id, err, sizeof err))
     return store_error(src, err);
-  return stored_one(src, outcome);
+  return stored_one(src);
 }
 
 /* The id a plugin's record carries, whatever the size of its struct

@@ -22,6 +22,7 @@ cleanup() {
   local p
   for p in "${bg_pids[@]}"; do
     kill "$p" 2>/dev/null || true
+    kill -CONT "$p" 2>/dev/null || true # a paused one, to end
     wait "$p" 2>/dev/null || true
   done
   pg_server_stop
@@ -231,6 +232,10 @@ big=$!
 bg_pids+=("$big")
 holder=$(wait_lock_holder "$key" noted "$big") ||
   fail "the big sync never took the lock: $(cat big.out)"
+# Paused while the second sync tries (its session keeps the lock): the
+# store writes 40,000 rows in about a second, faster than a loaded machine
+# starts the second sync.
+kill -STOP "$big" 2>/dev/null || fail "the big sync ended before the check: the test raced"
 row=$(q -c "SELECT pid || ' ' || since FROM itsm_bridge_store.sync_lock
             WHERE backend_pid = $holder")
 [ "${row%% *}" = "$big" ] || fail "sync_lock names pid '${row%% *}', expected $big"
@@ -240,6 +245,7 @@ echo "$out"
 grep -qF "sync: another sync is running (pid $big, since $since)" <<<"$out" ||
   fail "refusal message: $out (expected pid $big, since $since)"
 kill -0 "$big" 2>/dev/null || fail "the big sync ended before the check: the test raced"
+kill -CONT "$big"
 wait "$big" || fail "the big sync failed: $(cat big.out)"
 grep -qF "big: 40000 read, 40000 new, 0 changed, 0 unchanged, 0 rejected" big.out || fail "big sync: $(cat big.out)"
 out=$(ib pg.cfg sync) || fail "sync after the big one: $out"

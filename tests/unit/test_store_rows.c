@@ -1,0 +1,133 @@
+/*
+ * test_store_rows.c -- what both store backends share to write a record
+ * (bridge/store/store_rows.c): the new/changed/unchanged decision of a put
+ * (from the stored digest, then from the stored record), and the set of
+ * (source, id) keys the PostgreSQL store uses to tell a second put of a
+ * record in one page.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store_rows.h"
+
+static ib_ticket_row ticket(const char *title, int priority) {
+  ib_ticket_row t = {
+      .source = "desk",
+      .id = "T1",
+      .key = "T1",
+      .title = (char *)title,
+      .kind = IB_KIND_INCIDENT,
+      .priority = priority,
+      .status = IB_STATE_OPEN,
+      .created_at = 1790000000,
+      .first_response_at = IB_TIME_NONE,
+      .resolved_at = IB_TIME_NONE,
+      .closed_at = IB_TIME_NONE,
+      .updated_at = 1790000000,
+      .deleted_at = IB_TIME_NONE,
+  };
+  return t;
+}
+
+static void first_step(void **state) {
+  (void)state;
+  ib_stored_digest none = {0};
+  assert_int_equal(ib_put_first_step(&none, 42), IB_STEP_INSERT);
+  ib_stored_digest same = {.exists = 1, .has_digest = 1, .digest = 42};
+  assert_int_equal(ib_put_first_step(&same, 42), IB_STEP_SKIP);
+  ib_stored_digest other = {.exists = 1, .has_digest = 1, .digest = 41};
+  assert_int_equal(ib_put_first_step(&other, 42), IB_STEP_COMPARE);
+  ib_stored_digest missing = {.exists = 1, .has_digest = 0};
+  assert_int_equal(ib_put_first_step(&missing, 0), IB_STEP_COMPARE);
+  ib_stored_digest deleted = {
+      .exists = 1, .has_digest = 1, .digest = 42, .deleted = 1};
+  assert_int_equal(ib_put_first_step(&deleted, 42), IB_STEP_COMPARE);
+}
+
+static void settle(void **state) {
+  (void)state;
+  ib_ticket_row old = ticket("Printer", 2), now = ticket("Printer", 2);
+  ib_change_list changes = {0};
+  ib_put_step step;
+  /* Equal field by field: only the digest was missing. */
+  assert_int_equal(
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
+  assert_int_equal(step, IB_STEP_SET_DIGEST);
+  assert_int_equal(changes.n, 0);
+  /* updated_at alone is no change. */
+  now.updated_at += 3600;
+  assert_int_equal(
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
+  assert_int_equal(step, IB_STEP_SET_DIGEST);
+  /* A field differs: rewritten, the field recorded. */
+  now.priority = 4;
+  assert_int_equal(
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
+  assert_int_equal(step, IB_STEP_UPDATE);
+  assert_int_equal(changes.n, 1);
+  assert_string_equal(changes.items[0].field, "priority");
+  assert_string_equal(changes.items[0].old_value, "P2");
+  assert_string_equal(changes.items[0].new_value, "P4");
+  ib_change_list_free(&changes);
+  /* Deleted and equal: undeleted, the deletion's end recorded. */
+  now = ticket("Printer", 2);
+  old.deleted_at = 1790003600;
+  assert_int_equal(
+      ib_ticket_settle(&old, &now, ib_ticket_digest(&now), &changes, &step), 0);
+  assert_int_equal(step, IB_STEP_UPDATE);
+  assert_int_equal(changes.n, 1);
+  assert_string_equal(changes.items[0].field, "deleted_at");
+  assert_null(changes.items[0].new_value);
+  ib_change_list_free(&changes);
+
+  ib_put_counts counts = {0};
+  ib_put_step steps[] = {IB_STEP_INSERT, IB_STEP_SKIP, IB_STEP_SET_DIGEST,
+                         IB_STEP_UPDATE, IB_STEP_INSERT};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+    ib_put_counts_add(&counts, steps[i]);
+  assert_int_equal(counts.added, 2);
+  assert_int_equal(counts.changed, 1);
+  assert_int_equal(counts.unchanged, 2);
+}
+
+static void key_set(void **state) {
+  (void)state;
+  ib_key_set set = {0};
+  char ids[3000][16];
+  assert_false(ib_key_set_has(&set, "a", "1"));
+  for (int i = 0; i < 3000; i++) { /* grows several times */
+    snprintf(ids[i], sizeof ids[i], "id-%d", i);
+    assert_int_equal(ib_key_set_add(&set, i % 2 ? "a" : "b", ids[i]), 0);
+  }
+  assert_int_equal(set.n, 3000);
+  for (int i = 0; i < 3000; i++) {
+    assert_true(ib_key_set_has(&set, i % 2 ? "a" : "b", ids[i]));
+    assert_false(ib_key_set_has(&set, i % 2 ? "b" : "a", ids[i]));
+  }
+  /* The key is the pair: ("ab", "c") is not ("a", "bc"). */
+  assert_int_equal(ib_key_set_add(&set, "ab", "c"), 0);
+  assert_false(ib_key_set_has(&set, "a", "bc"));
+  assert_int_equal(ib_key_set_add(&set, "ab", "c"), 0); /* already there */
+  assert_int_equal(set.n, 3001);
+  ib_key_set_clear(&set);
+  assert_int_equal(set.n, 0);
+  assert_false(ib_key_set_has(&set, "ab", "c"));
+  assert_false(ib_key_set_has(&set, "a", "id-1"));
+  ib_key_set_free(&set);
+  assert_false(ib_key_set_has(&set, "a", "id-1"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(first_step),
+      cmocka_unit_test(settle),
+      cmocka_unit_test(key_set),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
