@@ -45,12 +45,14 @@ def ticket(tid, prio, created, response, resolved):
 T1 = ("T1", "2026-10-05T09:00:00Z", "2026-10-05T09:40:00Z", "2026-10-05T11:00:00Z")
 T2 = ("T2", "2026-10-06T09:00:00Z", "2026-10-06T09:10:00Z", "2026-10-06T14:00:00Z")
 T3 = ("T3", "2026-10-07T09:00:00Z", "2026-10-07T10:00:00Z", "2026-10-08T09:00:00Z")
+T4 = ("T4", "2026-10-09T09:00:00Z", "2026-10-09T09:20:00Z", "2026-10-09T10:00:00Z")
 
 
-def csv_text(p1="Critique", t2_resolved=T2[3]):
+def csv_text(p1="Critique", t2_resolved=T2[3], with_t3=True):
     return (HEADER + ticket(T1[0], p1, *T1[1:])
             + ticket(T2[0], "Critique", T2[1], T2[2], t2_resolved)
-            + ticket(T3[0], "Basse", *T3[1:]))
+            + (ticket(T3[0], "Basse", *T3[1:]) if with_t3 else "")
+            + ticket(T4[0], "Basse", *T4[1:]))
 
 
 def hash_of(out):
@@ -84,7 +86,7 @@ alerts = {{ rules = ( {{ name = "late"; type = "late_changes"; }} ); }};
 """)
     write(tickets, csv_text())
     rc, out, err = run(cfg, "sync")
-    check(rc == 0 and "3 new" in out, f"first sync ({out.strip()} {err.strip()})")
+    check(rc == 0 and "4 new" in out, f"first sync ({out.strip()} {err.strip()})")
 
     # --- usage errors -----------------------------------------------------------
     rc, out, err = run(cfg, "verify", "--month", "2026-10")
@@ -111,14 +113,14 @@ alerts = {{ rules = ( {{ name = "late"; type = "late_changes"; }} ); }};
           and doc["period"]["as_of"] == "2026-11-05T00:00:00Z" and doc["prev_hash"] is None
           and doc["replaces"] is None and doc["engine"].startswith("itsm-bridge ")
           and re.fullmatch(r"[0-9a-f]{64}", doc["definitions_sha256"])
-          and doc["inputs"]["tickets"] == 3 and re.fullmatch(r"[0-9a-f]{64}", doc["inputs"]["sha256"]),
+          and doc["inputs"]["tickets"] == 4 and re.fullmatch(r"[0-9a-f]{64}", doc["inputs"]["sha256"]),
           "the edition carries month, period, engine, chain, digests of definitions and inputs")
     defs = json.dumps(doc["definitions"], sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
     check(hashlib.sha256(defs).hexdigest() == doc["definitions_sha256"],
           "definitions_sha256 is the SHA-256 of the definitions' canonical text")
     rows = {(r["id"], r["kpi"]): r for r in doc["tickets"]}
-    check(len(rows) == 6 and rows[("T1", "first_response")]["verdict"] == "breached"
+    check(len(rows) == 8 and rows[("T1", "first_response")]["verdict"] == "breached"
           and rows[("T1", "first_response")]["measured_s"] == 2400
           and rows[("T1", "first_response")]["target_s"] == 1800
           and rows[("T2", "resolution")]["verdict"] == "breached"
@@ -152,10 +154,12 @@ alerts = {{ rules = ( {{ name = "late"; type = "late_changes"; }} ); }};
 
     # --- the provider rewrites history after the month -------------------------
     # T1 P1 -> P3 (its 40-min response now meets 8 h); T2's resolution moved
-    # back to 12:00 (3 h: now met). Both breaches disappear.
-    write(tickets, csv_text(p1="Basse", t2_resolved="2026-10-06T12:00:00Z"))
-    rc, out, err = run(cfg, "sync")
-    check(rc == 0 and "2 changed" in out, f"re-sync records the edits ({out.strip()} {err.strip()})")
+    # back to 12:00 (3 h: now met). Both breaches disappear. T3 vanishes
+    # from the source (a --full sync marks it deleted). T4 stays as it was.
+    write(tickets, csv_text(p1="Basse", t2_resolved="2026-10-06T12:00:00Z", with_t3=False))
+    rc, out, err = run(cfg, "sync", "--full")
+    check(rc == 0 and "2 changed" in out and "1 marked deleted" in out,
+          f"re-sync records the edits and the deletion ({out.strip()} {err.strip()})")
     rc, out, err = run(cfg, "verify", "--month", "2026-10", "--format", "json")
     v = json.loads(out) if out.strip() else {}
     check(rc == 1 and v.get("unchanged") is False and v.get("chain_ok") is True,
@@ -177,7 +181,13 @@ alerts = {{ rules = ( {{ name = "late"; type = "late_changes"; }} ); }};
     check(t2.get("old", {}).get("verdict") == "breached" and t2.get("new", {}).get("verdict") == "met"
           and ("resolved_at", "2026-10-06T14:00:00Z", "2026-10-06T12:00:00Z") in ch2,
           f"T2: resolution moved, recorded ({t2.get('old')} {t2.get('new')} {ch2})")
-    check(("T3", "resolution") not in tk, "an unchanged ticket is not listed")
+    t3 = tk.get(("T3", "resolution"), {})
+    check(t3.get("old", {}).get("verdict") == "met" and t3.get("new") is None
+          and any(c["field"] == "deleted_at" and c["old"] is None and c["new"]
+                  for c in t3.get("changes", [])),
+          f"T3 deleted: it left the cohort (new null), deleted_at recorded ({t3})")
+    check(sorted({t["id"] for t in v.get("tickets", [])}) == ["T1", "T2", "T3"],
+          f"exactly the edited tickets are listed, not the unchanged T4 ({sorted(tk)})")
     check(v.get("credit_delta") == [{"sla_or_service": "support", "currency": "EUR", "old": 150, "new": 0}],
           f"the credit difference ({v.get('credit_delta')})")
     rc, out, err = run(cfg, "check", "--no-notify", "--format", "json")
