@@ -1,27 +1,5 @@
 #!/bin/bash
 # test_late_changes_pg.sh -- test_late_changes.py (the late changes of a
-# period, SPEC §9) on the PostgreSQL store, against a real, throwaway server
-# (tests/support/pg_server.sh). Fails (never skips) when PostgreSQL cannot
-# start. Writes only in its temp dir and the throwaway server.
-set -euo pipefail
-
-: "${IB_BIN:?}" "${IB_PLUGIN_DIR:?}" "${IB_SOURCE_DIR:?}"
-# shellcheck source=../support/pg_server.sh
-source "$IB_SOURCE_DIR/tests/support/pg_server.sh"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-work=$(mktemp -d)
-cleanup() {
-  pg_server_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-pg_server_start || fail "could not start a throwaway PostgreSQL server"
-export PGPASSFILE="$work/no-pgpass"
-export PGPASSWORD=$PG_TEST_PASSWORD
-"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE ib_late" >/dev/null
-IB_LATE_PG_URL="postgresql://$PGUSER@127.0.0.1:$PGPORT/ib_late" \
-  /usr/bin/python3 "$IB_SOURCE_DIR/tests/integration/test_late_changes.py" ||
-  fail "late changes on the PostgreSQL store"
-echo "PASS"
+# period, SPEC §9) on the PostgreSQL store, against a real, throwaway server.
+exec bash "$IB_SOURCE_DIR/tests/support/on_pg.sh" test_late_changes.py \
+  IB_LATE_PG_URL ib_late
