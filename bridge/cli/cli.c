@@ -221,3 +221,32 @@ int ib_cli_take_all_options(const char *cmd, int argc, char **argv,
   }
   return 0;
 }
+
+ib_time *ib_cli_last_successes(const char *cmd, const ib_config *cfg,
+                               ib_store *st) {
+  ib_time *last = calloc(cfg->n_sources + 1, sizeof *last);
+  if (last == NULL) {
+    fprintf(stderr, "%s: out of memory\n", cmd);
+    return NULL;
+  }
+  for (size_t i = 0; i < cfg->n_sources; i++) {
+    ib_source_state ss;
+    char err[512];
+    if (ib_store_source_state(st, cfg->sources[i].name, &ss, err, sizeof err)) {
+      fprintf(stderr, "%s: %s\n", cmd, err);
+      free(last);
+      return NULL;
+    }
+    last[i] = ss.last_success;
+  }
+  return last;
+}
+
+void ib_cli_put_cell(FILE *out, const char *s) {
+  if (s == NULL) {
+    fputc('-', out);
+    return;
+  }
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}

@@ -7,8 +7,10 @@
 #ifndef IB_CLI_H
 #define IB_CLI_H
 
-#include "config.h"
+#include <stdio.h>
+
 #include "alerts.h"
+#include "config.h"
 #include "edition.h"
 #include "store.h"
 
@@ -89,6 +91,17 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv);
 
 /* For ib_kpi_query.earlier_priorities, with the store as ctx: the
  * priorities a ticket had before, from the store's recorded changes. */
+/* Text from the store or a source for a terminal table: control
+ * characters shown as '?' (a hostile title cannot move the cursor), NULL
+ * as '-'. */
+void ib_cli_put_cell(FILE *out, const char *s);
+
+/* Each configured source's last successful sync (IB_TIME_NONE: never), in
+ * configuration order, for the alert rules. Owned by the caller (free);
+ * NULL with the error printed (naming cmd). */
+ib_time *ib_cli_last_successes(const char *cmd, const ib_config *cfg,
+                               ib_store *st);
+
 /* ---- closed months (editions.c) ---- */
 
 /* "itsm-bridge VERSION", the engine an edition records. */

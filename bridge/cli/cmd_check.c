@@ -218,14 +218,18 @@ static int write_table(FILE *out, const ib_alert_set *set,
     const ib_alert *a = &set->items[i];
     if (!a->firing) continue;
     ib_format_iso8601(since_of(a, states, as_of), iso);
-    fprintf(out, "\nFIRING %s (%s), since %s\n  %s\n", a->rule->name,
-            ib_alert_type_name(a->rule->type), iso, a->summary);
-    int n = cJSON_GetArraySize(a->details);
-    for (int k = 0; k < n; k++) {
+    fprintf(out, "\nFIRING %s (%s), since %s\n  ", a->rule->name,
+            ib_alert_type_name(a->rule->type), iso);
+    /* summaries and details carry ticket keys and ids from the source */
+    ib_cli_put_cell(out, a->summary);
+    fputc('\n', out);
+    const cJSON *d;
+    cJSON_ArrayForEach(d, a->details) {
       char line[512];
-      ib_alert_detail_line(a->rule->type, cJSON_GetArrayItem(a->details, k),
-                           line, sizeof line);
-      fprintf(out, "    - %s\n", line);
+      ib_alert_detail_line(a->rule->type, d, line, sizeof line);
+      fputs("    - ", out);
+      ib_cli_put_cell(out, line);
+      fputc('\n', out);
     }
   }
   const char *sep = "\nquiet: ";
@@ -279,19 +283,8 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   st = o.no_notify ? ib_cli_open_store_to_read(cfg) : ib_cli_open_store(cfg);
   if (st == NULL) goto done;
   ib_kpi_query q = {.from = from, .to = to, .as_of = as_of};
-  last_success = calloc(cfg->n_sources + 1, sizeof *last_success);
-  if (last_success == NULL) {
-    fprintf(stderr, "check: out of memory\n");
-    goto done;
-  }
-  for (size_t i = 0; i < cfg->n_sources; i++) {
-    ib_source_state ss;
-    if (ib_store_source_state(st, cfg->sources[i].name, &ss, err, sizeof err)) {
-      fprintf(stderr, "check: %s\n", err);
-      goto done;
-    }
-    last_success[i] = ss.last_success;
-  }
+  last_success = ib_cli_last_successes("check", cfg, st);
+  if (last_success == NULL) goto done;
   if (ib_store_load_tickets(st, ib_kpi_load_from(&q), to, &tickets, err,
                             sizeof err) ||
       ib_store_load_outages(st, from, to, &outages, err, sizeof err) ||

@@ -222,20 +222,14 @@ done:
 /* ---- verify -----------------------------------------------------------------
  */
 
-/* A value for the table, control characters shown as '?'. */
-static void put_text(const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
-}
-
 static void put_value(const cJSON *v) {
   if (v == NULL || cJSON_IsNull(v)) {
     fputs("-", stdout);
   } else if (cJSON_IsString(v)) {
-    put_text(v->valuestring);
+    ib_cli_put_cell(stdout, v->valuestring);
   } else {
     char *t = cJSON_PrintUnformatted(v);
-    if (t) put_text(t);
+    if (t) ib_cli_put_cell(stdout, t);
     free(t);
   }
 }
@@ -294,7 +288,7 @@ static void print_verify_table(const cJSON *v, const ib_edition_list *eds,
          chain_ok ? "intact" : "BROKEN", eds->n, eds->n == 1 ? "" : "s");
   for (size_t i = 0; i < problems->n; i++) {
     printf("  ");
-    put_text(problems->items[i]);
+    ib_cli_put_cell(stdout, problems->items[i]);
     putchar('\n');
   }
   static const char *const notes[][2] = {

@@ -48,17 +48,6 @@ static void json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
-/* A value for the table: control characters shown as '?', so that a
- * hostile title cannot move the terminal's cursor. */
-static void table_value(FILE *out, const char *s) {
-  if (s == NULL) {
-    fputc('-', out);
-    return;
-  }
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
-}
-
 static void print_table(const char *source, const char *id,
                         const ib_change_list *l) {
   if (l->n == 0) {
@@ -73,9 +62,9 @@ static void print_table(const char *source, const char *id,
     ib_format_iso8601(c->detected_at, at);
     printf("%-20s %7lld  %-7s %-28s ", at, (long long)c->run_id, c->kind,
            c->field);
-    table_value(stdout, c->old_value);
+    ib_cli_put_cell(stdout, c->old_value);
     fputs(" -> ", stdout);
-    table_value(stdout, c->new_value);
+    ib_cli_put_cell(stdout, c->new_value);
     fputc('\n', stdout);
   }
 }

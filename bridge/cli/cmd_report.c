@@ -174,20 +174,8 @@ int ib_cmd_report(const ib_cli *cli, int argc, char **argv) {
   int running =
       month_kpi->as_of >= month_kpi->from && month_kpi->as_of < month_kpi->to;
   if (running && cfg->alerts.n_rules > 0) {
-    last_success = calloc(cfg->n_sources + 1, sizeof *last_success);
-    if (last_success == NULL) {
-      fprintf(stderr, "report: out of memory\n");
-      goto done;
-    }
-    for (size_t i = 0; i < cfg->n_sources; i++) {
-      ib_source_state ss;
-      if (ib_store_source_state(st, cfg->sources[i].name, &ss, err,
-                                sizeof err)) {
-        fprintf(stderr, "report: %s\n", err);
-        goto done;
-      }
-      last_success[i] = ss.last_success;
-    }
+    last_success = ib_cli_last_successes("report", cfg, st);
+    if (last_success == NULL) goto done;
     ib_alert_input in = {cfg,
                          &months[TREND_MONTHS - 1].tickets,
                          &months[TREND_MONTHS - 1].outages,

@@ -30,7 +30,9 @@ ib_store *ib_store_open_readonly(const ib_store_cfg *cfg, char *err,
 void ib_store_close(ib_store *st);
 
 /* One sync at a time per store: takes an exclusive lock held until close.
- * On refusal err says "another sync is running (pid N, since T)". */
+ * On refusal err says "another sync is running (pid N, since T)". On an
+ * empty SQLite store it also drops the period indexes, built once at close
+ * (a first sync's bulk load; store_sqlite.c PERIOD_INDEXES). */
 int ib_store_lock_sync(ib_store *st, char *err, size_t errlen);
 
 /* ---- reading (KPI, exports) ---- */
