@@ -232,7 +232,8 @@ ib_time *ib_cli_last_successes(const char *cmd, const ib_config *cfg,
   for (size_t i = 0; i < cfg->n_sources; i++) {
     ib_source_state ss;
     char err[512];
-    if (ib_store_source_state(st, cfg->sources[i].name, &ss, err, sizeof err)) {
+    if (ib_store_source_state(st, cfg->sources[i].name, 0, &ss, err,
+                              sizeof err)) {
       fprintf(stderr, "%s: %s\n", cmd, err);
       free(last);
       return NULL;

@@ -62,7 +62,8 @@ int ib_cmd_status(const ib_cli *cli, int argc, char **argv) {
   for (size_t i = 0; i < cfg->n_sources; i++) {
     ib_source_state s;
     char err[512], ok[IB_ISO_LEN], wm[IB_ISO_LEN], lag[32];
-    if (ib_store_source_state(st, cfg->sources[i].name, &s, err, sizeof err)) {
+    if (ib_store_source_state(st, cfg->sources[i].name, 1, &s, err,
+                              sizeof err)) {
       fprintf(stderr, "status: %s\n", err);
       rc = IB_EXIT_FAILURE;
       break;

@@ -73,6 +73,10 @@ typedef struct ib_ticket_row {
   size_t n_pauses;
   ib_verdict reported_response_breached;
   ib_verdict reported_resolution_breached;
+  /* The digest of the raw form it was converted from (plugin.h's
+   * raw_unchanged, keyed by the source's fingerprint); 0 = none. Not part
+   * of the record's content: written, never compared nor loaded. */
+  uint64_t raw_digest;
 } ib_ticket_row;
 
 typedef struct ib_outage_row {
@@ -85,6 +89,7 @@ typedef struct ib_outage_row {
   ib_time end; /* IB_TIME_NONE while ongoing */
   ib_time updated_at;
   ib_time deleted_at;
+  uint64_t raw_digest; /* as ib_ticket_row.raw_digest */
 } ib_outage_row;
 
 typedef struct ib_string_block ib_string_block;

@@ -332,7 +332,7 @@ static int write_freshness(FILE *out, const ib_export_data *d, char *err,
          "End of the last successful sync of the source (Unix time).");
   for (size_t k = 0; d->store != NULL && k < d->cfg->n_sources; k++) {
     ib_source_state s;
-    if (ib_store_source_state(d->store, d->cfg->sources[k].name, &s, err,
+    if (ib_store_source_state(d->store, d->cfg->sources[k].name, 0, &s, err,
                               errlen) != 0)
       return -1;
     if (s.last_success == IB_TIME_NONE) continue;

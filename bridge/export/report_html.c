@@ -1550,7 +1550,7 @@ static int freshness_table(const ctx *c, char *err, size_t errlen) {
   for (size_t i = 0; i < cfg->n_sources; i++) {
     ib_source_state s;
     if (c->r->store == NULL) break;
-    if (ib_store_source_state(c->r->store, cfg->sources[i].name, &s, err,
+    if (ib_store_source_state(c->r->store, cfg->sources[i].name, 1, &s, err,
                               errlen) != 0)
       return -1;
     char ok[64], wm[64], lag[64];

@@ -39,6 +39,13 @@ void ib_store_end_read(ib_store *st) {
   if (st) st->ops->end_read(st);
 }
 
+int ib_store_raw_digests(ib_store *st, const char *source, ib_record_type type,
+                         ib_raw_digest_fn each, void *ctx, char *err,
+                         size_t errlen) {
+  if (flush(st, err, errlen)) return -1;
+  return st->ops->raw_digests(st, source, type, each, ctx, err, errlen);
+}
+
 int ib_store_mark_seen(ib_store *st, const char *source, const char *id,
                        char *err, size_t errlen) {
   return st->ops->mark_seen(st, source, id, err, errlen);
@@ -70,10 +77,10 @@ int ib_store_load_outages(ib_store *st, ib_time from, ib_time to,
   return st->ops->load_outages(st, from, to, out, err, errlen);
 }
 
-int ib_store_source_state(ib_store *st, const char *source,
+int ib_store_source_state(ib_store *st, const char *source, int counts,
                           ib_source_state *out, char *err, size_t errlen) {
   if (flush(st, err, errlen)) return -1;
-  return st->ops->source_state(st, source, out, err, errlen);
+  return st->ops->source_state(st, source, counts, out, err, errlen);
 }
 
 int ib_store_begin(ib_store *st, char *err, size_t errlen) {

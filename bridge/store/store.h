@@ -67,12 +67,14 @@ typedef struct ib_source_state {
                              (killed), else IB_TIME_NONE */
   int running;            /* that run is still going (its lock is held);
                              interrupted_at is then its start */
-  int64_t tickets;        /* stored, not deleted */
+  int64_t tickets;        /* stored, not deleted (-1: not counted, see below) */
   int64_t outages;
   int64_t rejected; /* records listed as rejected, awaiting a good version */
 } ib_source_state;
 
-int ib_store_source_state(ib_store *st, const char *source,
+/* counts: whether to count the stored tickets and outages (a scan of the
+ * source's records; a sync only needs the watermark and the rejected). */
+int ib_store_source_state(ib_store *st, const char *source, int counts,
                           ib_source_state *out, char *err, size_t errlen);
 
 /* ---- writing (sync) ---- */
@@ -141,6 +143,14 @@ int ib_store_mark_unseen_deleted(ib_store *st, const char *source, ib_time now,
  * record rejected this time keeps its stored version. Both tables. */
 int ib_store_mark_seen(ib_store *st, const char *source, const char *id,
                        char *err, size_t errlen);
+/* The raw digests of the records of `source` of one type that are stored,
+ * not marked deleted and carry one (ib_ticket_row.raw_digest): each(ctx,
+ * id, digest) per record, in no particular order, the id borrowed for the
+ * call. Stops at each()'s first non-zero return, which it returns. */
+typedef int (*ib_raw_digest_fn)(void *ctx, const char *id, uint64_t digest);
+int ib_store_raw_digests(ib_store *st, const char *source, ib_record_type type,
+                         ib_raw_digest_fn each, void *ctx, char *err,
+                         size_t errlen);
 /* How many live rows of `source` ib_store_mark_unseen_deleted would mark
  * (*unseen), out of how many live rows (*live). */
 int ib_store_count_unseen(ib_store *st, const char *source, int64_t *unseen,

@@ -21,8 +21,8 @@ typedef struct ib_store_ops {
                       ib_ticket_set *out, char *err, size_t errlen);
   int (*load_outages)(ib_store *st, ib_time from, ib_time to,
                       ib_outage_set *out, char *err, size_t errlen);
-  int (*source_state)(ib_store *st, const char *source, ib_source_state *out,
-                      char *err, size_t errlen);
+  int (*source_state)(ib_store *st, const char *source, int counts,
+                      ib_source_state *out, char *err, size_t errlen);
   int (*begin)(ib_store *st, char *err, size_t errlen);
   int (*commit)(ib_store *st, ib_put_counts *done, char *err, size_t errlen);
   void (*rollback)(ib_store *st);
@@ -52,6 +52,9 @@ typedef struct ib_store_ops {
                        char *err, size_t errlen);
   int (*list_rejected)(ib_store *st, const char *source, ib_string_list *out,
                        char *err, size_t errlen);
+  int (*raw_digests)(ib_store *st, const char *source, ib_record_type type,
+                     ib_raw_digest_fn each, void *ctx, char *err,
+                     size_t errlen);
   int (*mark_seen)(ib_store *st, const char *source, const char *id, char *err,
                    size_t errlen);
   int (*count_unseen)(ib_store *st, const char *source, int64_t *unseen,

@@ -99,6 +99,9 @@ static const char *const migrations[] = {
     "CREATE INDEX tickets_reversed ON tickets(created_at, resolved_at)"
     " WHERE resolved_at < created_at;"
     "CREATE INDEX outages_period ON outages(\"end\", start);",
+    /* 8: the digest of each record's raw form (store_sqlite.c) */
+    "ALTER TABLE tickets ADD COLUMN raw_digest bigint;"
+    "ALTER TABLE outages ADD COLUMN raw_digest bigint;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -107,10 +110,12 @@ enum {
   STMT_PAGE_OLD_TICKETS,
   STMT_PAGE_PAUSES,
   STMT_PAGE_TICKET_DIGESTS,
+  STMT_PAGE_TICKET_RAWS,
   STMT_PAGE_SEEN_TICKETS,
   STMT_PAGE_OUTAGES,
   STMT_PAGE_OLD_OUTAGES,
   STMT_PAGE_OUTAGE_DIGESTS,
+  STMT_PAGE_OUTAGE_RAWS,
   STMT_PAGE_SEEN_OUTAGES,
   STMT_HISTORY_FOUND,
   STMT_HISTORY,
@@ -137,6 +142,8 @@ enum {
   STMT_LAST_EDITION,
   STMT_PUT_EDITION,
   STMT_EDITIONS,
+  STMT_TICKET_RAWS,
+  STMT_OUTAGE_RAWS,
   STMT_COUNT
 };
 
@@ -166,30 +173,34 @@ typedef struct pg_stmt {
 } pg_stmt;
 
 /* A page of records (pg_flush) is looked up by its keys, passed as arrays:
- * $1 sources, $2 ids (text[]), $3 digests (bigint[]). Every lookup goes
+ * $1 sources, $2 ids (text[]), $3 digests, $4 raw digests (bigint[]; NULL:
+ * none). Every lookup goes
  * through the primary key, one probe per record: "OFFSET 0" keeps the
  * planner from turning the LATERAL subquery into a hash join over the whole
  * table, which it prefers for thousands of keys but which costs what the
  * store holds, at every page. */
-#define PAGE_KEYS                                                       \
-  " FROM unnest($1::text[],$2::text[],$3::bigint[]) WITH ORDINALITY AS" \
-  " k(source,id,digest,row)"
+#define PAGE_KEYS                                                      \
+  " FROM unnest($1::text[],$2::text[],$3::bigint[],$4::bigint[]) WITH" \
+  " ORDINALITY AS k(source,id,digest,raw,row)"
 #define PAGE_KEY_PAIRS " FROM unnest($1::text[],$2::text[]) AS k(source,id)"
 #define PAGE_KEY_ROWS \
   " FROM unnest($1::text[],$2::text[]) WITH ORDINALITY AS k(source,id,row)"
 
 static const pg_stmt stmts[STMT_COUNT] = {
-    /* The records of a page to write, as their page row and whether they
-     * are new: those without a stored row, and those whose stored row has
-     * another digest, none, or is marked deleted (to compare field by
-     * field: store_rows.h's IB_STEP_COMPARE). The others are unchanged: not
-     * sent. */
+    /* The records of a page to write, as their page row, whether they are
+     * new and whether only their raw digest is to store: those without a
+     * stored row, those whose stored row has another digest, none, or is
+     * marked deleted (to compare field by field: store_rows.h's
+     * IB_STEP_COMPARE), and unchanged ones whose raw form changed. The
+     * others are unchanged: not sent. */
     [STMT_PAGE_TICKETS] =
         {"ib_page_tickets",
-         "SELECT k.row-1,t.source IS NULL" PAGE_KEYS
+         "SELECT k.row-1,t.source IS NULL,t.digest IS NOT DISTINCT FROM"
+         " k.digest AND t.deleted_at IS NULL" PAGE_KEYS
          " LEFT JOIN LATERAL (SELECT * FROM tickets t WHERE t.source=k.source"
          " AND t.id=k.id OFFSET 0) t ON true WHERE t.source IS NULL OR"
-         " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL"},
+         " t.digest IS DISTINCT FROM k.digest OR t.deleted_at IS NOT NULL OR"
+         " t.raw_digest IS DISTINCT FROM k.raw"},
     /* The stored rows of the tickets $1, $2 in the columns of
      * ib_load_tickets, then deleted_at and their rank in $1. */
     [STMT_PAGE_OLD_TICKETS] =
@@ -208,10 +219,14 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " CROSS JOIN LATERAL (SELECT * FROM"
          " pauses p WHERE p.source=k.source AND"
          " p.ticket_id=k.id OFFSET 0) p"},
-    /* Equal ones stored without a digest: the digest only. */
+    /* Equal ones stored without a digest: the digests only; unchanged ones
+     * whose raw form changed: the raw digest only. */
+    [STMT_PAGE_TICKET_RAWS] = {"ib_page_ticket_raws",
+                               "UPDATE tickets t SET raw_digest=k.raw" PAGE_KEYS
+                               " WHERE t.source=k.source AND t.id=k.id"},
     [STMT_PAGE_TICKET_DIGESTS] =
         {"ib_page_ticket_digests",
-         "UPDATE tickets t SET digest=k.digest" PAGE_KEYS
+         "UPDATE tickets t SET digest=k.digest,raw_digest=k.raw" PAGE_KEYS
          " WHERE t.source=k.source AND"
          " t.id=k.id"},
     [STMT_PAGE_SEEN_TICKETS] = {"ib_page_seen_tickets",
@@ -220,25 +235,37 @@ static const pg_stmt stmts[STMT_COUNT] = {
                                 " ON CONFLICT DO NOTHING"},
     [STMT_PAGE_OUTAGES] =
         {"ib_page_outages",
-         "SELECT k.row-1,o.source IS NULL" PAGE_KEYS
+         "SELECT k.row-1,o.source IS NULL,o.digest IS NOT DISTINCT FROM"
+         " k.digest AND o.deleted_at IS NULL" PAGE_KEYS
          " LEFT JOIN LATERAL (SELECT * FROM outages o WHERE o.source=k.source"
          " AND o.id=k.id OFFSET 0) o ON true WHERE o.source IS NULL OR"
-         " o.digest IS DISTINCT FROM k.digest OR o.deleted_at IS NOT NULL"},
+         " o.digest IS DISTINCT FROM k.digest OR o.deleted_at IS NOT NULL OR"
+         " o.raw_digest IS DISTINCT FROM k.raw"},
     [STMT_PAGE_OLD_OUTAGES] =
         {"ib_page_old_outages",
          "SELECT o.source,o.id,o.service,o.kind,o.kind_raw,o.start,o.\"end\","
          "o.updated_at,o.deleted_at,k.row-1" PAGE_KEY_ROWS
          " CROSS JOIN LATERAL (SELECT * FROM outages o WHERE"
          " o.source=k.source AND o.id=k.id OFFSET 0) o"},
+    [STMT_PAGE_OUTAGE_RAWS] = {"ib_page_outage_raws",
+                               "UPDATE outages o SET raw_digest=k.raw" PAGE_KEYS
+                               " WHERE o.source=k.source AND o.id=k.id"},
     [STMT_PAGE_OUTAGE_DIGESTS] =
         {"ib_page_outage_digests",
-         "UPDATE outages o SET digest=k.digest" PAGE_KEYS
+         "UPDATE outages o SET digest=k.digest,raw_digest=k.raw" PAGE_KEYS
          " WHERE o.source=k.source AND"
          " o.id=k.id"},
     [STMT_PAGE_SEEN_OUTAGES] = {"ib_page_seen_outages",
                                 "INSERT INTO pg_temp.seen(tbl,source,id) "
                                 "SELECT 'o',k.source,k.id" PAGE_KEY_PAIRS
                                 " ON CONFLICT DO NOTHING"},
+    /* What ib_store_raw_digests reads (store_sqlite.c) */
+    [STMT_TICKET_RAWS] = {"ib_ticket_raws",
+                          "SELECT id, raw_digest FROM tickets WHERE source=$1"
+                          " AND deleted_at IS NULL AND raw_digest IS NOT NULL"},
+    [STMT_OUTAGE_RAWS] = {"ib_outage_raws",
+                          "SELECT id, raw_digest FROM outages WHERE source=$1"
+                          " AND deleted_at IS NULL AND raw_digest IS NOT NULL"},
     [STMT_HISTORY_FOUND] = {"ib_history_found",
                             "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
                             "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
@@ -359,10 +386,10 @@ static const pg_stmt stmts[STMT_COUNT] = {
          " ORDER BY id DESC LIMIT 1),"
          " (SELECT error FROM sync_runs WHERE source=$1"
          " ORDER BY id DESC LIMIT 1),"
-         " (SELECT count(*) FROM tickets WHERE source=$1"
-         " AND deleted_at IS NULL),"
-         " (SELECT count(*) FROM outages WHERE source=$1"
-         " AND deleted_at IS NULL),"
+         " CASE WHEN $2 THEN (SELECT count(*) FROM tickets WHERE source=$1"
+         " AND deleted_at IS NULL) ELSE -1 END,"
+         " CASE WHEN $2 THEN (SELECT count(*) FROM outages WHERE source=$1"
+         " AND deleted_at IS NULL) ELSE -1 END,"
          " (SELECT count(*) FROM rejected WHERE source=$1),"
          " (SELECT started_at FROM sync_runs WHERE source=$1 AND ended_at"
          " IS NULL AND id=(SELECT max(id) FROM sync_runs WHERE source=$1))"},
@@ -417,7 +444,8 @@ typedef struct pg_held {
   const char *source; /* its key: borrowed from the row */
   const char *id;
   int64_t digest;
-  int track; /* put with track_seen */
+  uint64_t raw; /* its raw digest, 0 = none */
+  int track;    /* put with track_seen */
 } pg_held;
 
 /* The records put and not yet written (the writing section). */
@@ -675,14 +703,15 @@ static int reads_only(int stmt) {
   " priority_raw text, status text, status_raw text, service text, grp text," \
   " created_at bigint, first_response_at bigint, resolved_at bigint,"         \
   " closed_at bigint, updated_at bigint, reported_response_breached boolean," \
-  " reported_resolution_breached boolean, digest bigint);"                    \
+  " reported_resolution_breached boolean, digest bigint, raw_digest bigint);" \
   "CREATE TEMP TABLE IF NOT EXISTS stage_pauses(source text, ticket_id text," \
   " start bigint, \"end\" bigint);"                                           \
   "TRUNCATE pg_temp.stage_tickets, pg_temp.stage_pauses"
 #define STAGE_OUTAGES                                                      \
   "CREATE TEMP TABLE IF NOT EXISTS stage_outages(source text, id text,"    \
   " service text, kind text, kind_raw text, start bigint, \"end\" bigint," \
-  " updated_at bigint, digest bigint);TRUNCATE pg_temp.stage_outages"
+  " updated_at bigint, digest bigint, raw_digest bigint);"                 \
+  "TRUNCATE pg_temp.stage_outages"
 /* The staged changed records: rewritten, undeleted, pauses replaced (the
  * DELETE does not see the rows the INSERT adds: one snapshot). Fixed text:
  * the data is in the staging tables. */
@@ -696,16 +725,18 @@ static int reads_only(int stmt) {
   "updated_at=s.updated_at,deleted_at=NULL,"                        \
   "reported_response_breached=s.reported_response_breached,"        \
   "reported_resolution_breached=s.reported_resolution_breached,"    \
-  "digest=s.digest FROM pg_temp.stage_tickets s WHERE "             \
+  "digest=s.digest,raw_digest=s.raw_digest FROM "                   \
+  "pg_temp.stage_tickets s WHERE "                                  \
   "t.source=s.source AND t.id=s.id RETURNING t.source,t.id), "      \
   "d AS (DELETE FROM pauses p USING u WHERE p.source=u.source AND " \
   "p.ticket_id=u.id) INSERT INTO pauses(source,ticket_id,start,"    \
   "\"end\") SELECT source,ticket_id,start,\"end\" FROM "            \
   "pg_temp.stage_pauses"
-#define UPDATE_STAGED_OUTAGES                                     \
-  "UPDATE outages o SET service=s.service,kind=s.kind,"           \
-  "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","          \
-  "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest FROM " \
+#define UPDATE_STAGED_OUTAGES                                \
+  "UPDATE outages o SET service=s.service,kind=s.kind,"      \
+  "kind_raw=s.kind_raw,start=s.start,\"end\"=s.\"end\","     \
+  "updated_at=s.updated_at,deleted_at=NULL,digest=s.digest," \
+  "raw_digest=s.raw_digest FROM "                            \
   "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
@@ -1022,6 +1053,33 @@ static int stream(pg_store *st, int stmt, int n, const char *const *values,
   return rc;
 }
 
+typedef struct raw_read {
+  ib_raw_digest_fn each;
+  void *ctx;
+  int stop; /* each()'s non-zero return */
+} raw_read;
+
+static int raw_row(void *ctx, const PGresult *res) {
+  raw_read *r = ctx;
+  r->stop =
+      r->each(r->ctx, PQgetvalue(res, 0, 0), (uint64_t)get_int(res, 0, 1));
+  return r->stop;
+}
+
+static int pg_raw_digests(ib_store *base, const char *source,
+                          ib_record_type type, ib_raw_digest_fn each, void *ctx,
+                          char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  const char *v[1] = {source};
+  raw_read r = {.each = each, .ctx = ctx};
+  int stopped = 0;
+  if (stream(st, type == IB_RECORD_OUTAGE ? STMT_OUTAGE_RAWS : STMT_TICKET_RAWS,
+             1, v, raw_row, &r, &stopped, err, errlen,
+             "reading the records' raw digests"))
+    return -1;
+  return r.stop;
+}
+
 typedef struct ticket_load {
   ib_ticket_set *out;
   ib_row_index ix;
@@ -1289,13 +1347,13 @@ static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
   return 0;
 }
 
-static int pg_source_state(ib_store *base, const char *source,
+static int pg_source_state(ib_store *base, const char *source, int counts,
                            ib_source_state *out, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
-  const char *v[1] = {source};
+  const char *v[2] = {source, counts ? "true" : "false"};
   PGresult *res = NULL;
   memset(out, 0, sizeof *out);
-  if (run(st, STMT_STATE, 1, v, &res, err, errlen, "reading sync state"))
+  if (run(st, STMT_STATE, 2, v, &res, err, errlen, "reading sync state"))
     return -1;
   if (PQntuples(res) != 1) {
     PQclear(res);
@@ -1464,6 +1522,14 @@ static void cb_int(copy_buf *b, int first, int64_t v) {
   cb_text(b, first, num);
 }
 
+/* A raw digest: the same bits as a signed bigint, NULL for none. */
+static void cb_raw_digest(copy_buf *b, uint64_t raw) {
+  if (raw == 0)
+    cb_text(b, 0, NULL);
+  else
+    cb_int(b, 0, (int64_t)raw);
+}
+
 static void cb_time(copy_buf *b, ib_time t) {
   char num[PG_INT_LEN];
   cb_text(b, 0, time_param(num, t));
@@ -1572,36 +1638,44 @@ static void arr_text(copy_buf *b, int first, const char *text) {
 
 /* Runs page statement `stmt` with the keys of page rows `rows` (n of them;
  * rows 0..n-1 when rows is NULL) as $1 sources and $2 ids, and with
- * nparams 3 their digests as $3. Streams the result to on_row when not
- * NULL, else *out (when not NULL) gets it (to PQclear). */
+ * nparams 4 their digests as $3 and raw digests as $4 (PAGE_KEYS).
+ * Streams the result to on_row when not NULL, else *out (when not NULL)
+ * gets it (to PQclear). */
 static int run_keys(pg_store *st, int stmt, int nparams, const pg_held *held,
                     const size_t *rows, size_t n, row_fn on_row, void *ctx,
                     int *oom, PGresult **out, char *err, size_t errlen,
                     const char *what) {
-  copy_buf arr[3] = {{0}}; /* owned: free each data */
+  copy_buf arr[4] = {{0}}; /* owned: free each data */
   int rc = -1;
-  for (int a = 0; a < 3; a++) cb_raw(&arr[a], "{", 1);
+  for (int a = 0; a < 4; a++) cb_raw(&arr[a], "{", 1);
   for (size_t i = 0; i < n; i++) {
     const pg_held *h = &held[rows ? rows[i] : i];
     char num[PG_INT_LEN];
     arr_text(&arr[0], i == 0, h->source);
     arr_text(&arr[1], i == 0, h->id);
+    if (nparams < 4) continue;
     fmt_int(num, h->digest);
     if (i) cb_raw(&arr[2], ",", 1);
     cb_raw(&arr[2], num, strlen(num));
+    if (h->raw != 0)
+      fmt_int(num, (int64_t)h->raw);
+    else
+      snprintf(num, sizeof num, "NULL");
+    if (i) cb_raw(&arr[3], ",", 1);
+    cb_raw(&arr[3], num, strlen(num));
   }
-  for (int a = 0; a < 3; a++) cb_raw(&arr[a], "}", 2); /* with its NUL */
-  if (arr[0].oom || arr[1].oom || arr[2].oom) {
+  for (int a = 0; a < 4; a++) cb_raw(&arr[a], "}", 2); /* with its NUL */
+  if (arr[0].oom || arr[1].oom || arr[2].oom || arr[3].oom) {
     snprintf(err, errlen, "store %s: %s: out of memory", st->url, what);
     goto fail;
   }
-  const char *v[3] = {arr[0].data, arr[1].data, arr[2].data};
+  const char *v[4] = {arr[0].data, arr[1].data, arr[2].data, arr[3].data};
   if (on_row ? stream(st, stmt, nparams, v, on_row, ctx, oom, err, errlen, what)
              : run(st, stmt, nparams, v, out, err, errlen, what))
     goto fail;
   rc = 0;
 fail:
-  for (int a = 0; a < 3; a++) free(arr[a].data);
+  for (int a = 0; a < 4; a++) free(arr[a].data);
   return rc;
 }
 
@@ -1614,6 +1688,9 @@ typedef struct old_rows {
   size_t n_fresh;
   size_t *cand; /* owned: the page rows of the records to compare */
   size_t n_cand;
+  size_t *raws; /* owned: the page rows of unchanged records whose raw
+                   digest is to store */
+  size_t n_raws;
   size_t *rows; /* owned: the page row of each stored row loaded */
   size_t n;
   int bad; /* the server sent a row number out of range */
@@ -1626,7 +1703,10 @@ static int split_page(old_rows *old, const PGresult *res, size_t page_n) {
   old->fresh = malloc((rows + 1) * sizeof *old->fresh);
   old->cand = malloc((rows + 1) * sizeof *old->cand);
   old->rows = malloc((rows + 1) * sizeof *old->rows);
-  if (old->fresh == NULL || old->cand == NULL || old->rows == NULL) return -1;
+  old->raws = malloc((rows + 1) * sizeof *old->raws);
+  if (old->fresh == NULL || old->cand == NULL || old->rows == NULL ||
+      old->raws == NULL)
+    return -1;
   for (size_t i = 0; i < rows; i++) {
     int64_t row = get_int(res, (int)i, 0);
     if (row < 0 || (uint64_t)row >= page_n) {
@@ -1635,6 +1715,8 @@ static int split_page(old_rows *old, const PGresult *res, size_t page_n) {
     }
     if (PQgetvalue(res, (int)i, 1)[0] == 't')
       old->fresh[old->n_fresh++] = (size_t)row;
+    else if (PQgetvalue(res, (int)i, 2)[0] == 't')
+      old->raws[old->n_raws++] = (size_t)row;
     else
       old->cand[old->n_cand++] = (size_t)row;
   }
@@ -1675,7 +1757,7 @@ static int page_lookup(pg_store *st, const pg_held *held, size_t n,
                        old_rows *old, int *oom, char *err, size_t errlen,
                        const char *what) {
   PGresult *res = NULL;
-  if (run_keys(st, probe_stmt, 3, held, NULL, n, NULL, NULL, NULL, &res, err,
+  if (run_keys(st, probe_stmt, 4, held, NULL, n, NULL, NULL, NULL, &res, err,
                errlen, what))
     return -1;
   *oom = split_page(old, res, n) != 0;
@@ -1693,6 +1775,7 @@ static void old_rows_free(old_rows *old) {
   free(old->rows);
   free(old->fresh);
   free(old->cand);
+  free(old->raws);
 }
 
 /* One `changes` row per change of record (source, id). */
@@ -1818,6 +1901,7 @@ static int copy_tickets(pg_store *st, const char *tickets_sql,
     cb_verdict(b, t->reported_response_breached);
     cb_verdict(b, t->reported_resolution_breached);
     cb_int(b, 0, pg->ticket_held[rows[i]].digest);
+    cb_raw_digest(b, t->raw_digest);
     cb_end_row(b);
     n_pauses += t->n_pauses;
     failed = copy_send(st, b, 0) != 0;
@@ -1843,11 +1927,11 @@ static int copy_tickets(pg_store *st, const char *tickets_sql,
   "(source,id,key,title,kind,kind_raw,priority,priority_raw,status," \
   "status_raw,service,grp,created_at,first_response_at,resolved_at," \
   "closed_at,updated_at,reported_response_breached,"                 \
-  "reported_resolution_breached,digest) FROM STDIN"
+  "reported_resolution_breached,digest,raw_digest) FROM STDIN"
 #define PAUSE_COLUMNS "(source,ticket_id,start,\"end\") FROM STDIN"
-#define OUTAGE_COLUMNS                                                      \
-  "(source,id,service,kind,kind_raw,start,\"end\",updated_at,digest) FROM " \
-  "STDIN"
+#define OUTAGE_COLUMNS                                                \
+  "(source,id,service,kind,kind_raw,start,\"end\",updated_at,digest," \
+  "raw_digest) FROM STDIN"
 
 /* The page rows of held records put with track_seen (owned: free). */
 static size_t *tracked_rows(const pg_held *held, size_t n, size_t *count) {
@@ -1903,8 +1987,11 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
        exec_static(st, UPDATE_STAGED_TICKETS, err, errlen, what)))
     goto fail;
   if ((n_digest > 0 &&
-       run_keys(st, STMT_PAGE_TICKET_DIGESTS, 3, pg->ticket_held, digest,
+       run_keys(st, STMT_PAGE_TICKET_DIGESTS, 4, pg->ticket_held, digest,
                 n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
+      (old.n_raws > 0 &&
+       run_keys(st, STMT_PAGE_TICKET_RAWS, 4, pg->ticket_held, old.raws,
+                old.n_raws, NULL, NULL, NULL, NULL, err, errlen, what)) ||
       (n_tracked > 0 &&
        run_keys(st, STMT_PAGE_SEEN_TICKETS, 2, pg->ticket_held, tracked,
                 n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
@@ -1940,6 +2027,7 @@ static int copy_outages(pg_store *st, const char *sql, const size_t *rows,
     cb_time(b, o->end);
     cb_time(b, o->updated_at);
     cb_int(b, 0, pg->outage_held[rows[i]].digest);
+    cb_raw_digest(b, o->raw_digest);
     cb_end_row(b);
     failed = copy_send(st, b, 0) != 0;
   }
@@ -1982,8 +2070,11 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
        exec_static(st, UPDATE_STAGED_OUTAGES, err, errlen, what)))
     goto fail;
   if ((n_digest > 0 &&
-       run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 3, pg->outage_held, digest,
+       run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 4, pg->outage_held, digest,
                 n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
+      (old.n_raws > 0 &&
+       run_keys(st, STMT_PAGE_OUTAGE_RAWS, 4, pg->outage_held, old.raws,
+                old.n_raws, NULL, NULL, NULL, NULL, err, errlen, what)) ||
       (n_tracked > 0 &&
        run_keys(st, STMT_PAGE_SEEN_OUTAGES, 2, pg->outage_held, tracked,
                 n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
@@ -2075,6 +2166,7 @@ static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   pg->ticket_held[pg->tickets.n - 1] = (pg_held){.source = r->source,
                                                  .id = r->id,
                                                  .digest = ib_ticket_digest(t),
+                                                 .raw = t->raw_digest,
                                                  .track = track_seen != 0};
   return 0;
 nomem:
@@ -2118,6 +2210,7 @@ static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
   pg->outage_held[pg->outages.n - 1] = (pg_held){.source = r->source,
                                                  .id = r->id,
                                                  .digest = ib_outage_digest(o),
+                                                 .raw = o->raw_digest,
                                                  .track = track_seen != 0};
   return 0;
 nomem:
@@ -2146,6 +2239,7 @@ static const ib_store_ops pg_ops = {
     .put_rejected = pg_put_rejected,
     .drop_rejected = pg_drop_rejected,
     .list_rejected = pg_list_rejected,
+    .raw_digests = pg_raw_digests,
     .mark_seen = pg_mark_seen,
     .count_unseen = pg_count_unseen,
     .begin_read = pg_begin_read,

@@ -69,6 +69,7 @@ typedef struct ib_stored_digest {
   int has_digest; /* its digest is set (NULL: stored before schema 3) */
   int deleted;    /* it is marked deleted */
   int64_t digest;
+  uint64_t raw_digest; /* its raw digest, 0 = none */
 } ib_stored_digest;
 
 typedef enum ib_put_step {

@@ -41,6 +41,10 @@ enum {
   STMT_SEEN_TICKET,
   STMT_SEEN_OUTAGE,
   STMT_SET_WM,
+  STMT_SET_TICKET_RAW,
+  STMT_SET_OUTAGE_RAW,
+  STMT_TICKET_RAWS,
+  STMT_OUTAGE_RAWS,
   STMT_COUNT
 };
 
@@ -54,21 +58,25 @@ enum {
 static const char *const stmt_sql[STMT_COUNT] = {
     /* The unchanged case of a put is this one lookup (primary key). */
     [STMT_TICKET_DIGEST] =
-        "SELECT digest, deleted_at FROM tickets WHERE source=?1 AND id=?2",
+        "SELECT digest, deleted_at, raw_digest FROM tickets WHERE source=?1 "
+        "AND id=?2",
     [STMT_LOAD_TICKET] = "SELECT " TICKET_COLS
                          ",deleted_at FROM tickets WHERE source=?1 AND id=?2",
     [STMT_LOAD_TICKET_PAUSES] =
         "SELECT start,end FROM pauses WHERE source=?1 "
         "AND ticket_id=?2 ORDER BY start",
     [STMT_SET_TICKET_DIGEST] =
-        "UPDATE tickets SET digest=?3 WHERE source=?1 AND id=?2",
+        "UPDATE tickets SET digest=?3, raw_digest=?4 WHERE source=?1 AND "
+        "id=?2",
     [STMT_OUTAGE_DIGEST] =
-        "SELECT digest, deleted_at FROM outages WHERE source=?1 AND id=?2",
+        "SELECT digest, deleted_at, raw_digest FROM outages WHERE source=?1 "
+        "AND id=?2",
     [STMT_LOAD_OUTAGE] =
         "SELECT service,kind,kind_raw,start,end,updated_at,deleted_at FROM "
         "outages WHERE source=?1 AND id=?2",
     [STMT_SET_OUTAGE_DIGEST] =
-        "UPDATE outages SET digest=?3 WHERE source=?1 AND id=?2",
+        "UPDATE outages SET digest=?3, raw_digest=?4 WHERE source=?1 AND "
+        "id=?2",
     [STMT_PUT_CHANGE] =
         "INSERT INTO changes(source,record_id,kind,field,old_value,"
         "new_value,run_id,detected_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
@@ -76,22 +84,24 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO tickets(source,id,key,title,kind,kind_raw,priority,"
         "priority_raw,status,status_raw,service,grp,created_at,"
         "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
-        "reported_response_breached,reported_resolution_breached,digest) "
+        "reported_response_breached,reported_resolution_breached,digest,"
+        "raw_digest) "
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-        "NULL,?18,?19,?20) ON CONFLICT(source,id) DO UPDATE SET key=?3,"
+        "NULL,?18,?19,?20,?21) ON CONFLICT(source,id) DO UPDATE SET key=?3,"
         "title=?4,kind=?5,kind_raw=?6,priority=?7,priority_raw=?8,status=?9,"
         "status_raw=?10,service=?11,grp=?12,created_at=?13,"
         "first_response_at=?14,resolved_at=?15,closed_at=?16,updated_at=?17,"
         "deleted_at=NULL,reported_response_breached=?18,"
-        "reported_resolution_breached=?19,digest=?20",
+        "reported_resolution_breached=?19,digest=?20,raw_digest=?21",
     [STMT_DEL_PAUSES] = "DELETE FROM pauses WHERE source=?1 AND ticket_id=?2",
     [STMT_PUT_PAUSE] =
         "INSERT INTO pauses(source,ticket_id,start,end) VALUES(?1,?2,?3,?4)",
     [STMT_PUT_OUTAGE] =
         "INSERT INTO outages(source,id,service,kind,kind_raw,start,end,"
-        "updated_at,deleted_at,digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,NULL,"
-        "?9) ON CONFLICT(source,id) DO UPDATE SET service=?3,kind=?4,"
-        "kind_raw=?5,start=?6,end=?7,updated_at=?8,deleted_at=NULL,digest=?9",
+        "updated_at,deleted_at,digest,raw_digest) VALUES(?1,?2,?3,?4,?5,?6,"
+        "?7,?8,NULL,?9,?10) ON CONFLICT(source,id) DO UPDATE SET service=?3,"
+        "kind=?4,kind_raw=?5,start=?6,end=?7,updated_at=?8,deleted_at=NULL,"
+        "digest=?9,raw_digest=?10",
     [STMT_SEEN_TICKET] =
         "INSERT OR IGNORE INTO temp.seen(tbl,source,id) VALUES('t',?1,?2)",
     [STMT_SEEN_OUTAGE] =
@@ -100,6 +110,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO sync_state(source,watermark) VALUES(?1,?2) "
         "ON CONFLICT(source) DO UPDATE SET watermark=max(coalesce(watermark,"
         "?2),?2)",
+    /* Raw digests (schema 8): kept up to date on every put, read once per
+     * sync so that unchanged raw records are skipped (ib_store_raw_digests) */
+    [STMT_SET_TICKET_RAW] =
+        "UPDATE tickets SET raw_digest=?3 WHERE source=?1 AND id=?2",
+    [STMT_SET_OUTAGE_RAW] =
+        "UPDATE outages SET raw_digest=?3 WHERE source=?1 AND id=?2",
+    [STMT_TICKET_RAWS] =
+        "SELECT id, raw_digest FROM tickets WHERE source=?1 AND deleted_at "
+        "IS NULL AND raw_digest IS NOT NULL",
+    [STMT_OUTAGE_RAWS] =
+        "SELECT id, raw_digest FROM outages WHERE source=?1 AND deleted_at "
+        "IS NULL AND raw_digest IS NOT NULL",
 };
 
 typedef struct sq_store {
@@ -195,6 +217,12 @@ static const char *const migrations[] = {
     "CREATE INDEX tickets_reversed ON tickets(created_at, resolved_at)"
     " WHERE resolved_at < created_at;"
     "CREATE INDEX outages_period ON outages(end, start);",
+    /* 8: the digest of the raw form each record was converted from, so
+     * that a sync skips the records whose raw form did not change
+     * (plugin.h, raw_unchanged); NULL: none (not yet, or a plugin that
+     * gives none) */
+    "ALTER TABLE tickets ADD COLUMN raw_digest INTEGER;"
+    "ALTER TABLE outages ADD COLUMN raw_digest INTEGER;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -558,6 +586,8 @@ static int lookup_digest(sq_store *st, int stmt, const char *source,
   out->has_digest = out->exists && sqlite3_column_type(s, 0) != SQLITE_NULL;
   out->digest = out->has_digest ? sqlite3_column_int64(s, 0) : 0;
   out->deleted = out->exists && sqlite3_column_type(s, 1) != SQLITE_NULL;
+  out->raw_digest =
+      out->exists ? (uint64_t)sqlite3_column_int64(s, 2) : 0; /* NULL: 0 */
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -565,14 +595,35 @@ static int lookup_digest(sq_store *st, int stmt, const char *source,
   return 0;
 }
 
+static void bind_raw(sqlite3_stmt *s, int i, uint64_t raw) {
+  if (raw == 0)
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_int64(s, i, (int64_t)raw);
+}
+
 static int set_digest(sq_store *st, int stmt, const char *source,
-                      const char *id, int64_t digest, char *err,
+                      const char *id, int64_t digest, uint64_t raw, char *err,
                       size_t errlen) {
   sqlite3_stmt *s = st->stmt[stmt];
   bind_text(s, 1, source);
   bind_text(s, 2, id);
   sqlite3_bind_int64(s, 3, digest);
+  bind_raw(s, 4, raw);
   return step_done(st, s, err, errlen, "storing a record's digest");
+}
+
+/* An unchanged record whose raw form changed (or was not recorded): its
+ * new raw digest, so that the next sync can skip it. */
+static int set_raw(sq_store *st, int stmt, const ib_stored_digest *stored,
+                   const char *source, const char *id, uint64_t raw, char *err,
+                   size_t errlen) {
+  if (raw == stored->raw_digest) return 0;
+  sqlite3_stmt *s = st->stmt[stmt];
+  bind_text(s, 1, source);
+  bind_text(s, 2, id);
+  bind_raw(s, 3, raw);
+  return step_done(st, s, err, errlen, "storing a record's raw digest");
 }
 
 /* Records the changes of one record, stamped with the current run. */
@@ -629,6 +680,7 @@ static int write_ticket(sq_store *st, const ib_ticket_row *t, int64_t digest,
   bind_verdict(s, 18, t->reported_response_breached);
   bind_verdict(s, 19, t->reported_resolution_breached);
   sqlite3_bind_int64(s, 20, digest);
+  bind_raw(s, 21, t->raw_digest);
   if (step_done(st, s, err, errlen, "storing a ticket")) return -1;
   if (replace_pauses) {
     s = st->stmt[STMT_DEL_PAUSES];
@@ -675,9 +727,12 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
         put_changes(st, t->source, t->id, &changes, (ib_time)time(NULL), err,
                     errlen))
       goto fail;
-  } else if (step == IB_STEP_SET_DIGEST &&
-             set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest,
-                        err, errlen)) {
+  } else if (step == IB_STEP_SET_DIGEST) {
+    if (set_digest(st, STMT_SET_TICKET_DIGEST, t->source, t->id, digest,
+                   t->raw_digest, err, errlen))
+      goto fail;
+  } else if (set_raw(st, STMT_SET_TICKET_RAW, &stored, t->source, t->id,
+                     t->raw_digest, err, errlen)) {
     goto fail;
   }
   if (track_seen && track(st, STMT_SEEN_TICKET, t->source, t->id, err, errlen))
@@ -707,6 +762,7 @@ static int write_outage(sq_store *st, const ib_outage_row *o, int64_t digest,
   bind_time(s, 7, o->end);
   bind_time(s, 8, o->updated_at);
   sqlite3_bind_int64(s, 9, digest);
+  bind_raw(s, 10, o->raw_digest);
   return step_done(st, s, err, errlen, "storing an outage");
 }
 
@@ -734,9 +790,12 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
         put_changes(st, o->source, o->id, &changes, (ib_time)time(NULL), err,
                     errlen))
       goto fail;
-  } else if (step == IB_STEP_SET_DIGEST &&
-             set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest,
-                        err, errlen)) {
+  } else if (step == IB_STEP_SET_DIGEST) {
+    if (set_digest(st, STMT_SET_OUTAGE_DIGEST, o->source, o->id, digest,
+                   o->raw_digest, err, errlen))
+      goto fail;
+  } else if (set_raw(st, STMT_SET_OUTAGE_RAW, &stored, o->source, o->id,
+                     o->raw_digest, err, errlen)) {
     goto fail;
   }
   if (track_seen && track(st, STMT_SEEN_OUTAGE, o->source, o->id, err, errlen))
@@ -856,6 +915,27 @@ static int sq_mark_unseen_deleted(ib_store *base, const char *source,
     return -1;
   *count += sqlite3_changes(st->db);
   return 0;
+}
+
+static int sq_raw_digests(ib_store *base, const char *source,
+                          ib_record_type type, ib_raw_digest_fn each, void *ctx,
+                          char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  sqlite3_stmt *s =
+      st->stmt[type == IB_RECORD_OUTAGE ? STMT_OUTAGE_RAWS : STMT_TICKET_RAWS];
+  bind_text(s, 1, source);
+  int rc, stop = 0;
+  while (stop == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(s, 0);
+    if (id != NULL) stop = each(ctx, id, (uint64_t)sqlite3_column_int64(s, 1));
+  }
+  if (stop == 0 && rc != SQLITE_DONE) {
+    db_fail(st, err, errlen, "reading the records' raw digests");
+    stop = -1;
+  }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return stop;
 }
 
 static int sq_mark_seen(ib_store *base, const char *source, const char *id,
@@ -1412,7 +1492,7 @@ static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
   return 0;
 }
 
-static int sq_source_state(ib_store *base, const char *source,
+static int sq_source_state(ib_store *base, const char *source, int counts,
                            ib_source_state *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   static const char *sql =
@@ -1421,8 +1501,10 @@ static int sq_source_state(ib_store *base, const char *source,
       " (SELECT started_at FROM sync_runs WHERE source=?1 ORDER BY id DESC "
       "LIMIT 1),"
       " (SELECT error FROM sync_runs WHERE source=?1 ORDER BY id DESC LIMIT 1),"
-      " (SELECT count(*) FROM tickets WHERE source=?1 AND deleted_at IS NULL),"
-      " (SELECT count(*) FROM outages WHERE source=?1 AND deleted_at IS NULL),"
+      " CASE WHEN ?2 THEN (SELECT count(*) FROM tickets WHERE source=?1 AND"
+      " deleted_at IS NULL) ELSE -1 END,"
+      " CASE WHEN ?2 THEN (SELECT count(*) FROM outages WHERE source=?1 AND"
+      " deleted_at IS NULL) ELSE -1 END,"
       " (SELECT count(*) FROM rejected WHERE source=?1),"
       " (SELECT started_at FROM sync_runs WHERE source=?1 AND ended_at IS "
       "NULL AND id=(SELECT max(id) FROM sync_runs WHERE source=?1))";
@@ -1431,6 +1513,7 @@ static int sq_source_state(ib_store *base, const char *source,
   if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
     return db_fail(st, err, errlen, "reading sync state");
   bind_text(s, 1, source);
+  sqlite3_bind_int(s, 2, counts != 0);
   if (sqlite3_step(s) != SQLITE_ROW) {
     sqlite3_finalize(s);
     return db_fail(st, err, errlen, "reading sync state");
@@ -1580,6 +1663,7 @@ static const ib_store_ops sq_ops = {
     .put_rejected = sq_put_rejected,
     .drop_rejected = sq_drop_rejected,
     .list_rejected = sq_list_rejected,
+    .raw_digests = sq_raw_digests,
     .mark_seen = sq_mark_seen,
     .count_unseen = sq_count_unseen,
     .begin_read = sq_begin_read,

@@ -23,8 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash64.h"
 #include "http.h"
 #include "model.h"
+#include "raw_map.h"
+#include "sha256.h"
 #include "transport.h"
 #include "trust.h"
 #include "utf8.h"
@@ -434,6 +437,11 @@ struct ib_source {
   size_t config_errlen;
   int config_failed;
   struct default_doc *defaults; /* owned: parsed list/pair defaults */
+  /* Raw digests (plugin.h, raw_unchanged): the source's fingerprint (0
+   * until computed), and what the store holds, per record type, read at
+   * the first question. */
+  uint64_t raw_fp;
+  ib_raw_map raw_maps[2]; /* owned: ib_raw_map_free */
 };
 
 static double since_start(const ib_source *src) {
@@ -928,6 +936,137 @@ static int sink_record(ib_source *src, int rc, char *err, size_t errlen) {
   return rc;
 }
 
+/* ---- raw digests: skipping what did not change (plugin.h) ---- */
+
+/* Feeds one value of the source's configuration, depth first, names and
+ * types included: any change of it changes the fingerprint. */
+static void fingerprint_setting(ib_sha256 *h, const config_setting_t *s) {
+  const char *name = config_setting_name(s);
+  int type = config_setting_type(s);
+  char buf[64];
+  ib_sha256_update(h, name ? name : "", name ? strlen(name) + 1 : 1);
+  snprintf(buf, sizeof buf, "%d:", type);
+  ib_sha256_update(h, buf, strlen(buf));
+  switch (type) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+      snprintf(buf, sizeof buf, "%lld", (long long)config_setting_get_int64(s));
+      break;
+    case CONFIG_TYPE_FLOAT:
+      snprintf(buf, sizeof buf, "%.17g", config_setting_get_float(s));
+      break;
+    case CONFIG_TYPE_BOOL:
+      snprintf(buf, sizeof buf, "%d", config_setting_get_bool(s));
+      break;
+    case CONFIG_TYPE_STRING: {
+      const char *v = config_setting_get_string(s);
+      ib_sha256_update(h, v ? v : "", v ? strlen(v) + 1 : 1);
+      buf[0] = '\0';
+      break;
+    }
+    default: { /* group, array, list */
+      int n = config_setting_length(s);
+      snprintf(buf, sizeof buf, "[%d]", n);
+      ib_sha256_update(h, buf, strlen(buf));
+      for (int i = 0; i < n; i++)
+        fingerprint_setting(h, config_setting_get_elem(s, (unsigned)i));
+      buf[0] = '\0';
+      break;
+    }
+  }
+  ib_sha256_update(h, buf, strlen(buf) + 1);
+}
+
+/* The source's fingerprint: what else than a record's raw form decides
+ * what it converts to -- this program's and the plugin's versions, the
+ * source's configuration (mappings, columns, formats) and its zone with
+ * the zone's rules as the system's tzdata has them. Never 0. */
+static uint64_t raw_fingerprint(ib_source *src) {
+  if (src->raw_fp != 0) return src->raw_fp;
+  ib_sha256 h;
+  ib_sha256_init(&h);
+  const char *parts[] = {"itsm-bridge raw digests 1", IB_VERSION,
+                         src->plugin->name ? src->plugin->name : "",
+                         src->plugin->version ? src->plugin->version : "",
+                         src->sc->timezone ? src->sc->timezone : "UTC"};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+    ib_sha256_update(&h, parts[i], strlen(parts[i]) + 1);
+  if (src->sc->setting != NULL) fingerprint_setting(&h, src->sc->setting);
+  if (src->sc->timezone != NULL && ib_tz_valid(src->sc->timezone)) {
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo",
+             src->sc->timezone);
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+      unsigned char buf[8192];
+      size_t n, total = 0;
+      while (total < (1u << 20) && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ib_sha256_update(&h, buf, n);
+        total += n;
+      }
+      fclose(f);
+    }
+  }
+  unsigned char out[IB_SHA256_LEN];
+  ib_sha256_final(&h, out);
+  uint64_t fp = 0;
+  for (int i = 0; i < 8; i++) fp = fp << 8 | out[i];
+  src->raw_fp = fp != 0 ? fp : 1;
+  return src->raw_fp;
+}
+
+/* What a record's raw digest is stored as (0: none; none without a
+ * store). */
+static uint64_t raw_key(ib_source *src, uint64_t plugin_digest) {
+  if (plugin_digest == 0 || src->store == NULL) return 0;
+  return ib_raw_key(raw_fingerprint(src), plugin_digest);
+}
+
+static int raw_map_add(void *ctx, const char *id, uint64_t digest) {
+  return ib_raw_map_put(ctx, id, digest) != 0 ? -1 : 0;
+}
+
+static uint64_t h_digest(uint64_t seed, const void *data, size_t len) {
+  return data == NULL ? seed : ib_hash64(seed, data, len);
+}
+
+static int h_raw_unchanged(ib_source *src, ib_record_type type, const char *id,
+                           uint64_t raw_digest) {
+  /* A --full sync converts everything again: it is also how a user makes
+   * sure, and it tracks every record it sees. */
+  if (src->store == NULL || src->opt->full || src->store_failed || id == NULL ||
+      raw_digest == 0 || (type != IB_RECORD_TICKET && type != IB_RECORD_OUTAGE))
+    return 0;
+  ib_raw_map *m = &src->raw_maps[type];
+  if (!m->loaded) {
+    char err[512];
+    m->loaded = 1;
+    int rc = ib_store_raw_digests(src->store, src->sc->name, type, raw_map_add,
+                                  m, err, sizeof err);
+    if (rc != 0) {
+      store_error(src, rc < 0 ? err : "out of memory reading raw digests");
+      return 0;
+    }
+  }
+  if (!ib_raw_map_matches(m, id, raw_key(src, raw_digest))) return 0;
+  /* As a put of an unchanged record: read, stored, unchanged. A record
+   * listed as rejected that comes back as it was stored is good again. */
+  if (pending_hit(src, id)) {
+    char err[512];
+    if (ensure_tx(src) != IB_OK) return 0;
+    if (ib_store_drop_rejected(src->store, src->sc->name, id, err,
+                               sizeof err)) {
+      store_error(src, err);
+      return 0;
+    }
+  }
+  src->res->read++;
+  src->res->stored++;
+  src->res->unchanged++;
+  return 1;
+}
+
 static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
                              const char *where) {
   /* Copy what the plugin's (possibly older, shorter) struct has. */
@@ -1035,7 +1174,8 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
       .pauses = (ib_interval *)t.pauses,
       .n_pauses = t.n_pauses,
       .reported_response_breached = t.reported_response_breached,
-      .reported_resolution_breached = t.reported_resolution_breached};
+      .reported_resolution_breached = t.reported_resolution_breached,
+      .raw_digest = raw_key(src, t.raw_digest)};
   char err[512];
   int put =
       src->opt->dry_run
@@ -1047,6 +1187,7 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
   for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
     free(repaired[i]);
   if (put) return store_error(src, err);
+  ib_raw_map_forget(&src->raw_maps[IB_RECORD_TICKET], t.id);
   if (pending_hit(src, t.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, t.id, err, sizeof err))
     return store_error(src, err);
@@ -1102,7 +1243,8 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
       .start = o.start,
       .end = o.end,
       .updated_at = o.updated_at != IB_TIME_NONE ? o.updated_at : o.start,
-      .deleted_at = IB_TIME_NONE};
+      .deleted_at = IB_TIME_NONE,
+      .raw_digest = raw_key(src, o.raw_digest)};
   char err[512];
   int put =
       src->opt->dry_run
@@ -1114,6 +1256,7 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
   free(repaired[0]);
   free(repaired[1]);
   if (put) return store_error(src, err);
+  ib_raw_map_forget(&src->raw_maps[IB_RECORD_OUTAGE], o.id);
   if (pending_hit(src, o.id) &&
       ib_store_drop_rejected(src->store, src->sc->name, o.id, err, sizeof err))
     return store_error(src, err);
@@ -1501,6 +1644,8 @@ static const ib_host_services host_services = {
     .http_set_session_headers = h_http_set_session_headers,
     .http_session_expired = h_http_session_expired,
     .set_auth_hint = h_set_auth_hint,
+    .digest = h_digest,
+    .raw_unchanged = h_raw_unchanged,
 };
 
 /* ---- secrets and HTTP client ---- */
@@ -1717,6 +1862,8 @@ static void source_release(ib_source *src) {
   free(src->secrets);
   free(src->secret_options);
   free_session_headers(src);
+  ib_raw_map_free(&src->raw_maps[0]);
+  ib_raw_map_free(&src->raw_maps[1]);
   /* session_scrub outlives this: the run's last messages still need it. */
 }
 
@@ -2048,7 +2195,7 @@ int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
     return -1;
   }
   if (!dry &&
-      (ib_store_source_state(st, sc->name, &state, err, sizeof err) ||
+      (ib_store_source_state(st, sc->name, 0, &state, err, sizeof err) ||
        ib_store_run_begin(st, sc->name, opt->full, &run_id, err, sizeof err))) {
     snprintf(res->error, sizeof res->error, "%s", err);
     scrub_text(&src, res->error, sizeof res->error);
@@ -2145,7 +2292,8 @@ done:
     scrub_text(&src, res->error, sizeof res->error);
   }
   ib_source_state after;
-  if (!dry && ib_store_source_state(st, sc->name, &after, err, sizeof err) == 0)
+  if (!dry &&
+      ib_store_source_state(st, sc->name, 0, &after, err, sizeof err) == 0)
     res->still_rejected = after.rejected;
   ib_scrubber_free(src.session_scrub);
   ib_scrubber_free(src.own_scrub);

@@ -123,6 +123,10 @@ typedef struct ib_ticket {
   size_t n_pauses;
   ib_verdict reported_response_breached;
   ib_verdict reported_resolution_breached;
+  /* -- added in 0.3: the digest of the record's raw form, as given to
+   * raw_unchanged() (0 = none). Stored with the record so that the next
+   * sync can skip it while its raw form stays the same. */
+  uint64_t raw_digest;
 } ib_ticket;
 
 #define IB_TICKET_INIT                                              \
@@ -144,6 +148,7 @@ typedef struct ib_outage {
   ib_time start; /* required */
   ib_time end;   /* IB_TIME_NONE while ongoing */
   ib_time updated_at;
+  uint64_t raw_digest; /* added in 0.3: as ib_ticket.raw_digest */
 } ib_outage;
 
 #define IB_OUTAGE_INIT                                       \
@@ -212,6 +217,12 @@ typedef struct ib_pair {
 /* ---- host services ------------------------------------------------------ */
 
 typedef struct ib_source ib_source; /* opaque: one configured source */
+
+/* The two kinds of record a source emits. */
+typedef enum ib_record_type {
+  IB_RECORD_TICKET = 0,
+  IB_RECORD_OUTAGE = 1
+} ib_record_type;
 
 typedef enum ib_log_level {
   IB_LOG_ERROR = 0,
@@ -376,6 +387,24 @@ typedef struct ib_host_services {
    * e.g. "$GLPI_USER_TOKEN (user_token_env) and $GLPI_APP_TOKEN". Copied.
    * Default: the auth group's variables, then those read by get_secret. */
   void (*set_auth_hint)(ib_source *src, const char *hint);
+
+  /* ---- added in 0.3: check struct_size before using these. ----------
+   * Skipping unchanged records. A plugin that holds the raw form of a
+   * record before converting it (a CSV row, the JSON text of an issue)
+   * digests it and asks raw_unchanged() first: non-zero means this
+   * source stored the record from the very same raw form, under the same
+   * plugin version and source configuration, and nothing marked it
+   * deleted since -- skip it without converting it; the host counts it as
+   * read and unchanged. Zero: convert it as usual and emit it with
+   * raw_digest set to the same digest, so that the next sync can skip it.
+   * A --full sync, a dry run and a store that keeps no raw digests always
+   * answer zero. Use a digest that covers every byte the conversion reads
+   * (field boundaries included): a raw form that changed but digests the
+   * same would be skipped. */
+  /* 64-bit digest of data[0..len), chained through seed (start with 0). */
+  uint64_t (*digest)(uint64_t seed, const void *data, size_t len);
+  int (*raw_unchanged)(ib_source *src, ib_record_type type, const char *id,
+                       uint64_t raw_digest);
 } ib_host_services;
 
 /* ---- the descriptor ----------------------------------------------------- */

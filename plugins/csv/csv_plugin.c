@@ -327,7 +327,7 @@ static ib_status read_file(csv_instance *in, ib_time since,
 
   in->since = since;
   in->max_updated = IB_TIME_NONE;
-  in->rows = in->emitted = in->skipped = in->rejected = 0;
+  in->rows = in->emitted = in->skipped = in->rejected = in->same = 0;
   if (csv_reader_open(&in->reader, in->path, in->delim, in->enc, err,
                       sizeof err) != 0) {
     in->host->log(in->src, IB_LOG_ERROR, "%s", err);
@@ -364,10 +364,11 @@ static ib_status read_file(csv_instance *in, ib_time since,
     goto done;
   in->host->log(
       in->src, IB_LOG_DEBUG,
-      "%s: %llu rows: %llu emitted, %llu unchanged since the last "
-      "sync, %llu rejected by the plugin",
+      "%s: %llu rows: %llu emitted, %llu updated before the last sync, "
+      "%llu stored from the same bytes, %llu rejected by the plugin",
       in->path, (unsigned long long)in->rows, (unsigned long long)in->emitted,
-      (unsigned long long)in->skipped, (unsigned long long)in->rejected);
+      (unsigned long long)in->skipped, (unsigned long long)in->same,
+      (unsigned long long)in->rejected);
 done:
   csv_reader_close(&in->reader);
   in->reader_open = 0;

@@ -75,6 +75,13 @@ typedef struct csv_instance {
   /* fetch(): only the rows with these ids (sorted, host-owned), or NULL */
   const char *const *only_ids;
   size_t n_only_ids;
+  /* Raw digests (plugin.h, raw_unchanged): whether the host offers them,
+   * the seed every row's digest starts from (the header and delimiter:
+   * the same bytes under another header are another record), and the
+   * rows skipped as stored unchanged. */
+  int raw_digests;
+  uint64_t raw_seed;
+  uint64_t same;
 } csv_instance;
 
 /* csv_rows.c: binds the configured columns to the header record. Logs and

@@ -241,6 +241,8 @@ static csv_next finish(csv_reader *r, csv_record *out, uint64_t start_line,
   out->n_fields = r->n_offs;
   out->line = start_line;
   out->problem = problem;
+  out->bytes = r->rec;
+  out->n_bytes = r->rec_len;
   return CSV_NEXT_RECORD;
 }
 

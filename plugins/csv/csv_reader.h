@@ -38,6 +38,11 @@ typedef struct csv_record {
   size_t n_fields;
   uint64_t line;       /* physical line where the record starts (1-based) */
   const char *problem; /* NULL, or why the record is malformed (static) */
+  /* The record as read (after decoding and unquoting): its fields one
+   * after the other, each ended by a NUL -- what a digest of the row
+   * covers. Valid as fields are. */
+  const char *bytes;
+  size_t n_bytes;
 } csv_record;
 
 typedef struct csv_reader {

@@ -176,6 +176,7 @@ sources = (
         DROP INDEX tickets_reversed; DROP INDEX outages_period; DROP INDEX changes_record;
         DROP TABLE changes;
         ALTER TABLE tickets DROP COLUMN digest; ALTER TABLE outages DROP COLUMN digest;
+        ALTER TABLE tickets DROP COLUMN raw_digest; ALTER TABLE outages DROP COLUMN raw_digest;
         PRAGMA user_version = 2;""")
         rc, out, err = run(cfg, "sync", "--full")
         check(rc == 0 and "desk: 4 read, 0 new, 0 changed, 4 unchanged" in out

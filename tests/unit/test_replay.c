@@ -207,7 +207,7 @@ static void test_sync_through_the_seam(void **state) {
   assert_int_equal(ib_replay_requests(rp), 3);
   assert_int_equal(ib_replay_served(rp, 2), 1);
   ib_source_state ss;
-  assert_int_equal(ib_store_source_state(st, "p", &ss, err, sizeof err), 0);
+  assert_int_equal(ib_store_source_state(st, "p", 1, &ss, err, sizeof err), 0);
   assert_int_equal(ss.tickets, 2);
   assert_int_equal(ss.watermark, 1791277200); /* 2026-10-06T09:00:00Z */
   ib_replay_free(rp);
