@@ -45,6 +45,10 @@ enum {
   STMT_SET_OUTAGE_RAW,
   STMT_TICKET_RAWS,
   STMT_OUTAGE_RAWS,
+  STMT_NEW_TICKET,
+  STMT_NEW_OUTAGE,
+  STMT_ANY_TICKET,
+  STMT_ANY_OUTAGE,
   STMT_COUNT
 };
 
@@ -116,6 +120,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "UPDATE tickets SET raw_digest=?3 WHERE source=?1 AND id=?2",
     [STMT_SET_OUTAGE_RAW] =
         "UPDATE outages SET raw_digest=?3 WHERE source=?1 AND id=?2",
+    /* A source with nothing stored yet (its first sync): a record is
+     * inserted at once, without the lookup; only an id met twice in the
+     * same sync (nothing inserted) takes the comparing path. Same
+     * parameters as STMT_PUT_TICKET / STMT_PUT_OUTAGE. */
+    [STMT_NEW_TICKET] =
+        "INSERT INTO tickets(source,id,key,title,kind,kind_raw,priority,"
+        "priority_raw,status,status_raw,service,grp,created_at,"
+        "first_response_at,resolved_at,closed_at,updated_at,deleted_at,"
+        "reported_response_breached,reported_resolution_breached,digest,"
+        "raw_digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+        "?15,?16,?17,NULL,?18,?19,?20,?21) ON CONFLICT(source,id) DO NOTHING",
+    [STMT_NEW_OUTAGE] =
+        "INSERT INTO outages(source,id,service,kind,kind_raw,start,end,"
+        "updated_at,deleted_at,digest,raw_digest) VALUES(?1,?2,?3,?4,?5,?6,"
+        "?7,?8,NULL,?9,?10) ON CONFLICT(source,id) DO NOTHING",
+    [STMT_ANY_TICKET] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE source=?1)",
+    [STMT_ANY_OUTAGE] = "SELECT EXISTS(SELECT 1 FROM outages WHERE source=?1)",
     [STMT_TICKET_RAWS] =
         "SELECT id, raw_digest FROM tickets WHERE source=?1 AND deleted_at "
         "IS NULL AND raw_digest IS NOT NULL",
@@ -133,6 +154,10 @@ typedef struct sq_store {
   int64_t run_id;      /* the run last begun: changes are recorded under it */
   ib_put_counts tally; /* what the puts of the open transaction did */
   int rebuild_period;  /* the period indexes were dropped for a first sync */
+  /* Whether the source last put had no ticket (fresh[0]) / outage
+   * (fresh[1]) stored when this store met it first (-1: not asked yet). */
+  char *fresh_source; /* owned */
+  int fresh[2];
 } sq_store;
 
 static void sq_close(ib_store *base);
@@ -452,6 +477,7 @@ static void sq_close(ib_store *base) {
   }
   if (st->db) sqlite3_close(st->db);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
+  free(st->fresh_source);
   free(st->path);
   free(st);
 }
@@ -654,9 +680,39 @@ static int track(sq_store *st, int stmt, const char *source, const char *id,
   return step_done(st, s, err, errlen, "tracking a record");
 }
 
-static int write_ticket(sq_store *st, const ib_ticket_row *t, int64_t digest,
-                        int replace_pauses, char *err, size_t errlen) {
-  sqlite3_stmt *s = st->stmt[STMT_PUT_TICKET];
+/* Whether `source` had nothing stored in `table` (0 tickets, 1 outages)
+ * when first met by this store: its puts then insert at once. -1 on a
+ * database error. */
+static int source_fresh(sq_store *st, int table, const char *source, char *err,
+                        size_t errlen) {
+  if (st->fresh_source == NULL || strcmp(st->fresh_source, source) != 0) {
+    char *copy = strdup(source);
+    if (copy == NULL) return 0; /* then every put looks up: still right */
+    free(st->fresh_source);
+    st->fresh_source = copy;
+    st->fresh[0] = st->fresh[1] = -1;
+  }
+  if (st->fresh[table] < 0) {
+    sqlite3_stmt *s = st->stmt[table ? STMT_ANY_OUTAGE : STMT_ANY_TICKET];
+    bind_text(s, 1, source);
+    int rc = sqlite3_step(s);
+    int any = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_ROW)
+      return db_fail(st, err, errlen, "looking for the source's records");
+    st->fresh[table] = !any;
+  }
+  return st->fresh[table];
+}
+
+/* Writes ticket t with STMT_PUT_TICKET (insert or replace) or, with
+ * STMT_NEW_TICKET, inserts it unless its id is stored: *written says
+ * whether it was (its pauses are written only then). */
+static int write_ticket(sq_store *st, int stmt, const ib_ticket_row *t,
+                        int64_t digest, int replace_pauses, int *written,
+                        char *err, size_t errlen) {
+  sqlite3_stmt *s = st->stmt[stmt];
   bind_text(s, 1, t->source);
   bind_text(s, 2, t->id);
   bind_text(s, 3, t->key);
@@ -682,6 +738,8 @@ static int write_ticket(sq_store *st, const ib_ticket_row *t, int64_t digest,
   sqlite3_bind_int64(s, 20, digest);
   bind_raw(s, 21, t->raw_digest);
   if (step_done(st, s, err, errlen, "storing a ticket")) return -1;
+  *written = stmt == STMT_PUT_TICKET || sqlite3_changes(st->db) > 0;
+  if (!*written) return 0;
   if (replace_pauses) {
     s = st->stmt[STMT_DEL_PAUSES];
     bind_text(s, 1, t->source);
@@ -710,10 +768,16 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   int rc = -1;
   ib_ticket_set old = {0};      /* owned: ib_ticket_set_free */
   ib_change_list changes = {0}; /* owned: ib_change_list_free */
+  int fresh = source_fresh(st, 0, t->source, err, errlen), written = 0;
+  ib_put_step step = IB_STEP_INSERT;
+  if (fresh < 0 || (fresh && write_ticket(st, STMT_NEW_TICKET, t, digest, 0,
+                                          &written, err, errlen)))
+    goto fail;
+  if (written) goto done; /* new, as nothing was stored before this sync */
   if (lookup_digest(st, STMT_TICKET_DIGEST, t->source, t->id, &stored, err,
                     errlen))
     goto fail;
-  ib_put_step step = ib_put_first_step(&stored, digest);
+  step = ib_put_first_step(&stored, digest);
   if (step == IB_STEP_COMPARE) {
     if (load_one_ticket(st, t->source, t->id, &old, err, errlen)) goto fail;
     if (ib_ticket_settle(&old.rows[0], t, digest, &changes, &step) != 0) {
@@ -723,7 +787,8 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   }
   if (step == IB_STEP_INSERT || step == IB_STEP_UPDATE) {
     int replace_pauses = step == IB_STEP_UPDATE && old.rows[0].n_pauses > 0;
-    if (write_ticket(st, t, digest, replace_pauses, err, errlen) ||
+    if (write_ticket(st, STMT_PUT_TICKET, t, digest, replace_pauses, &written,
+                     err, errlen) ||
         put_changes(st, t->source, t->id, &changes, (ib_time)time(NULL), err,
                     errlen))
       goto fail;
@@ -735,6 +800,7 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
                      t->raw_digest, err, errlen)) {
     goto fail;
   }
+done:
   if (track_seen && track(st, STMT_SEEN_TICKET, t->source, t->id, err, errlen))
     goto fail;
   ib_put_counts_add(&st->tally, step);
@@ -750,9 +816,11 @@ static void free_outage_strings(ib_outage_row *o) {
   free(o->kind_raw);
 }
 
-static int write_outage(sq_store *st, const ib_outage_row *o, int64_t digest,
-                        char *err, size_t errlen) {
-  sqlite3_stmt *s = st->stmt[STMT_PUT_OUTAGE];
+/* As write_ticket. */
+static int write_outage(sq_store *st, int stmt, const ib_outage_row *o,
+                        int64_t digest, int *written, char *err,
+                        size_t errlen) {
+  sqlite3_stmt *s = st->stmt[stmt];
   bind_text(s, 1, o->source);
   bind_text(s, 2, o->id);
   bind_text(s, 3, o->service);
@@ -763,7 +831,9 @@ static int write_outage(sq_store *st, const ib_outage_row *o, int64_t digest,
   bind_time(s, 8, o->updated_at);
   sqlite3_bind_int64(s, 9, digest);
   bind_raw(s, 10, o->raw_digest);
-  return step_done(st, s, err, errlen, "storing an outage");
+  if (step_done(st, s, err, errlen, "storing an outage")) return -1;
+  *written = stmt == STMT_PUT_OUTAGE || sqlite3_changes(st->db) > 0;
+  return 0;
 }
 
 static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
@@ -774,10 +844,16 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
   int rc = -1;
   ib_outage_row old = {0}; /* strings owned: free_outage_strings */
   ib_change_list changes = {0};
+  int fresh = source_fresh(st, 1, o->source, err, errlen), written = 0;
+  ib_put_step step = IB_STEP_INSERT;
+  if (fresh < 0 || (fresh && write_outage(st, STMT_NEW_OUTAGE, o, digest,
+                                          &written, err, errlen)))
+    goto fail;
+  if (written) goto done; /* new, as nothing was stored before this sync */
   if (lookup_digest(st, STMT_OUTAGE_DIGEST, o->source, o->id, &stored, err,
                     errlen))
     goto fail;
-  ib_put_step step = ib_put_first_step(&stored, digest);
+  step = ib_put_first_step(&stored, digest);
   if (step == IB_STEP_COMPARE) {
     if (load_one_outage(st, o->source, o->id, &old, err, errlen)) goto fail;
     if (ib_outage_settle(&old, o, digest, &changes, &step) != 0) {
@@ -786,7 +862,7 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
     }
   }
   if (step == IB_STEP_INSERT || step == IB_STEP_UPDATE) {
-    if (write_outage(st, o, digest, err, errlen) ||
+    if (write_outage(st, STMT_PUT_OUTAGE, o, digest, &written, err, errlen) ||
         put_changes(st, o->source, o->id, &changes, (ib_time)time(NULL), err,
                     errlen))
       goto fail;
@@ -798,6 +874,7 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
                      o->raw_digest, err, errlen)) {
     goto fail;
   }
+done:
   if (track_seen && track(st, STMT_SEEN_OUTAGE, o->source, o->id, err, errlen))
     goto fail;
   ib_put_counts_add(&st->tally, step);

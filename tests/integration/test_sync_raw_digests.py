@@ -9,7 +9,9 @@ Checked with the real csv.so:
   unchanged; --full converts everything again and repairs it, recorded;
 * an edited row is converted and its change recorded;
 * a file where the same id comes twice, first changed then as stored, ends
-  as the last row says (the first write makes the second be compared);
+  as the last row says (the first write makes the second be compared); so
+  does the first sync of a source (whose records are inserted without a
+  lookup) when an id comes twice;
 * another mapping in the configuration, or another header over the same
   rows, is another conversion: nothing is skipped;
 * a record marked deleted by --full that comes back as it was is undeleted,
@@ -159,5 +161,21 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and "desk: 10 read, 0 new, 0 changed, 10 unchanged" in out
           and same_bytes(err) == 10, f"back as stored: skipped ({summary(out)})")
     check(db.scalar("SELECT count(*) FROM rejected") == 0, "and no longer listed as rejected")
+
+    # The first sync of another source: an id twice, the second one wins.
+    twice_csv = os.path.join(d, "twice.csv")
+    twice_cfg = os.path.join(d, "twice.cfg")
+    write(twice_csv, HEADER + row("D1") + row("D2", title="First D2") + row("D3")
+          + row("D2", title="Second D2", prio="Basse"))
+    write(twice_cfg, open(cfg).read().replace('name = "desk"', 'name = "twice"')
+          .replace(csv, twice_csv))
+    rc, out, err = run(twice_cfg, "sync")
+    check(rc == 0 and "twice: 4 read, 3 new, 1 changed, 0 unchanged" in out,
+          f"first sync with an id twice: the second compared ({out.strip()} {err.strip()})")
+    check(db.scalar("SELECT title FROM tickets WHERE source = 'twice' AND id = 'D2'")
+          == "Second D2", "and stored as the last row says")
+    rc, out, err = run(twice_cfg, "history", "twice", "D2")
+    check(rc == 0 and "First D2" in out and "Second D2" in out and "P1 -> P4" in out,
+          f"with the change recorded ({out.strip()} {err.strip()})")
 
 finish()
