@@ -1,17 +1,23 @@
 #!/bin/bash
-# csv_bench.sh -- measures the csv plugin end to end: generates 100,000- and
-# 1,000,000-row Excel-style exports, syncs each into a fresh store, and
-# prints rows/s, peak RSS and the time the sqlite3 shell takes to .import
-# the same file. Prints figures only; asserts nothing about speed.
+# csv_bench.sh -- measures the csv plugin end to end: generates Excel-style
+# exports (100,000 and 1,000,000 rows by default), and ROUNDS times
+# (default 3) syncs each into a fresh store and has the sqlite3 shell
+# .import the same file into a fresh database, the two alternating so that
+# the machine's load hits both alike. Prints each round, then per size the
+# median sync time, rows/s, peak RSS, the median .import time and the
+# median of the per-round ratios sync/.import (issue 13's goal: <= 1.0).
+# Prints figures only; asserts nothing about speed.
 #
 #   bench/csv_bench.sh [BIN] [PLUGIN_DIR]     (run from the repository root)
-#   defaults: build/itsm-bridge build/plugins; SIZES="100000 1000000" to change
+#   defaults: build/itsm-bridge build/plugins; SIZES="100000 1000000" and
+#   ROUNDS=3 to change
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(realpath "${1:-build/itsm-bridge}")
 plugins=$(realpath "${2:-build/plugins}")
 sizes=${SIZES:-"100000 1000000"}
+rounds=${ROUNDS:-3}
 [ -x "$bin" ] || { echo "no $bin: build first (cmake --build build)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 2; }
 
@@ -28,9 +34,11 @@ wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":");
   s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
 rss_kib() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 
-printf '%-10s %10s %12s %12s %10s %12s %10s\n' rows file_MiB sync_s rows_per_s \
-  rss_MiB import_s ratio
+median() {
+  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 declare -A rss
+summary=()
 for n in $sizes; do
   dir="$work/$n"
   mkdir -p "$dir"
@@ -53,22 +61,37 @@ sources = (
     kinds = ( ("Incident", "incident"), ("Demande", "request") ); }
 );
 EOF
-  measure "$dir/sync.time" -- "$bin" -q -c "$dir/bench.cfg" --plugin-dir "$plugins" sync
-  stored=$(sqlite3 "$dir/bench.db" "SELECT count(*) FROM tickets")
-  [ "$stored" = "$n" ] || { echo "stored $stored of $n rows" >&2; exit 1; }
-
-  # The baseline: the sqlite3 shell loading the same file into one table.
-  measure "$dir/import.time" -- sqlite3 "$dir/import.db" ".mode csv" \
-    ".separator ;" ".import $dir/tickets.csv raw"
-
-  s=$(wall_s "$dir/sync.time"); i=$(wall_s "$dir/import.time")
-  rss[$n]=$(rss_kib "$dir/sync.time")
-  awk -v n="$n" -v bytes="$(stat -c %s "$dir/tickets.csv")" -v s="$s" -v i="$i" \
-      -v r="${rss[$n]}" 'BEGIN { printf "%-10d %10.1f %12.2f %12.0f %10.1f %12.2f %10.2f\n",
-      n, bytes / 1048576, s, (s > 0 ? n / s : 0), r / 1024, i, (i > 0 ? s / i : 0) }'
+  syncs=() imports=() ratios=() rsss=()
+  printf '%-10s %6s %10s %10s %8s %9s\n' rows round sync_s import_s ratio rss_MiB
+  for ((r = 1; r <= rounds; r++)); do
+    rm -f "$dir"/bench.db* "$dir"/import.db*
+    measure "$dir/sync.time" -- "$bin" -q -c "$dir/bench.cfg" --plugin-dir "$plugins" sync
+    stored=$(sqlite3 "$dir/bench.db" "SELECT count(*) FROM tickets")
+    [ "$stored" = "$n" ] || { echo "stored $stored of $n rows" >&2; exit 1; }
+    # The baseline: the sqlite3 shell loading the same file into one table.
+    measure "$dir/import.time" -- sqlite3 "$dir/import.db" ".mode csv" \
+      ".separator ;" ".import $dir/tickets.csv raw"
+    s=$(wall_s "$dir/sync.time"); i=$(wall_s "$dir/import.time")
+    syncs+=("$s") imports+=("$i") rsss+=("$(rss_kib "$dir/sync.time")")
+    ratios+=("$(awk -v s="$s" -v i="$i" 'BEGIN { printf "%.3f", (i > 0 ? s / i : 0) }')")
+    awk -v n="$n" -v r="$r" -v s="$s" -v i="$i" -v q="${ratios[-1]}" -v m="${rsss[-1]}" \
+      'BEGIN { printf "%-10d %6d %10.2f %10.2f %8.2f %9.1f\n", n, r, s, i, q, m / 1024 }'
+  done
+  ms=$(printf '%s\n' "${syncs[@]}" | median)
+  mi=$(printf '%s\n' "${imports[@]}" | median)
+  mr=$(printf '%s\n' "${ratios[@]}" | median)
+  rss[$n]=$(printf '%s\n' "${rsss[@]}" | sort -n | tail -n 1)
+  summary+=("$(awk -v n="$n" -v bytes="$(stat -c %s "$dir/tickets.csv")" -v s="$ms" \
+    -v i="$mi" -v q="$mr" -v m="${rss[$n]}" 'BEGIN { printf "%-10d %10.1f %12.2f %12.0f %10.1f %12.2f %10.2f",
+    n, bytes / 1048576, s, (s > 0 ? n / s : 0), m / 1024, i, q }')")
 done
-echo "ratio = sync time / sqlite3 .import time (the import parses CSV only:"
-echo "no dates, mappings, validation or indexes)"
+echo
+printf '%-10s %10s %12s %12s %10s %12s %10s\n' rows file_MiB sync_s rows_per_s \
+  rss_MiB import_s ratio
+printf '%s\n' "${summary[@]}"
+echo "medians over $rounds rounds; ratio = median of the per-round sync / sqlite3"
+echo ".import times (the import parses CSV only: no dates, mappings, validation,"
+echo "history or indexes)"
 
 set -- $sizes
 if [ $# -ge 2 ]; then
