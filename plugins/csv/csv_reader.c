@@ -35,6 +35,7 @@ int csv_reader_open(csv_reader *r, const char *path, char delim,
   memset(r, 0, sizeof *r);
   r->delim = delim;
   r->enc = enc;
+  r->stop_enc = -1;
   r->line = 1;
   r->fp = fopen(path, "rb");
   if (r->fp == NULL) {
@@ -129,17 +130,23 @@ static int put_byte(csv_reader *r, unsigned char c) {
  * in the buffer up to the next byte that matters to the state machine
  * (the delimiter, a line end, a quote when quoted, or a byte to convert
  * from Windows-1252) in one go. Most of a file goes through here. */
+static void build_stops(csv_reader *r) {
+  int convert = r->enc != CSV_ENC_UTF8;
+  for (int c = 0; c < 256; c++) {
+    int any = c == '\n' || c == '\r' || (c >= 0x80 && convert);
+    r->stop[0][c] = (unsigned char)(any || c == (unsigned char)r->delim);
+    r->stop[1][c] = (unsigned char)(any || c == '"');
+  }
+  r->stop_delim = r->delim;
+  r->stop_enc = (int)r->enc;
+}
+
 static int put_run(csv_reader *r, int quoted) {
   const unsigned char *in = r->in;
   size_t i = r->in_pos, end = r->in_len;
-  unsigned char d = (unsigned char)r->delim;
-  int convert = r->enc != CSV_ENC_UTF8;
-  while (i < end) {
-    unsigned char c = in[i];
-    if (c == '\n' || c == '\r' || (c >= 0x80 && convert)) break;
-    if (quoted ? c == '"' : c == d) break;
-    i++;
-  }
+  if (r->stop_enc != (int)r->enc || r->stop_delim != r->delim) build_stops(r);
+  const unsigned char *stop = r->stop[quoted != 0];
+  while (i < end && !stop[in[i]]) i++;
   size_t n = i - r->in_pos;
   if (n == 0) return 0;
   if (rec_reserve(r, n) != 0) return -1;
@@ -169,6 +176,15 @@ static int end_field(csv_reader *r) {
 int csv_utf8_valid(const unsigned char *s, size_t n) {
   size_t i = 0;
   while (i < n) {
+    /* Eight ASCII bytes at a time: most of an export. */
+    if (n - i >= 8) {
+      uint64_t w;
+      memcpy(&w, s + i, sizeof w);
+      if ((w & UINT64_C(0x8080808080808080)) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = s[i];
     size_t len;
     unsigned cp;

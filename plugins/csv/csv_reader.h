@@ -68,6 +68,13 @@ typedef struct csv_reader {
   char **fields;   /* owned: pointers built from offs for the caller */
   size_t *lengths; /* owned: each field's length, fields_cap entries */
   size_t fields_cap;
+
+  /* Bytes that end a run of ordinary bytes (put_run), outside quotes
+   * ([0]) and inside ([1]), for stop_delim and stop_enc (rebuilt when the
+   * delimiter or the encoding change: a "sep=" line, a BOM). */
+  unsigned char stop[2][256];
+  char stop_delim;
+  int stop_enc; /* -1: not built */
 } csv_reader;
 
 /* Opens `path`. On failure returns -1 and writes one line into err. */
