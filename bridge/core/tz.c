@@ -263,13 +263,13 @@ int ib_tz_transitions(const char *zone, ib_time **out, size_t *n,
 
 typedef struct zone_table {
   char name[sizeof current_zone]; /* "" when the slot is free */
-  int usable; /* 0: no table (unreadable file, no transitions, leap
-               * seconds, unsorted instants): the C library decides */
-  ib_time *trans;  /* owned by the slot: transition instants, ascending */
-  int32_t *utoff;  /* owned by the slot: offset in force from trans[i] on */
-  size_t n;        /* > 0 when usable */
-  int rule_after;  /* the footer's rule decides from trans[n-1] on */
-  uint64_t used;   /* zone_clock at the last use */
+  int usable;     /* 0: no table (unreadable file, no transitions, leap
+                   * seconds, unsorted instants): the C library decides */
+  ib_time *trans; /* owned by the slot: transition instants, ascending */
+  int32_t *utoff; /* owned by the slot: offset in force from trans[i] on */
+  size_t n;       /* > 0 when usable */
+  int rule_after; /* the footer's rule decides from trans[n-1] on */
+  uint64_t used;  /* zone_clock at the last use */
 } zone_table;
 
 static zone_table zone_tables[ZONE_TABLES];
@@ -289,7 +289,9 @@ void ib_tz_cache_free(void) {
   last_table = NULL;
 }
 
-void ib_tz_use_fast_paths(int on) { fast_paths_on = on != 0; }
+void ib_tz_use_fast_paths(int on) {
+  fast_paths_on = on != 0;
+}
 
 void ib_tz_fast_path_hits(unsigned long *tables, unsigned long *format) {
   *tables = zone_table_hits;
@@ -475,13 +477,24 @@ int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out) {
 
 /* ---- strptime-style formats ---- */
 
-/* A format made only of %d %m %Y %H %M %S %% and literal bytes other than
- * blanks and '%' is compiled once (the last one is kept) and read field
- * by field, without strptime, when the text has exactly two digits per
- * field (four for %Y) and the same literal bytes. Any other text goes to
- * strptime, which therefore decides every case the fast path does not
- * take: the texts accepted and the results are strptime's. */
-enum { FMT_LIT, FMT_DAY, FMT_MON, FMT_YEAR, FMT_HOUR, FMT_MIN, FMT_SEC };
+/* A format made only of %d %m %Y %H %M %S %%, literal bytes other than
+ * '%' and single blanks is compiled once (the last one is kept) and read
+ * field by field, without strptime, when the text has exactly two digits
+ * per field (four for %Y), the same literal bytes, and one blank followed
+ * by a non-blank where the format has a blank (strptime's blank takes any
+ * run of blanks, even none: such texts are its business). Any other text
+ * goes to strptime, which therefore decides every case the fast path does
+ * not take: the texts accepted and the results are strptime's. */
+enum {
+  FMT_LIT,
+  FMT_BLANK,
+  FMT_DAY,
+  FMT_MON,
+  FMT_YEAR,
+  FMT_HOUR,
+  FMT_MIN,
+  FMT_SEC
+};
 #define FMT_MAX 64 /* longer formats always go to strptime */
 
 static struct {
@@ -498,8 +511,11 @@ static void fmt_compile(const char *format) {
   for (const char *f = format; *f; f++) {
     unsigned char op = FMT_LIT;
     char lit = *f;
-    if (isspace((unsigned char)*f)) return; /* strptime: any blanks */
-    if (*f == '%') {
+    if (isspace((unsigned char)*f)) {
+      /* Two blanks in a row would both be the first one's in strptime. */
+      if (isspace((unsigned char)f[1])) return;
+      op = FMT_BLANK;
+    } else if (*f == '%') {
       switch (*++f) {
         case 'd': op = FMT_DAY; break;
         case 'm': op = FMT_MON; break;
@@ -527,14 +543,20 @@ static void fmt_compile(const char *format) {
 static int fmt_fast_parse(const char *text, struct tm *tm) {
   static const struct {
     int width, min, max;
-  } field[] = {[FMT_DAY] = {2, 1, 31},  [FMT_MON] = {2, 1, 12},
+  } field[] = {[FMT_DAY] = {2, 1, 31},    [FMT_MON] = {2, 1, 12},
                [FMT_YEAR] = {4, 0, 9999}, [FMT_HOUR] = {2, 0, 23},
-               [FMT_MIN] = {2, 0, 59},  [FMT_SEC] = {2, 0, 61}};
+               [FMT_MIN] = {2, 0, 59},    [FMT_SEC] = {2, 0, 61}};
   const char *p = text;
   for (size_t i = 0; i < fmt_cache.n; i++) {
     unsigned char op = fmt_cache.op[i];
     if (op == FMT_LIT) {
       if (*p++ != fmt_cache.lit[i]) return -1;
+      continue;
+    }
+    if (op == FMT_BLANK) {
+      if (!isspace((unsigned char)p[0]) || isspace((unsigned char)p[1]))
+        return -1;
+      p++;
       continue;
     }
     int v;

@@ -53,9 +53,10 @@ int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out);
 int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out);
 /* Parses `text` with strptime-style `format`, read in `zone`, followed by
  * nothing but blanks. 0 or -1 (also outside IB_TIME_MIN..IB_TIME_MAX).
- * A format of only %d %m %Y %H %M %S %% and literal non-blank bytes reads
- * a text with exactly 2 digits per field (4 for %Y) without strptime;
- * everything else goes to strptime: same texts accepted, same results. */
+ * A format of only %d %m %Y %H %M %S %%, literal bytes and single blanks
+ * reads a text with exactly 2 digits per field (4 for %Y) and one blank
+ * per blank without strptime; everything else goes to strptime: same
+ * texts accepted, same results. */
 int ib_parse_with_format(const char *text, const char *format, const char *zone,
                          ib_time *out);
 
