@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "source.h"
+#include "tz.h"
 
 typedef struct command {
   const char *name;
@@ -130,7 +131,9 @@ int main(int argc, char **argv) {
     for (int k = i; k < argc; k++)
       if (!take_global(&cli, argc, argv, &k)) argv[i + n++] = argv[k];
     argv[i + n] = NULL;
-    return c->run(&cli, n, argv + i);
+    int rc = c->run(&cli, n, argv + i);
+    ib_tz_cache_free(); /* the zone tables tz.c keeps */
+    return rc;
   }
   fprintf(stderr,
           "itsm-bridge: unknown command '%s' (see itsm-bridge --help)\n",

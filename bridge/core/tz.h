@@ -1,10 +1,13 @@
 /*
  * tz.h -- civil dates, IANA time zones and ISO-8601 instants.
  *
- * Zones are read from the system tzdata through the C library. The C
- * library keeps one current zone per process, so this module switches it
- * on demand and must be used from one thread only (the host is single-
- * threaded: HTTP concurrency is curl multi, not threads).
+ * Zones are read from the system tzdata: local time -> instant from a
+ * per-zone table of the zone's TZif transitions, the rest through the C
+ * library. The C library keeps one current zone per process, so this
+ * module switches it on demand; that and its caches (zone tables, the last
+ * strptime format) are plain statics, so it must be used from one thread
+ * only (the host is single-threaded: HTTP concurrency is curl multi, not
+ * threads).
  */
 #ifndef IB_TZ_H
 #define IB_TZ_H
@@ -34,7 +37,10 @@ int ib_tz_valid(const char *zone);
 
 /* Local wall-clock time in `zone` -> instant. In a DST gap the time is
  * moved forward by the gap; in a fold the first (earlier) instant is taken.
- * Returns 0, or -1 for an unknown zone. */
+ * Returns 0, or -1 for an unknown zone. Reads the zone's table (kept for
+ * the last 8 zones used) where its transitions reach, localtime_r
+ * elsewhere (before the first, after the last when a footer rule follows,
+ * a zone file without transitions or that cannot be read): same results. */
 int ib_tz_local_to_utc(const char *zone, int y, int mo, int d, int h, int mi,
                        int s, ib_time *out);
 /* Instant -> local broken-down time in `zone`. Returns 0 or -1. */
@@ -45,8 +51,12 @@ int ib_tz_utc_to_local(const char *zone, ib_time t, struct tm *out);
  * default_zone. Fractions are dropped. Returns 0, or -1 (also for an
  * instant outside IB_TIME_MIN..IB_TIME_MAX). */
 int ib_parse_iso8601(const char *text, const char *default_zone, ib_time *out);
-/* Parses `text` with strptime-style `format`, read in `zone`. 0 or -1
- * (also outside IB_TIME_MIN..IB_TIME_MAX). */
+/* Parses `text` with strptime-style `format`, read in `zone`, followed by
+ * nothing but blanks. 0 or -1 (also outside IB_TIME_MIN..IB_TIME_MAX).
+ * A format of only %d %m %Y %H %M %S %%, literal bytes and single blanks
+ * reads a text with exactly 2 digits per field (4 for %Y) and one blank
+ * per blank without strptime; everything else goes to strptime: same
+ * texts accepted, same results. */
 int ib_parse_with_format(const char *text, const char *format, const char *zone,
                          ib_time *out);
 
@@ -57,6 +67,18 @@ int ib_parse_with_format(const char *text, const char *format, const char *zone,
  * caller (free; NULL when *n is 0), or -1 when the file cannot be read. */
 int ib_tz_transitions(const char *zone, ib_time **out, size_t *n,
                       int *rule_after);
+
+/* Frees the zone tables this module keeps (call once at exit; the module
+ * still works afterwards, reading the tables again). */
+void ib_tz_cache_free(void);
+
+/* For tests and benchmarks: 0 sends every conversion through the C
+ * library and every format through strptime, as before the zone tables
+ * and the format fast path (1, the default, uses them). */
+void ib_tz_use_fast_paths(int on);
+/* How many local times the zone tables converted and how many texts the
+ * format fast path read, since the start. */
+void ib_tz_fast_path_hits(unsigned long *tables, unsigned long *format);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 #define IB_ISO_LEN 21

@@ -1,7 +1,9 @@
 /*
  * fuzz_time.c -- fuzz target: ISO-8601 and strptime-style date parsing in
  * a DST zone, and SLA durations. A parsed instant must print back as a
- * valid ISO-8601 text; nothing may crash or read past the input.
+ * valid ISO-8601 text; nothing may crash or read past the input. The zone
+ * tables and the format fast path must give what the C library alone
+ * (strptime, localtime_r) gives, accepted or refused.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ib_parse_with_format(text, "%d/%m/%Y %H:%M", "Europe/Paris", &t) == 0) {
     if (!ib_time_in_range(t)) abort();
     ib_format_iso8601(t, iso);
+  }
+  static const char *const formats[] = {"%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S"};
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+    ib_time fast = 0, ref = 0;
+    int rc_fast = ib_parse_with_format(text, formats[i], "Europe/Paris", &fast);
+    ib_tz_use_fast_paths(0);
+    int rc_ref = ib_parse_with_format(text, formats[i], "Europe/Paris", &ref);
+    ib_tz_use_fast_paths(1);
+    if (rc_fast != rc_ref || fast != ref) abort();
   }
   int64_t d = ib_parse_duration(text);
   if (d < -1) abort();
