@@ -169,6 +169,8 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 1 and "refused by test (ticket T1000)" in err
           and " 800 new, 0 changed, 0 unchanged" in s
           and scalar(db2, "SELECT count(*) FROM tickets") == 800
+          and scalar(db2, "SELECT records_stored FROM sync_runs ORDER BY id DESC "
+                          "LIMIT 1") == 800
           and scalar(db2, "SELECT count(*) FROM sync_state WHERE watermark IS NOT NULL") == 0,
           f"a refused last page: 4 pages stored, no watermark ({s} {err.strip()})")
 
