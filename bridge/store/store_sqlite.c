@@ -3,8 +3,13 @@
  * schema and migrations, comparing upserts and the change history,
  * watermarks, sync runs, the
  * one-sync-at-a-time file lock, and loading rows for the KPI engine and
- * exporters. Prepared statements only; WAL journal.
+ * exporters. Prepared statements only; WAL journal. A sync's pages are
+ * written behind, on one writer thread per writable store (see
+ * "write-behind pages"): the connection is used by one thread at a time,
+ * handed over through the store's mutex.
  * Must not know about plugins, HTTP or KPI rules; reached via store.c only.
+ * Nothing the writer thread runs may call tz.c (not thread-safe) or touch
+ * process-wide state.
  */
 #define _GNU_SOURCE
 #include "store.h"
@@ -13,6 +18,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -2170,7 +2176,18 @@ static int sq_begin(ib_store *base, char *err, size_t errlen) {
  * page itself). */
 static int start_worker(sq_store *st) {
   if (st->has_worker) return 0;
-  if (pthread_create(&st->worker, NULL, worker_main, st) != 0) return -1;
+  /* Ctrl-C and the like stay with the calling thread (its waits and
+   * handlers); only faults reach the writer. */
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int faults[] = {SIGSEGV, SIGBUS,  SIGFPE,
+                               SIGILL,  SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    sigdelset(&all, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&st->worker, NULL, worker_main, st);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) return -1;
   st->has_worker = 1;
   return 0;
 }
