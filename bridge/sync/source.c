@@ -886,8 +886,10 @@ static ib_status settle_pages(ib_source *src) {
   return rc == 0 ? IB_OK : store_error(src, err);
 }
 
-/* A stored row counts once it is in the transaction; it is durable at the
- * next commit. Very long pages are committed without the watermark. */
+/* A stored row counts once it is in the transaction; it is durable once
+ * its page is written (store.h: at the latest by the next store call after
+ * its commit), and leaves the count if that page fails (settle_pages).
+ * Very long pages are committed without the watermark. */
 static ib_status stored_one(ib_source *src) {
   src->res->stored++;
   src->res->read++;

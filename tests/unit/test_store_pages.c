@@ -103,10 +103,9 @@ static const char *title_of(ib_store *st, const char *id, char *buf,
                             size_t len) {
   char err[512] = "";
   ib_ticket_set set = {0};
-  assert_int_equal(
-      ib_store_load_tickets(st, IB_TIME_NONE, IB_TIME_NONE, &set, err,
-                            sizeof err),
-      0);
+  assert_int_equal(ib_store_load_tickets(st, IB_TIME_NONE, IB_TIME_NONE, &set,
+                                         err, sizeof err),
+                   0);
   buf[0] = '\0';
   for (size_t i = 0; i < set.n; i++)
     if (strcmp(set.rows[i].id, id) == 0)
@@ -180,8 +179,8 @@ static void rollback_forgets_the_open_page(void **state) {
   assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one");
   assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "");
   ib_source_state s;
-  assert_int_equal(
-      ib_store_source_state(f->st, "desk", 0, &s, err, sizeof err), 0);
+  assert_int_equal(ib_store_source_state(f->st, "desk", 0, &s, err, sizeof err),
+                   0);
   assert_true(s.watermark == IB_TIME_NONE);
 }
 
@@ -259,8 +258,8 @@ static void a_refused_page_is_reported_once(void **state) {
   assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "");
   assert_string_equal(title_of(f->st, "T4", buf, sizeof buf), "");
   ib_source_state s;
-  assert_int_equal(
-      ib_store_source_state(f->st, "desk", 0, &s, err, sizeof err), 0);
+  assert_int_equal(ib_store_source_state(f->st, "desk", 0, &s, err, sizeof err),
+                   0);
   assert_true(s.watermark == IB_TIME_NONE);
 }
 
