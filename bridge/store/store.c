@@ -92,6 +92,14 @@ int ib_store_commit(ib_store *st, ib_put_counts *done, char *err,
   return st->ops->commit(st, done, err, errlen);
 }
 
+int ib_store_finish_pages(ib_store *st, ib_put_counts *done, char *err,
+                          size_t errlen) {
+  if (st->ops->finish_pages)
+    return st->ops->finish_pages(st, done, err, errlen);
+  if (done) memset(done, 0, sizeof *done); /* commit wrote every page */
+  return 0;
+}
+
 void ib_store_rollback(ib_store *st) {
   st->ops->rollback(st);
 }

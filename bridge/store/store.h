@@ -90,16 +90,35 @@ typedef struct ib_put_counts {
 /* Puts happen between begin and commit. A backend may hold the records put
  * and write them later, a page at a time (PostgreSQL writes them set-based
  * when it holds many, before any other call that reads or marks records,
- * and at the latest in commit): a put's failure may then be reported by a
- * later put or by commit, and what each record did is only known once it
- * is written. commit writes what is held, commits, and gives in *done
- * (when not NULL) what the records put since begin did; when it fails
- * nothing of the transaction is stored (call rollback) and *done is left
- * alone. rollback forgets the held records. */
+ * and at the latest in commit; SQLite records every write of the page and
+ * writes the page on a second thread after commit): a put's failure may
+ * then be reported by a later call, and what each record did is only
+ * known once it is written.
+ *
+ * commit ends the page: it is durable, or has failed, at the latest when
+ * the next commit, ib_store_finish_pages or any other store call returns.
+ * *done (when not NULL) gets what the records of the pages written since
+ * the last report did -- this page's (PostgreSQL), or the previous pages'
+ * (SQLite: this page's come with the next commit or finish_pages); one
+ * count per record put, so that a page's records are confirmed exactly
+ * when their counts come back. When commit fails nothing of this page is
+ * stored (call rollback) and *done is left alone; the failure may be that
+ * of a page committed before (its records are not stored, and no page
+ * after it is), then reported once. A page is one transaction: never
+ * half-written; a watermark set in it is stored with it or not at all.
+ * rollback forgets the page being filled (a page already committed is not
+ * affected). */
 int ib_store_begin(ib_store *st, char *err, size_t errlen);
 int ib_store_commit(ib_store *st, ib_put_counts *done, char *err,
                     size_t errlen);
 void ib_store_rollback(ib_store *st);
+/* Waits until every page committed is written; *done (when not NULL) gets
+ * what their records did (as commit's, those not reported yet). -1 with
+ * the error of a page that failed (its records and the pages after it are
+ * not stored). A sync calls it once the plugin is done, before anything
+ * else reads or marks records. */
+int ib_store_finish_pages(ib_store *st, ib_put_counts *done, char *err,
+                          size_t errlen);
 
 /* Upsert by (source, id) that compares first: an incoming record equal to
  * the stored one (same digest over the normalised fields, pauses included,

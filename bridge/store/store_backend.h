@@ -26,6 +26,9 @@ typedef struct ib_store_ops {
   int (*begin)(ib_store *st, char *err, size_t errlen);
   int (*commit)(ib_store *st, ib_put_counts *done, char *err, size_t errlen);
   void (*rollback)(ib_store *st);
+  /* NULL for a backend whose commit writes its page before returning. */
+  int (*finish_pages)(ib_store *st, ib_put_counts *done, char *err,
+                      size_t errlen);
   /* Writes the records a backend holds (store.h: puts may be written a
    * page at a time); NULL for a backend that writes each put at once.
    * store.c calls it before every call that reads or marks records. */

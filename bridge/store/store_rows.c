@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tz.h"
+#include "tz.h" /* IB_ISO_LEN only: see utc_text */
 
 static uint64_t hash_key(const char *source, const char *id) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -144,9 +144,37 @@ int64_t ib_outage_digest(const ib_outage_row *o) {
   return (int64_t)h;
 }
 
+/* ib_format_iso8601's text for instant t, computed here: the SQLite
+ * store's writer thread compares records through these helpers, and
+ * nothing of tz.c may run on a second thread (it keeps zone state). Pure:
+ * no state, no locale. */
+static void utc_text(ib_time t, char buf[IB_ISO_LEN]) {
+  int64_t days = t / 86400, rem = t % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days--;
+  }
+  /* days since 1970-01-01 -> civil date (proleptic Gregorian), counted
+   * in 400-year eras starting on a 1 March */
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  int y = (int)(yoe + era * 400 + (m <= 2));
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d,
+           (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+  memcpy(buf, tmp, IB_ISO_LEN - 1);
+  buf[IB_ISO_LEN - 1] = '\0';
+}
+
 const char *ib_change_time_text(ib_time t, char *buf) {
   if (t == IB_TIME_NONE) return NULL;
-  ib_format_iso8601(t, buf);
+  utc_text(t, buf);
   return buf;
 }
 
@@ -231,9 +259,8 @@ static char *pauses_text(const ib_ticket_row *t, int *oom) {
   buf[0] = '\0';
   for (size_t i = 0; i < t->n_pauses; i++) {
     char a[IB_ISO_LEN], b[IB_ISO_LEN] = "";
-    ib_format_iso8601(t->pauses[i].start, a);
-    if (t->pauses[i].end != IB_TIME_NONE)
-      ib_format_iso8601(t->pauses[i].end, b);
+    utc_text(t->pauses[i].start, a);
+    if (t->pauses[i].end != IB_TIME_NONE) utc_text(t->pauses[i].end, b);
     len +=
         (size_t)snprintf(buf + len, cap - len, "%s%s/%s", i ? ";" : "", a, b);
   }

@@ -3,8 +3,13 @@
  * schema and migrations, comparing upserts and the change history,
  * watermarks, sync runs, the
  * one-sync-at-a-time file lock, and loading rows for the KPI engine and
- * exporters. Prepared statements only; WAL journal.
+ * exporters. Prepared statements only; WAL journal. A sync's pages are
+ * written behind, on one writer thread per writable store (see
+ * "write-behind pages"): the connection is used by one thread at a time,
+ * handed over through the store's mutex.
  * Must not know about plugins, HTTP or KPI rules; reached via store.c only.
+ * Nothing the writer thread runs may call tz.c (not thread-safe) or touch
+ * process-wide state.
  */
 #define _GNU_SOURCE
 #include "store.h"
@@ -12,7 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,9 +166,43 @@ typedef struct sq_store {
    * (fresh[1]) stored when this store met it first (-1: not asked yet). */
   char *fresh_source; /* owned */
   int fresh[2];
+  int readonly;
+
+  /* Write-behind pages (see "write-behind pages" below). The fields up to
+   * `mu` belong to the calling thread; the sqlite3 connection, tally,
+   * fresh_* and the statements belong to whichever thread the mutex last
+   * handed them to: the worker from a hand-over until it sets `handed`
+   * back to NULL, the calling thread otherwise. */
+  struct sq_page *filling; /* owned: the open page's recorded writes */
+  int in_page;             /* between begin and commit / rollback */
+  int direct;              /* the open page writes at once, in this thread,
+                              in a transaction open on the connection */
+  int has_worker;          /* `worker` was started: joined by close */
+  pthread_t worker;
+  pthread_mutex_t mu;     /* guards what follows */
+  pthread_cond_t cv;      /* signalled when any of it changes */
+  struct sq_page *handed; /* owned by the worker: the page it writes; NULL
+                             when idle */
+  int stopping;           /* close: the worker ends once idle */
+  int bg_failed;          /* a page failed: bg_err not yet reported */
+  char bg_err[512];
+  ib_put_counts confirmed; /* outcomes of written pages not given back */
+  atomic_int bg_flag;      /* bg_failed, readable without the mutex */
 } sq_store;
 
 static void sq_close(ib_store *base);
+
+/* Before an operation that is not a recorded write: waits until the writer
+ * thread is idle and reports a page it failed to write; a read (SETTLE_READ)
+ * in an open page that recorded writes, or any write (SETTLE_WRITE) in an
+ * open page, first writes that page's records at once, in a transaction of
+ * this thread, so that it sees and joins them (the page is then direct). */
+enum { SETTLE_READ, SETTLE_WRITE };
+static int settle(sq_store *st, int mode, char *err, size_t errlen);
+static void wait_idle(sq_store *st);
+static void stop_worker(sq_store *st);
+struct sq_page;
+static void page_free(struct sq_page *p);
 
 /* The period indexes (migration 7), created again by every writable open
  * when missing: a first sync into an empty store drops them and builds
@@ -414,11 +456,15 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
   }
   st->base.ops = &sq_ops;
   st->lock_fd = -1;
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_cond_init(&st->cv, NULL);
+  atomic_init(&st->bg_flag, 0);
   /* A store that does not exist yet is created empty, as a reading
    * command always did: kpi on a fresh installation reports no tickets
    * rather than failing. */
   struct stat sb;
   if (readonly && stat(cfg->path, &sb) != 0 && errno == ENOENT) readonly = 0;
+  st->readonly = readonly;
   if (readonly) {
     if (open_readonly(st, cfg->path, err, errlen) ||
         schema_current(st, err, errlen))
@@ -470,6 +516,11 @@ fail:
 static void sq_close(ib_store *base) {
   sq_store *st = (sq_store *)base;
   if (st == NULL) return;
+  /* The page handed over is written whole (or not at all); one still
+   * open was never committed: dropped. */
+  stop_worker(st);
+  if (st->db && st->in_page) sq_rollback(base);
+  page_free(st->filling);
   for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   if (st->db && st->rebuild_period) {
     char err[256]; /* on failure the next writable open builds them */
@@ -479,11 +530,14 @@ static void sq_close(ib_store *base) {
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
   free(st->fresh_source);
   free(st->path);
+  pthread_cond_destroy(&st->cv);
+  pthread_mutex_destroy(&st->mu);
   free(st);
 }
 
 static int sq_lock_sync(ib_store *base, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   char lockpath[4096];
   snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
   int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -561,34 +615,19 @@ static int step_done(sq_store *st, sqlite3_stmt *s, char *err, size_t errlen,
   return 0;
 }
 
-static int sq_begin(ib_store *base, char *err, size_t errlen) {
-  sq_store *st = (sq_store *)base;
-  memset(&st->tally, 0, sizeof st->tally);
-  return exec(st, "BEGIN IMMEDIATE", err, errlen);
-}
-/* Every put is written at once: only the counts wait for the commit. */
-static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
-                     size_t errlen) {
-  sq_store *st = (sq_store *)base;
-  if (exec(st, "COMMIT", err, errlen)) return -1;
-  if (done) *done = st->tally;
-  memset(&st->tally, 0, sizeof st->tally);
-  return 0;
-}
-static void sq_rollback(ib_store *base) {
-  sq_store *st = (sq_store *)base;
-  memset(&st->tally, 0, sizeof st->tally);
-  if (!sqlite3_get_autocommit(st->db))
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
 /* A deferred transaction: its first SELECT takes a WAL snapshot that every
  * later read in it shares, while a sync keeps committing. */
 static int sq_begin_read(ib_store *base, char *err, size_t errlen) {
-  return exec((sq_store *)base, "BEGIN DEFERRED", err, errlen);
+  sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
+  return exec(st, "BEGIN DEFERRED", err, errlen);
 }
 static void sq_end_read(ib_store *base) {
-  sq_rollback(base); /* nothing was written: ending it is enough */
+  sq_store *st = (sq_store *)base;
+  wait_idle(st);
+  /* nothing was written: ending it is enough */
+  if (!st->in_page && !sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* Defined with the reading code below: the stored row of (source, id),
@@ -760,8 +799,8 @@ static int write_ticket(sq_store *st, int stmt, const ib_ticket_row *t,
 /* Compare, then write only what changed (store.h, store_rows.h's steps).
  * A stored row without a digest (a store migrated from schema 2) is loaded
  * once and compared field by field; an equal one only gets its digest. */
-static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
-                         char *err, size_t errlen) {
+static int put_ticket_now(ib_store *base, const ib_ticket_row *t,
+                          int track_seen, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   int64_t digest = ib_ticket_digest(t);
   ib_stored_digest stored;
@@ -836,8 +875,8 @@ static int write_outage(sq_store *st, int stmt, const ib_outage_row *o,
   return 0;
 }
 
-static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
-                         char *err, size_t errlen) {
+static int put_outage_now(ib_store *base, const ib_outage_row *o,
+                          int track_seen, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   int64_t digest = ib_outage_digest(o);
   ib_stored_digest stored;
@@ -885,8 +924,8 @@ fail:
   return rc;
 }
 
-static int sq_set_watermark(ib_store *base, const char *source, ib_time wm,
-                            char *err, size_t errlen) {
+static int set_watermark_now(ib_store *base, const char *source, ib_time wm,
+                             char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   if (wm == IB_TIME_NONE) return 0;
   sqlite3_stmt *s = st->stmt[STMT_SET_WM];
@@ -921,6 +960,7 @@ static int run_sql(sq_store *st, const char *sql, const char *fmt,
 static int sq_reset_watermark(ib_store *base, const char *source, char *err,
                               size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   const void *args[] = {source};
   return run_sql(st, "DELETE FROM sync_state WHERE source=?1", "t", args, err,
                  errlen, "resetting the watermark");
@@ -929,6 +969,7 @@ static int sq_reset_watermark(ib_store *base, const char *source, char *err,
 static int sq_run_begin(ib_store *base, const char *source, int full,
                         int64_t *run_id, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   int64_t f = full, now = (int64_t)time(NULL);
   const void *args[] = {source, &f, &now};
   if (run_sql(st,
@@ -943,6 +984,7 @@ static int sq_run_end(ib_store *base, int64_t run_id, int ok, int64_t read,
                       int64_t stored, int64_t rejected, const char *error,
                       char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   int64_t okv = ok, now = (int64_t)time(NULL);
   const void *args[] = {&run_id, &okv, &now, &read, &stored, &rejected, error};
   return run_sql(
@@ -958,6 +1000,7 @@ static int sq_mark_unseen_deleted(ib_store *base, const char *source,
                                   ib_time now, int64_t *count, char *err,
                                   size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   char iso[IB_ISO_LEN];
   ib_format_iso8601(now, iso);
   const void *args[] = {source, &now, iso, &st->run_id};
@@ -998,6 +1041,7 @@ static int sq_raw_digests(ib_store *base, const char *source,
                           ib_record_type type, ib_raw_digest_fn each, void *ctx,
                           char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   sqlite3_stmt *s =
       st->stmt[type == IB_RECORD_OUTAGE ? STMT_OUTAGE_RAWS : STMT_TICKET_RAWS];
   bind_text(s, 1, source);
@@ -1015,8 +1059,8 @@ static int sq_raw_digests(ib_store *base, const char *source,
   return stop;
 }
 
-static int sq_mark_seen(ib_store *base, const char *source, const char *id,
-                        char *err, size_t errlen) {
+static int mark_seen_now(ib_store *base, const char *source, const char *id,
+                         char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   for (int i = 0; i < 2; i++) {
     sqlite3_stmt *s = st->stmt[i ? STMT_SEEN_OUTAGE : STMT_SEEN_TICKET];
@@ -1030,6 +1074,7 @@ static int sq_mark_seen(ib_store *base, const char *source, const char *id,
 static int sq_count_unseen(ib_store *base, const char *source, int64_t *unseen,
                            int64_t *live, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   static const char *sql =
       "SELECT (SELECT count(*) FROM tickets t WHERE source=?1 AND deleted_at "
       "IS NULL AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE s.tbl='t' AND "
@@ -1182,6 +1227,7 @@ static int cohort_by_index(sq_store *st, ib_time from, ib_time to,
 static int sq_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   int by_index = 0;
   if (from != IB_TIME_NONE && to != IB_TIME_NONE &&
       cohort_by_index(st, from, to, &by_index, err, errlen) != 0)
@@ -1332,6 +1378,7 @@ static int sq_history(ib_store *base, const char *source, const char *id,
                       ib_change_list *out, int *found, char *err,
                       size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   sqlite3_stmt *s = NULL;
   *found = 0;
   if (sqlite3_prepare_v2(st->db,
@@ -1374,6 +1421,7 @@ static int sq_history(ib_store *base, const char *source, const char *id,
 static int sq_put_edition(ib_store *base, const ib_edition_rec *e, char *err,
                           size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   sqlite3_stmt *s = NULL;
   /* The chain must not fork: the new edition names the current last one. */
   if (sqlite3_prepare_v2(st->db,
@@ -1419,6 +1467,7 @@ static int sq_put_edition(ib_store *base, const ib_edition_rec *e, char *err,
 static int sq_editions(ib_store *base, ib_edition_list *out, char *err,
                        size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   sqlite3_stmt *s = NULL;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT seq,month,closed_at,as_of,hash,prev_hash,"
@@ -1480,6 +1529,7 @@ static const char late_sql[] =
 static int sq_late_changes(ib_store *base, ib_time from, ib_time to,
                            ib_late_change_list *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   sqlite3_stmt *s = NULL;
   char from_iso[IB_ISO_LEN], to_iso[IB_ISO_LEN];
   ib_format_iso8601(from, from_iso);
@@ -1524,6 +1574,7 @@ static int sq_late_changes(ib_store *base, ib_time from, ib_time to,
 static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   static const char *scan_sql =
       "SELECT source,id,service,kind,kind_raw,start,end,updated_at FROM "
       "outages WHERE deleted_at IS NULL AND (?1 IS NULL OR start < ?1) AND "
@@ -1572,6 +1623,7 @@ static int sq_load_outages(ib_store *base, ib_time from, ib_time to,
 static int sq_source_state(ib_store *base, const char *source, int counts,
                            ib_source_state *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   static const char *sql =
       "SELECT (SELECT watermark FROM sync_state WHERE source=?1),"
       " (SELECT max(ended_at) FROM sync_runs WHERE source=?1 AND ok=1),"
@@ -1636,9 +1688,9 @@ static int run_texts(sq_store *st, const char *sql, const char *const *texts,
   return rc == SQLITE_DONE ? 0 : db_fail(st, err, errlen, what);
 }
 
-static int sq_put_rejected(ib_store *base, const char *source, const char *id,
-                           const char *position, const char *reason,
-                           ib_time now, char *err, size_t errlen) {
+static int put_rejected_now(ib_store *base, const char *source, const char *id,
+                            const char *position, const char *reason,
+                            ib_time now, char *err, size_t errlen) {
   const char *texts[] = {source, id, position, reason};
   return run_texts((sq_store *)base,
                    "INSERT INTO rejected(source,id,position,reason,first_seen,"
@@ -1647,8 +1699,8 @@ static int sq_put_rejected(ib_store *base, const char *source, const char *id,
                    texts, 4, now, "recording a rejected record", err, errlen);
 }
 
-static int sq_drop_rejected(ib_store *base, const char *source, const char *id,
-                            char *err, size_t errlen) {
+static int drop_rejected_now(ib_store *base, const char *source, const char *id,
+                             char *err, size_t errlen) {
   const char *texts[] = {source, id};
   return run_texts((sq_store *)base,
                    "DELETE FROM rejected WHERE source=?1 AND id=?2", texts, 2,
@@ -1658,6 +1710,7 @@ static int sq_drop_rejected(ib_store *base, const char *source, const char *id,
 static int sq_list_rejected(ib_store *base, const char *source,
                             ib_string_list *out, char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT id FROM rejected WHERE source=?1 ORDER BY "
@@ -1681,6 +1734,7 @@ static int sq_list_rejected(ib_store *base, const char *source,
 static int sq_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
                            size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_READ, err, errlen)) return -1;
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT rule,webhook,firing,since,last_sent,pending "
@@ -1711,6 +1765,7 @@ static int sq_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
 static int sq_put_alert_state(ib_store *base, const ib_alert_state *a,
                               char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   int64_t firing = a->firing != 0, pending = a->pending != 0;
   const void *args[] = {a->rule,   a->webhook,    &firing,
                         &a->since, &a->last_sent, &pending};
@@ -1719,6 +1774,492 @@ static int sq_put_alert_state(ib_store *base, const ib_alert_state *a,
                  "pending) VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(rule,webhook)"
                  " DO UPDATE SET firing=?3,since=?4,last_sent=?5,pending=?6",
                  "ttiTTi", args, err, errlen, "recording an alert state");
+}
+
+/* ---- write-behind pages ----
+ * Between begin and commit the writes of a page (puts, watermark, rejected
+ * records, seen marks) are recorded, in call order, with copies of their
+ * texts; commit hands the page to a writer thread, which runs BEGIN, the
+ * writes through the functions above (*_now), and COMMIT (ROLLBACK on
+ * error), while the caller reads and converts the next page. One page at a
+ * time: commit first waits for the previous one, and gives back what it
+ * did. A page that fails is not stored; its error is reported by the next
+ * call, and the page handed over after it is dropped. Every other call
+ * waits until the writer is idle (settle). The writer calls only this
+ * file's write path, SQLite and store_rows.c's pure helpers: nothing of
+ * tz.c, which is not thread-safe. */
+
+/* Records past which a page is written at once instead (bounded memory
+ * whatever a plugin sends between two commits). */
+#define PAGE_MAX_OPS 200000
+#define PAGE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+
+typedef enum sq_op_kind {
+  OP_TICKET,
+  OP_OUTAGE,
+  OP_WATERMARK,
+  OP_PUT_REJECTED,
+  OP_DROP_REJECTED,
+  OP_MARK_SEEN
+} sq_op_kind;
+
+/* One recorded write. Texts borrowed from the page's string blocks. */
+typedef struct sq_op {
+  sq_op_kind kind;
+  int track_seen; /* OP_TICKET, OP_OUTAGE */
+  size_t row;     /* OP_TICKET, OP_OUTAGE: index in the page's rows */
+  const char *source, *id, *position, *reason;
+  ib_time at; /* OP_WATERMARK: the watermark; OP_PUT_REJECTED: now */
+} sq_op;
+
+typedef struct sq_page {
+  sq_op *ops; /* owned */
+  size_t n, cap;
+  /* Copies of the tickets put; every text of the page (outages' and ops'
+   * included) lives in its string blocks (ib_ticket_set_strdup). */
+  ib_ticket_set tickets;
+  ib_outage_row *outages; /* owned; texts in tickets' blocks */
+  size_t n_outages, cap_outages;
+  size_t bytes; /* texts and pauses held */
+} sq_page;
+
+static void page_free(sq_page *p) {
+  if (p == NULL) return;
+  free(p->ops);
+  ib_ticket_set_free(&p->tickets);
+  free(p->outages);
+  free(p);
+}
+
+/* A copy of text in the page's blocks; NULL stays NULL. *oom on ENOMEM. */
+static const char *page_text(sq_page *p, const char *text, int *oom) {
+  if (text == NULL || *oom) return NULL;
+  size_t n = strlen(text);
+  char *copy = ib_ticket_set_strdup(&p->tickets, text, n);
+  if (copy == NULL) *oom = 1;
+  p->bytes += n + 1;
+  return copy;
+}
+
+/* Appends an op (zeroed but for kind); NULL on ENOMEM. */
+static sq_op *page_op(sq_page *p, sq_op_kind kind) {
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 1024;
+    sq_op *ops = realloc(p->ops, cap * sizeof *ops);
+    if (ops == NULL) return NULL;
+    p->ops = ops;
+    p->cap = cap;
+  }
+  sq_op *op = &p->ops[p->n++];
+  memset(op, 0, sizeof *op);
+  op->kind = kind;
+  return op;
+}
+
+/* Runs one recorded write on the connection (the calling thread owns it). */
+static int run_op(sq_store *st, const sq_page *p, const sq_op *op, char *err,
+                  size_t errlen) {
+  switch (op->kind) {
+    case OP_TICKET:
+      return put_ticket_now(&st->base, &p->tickets.rows[op->row],
+                            op->track_seen, err, errlen);
+    case OP_OUTAGE:
+      return put_outage_now(&st->base, &p->outages[op->row], op->track_seen,
+                            err, errlen);
+    case OP_WATERMARK:
+      return set_watermark_now(&st->base, op->source, op->at, err, errlen);
+    case OP_PUT_REJECTED:
+      return put_rejected_now(&st->base, op->source, op->id, op->position,
+                              op->reason, op->at, err, errlen);
+    case OP_DROP_REJECTED:
+      return drop_rejected_now(&st->base, op->source, op->id, err, errlen);
+    case OP_MARK_SEEN:
+      return mark_seen_now(&st->base, op->source, op->id, err, errlen);
+  }
+  return 0;
+}
+
+/* Runs the page's writes in order in the open transaction; the error
+ * names the record that failed. */
+static int run_ops(sq_store *st, const sq_page *p, char *err, size_t errlen) {
+  for (size_t i = 0; i < p->n; i++) {
+    const sq_op *op = &p->ops[i];
+    if (run_op(st, p, op, err, errlen) == 0) continue;
+    if (op->kind == OP_TICKET || op->kind == OP_OUTAGE) {
+      size_t len = strlen(err);
+      const char *id = op->kind == OP_TICKET ? p->tickets.rows[op->row].id
+                                             : p->outages[op->row].id;
+      snprintf(err + len, errlen > len ? errlen - len : 0, " (%s %s)",
+               op->kind == OP_TICKET ? "ticket" : "outage", id);
+    }
+    return -1;
+  }
+  return 0;
+}
+
+/* One page as one transaction: *done gets what its records did. */
+static int write_page(sq_store *st, const sq_page *p, ib_put_counts *done,
+                      char *err, size_t errlen) {
+  memset(&st->tally, 0, sizeof st->tally);
+  if (exec(st, "BEGIN IMMEDIATE", err, errlen)) return -1;
+  if (run_ops(st, p, err, errlen) || exec(st, "COMMIT", err, errlen)) {
+    if (!sqlite3_get_autocommit(st->db))
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    memset(&st->tally, 0, sizeof st->tally);
+    return -1;
+  }
+  *done = st->tally;
+  memset(&st->tally, 0, sizeof st->tally);
+  return 0;
+}
+
+static void counts_add(ib_put_counts *to, const ib_put_counts *c) {
+  to->added += c->added;
+  to->changed += c->changed;
+  to->unchanged += c->unchanged;
+}
+
+static void *worker_main(void *arg) {
+  sq_store *st = arg;
+  pthread_mutex_lock(&st->mu);
+  for (;;) {
+    while (st->handed == NULL && !st->stopping)
+      pthread_cond_wait(&st->cv, &st->mu);
+    if (st->handed == NULL) break; /* stopping, and idle */
+    sq_page *p = st->handed;
+    pthread_mutex_unlock(&st->mu);
+    char err[512] = "";
+    ib_put_counts done = {0};
+    int rc = write_page(st, p, &done, err, sizeof err);
+    page_free(p);
+    pthread_mutex_lock(&st->mu);
+    if (rc != 0) {
+      st->bg_failed = 1;
+      snprintf(st->bg_err, sizeof st->bg_err, "%s", err);
+      atomic_store(&st->bg_flag, 1);
+    } else {
+      counts_add(&st->confirmed, &done);
+    }
+    st->handed = NULL;
+    pthread_cond_broadcast(&st->cv);
+  }
+  pthread_mutex_unlock(&st->mu);
+  return NULL;
+}
+
+static void wait_idle(sq_store *st) {
+  if (!st->has_worker) return;
+  pthread_mutex_lock(&st->mu);
+  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
+  pthread_mutex_unlock(&st->mu);
+}
+
+/* Waits until idle; a page that failed in the background is reported
+ * once (-1 with its error). */
+static int take_bg_error(sq_store *st, char *err, size_t errlen) {
+  if (!st->has_worker) return 0;
+  int failed;
+  pthread_mutex_lock(&st->mu);
+  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
+  failed = st->bg_failed;
+  if (failed) {
+    snprintf(err, errlen, "%s", st->bg_err);
+    st->bg_failed = 0;
+    atomic_store(&st->bg_flag, 0);
+  }
+  pthread_mutex_unlock(&st->mu);
+  return failed ? -1 : 0;
+}
+
+/* The open page writes at once from now on: BEGIN, then what it recorded.
+ * The writer is idle. */
+static int go_direct(sq_store *st, char *err, size_t errlen) {
+  sq_page *p = st->filling;
+  memset(&st->tally, 0, sizeof st->tally);
+  if (exec(st, "BEGIN IMMEDIATE", err, errlen)) return -1;
+  st->direct = 1; /* rollback now ends the transaction */
+  st->filling = NULL;
+  int rc = p ? run_ops(st, p, err, errlen) : 0;
+  page_free(p);
+  return rc;
+}
+
+static int settle(sq_store *st, int mode, char *err, size_t errlen) {
+  if (take_bg_error(st, err, errlen)) return -1;
+  if (!st->in_page || st->direct) return 0;
+  if (mode == SETTLE_READ && (st->filling == NULL || st->filling->n == 0))
+    return 0; /* nothing recorded to see: read outside the page */
+  return go_direct(st, err, errlen);
+}
+
+/* A recorded write: 1 when the caller must run it at once (outside a
+ * page, or in a direct one), 0 when it may record it, -1 with err when a
+ * page failed in the background. */
+static int must_run_now(sq_store *st, char *err, size_t errlen) {
+  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
+      take_bg_error(st, err, errlen))
+    return -1;
+  if (!st->in_page) return settle(st, SETTLE_WRITE, err, errlen) ? -1 : 1;
+  if (st->direct) return 1;
+  if (st->filling->n >= PAGE_MAX_OPS || st->filling->bytes >= PAGE_MAX_BYTES)
+    return take_bg_error(st, err, errlen) || go_direct(st, err, errlen) ? -1
+                                                                        : 1;
+  return 0;
+}
+
+static int page_oom(sq_store *st, const char *what, const char *id, char *err,
+                    size_t errlen) {
+  snprintf(err, errlen, "store %s: out of memory holding %s %s", st->path, what,
+           id ? id : "");
+  return -1;
+}
+
+static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
+                         char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1 : put_ticket_now(base, t, track_seen, err, errlen);
+  sq_page *p = st->filling;
+  size_t rows = p->tickets.n;
+  ib_ticket_row *r = ib_ticket_set_add(&p->tickets);
+  sq_op *op = r ? page_op(p, OP_TICKET) : NULL;
+  if (op == NULL) goto nomem;
+  *r = *t; /* numbers; texts and pauses copied below */
+  r->pauses = NULL;
+  r->n_pauses = 0;
+  int oom = 0;
+  char **texts[] = {&r->source,   &r->id,           &r->key,
+                    &r->title,    &r->service,      &r->group,
+                    &r->kind_raw, &r->priority_raw, &r->status_raw};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    *texts[i] = (char *)page_text(p, *texts[i], &oom);
+  if (oom) goto nomem_op;
+  if (t->n_pauses > 0) {
+    if ((r->pauses = malloc(t->n_pauses * sizeof *r->pauses)) == NULL)
+      goto nomem_op;
+    memcpy(r->pauses, t->pauses, t->n_pauses * sizeof *r->pauses);
+    r->n_pauses = t->n_pauses;
+    p->bytes += t->n_pauses * sizeof *r->pauses;
+  }
+  op->row = rows;
+  op->track_seen = track_seen;
+  return 0;
+nomem_op:
+  p->n--;
+nomem:
+  if (p->tickets.n > rows) p->tickets.n = rows; /* no pauses were kept */
+  return page_oom(st, "ticket", t->id, err, errlen);
+}
+
+static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
+                         char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1 : put_outage_now(base, o, track_seen, err, errlen);
+  sq_page *p = st->filling;
+  if (p->n_outages == p->cap_outages) {
+    size_t cap = p->cap_outages ? p->cap_outages * 2 : 256;
+    ib_outage_row *rows = realloc(p->outages, cap * sizeof *rows);
+    if (rows == NULL) return page_oom(st, "outage", o->id, err, errlen);
+    p->outages = rows;
+    p->cap_outages = cap;
+  }
+  ib_outage_row *r = &p->outages[p->n_outages];
+  *r = *o; /* numbers; texts copied below */
+  int oom = 0;
+  char **texts[] = {&r->source, &r->id, &r->service, &r->kind_raw};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    *texts[i] = (char *)page_text(p, *texts[i], &oom);
+  sq_op *op = oom ? NULL : page_op(p, OP_OUTAGE);
+  if (op == NULL) return page_oom(st, "outage", o->id, err, errlen);
+  op->row = p->n_outages++;
+  op->track_seen = track_seen;
+  return 0;
+}
+
+/* Records one write of texts (source, id[, position, reason]) and a time. */
+static int record_texts(sq_store *st, sq_op_kind kind, const char *source,
+                        const char *id, const char *position,
+                        const char *reason, ib_time at, char *err,
+                        size_t errlen) {
+  sq_page *p = st->filling;
+  sq_op *op = page_op(p, kind);
+  if (op == NULL) return page_oom(st, "record", id, err, errlen);
+  int oom = 0;
+  op->source = page_text(p, source, &oom);
+  op->id = page_text(p, id, &oom);
+  op->position = page_text(p, position, &oom);
+  op->reason = page_text(p, reason, &oom);
+  op->at = at;
+  if (oom) {
+    p->n--;
+    return page_oom(st, "record", id, err, errlen);
+  }
+  return 0;
+}
+
+static int sq_set_watermark(ib_store *base, const char *source, ib_time wm,
+                            char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  if (wm == IB_TIME_NONE) return 0;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1 : set_watermark_now(base, source, wm, err, errlen);
+  return record_texts(st, OP_WATERMARK, source, NULL, NULL, NULL, wm, err,
+                      errlen);
+}
+
+static int sq_put_rejected(ib_store *base, const char *source, const char *id,
+                           const char *position, const char *reason,
+                           ib_time now_t, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1
+                   : put_rejected_now(base, source, id, position, reason, now_t,
+                                      err, errlen);
+  return record_texts(st, OP_PUT_REJECTED, source, id, position, reason, now_t,
+                      err, errlen);
+}
+
+static int sq_drop_rejected(ib_store *base, const char *source, const char *id,
+                            char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1 : drop_rejected_now(base, source, id, err, errlen);
+  return record_texts(st, OP_DROP_REJECTED, source, id, NULL, NULL,
+                      IB_TIME_NONE, err, errlen);
+}
+
+static int sq_mark_seen(ib_store *base, const char *source, const char *id,
+                        char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now) return now < 0 ? -1 : mark_seen_now(base, source, id, err, errlen);
+  return record_texts(st, OP_MARK_SEEN, source, id, NULL, NULL, IB_TIME_NONE,
+                      err, errlen);
+}
+
+/* A page opens without touching the connection: the writer may still be
+ * writing the previous one. A read-only store (no writer) and a connection
+ * that SQLite cannot share between threads write at once. */
+static int sq_begin(ib_store *base, char *err, size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  if (st->in_page) {
+    snprintf(err, errlen, "store %s: a transaction is already open", st->path);
+    return -1;
+  }
+  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
+      take_bg_error(st, err, errlen))
+    return -1;
+  if (st->readonly || !sqlite3_threadsafe()) {
+    if (settle(st, SETTLE_WRITE, err, errlen) ||
+        exec(st, "BEGIN IMMEDIATE", err, errlen))
+      return -1;
+    memset(&st->tally, 0, sizeof st->tally);
+    st->in_page = st->direct = 1;
+    return 0;
+  }
+  if ((st->filling = calloc(1, sizeof *st->filling)) == NULL) {
+    snprintf(err, errlen, "store %s: out of memory", st->path);
+    return -1;
+  }
+  st->in_page = 1;
+  st->direct = 0;
+  return 0;
+}
+
+/* Starts the writer thread; -1 when it cannot be (the caller writes the
+ * page itself). */
+static int start_worker(sq_store *st) {
+  if (st->has_worker) return 0;
+  /* Ctrl-C and the like stay with the calling thread (its waits and
+   * handlers); only faults reach the writer. */
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int faults[] = {SIGSEGV, SIGBUS,  SIGFPE,
+                               SIGILL,  SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    sigdelset(&all, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&st->worker, NULL, worker_main, st);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) return -1;
+  st->has_worker = 1;
+  return 0;
+}
+
+/* Waits for the previous page, hands this one to the writer and returns;
+ * *done gets what the pages written since the last report did. */
+static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
+                     size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  if (!st->in_page) {
+    snprintf(err, errlen, "store %s: no transaction to commit", st->path);
+    return -1;
+  }
+  if (take_bg_error(st, err, errlen)) return -1; /* the page is dropped */
+  ib_put_counts page = {0};
+  if (st->direct) {
+    if (exec(st, "COMMIT", err, errlen)) return -1;
+    page = st->tally;
+    memset(&st->tally, 0, sizeof st->tally);
+  } else if (st->filling->n > 0 && start_worker(st) != 0) {
+    if (write_page(st, st->filling, &page, err, errlen)) return -1;
+  }
+  /* The writer is idle: what it wrote before is all in `confirmed`. */
+  pthread_mutex_lock(&st->mu);
+  counts_add(&st->confirmed, &page);
+  if (done) *done = st->confirmed;
+  memset(&st->confirmed, 0, sizeof st->confirmed);
+  if (st->filling != NULL && st->filling->n > 0 && st->has_worker) {
+    st->handed = st->filling; /* the writer's now */
+    st->filling = NULL;
+    pthread_cond_broadcast(&st->cv);
+  }
+  pthread_mutex_unlock(&st->mu);
+  page_free(st->filling); /* empty, or written above */
+  st->filling = NULL;
+  st->in_page = st->direct = 0;
+  return 0;
+}
+
+/* Drops the open page; the page handed over before it is not affected
+ * (its error, if any, stays for the next call). */
+static void sq_rollback(ib_store *base) {
+  sq_store *st = (sq_store *)base;
+  wait_idle(st);
+  page_free(st->filling);
+  st->filling = NULL;
+  st->in_page = st->direct = 0;
+  memset(&st->tally, 0, sizeof st->tally);
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sq_finish_pages(ib_store *base, ib_put_counts *done, char *err,
+                           size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  if (take_bg_error(st, err, errlen)) return -1;
+  pthread_mutex_lock(&st->mu);
+  if (done) *done = st->confirmed;
+  memset(&st->confirmed, 0, sizeof st->confirmed);
+  pthread_mutex_unlock(&st->mu);
+  return 0;
+}
+
+/* Ends the writer once idle (close). */
+static void stop_worker(sq_store *st) {
+  if (!st->has_worker) return;
+  pthread_mutex_lock(&st->mu);
+  st->stopping = 1;
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  pthread_join(st->worker, NULL);
+  st->has_worker = 0;
 }
 
 static const ib_store_ops sq_ops = {
@@ -1730,6 +2271,7 @@ static const ib_store_ops sq_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .finish_pages = sq_finish_pages,
     .put_ticket = sq_put_ticket,
     .put_outage = sq_put_outage,
     .set_watermark = sq_set_watermark,

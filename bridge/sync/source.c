@@ -400,8 +400,11 @@ struct ib_source {
   const ib_sync_options *opt;
   ib_sync_result *res;
   ib_time since;
-  int in_tx;       /* a store transaction is open */
-  int64_t tx_rows; /* rows in it (their outcomes are known at commit) */
+  int in_tx;           /* a store transaction is open */
+  int64_t tx_rows;     /* rows in it (their outcomes are known at commit) */
+  int64_t unconfirmed; /* rows of committed pages whose outcome the store
+                          has not given back yet (store.h: a page may be
+                          written after commit returns) */
   ib_status store_failed;
   cache_entry *cache;            /* owned: option arrays handed to the plugin */
   ib_http_client *http;          /* owned */
@@ -833,6 +836,14 @@ static void undo_tx_counts(ib_source *src) {
   src->tx_rows = 0;
 }
 
+/* Outcomes the store gave back for records of committed pages. */
+static void confirm(ib_source *src, const ib_put_counts *done) {
+  src->res->added += done->added;
+  src->res->changed += done->changed;
+  src->res->unchanged += done->unchanged;
+  src->unconfirmed -= done->added + done->changed + done->unchanged;
+}
+
 static ib_status h_commit(ib_source *src, ib_time watermark) {
   char err[512];
   if (src->store_failed) return IB_ERR_STORE;
@@ -856,15 +867,30 @@ static ib_status h_commit(ib_source *src, ib_time watermark) {
     return store_error(src, err);
   }
   src->in_tx = 0;
+  src->unconfirmed += src->tx_rows;
   src->tx_rows = 0;
-  src->res->added += done.added;
-  src->res->changed += done.changed;
-  src->res->unchanged += done.unchanged;
+  confirm(src, &done);
   return IB_OK;
 }
 
-/* A stored row counts once it is in the transaction; it is durable at the
- * next commit. Very long pages are committed without the watermark. */
+/* Waits for every page committed (ib_store_finish_pages): their records
+ * are then stored or not; those whose outcome never came back belonged to
+ * a page that failed and leave the counts. */
+static ib_status settle_pages(ib_source *src) {
+  if (src->store == NULL) return IB_OK; /* dry run */
+  char err[512];
+  ib_put_counts done = {0};
+  int rc = ib_store_finish_pages(src->store, &done, err, sizeof err);
+  if (rc == 0) confirm(src, &done);
+  src->res->stored -= src->unconfirmed;
+  src->unconfirmed = 0;
+  return rc == 0 ? IB_OK : store_error(src, err);
+}
+
+/* A stored row counts once it is in the transaction; it is durable once
+ * its page is written (store.h: at the latest by the next store call after
+ * its commit), and leaves the count if that page fails (settle_pages).
+ * Very long pages are committed without the watermark. */
 static ib_status stored_one(ib_source *src) {
   src->res->stored++;
   src->res->read++;
@@ -1917,6 +1943,7 @@ static ib_status refetch_rejected(ib_source *src, void *instance) {
   }
   free(ids);
   if (s == IB_OK && h_commit(src, IB_TIME_NONE) != IB_OK) s = IB_ERR_STORE;
+  if (settle_pages(src) != IB_OK && s == IB_OK) s = IB_ERR_STORE;
   src->res->refetched = src->res->read - read0;
   src->res->recovered = src->res->stored - stored0;
   return s;
@@ -2255,6 +2282,11 @@ int ib_source_sync_with_transport(const ib_config *cfg, const ib_source_cfg *sc,
   if (src.limit_reached && status == IB_ERR_ABORTED && !ib_stop_requested)
     status = IB_OK;
   if (status == IB_OK && h_commit(&src, IB_TIME_NONE) != IB_OK)
+    status = IB_ERR_STORE;
+  /* Every page committed is written before anything else touches the
+   * store, whatever ended the run (Ctrl-C included). */
+  if (settle_pages(&src) != IB_OK &&
+      (status == IB_OK || status == IB_ERR_ABORTED))
     status = IB_ERR_STORE;
   /* What sync() itself read for the first time decides whether the source
    * works at all; records rejected before, met again, are an old debt. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "store_rows.h"
+#include "tz.h"
 
 static ib_ticket_row ticket(const char *title, int priority) {
   ib_ticket_row t = {
@@ -123,11 +124,33 @@ static void key_set(void **state) {
   assert_false(ib_key_set_has(&set, "a", "id-1"));
 }
 
+/* The change texts are computed without tz.c (the SQLite writer thread
+ * may not call it) and must read exactly as ib_format_iso8601's. */
+static void change_time_text(void **state) {
+  (void)state;
+  const ib_time fixed[] = {
+      0,          -1,         86399,        86400,        951782400,
+      951868799,  4107542399, 253402300799, -62135596800, -62167219200,
+      1790000000, -86401};
+  char a[IB_ISO_LEN], b[IB_ISO_LEN];
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    ib_format_iso8601(fixed[i], b);
+    assert_string_equal(ib_change_time_text(fixed[i], a), b);
+  }
+  /* every day of 1900-2100, at a time of day that moves */
+  for (ib_time t = -2208988800; t < 4102444800; t += 86400 + 3607) {
+    ib_format_iso8601(t, b);
+    assert_string_equal(ib_change_time_text(t, a), b);
+  }
+  assert_null(ib_change_time_text(IB_TIME_NONE, a));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(first_step),
       cmocka_unit_test(settle),
       cmocka_unit_test(key_set),
+      cmocka_unit_test(change_time_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

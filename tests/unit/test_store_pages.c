@@ -1,0 +1,280 @@
+/*
+ * test_store_pages.c -- the SQLite store's write-behind pages (store.h:
+ * begin / commit / rollback / ib_store_finish_pages): a commit gives back
+ * the outcomes of the pages written before it and finish_pages those of
+ * the rest; a read or write inside a page sees and joins the records put
+ * in it; rollback forgets the open page only; the caller's strings are
+ * copied; close writes the page handed over; a page refused in the
+ * background is reported once, with nothing of it stored.
+ */
+#define _GNU_SOURCE /* mkdtemp */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+typedef struct fixture {
+  char dir[64];
+  char path[128];
+  ib_store_cfg cfg;
+  ib_store *st;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (f == NULL) return -1;
+  snprintf(f->dir, sizeof f->dir, "/tmp/ib_pages_XXXXXX");
+  if (mkdtemp(f->dir) == NULL) return -1;
+  snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+  f->cfg.path = f->path;
+  char err[512];
+  f->st = ib_store_open(&f->cfg, err, sizeof err);
+  if (f->st == NULL) {
+    fprintf(stderr, "%s\n", err);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  ib_store_close(f->st);
+  char p[160];
+  const char *suffixes[] = {"", "-wal", "-shm", ".lock"};
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
+    unlink(p);
+  }
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static int try_put(ib_store *st, const char *id, const char *title, char *err,
+                   size_t errlen) {
+  ib_ticket_row t = {.source = "desk",
+                     .id = (char *)id,
+                     .title = (char *)title,
+                     .kind = IB_KIND_INCIDENT,
+                     .priority = 2,
+                     .status = IB_STATE_OPEN,
+                     .created_at = 1790000000,
+                     .first_response_at = IB_TIME_NONE,
+                     .resolved_at = IB_TIME_NONE,
+                     .closed_at = IB_TIME_NONE,
+                     .updated_at = 1790000000,
+                     .deleted_at = IB_TIME_NONE};
+  return ib_store_put_ticket(st, &t, 0, err, errlen);
+}
+
+static void put(ib_store *st, const char *id, const char *title) {
+  char err[512] = "";
+  int rc = try_put(st, id, title, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+}
+
+static void commit(ib_store *st, ib_put_counts *done) {
+  char err[512] = "";
+  int rc = ib_store_commit(st, done, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+}
+
+static void finish(ib_store *st, ib_put_counts *done) {
+  char err[512] = "";
+  int rc = ib_store_finish_pages(st, done, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+}
+
+/* The title stored for id, or "" when it is not stored. */
+static const char *title_of(ib_store *st, const char *id, char *buf,
+                            size_t len) {
+  char err[512] = "";
+  ib_ticket_set set = {0};
+  assert_int_equal(ib_store_load_tickets(st, IB_TIME_NONE, IB_TIME_NONE, &set,
+                                         err, sizeof err),
+                   0);
+  buf[0] = '\0';
+  for (size_t i = 0; i < set.n; i++)
+    if (strcmp(set.rows[i].id, id) == 0)
+      snprintf(buf, len, "%s", set.rows[i].title);
+  ib_ticket_set_free(&set);
+  return buf;
+}
+
+static void counts_come_back_later(void **state) {
+  fixture *f = *state;
+  char err[512];
+  ib_put_counts done = {-1, -1, -1};
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T1", "one");
+  put(f->st, "T2", "two");
+  put(f->st, "T3", "three");
+  commit(f->st, &done); /* nothing written before it */
+  assert_int_equal(done.added + done.changed + done.unchanged, 0);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T1", "one, edited");
+  put(f->st, "T4", "four");
+  put(f->st, "T2", "two");
+  commit(f->st, &done); /* the first page's */
+  assert_int_equal(done.added, 3);
+  assert_int_equal(done.changed, 0);
+  assert_int_equal(done.unchanged, 0);
+  finish(f->st, &done); /* the second page's */
+  assert_int_equal(done.added, 1);
+  assert_int_equal(done.changed, 1);
+  assert_int_equal(done.unchanged, 1);
+  finish(f->st, &done); /* nothing left */
+  assert_int_equal(done.added + done.changed + done.unchanged, 0);
+  char buf[64];
+  assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one, edited");
+}
+
+static void reads_in_a_page_see_it(void **state) {
+  fixture *f = *state;
+  char err[512], buf[64];
+  ib_put_counts done;
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T1", "one");
+  commit(f->st, &done);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T2", "two");
+  /* A read waits for the first page and writes this one's records. */
+  assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one");
+  assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "two");
+  put(f->st, "T3", "three"); /* written at once from now on */
+  commit(f->st, &done);
+  assert_int_equal(done.added, 3);
+  finish(f->st, &done);
+  assert_int_equal(done.added, 0);
+  assert_string_equal(title_of(f->st, "T3", buf, sizeof buf), "three");
+}
+
+static void rollback_forgets_the_open_page(void **state) {
+  fixture *f = *state;
+  char err[512], buf[64];
+  ib_put_counts done;
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T1", "one");
+  commit(f->st, &done);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T2", "two");
+  assert_int_equal(
+      ib_store_set_watermark(f->st, "desk", 1790000000, err, sizeof err), 0);
+  ib_store_rollback(f->st);
+  finish(f->st, &done);
+  assert_int_equal(done.added, 1); /* the page committed before stays */
+  assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one");
+  assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "");
+  ib_source_state s;
+  assert_int_equal(ib_store_source_state(f->st, "desk", 0, &s, err, sizeof err),
+                   0);
+  assert_true(s.watermark == IB_TIME_NONE);
+}
+
+static void the_callers_strings_are_copied(void **state) {
+  fixture *f = *state;
+  char err[512], buf[64];
+  char id[16], title[32];
+  ib_put_counts done;
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  for (int i = 0; i < 100; i++) {
+    snprintf(id, sizeof id, "T%d", i);
+    snprintf(title, sizeof title, "title %d", i);
+    put(f->st, id, title);
+  }
+  memset(id, 'x', sizeof id - 1);
+  memset(title, 'y', sizeof title - 1);
+  commit(f->st, &done);
+  finish(f->st, &done);
+  assert_int_equal(done.added, 100);
+  assert_string_equal(title_of(f->st, "T57", buf, sizeof buf), "title 57");
+}
+
+static void close_writes_the_page_handed_over(void **state) {
+  fixture *f = *state;
+  char err[512], buf[64];
+  ib_put_counts done;
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T1", "one");
+  commit(f->st, &done);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T2", "never committed");
+  ib_store_close(f->st);
+  f->st = ib_store_open(&f->cfg, err, sizeof err);
+  assert_non_null(f->st);
+  assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one");
+  assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "");
+}
+
+static void a_refused_page_is_reported_once(void **state) {
+  fixture *f = *state;
+  char err[512] = "", buf[64];
+  ib_put_counts done = {0};
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "CREATE TRIGGER refuse BEFORE INSERT ON tickets WHEN "
+                   "NEW.id = 'T3' BEGIN SELECT RAISE(ABORT, 'refused by "
+                   "test'); END",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T1", "one");
+  commit(f->st, &done);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  put(f->st, "T2", "two");
+  put(f->st, "T3", "three");
+  assert_int_equal(
+      ib_store_set_watermark(f->st, "desk", 1790000000, err, sizeof err), 0);
+  commit(f->st, &done); /* hands the refused page over */
+  assert_int_equal(done.added, 1);
+  /* The next begin or put (when the writer is done already) or commit
+   * reports it; the page then open is dropped. */
+  int rc = ib_store_begin(f->st, err, sizeof err);
+  if (rc == 0) rc = try_put(f->st, "T4", "four", err, sizeof err);
+  if (rc == 0) rc = ib_store_commit(f->st, &done, err, sizeof err);
+  assert_int_equal(rc, -1);
+  assert_non_null(strstr(err, "refused by test (ticket T3)"));
+  assert_non_null(strstr(err, f->path));
+  ib_store_rollback(f->st);
+  finish(f->st, &done); /* reported once */
+  assert_int_equal(done.added, 0);
+  assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one");
+  assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "");
+  assert_string_equal(title_of(f->st, "T4", buf, sizeof buf), "");
+  ib_source_state s;
+  assert_int_equal(ib_store_source_state(f->st, "desk", 0, &s, err, sizeof err),
+                   0);
+  assert_true(s.watermark == IB_TIME_NONE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(counts_come_back_later, setup, teardown),
+      cmocka_unit_test_setup_teardown(reads_in_a_page_see_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(rollback_forgets_the_open_page, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(the_callers_strings_are_copied, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(close_writes_the_page_handed_over, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_refused_page_is_reported_once, setup,
+                                      teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
