@@ -6,8 +6,8 @@
  * library. The C library keeps one current zone per process, so this
  * module switches it on demand; that and its caches (zone tables, the last
  * strptime format) are plain statics, so it must be used from one thread
- * only (the host is single-threaded: HTTP concurrency is curl multi, not
- * threads).
+ * only: the main thread (HTTP concurrency is curl multi, not threads; the
+ * SQLite store's page writer thread must not call it).
  */
 #ifndef IB_TZ_H
 #define IB_TZ_H
