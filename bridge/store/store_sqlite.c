@@ -53,6 +53,9 @@ enum {
   STMT_SET_OUTAGE_RAW,
   STMT_TICKET_RAWS,
   STMT_OUTAGE_RAWS,
+  STMT_TICKET_RAWS_SCAN,
+  STMT_OUTAGE_RAWS_SCAN,
+  STMT_RAWS_SHARE,
   STMT_NEW_TICKET,
   STMT_NEW_OUTAGE,
   STMT_ANY_TICKET,
@@ -151,6 +154,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_OUTAGE_RAWS] =
         "SELECT id, raw_digest FROM outages WHERE source=?1 AND deleted_at "
         "IS NULL AND raw_digest IS NOT NULL",
+    /* The same rows read in storage order: when the source holds a good
+     * share of the table, one sequential pass is about twice as fast as
+     * the key index's order with a table lookup per row. */
+    [STMT_TICKET_RAWS_SCAN] =
+        "SELECT id, raw_digest FROM tickets NOT INDEXED WHERE source=?1 AND "
+        "deleted_at IS NULL AND raw_digest IS NOT NULL",
+    [STMT_OUTAGE_RAWS_SCAN] =
+        "SELECT id, raw_digest FROM outages NOT INDEXED WHERE source=?1 AND "
+        "deleted_at IS NULL AND raw_digest IS NOT NULL",
+    /* What decides between the two: the rows of each table (its largest
+     * rowid: rows are never deleted) and the records the source's last
+     * successful run read. */
+    [STMT_RAWS_SHARE] =
+        "SELECT (SELECT coalesce(max(rowid),0) FROM tickets),"
+        " (SELECT coalesce(max(rowid),0) FROM outages),"
+        " (SELECT coalesce(records_read,0) FROM sync_runs WHERE source=?1 "
+        "AND ok=1 ORDER BY id DESC LIMIT 1)",
 };
 
 typedef struct sq_store {
@@ -1042,8 +1062,15 @@ static int sq_raw_digests(ib_store *base, const char *source,
                           char *err, size_t errlen) {
   sq_store *st = (sq_store *)base;
   if (settle(st, SETTLE_READ, err, errlen)) return -1;
-  sqlite3_stmt *s =
-      st->stmt[type == IB_RECORD_OUTAGE ? STMT_OUTAGE_RAWS : STMT_TICKET_RAWS];
+  int outages = type == IB_RECORD_OUTAGE, scan = 0;
+  sqlite3_stmt *s = st->stmt[STMT_RAWS_SHARE];
+  bind_text(s, 1, source);
+  if (sqlite3_step(s) == SQLITE_ROW) /* else: by the index, as safe */
+    scan = sqlite3_column_int64(s, 2) * 4 >= sqlite3_column_int64(s, outages);
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  s = st->stmt[outages ? (scan ? STMT_OUTAGE_RAWS_SCAN : STMT_OUTAGE_RAWS)
+                       : (scan ? STMT_TICKET_RAWS_SCAN : STMT_TICKET_RAWS)];
   bind_text(s, 1, source);
   int rc, stop = 0;
   while (stop == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
