@@ -142,8 +142,6 @@ enum {
   STMT_LAST_EDITION,
   STMT_PUT_EDITION,
   STMT_EDITIONS,
-  STMT_TICKET_RAWS,
-  STMT_OUTAGE_RAWS,
   STMT_COUNT
 };
 
@@ -259,13 +257,6 @@ static const pg_stmt stmts[STMT_COUNT] = {
                                 "INSERT INTO pg_temp.seen(tbl,source,id) "
                                 "SELECT 'o',k.source,k.id" PAGE_KEY_PAIRS
                                 " ON CONFLICT DO NOTHING"},
-    /* What ib_store_raw_digests reads (store_sqlite.c) */
-    [STMT_TICKET_RAWS] = {"ib_ticket_raws",
-                          "SELECT id, raw_digest FROM tickets WHERE source=$1"
-                          " AND deleted_at IS NULL AND raw_digest IS NOT NULL"},
-    [STMT_OUTAGE_RAWS] = {"ib_outage_raws",
-                          "SELECT id, raw_digest FROM outages WHERE source=$1"
-                          " AND deleted_at IS NULL AND raw_digest IS NOT NULL"},
     [STMT_HISTORY_FOUND] = {"ib_history_found",
                             "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
                             "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
@@ -1053,31 +1044,50 @@ static int stream(pg_store *st, int stmt, int n, const char *const *values,
   return rc;
 }
 
-typedef struct raw_read {
-  ib_raw_digest_fn each;
-  void *ctx;
-  int stop; /* each()'s non-zero return */
-} raw_read;
-
-static int raw_row(void *ctx, const PGresult *res) {
-  raw_read *r = ctx;
-  r->stop =
-      r->each(r->ctx, PQgetvalue(res, 0, 0), (uint64_t)get_int(res, 0, 1));
-  return r->stop;
-}
+/* What ib_store_raw_digests reads (store_sqlite.c), through a cursor,
+ * RAWS_BATCH rows a round trip: one result per batch rather than one per
+ * row (single-row mode), memory bounded by the batch. */
+#define RAWS_BATCH 20000
+#define RAWS_FETCH "FETCH 20000 FROM ib_raws" /* RAWS_BATCH rows */
+#define RAWS_CURSOR(table)                                                 \
+  "DECLARE ib_raws NO SCROLL CURSOR FOR SELECT id, raw_digest FROM " table \
+  " WHERE source=$1 AND deleted_at IS NULL AND raw_digest IS NOT NULL"
 
 static int pg_raw_digests(ib_store *base, const char *source,
                           ib_record_type type, ib_raw_digest_fn each, void *ctx,
                           char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
+  static const char what[] = "reading the records' raw digests";
   const char *v[1] = {source};
-  raw_read r = {.each = each, .ctx = ctx};
-  int stopped = 0;
-  if (stream(st, type == IB_RECORD_OUTAGE ? STMT_OUTAGE_RAWS : STMT_TICKET_RAWS,
-             1, v, raw_row, &r, &stopped, err, errlen,
-             "reading the records' raw digests"))
-    return -1;
-  return r.stop;
+  /* A cursor lives in a transaction: the sync's own, or one of its own. */
+  int own_tx = PQtransactionStatus(st->conn) == PQTRANS_IDLE;
+  int rc = -1, stop = 0;
+  if (own_tx && exec_static(st, "BEGIN", err, errlen, what)) return -1;
+  if (exec_params(st,
+                  type == IB_RECORD_OUTAGE ? RAWS_CURSOR("outages")
+                                           : RAWS_CURSOR("tickets"),
+                  1, v, NULL, err, errlen, what))
+    goto done;
+  for (;;) {
+    PGresult *res = NULL;
+    if (exec_params(st, RAWS_FETCH, 0, NULL, &res, err, errlen, what))
+      goto done;
+    int n = PQntuples(res);
+    for (int i = 0; i < n && stop == 0; i++)
+      stop = each(ctx, PQgetvalue(res, i, 0), (uint64_t)get_int(res, i, 1));
+    PQclear(res);
+    if (stop != 0 || n < RAWS_BATCH) break;
+  }
+  rc = exec_static(st, "CLOSE ib_raws", err, errlen, what);
+done:
+  if (own_tx) {
+    char ignored[256]; /* a failed read already says what failed */
+    if (exec_static(st, rc == 0 ? "COMMIT" : "ROLLBACK",
+                    rc == 0 ? err : ignored, rc == 0 ? errlen : sizeof ignored,
+                    what) != 0)
+      rc = -1;
+  }
+  return rc != 0 ? -1 : stop;
 }
 
 typedef struct ticket_load {

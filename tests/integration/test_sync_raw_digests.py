@@ -16,7 +16,9 @@ Checked with the real csv.so:
   rows, is another conversion: nothing is skipped;
 * a record marked deleted by --full that comes back as it was is undeleted,
   not skipped; a record listed as rejected that comes back as stored leaves
-  the list.
+  the list;
+* a source of 25,000 rows (more than one batch of the PostgreSQL store's
+  read) is skipped whole.
 
 Runs on SQLite; with IB_RAW_PG_URL (test_sync_raw_digests_pg.sh) on the
 PostgreSQL store.
@@ -177,5 +179,18 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run(twice_cfg, "history", "twice", "D2")
     check(rc == 0 and "First D2" in out and "Second D2" in out and "P1 -> P4" in out,
           f"with the change recorded ({out.strip()} {err.strip()})")
+
+    # A bigger source: every row skipped, whatever the store's read batches.
+    bulk_csv = os.path.join(d, "bulk.csv")
+    bulk_cfg = os.path.join(d, "bulk.cfg")
+    write(bulk_csv, HEADER + "".join(row(f"K{i}") for i in range(25000)))
+    write(bulk_cfg, open(cfg).read().replace('name = "desk"', 'name = "bulk"')
+          .replace(csv, bulk_csv))
+    rc, out, err = run(bulk_cfg, "sync")
+    check(rc == 0 and "bulk: 25000 read, 25000 new" in out, f"bulk first sync ({out.strip()})")
+    rc, out, err = run(bulk_cfg, "-v", "sync")
+    check(rc == 0 and "bulk: 25000 read, 0 new, 0 changed, 25000 unchanged" in out
+          and same_bytes(err) == 25000,
+          f"bulk re-sync: all 25,000 skipped ({out.strip()}; plugin says {same_bytes(err)})")
 
 finish()

@@ -63,7 +63,8 @@ static void run(ib_store *st, const char *source, const char *prefix, int n,
                    0);
   assert_int_equal(ib_store_begin(st, err, sizeof err), 0);
   for (int i = 0; i < n; i++)
-    put(st, source, prefix, i, with_raw && i % 7 != 3 ? (uint64_t)i * 31 + 5 : 0);
+    put(st, source, prefix, i,
+        with_raw && i % 7 != 3 ? (uint64_t)i * 31 + 5 : 0);
   assert_int_equal(ib_store_commit(st, &done, err, sizeof err), 0);
   assert_int_equal(ib_store_finish_pages(st, &done, err, sizeof err), 0);
   assert_int_equal(
@@ -97,9 +98,9 @@ static void test_both_paths(void **state) {
   ib_store_cfg cfg = {.path = path};
   ib_store *st = ib_store_open(&cfg, err, sizeof err);
   assert_non_null(st);
-  run(st, "big", "B", 2000, 2000, 1);  /* most of the table: scanned */
-  run(st, "small", "S", 50, 50, 1);    /* 2 % of it: by the index */
-  run(st, "plain", "P", 30, 30, 0);    /* a plugin without raw digests */
+  run(st, "big", "B", 2000, 2000, 1); /* most of the table: scanned */
+  run(st, "small", "S", 50, 50, 1);   /* 2 % of it: by the index */
+  run(st, "plain", "P", 30, 30, 0);   /* a plugin without raw digests */
   seen big = read_raws(st, "big", "B", IB_RECORD_TICKET);
   seen small = read_raws(st, "small", "S", IB_RECORD_TICKET);
   seen want_big = expected(2000), want_small = expected(50);
