@@ -100,8 +100,8 @@ static const char *const migrations[] = {
     " WHERE resolved_at < created_at;"
     "CREATE INDEX outages_period ON outages(\"end\", start);",
     /* 8: the digest of each record's raw form (store_sqlite.c) */
-    "ALTER TABLE tickets ADD COLUMN raw_digest bigint;"
-    "ALTER TABLE outages ADD COLUMN raw_digest bigint;",
+    ("ALTER TABLE tickets ADD COLUMN raw_digest bigint;"
+     "ALTER TABLE outages ADD COLUMN raw_digest bigint;"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -308,8 +308,8 @@ static const char *const migrations[] = {
      * that a sync skips the records whose raw form did not change
      * (plugin.h, raw_unchanged); NULL: none (not yet, or a plugin that
      * gives none) */
-    "ALTER TABLE tickets ADD COLUMN raw_digest INTEGER;"
-    "ALTER TABLE outages ADD COLUMN raw_digest INTEGER;",
+    ("ALTER TABLE tickets ADD COLUMN raw_digest INTEGER;"
+     "ALTER TABLE outages ADD COLUMN raw_digest INTEGER;"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
