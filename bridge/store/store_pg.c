@@ -1063,7 +1063,11 @@ static int pg_raw_digests(ib_store *base, const char *source,
   int own_tx = PQtransactionStatus(st->conn) == PQTRANS_IDLE;
   int rc = -1, stop = 0;
   if (own_tx && exec_static(st, "BEGIN", err, errlen, what)) return -1;
-  if (exec_params(st,
+  /* Every row is wanted: plan for all of them (a cursor is planned for
+   * its first tenth by default, which picks the key index over a scan). */
+  if (exec_static(st, "SET LOCAL cursor_tuple_fraction = 1", err, errlen,
+                  what) ||
+      exec_params(st,
                   type == IB_RECORD_OUTAGE ? RAWS_CURSOR("outages")
                                            : RAWS_CURSOR("tickets"),
                   1, v, NULL, err, errlen, what))
