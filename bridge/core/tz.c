@@ -71,13 +71,17 @@ static int use_zone(const char *zone) {
   return 0;
 }
 
+int ib_tz_file(const char *zone, char *path, size_t len) {
+  if (is_utc(zone) || zone[0] == '/' || strstr(zone, "..") != NULL) return -1;
+  const char *dir = getenv("TZDIR");
+  int n = snprintf(path, len, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone);
+  return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
 int ib_tz_valid(const char *zone) {
   if (is_utc(zone)) return 1;
-  if (zone[0] == '/' || strstr(zone, "..") != NULL) return 0;
-  const char *dir = getenv("TZDIR");
   char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone);
-  return access(path, R_OK) == 0;
+  return ib_tz_file(zone, path, sizeof path) == 0 && access(path, R_OK) == 0;
 }
 
 /* ---- local time through the C library ---- */
@@ -185,10 +189,8 @@ static void tzif_free(tzif *z) {
 static int tzif_read(const char *zone, int want_offsets, tzif *z) {
   memset(z, 0, sizeof *z);
   if (is_utc(zone)) return 0;
-  if (!ib_tz_valid(zone)) return -1;
-  const char *dir = getenv("TZDIR");
   char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone);
+  if (!ib_tz_valid(zone) || ib_tz_file(zone, path, sizeof path) != 0) return -1;
   FILE *f = fopen(path, "rb");
   if (f == NULL) return -1;
   unsigned char *buf = malloc(TZIF_MAX_BYTES); /* owned here */

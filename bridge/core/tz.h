@@ -34,6 +34,11 @@ static inline int ib_time_in_range(ib_time t) {
 
 /* Non-zero when `zone` names a zone the system knows ("UTC" always). */
 int ib_tz_valid(const char *zone);
+/* The path of the TZif file that holds `zone`'s rules ($TZDIR, else
+ * /usr/share/zoneinfo): 0, or -1 for UTC (no file), a name that would
+ * leave the directory, or a path that does not fit in len bytes. The file
+ * may not exist. */
+int ib_tz_file(const char *zone, char *path, size_t len);
 
 /* Local wall-clock time in `zone` -> instant. In a DST gap the time is
  * moved forward by the gap; in a fold the first (earlier) instant is taken.

@@ -1019,11 +1019,9 @@ static uint64_t raw_fingerprint(ib_source *src) {
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     ib_sha256_update(&h, parts[i], strlen(parts[i]) + 1);
   if (src->sc->setting != NULL) fingerprint_setting(&h, src->sc->setting);
-  if (src->sc->timezone != NULL && ib_tz_valid(src->sc->timezone)) {
-    const char *dir = getenv("TZDIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo",
-             src->sc->timezone);
+  char path[512];
+  if (src->sc->timezone != NULL &&
+      ib_tz_file(src->sc->timezone, path, sizeof path) == 0) {
     FILE *f = fopen(path, "rb");
     if (f != NULL) {
       unsigned char buf[8192];
