@@ -963,6 +963,18 @@ static int sink_record(ib_source *src, int rc, char *err, size_t errlen) {
   return rc;
 }
 
+/* A record listed as rejected that is now stored (or found stored
+ * unchanged) is good again: off the list, in the page's transaction. */
+static ib_status clear_pending(ib_source *src, const char *id) {
+  char err[512];
+  if (!pending_hit(src, id)) return IB_OK;
+  ib_status s = ensure_tx(src);
+  if (s != IB_OK) return s;
+  if (ib_store_drop_rejected(src->store, src->sc->name, id, err, sizeof err))
+    return store_error(src, err);
+  return IB_OK;
+}
+
 /* ---- raw digests: skipping what did not change (plugin.h) ---- */
 
 /* Feeds one value of the source's configuration, depth first, names and
@@ -1081,19 +1093,21 @@ static int h_raw_unchanged(ib_source *src, ib_record_type type, const char *id,
   if (!ib_raw_map_matches(m, id, raw_key(src, raw_digest))) return 0;
   /* As a put of an unchanged record: read, stored, unchanged. A record
    * listed as rejected that comes back as it was stored is good again. */
-  if (pending_hit(src, id)) {
-    char err[512];
-    if (ensure_tx(src) != IB_OK) return 0;
-    if (ib_store_drop_rejected(src->store, src->sc->name, id, err,
-                               sizeof err)) {
-      store_error(src, err);
-      return 0;
-    }
-  }
+  if (clear_pending(src, id) != IB_OK) return 0;
   src->res->read++;
   src->res->stored++;
   src->res->unchanged++;
   return 1;
+}
+
+/* After a record of `type` was put: the raw digests read for this run no
+ * longer speak for it, it leaves the rejected list, and it counts. */
+static ib_status stored_record(ib_source *src, ib_record_type type,
+                               const char *id) {
+  ib_raw_map_forget(&src->raw_maps[type], id);
+  src->written[type]++;
+  ib_status s = clear_pending(src, id);
+  return s != IB_OK ? s : stored_one(src);
 }
 
 static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
@@ -1216,12 +1230,7 @@ static ib_status emit_ticket(ib_source *src, const ib_ticket *in,
   for (size_t i = 0; i < sizeof repaired / sizeof repaired[0]; i++)
     free(repaired[i]);
   if (put) return store_error(src, err);
-  ib_raw_map_forget(&src->raw_maps[IB_RECORD_TICKET], t.id);
-  src->written[IB_RECORD_TICKET]++;
-  if (pending_hit(src, t.id) &&
-      ib_store_drop_rejected(src->store, src->sc->name, t.id, err, sizeof err))
-    return store_error(src, err);
-  return stored_one(src);
+  return stored_record(src, IB_RECORD_TICKET, t.id);
 }
 
 static ib_status emit_outage(ib_source *src, const ib_outage *in,
@@ -1286,12 +1295,7 @@ static ib_status emit_outage(ib_source *src, const ib_outage *in,
   free(repaired[0]);
   free(repaired[1]);
   if (put) return store_error(src, err);
-  ib_raw_map_forget(&src->raw_maps[IB_RECORD_OUTAGE], o.id);
-  src->written[IB_RECORD_OUTAGE]++;
-  if (pending_hit(src, o.id) &&
-      ib_store_drop_rejected(src->store, src->sc->name, o.id, err, sizeof err))
-    return store_error(src, err);
-  return stored_one(src);
+  return stored_record(src, IB_RECORD_OUTAGE, o.id);
 }
 
 /* The id a plugin's record carries, whatever the size of its struct
