@@ -85,43 +85,12 @@ static void add_number(cJSON *o, const char *key, double v) {
 
 /* ---- ticket_at_risk ---------------------------------------------------- */
 
-static int cmp_interval(const void *a, const void *b) {
-  const ib_interval *x = a, *y = b;
-  return (x->start > y->start) - (x->start < y->start);
-}
-
 /* Open time of the union of t's pauses clipped to [a, b) (a running pause
  * runs up to b); *running: a pause covers b. -1 on ENOMEM. */
 static int64_t paused_before(const ib_calendar *cal, const ib_ticket_row *t,
                              ib_time a, ib_time b, int *running) {
-  *running = 0;
-  if (t->n_pauses == 0) return 0;
-  ib_interval *p = malloc(t->n_pauses * sizeof *p); /* owned here */
-  if (p == NULL) return -1;
-  memcpy(p, t->pauses, t->n_pauses * sizeof *p);
-  qsort(p, t->n_pauses, sizeof *p, cmp_interval);
-  int64_t total = 0;
-  ib_time cur_s = 0, cur_e = 0;
-  int have = 0;
-  for (size_t k = 0; k < t->n_pauses; k++) {
-    ib_time s = p[k].start, e = p[k].end == IB_TIME_NONE ? b : p[k].end;
-    if (s == IB_TIME_NONE || e < s) continue; /* impossible: kpi.c warns */
-    if (s <= b && (p[k].end == IB_TIME_NONE || p[k].end > b)) *running = 1;
-    if (s < a) s = a;
-    if (e > b) e = b;
-    if (e <= s) continue;
-    if (have && s <= cur_e) {
-      if (e > cur_e) cur_e = e;
-      continue;
-    }
-    if (have) total += ib_calendar_open(cal, cur_s, cur_e);
-    cur_s = s;
-    cur_e = e;
-    have = 1;
-  }
-  if (have) total += ib_calendar_open(cal, cur_s, cur_e);
-  free(p);
-  return total;
+  return ib_calendar_union_open(cal, t->pauses, t->n_pauses, a, b, running,
+                                NULL);
 }
 
 typedef struct at_risk {

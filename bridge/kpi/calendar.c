@@ -132,7 +132,7 @@ static int64_t open_by_days(const ib_calendar *cal, ib_time a, ib_time b) {
 
 int64_t ib_calendar_open_by_days(const ib_calendar *cal, ib_time a, ib_time b) {
   if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
-  if (!cal->cfg->has_hours) return b - a;
+  if (cal == NULL || !cal->cfg->has_hours) return b - a;
   return open_by_days(cal, a, b);
 }
 
@@ -389,12 +389,61 @@ static int64_t cumulative(const ib_calendar *cal, ib_time t) {
 
 int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b) {
   if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
-  if (!cal->cfg->has_hours) return b - a;
+  if (cal == NULL || !cal->cfg->has_hours) return b - a;
   int64_t total = 0;
   if (a < cal->lo) total += open_outside(cal, a, b < cal->lo ? b : cal->lo);
   if (b > cal->hi) total += open_outside(cal, a > cal->hi ? a : cal->hi, b);
   ib_time in_a = a > cal->lo ? a : cal->lo, in_b = b < cal->hi ? b : cal->hi;
   if (in_b > in_a) total += cumulative(cal, in_b) - cumulative(cal, in_a);
+  return total;
+}
+
+static int cmp_start(const void *x, const void *y) {
+  const ib_interval *p = x, *q = y;
+  return (p->start > q->start) - (p->start < q->start);
+}
+
+int64_t ib_calendar_union_open(const ib_calendar *cal, const ib_interval *iv,
+                               size_t n, ib_time a, ib_time b, int *running,
+                               int *reversed) {
+  if (running) *running = 0;
+  if (reversed) *reversed = 0;
+  if (n == 0) return 0;
+  const ib_interval *p = iv;
+  ib_interval *copy = NULL; /* owned here when iv needs sorting */
+  for (size_t k = 1; k < n && p == iv; k++)
+    if (iv[k].start < iv[k - 1].start) {
+      if ((copy = malloc(n * sizeof *copy)) == NULL) return -1;
+      memcpy(copy, iv, n * sizeof *copy);
+      qsort(copy, n, sizeof *copy, cmp_start);
+      p = copy;
+    }
+  int64_t total = 0;
+  ib_time cur_s = 0, cur_e = 0;
+  int have = 0;
+  for (size_t k = 0; k < n; k++) {
+    ib_time s = p[k].start, e = p[k].end == IB_TIME_NONE ? b : p[k].end;
+    if (s == IB_TIME_NONE) continue;
+    if (p[k].end != IB_TIME_NONE && p[k].end < s) {
+      if (reversed) *reversed = 1;
+      continue;
+    }
+    if (running && s <= b && (p[k].end == IB_TIME_NONE || p[k].end > b))
+      *running = 1;
+    if (s < a) s = a;
+    if (e > b) e = b;
+    if (e <= s) continue;
+    if (have && s <= cur_e) {
+      if (e > cur_e) cur_e = e;
+      continue;
+    }
+    if (have) total += ib_calendar_open(cal, cur_s, cur_e);
+    cur_s = s;
+    cur_e = e;
+    have = 1;
+  }
+  if (have) total += ib_calendar_open(cal, cur_s, cur_e);
+  free(copy);
   return total;
 }
 

@@ -24,8 +24,20 @@ void ib_calendar_free(ib_calendar *cal);
 
 /* Seconds of [a, b) during which the calendar is open; 0 when b <= a or
  * either bound is IB_TIME_NONE. Weekly hours are read in the calendar's own
- * zone (DST applied: real elapsed seconds), holidays are closed all day. */
+ * zone (DST applied: real elapsed seconds), holidays are closed all day.
+ * cal NULL is the 24x7 reading: plain elapsed seconds. */
 int64_t ib_calendar_open(const ib_calendar *cal, ib_time a, ib_time b);
+
+/* Open seconds (ib_calendar_open) of the union of intervals
+ * iv[0..n) clipped to [a, b); an interval without an end runs up to b.
+ * Intervals without a start, and those ending before they start, count
+ * nothing: *reversed (when not NULL) is set to whether there is one of the
+ * latter. *running (when not NULL) is set to whether an interval covers b.
+ * Intervals out of order are sorted in a copy; -1 on ENOMEM. (A ticket's
+ * paused time: kpi.c's measures and alerts.c's time left.) */
+int64_t ib_calendar_union_open(const ib_calendar *cal, const ib_interval *iv,
+                               size_t n, ib_time a, ib_time b, int *running,
+                               int *reversed);
 
 /* The instant at which `n` open seconds have passed since `t`: the
  * smallest x with open(cal, t, x) == n (t itself for n = 0). An

@@ -178,58 +178,17 @@ static void note_impossible(engine *en, size_t i) {
   fprintf(w, "; such spans count as 0 s (fix the record in the source tool)\n");
 }
 
-static int pauses_sorted(const ib_ticket_row *t) {
-  for (size_t k = 1; k < t->n_pauses; k++)
-    if (t->pauses[k].start < t->pauses[k - 1].start) return 0;
-  return 1;
-}
-
-/* open(cal, a, b); cal NULL is the 24x7 reading: plain elapsed seconds. */
-static int64_t open_s(const ib_calendar *cal, ib_time a, ib_time b) {
-  if (cal != NULL) return ib_calendar_open(cal, a, b);
-  if (a == IB_TIME_NONE || b == IB_TIME_NONE || b <= a) return 0;
-  return b - a;
-}
-
 /* Open time of the union of the ticket's pauses clipped to [a, b); a
- * running pause runs up to b; cal NULL reads 24x7. Returns -1 on ENOMEM. */
+ * running pause runs up to b; cal NULL reads 24x7 (calendar.h); a pause
+ * ending before it starts is noted. Returns -1 on ENOMEM. */
 static int64_t paused_open(engine *en, size_t i, const ib_calendar *cal,
                            ib_time a, ib_time b) {
   const ib_ticket_row *t = &en->tickets->rows[i];
   if (t->n_pauses == 0 || b <= a) return 0;
-  const ib_interval *p = t->pauses;
-  ib_interval *copy = NULL; /* owned here when the pauses need sorting */
-  if (!pauses_sorted(t)) {
-    copy = malloc(t->n_pauses * sizeof *copy);
-    if (copy == NULL) return -1;
-    memcpy(copy, t->pauses, t->n_pauses * sizeof *copy);
-    qsort(copy, t->n_pauses, sizeof *copy, cmp_interval);
-    p = copy;
-  }
-  int64_t total = 0;
-  ib_time cur_s = 0, cur_e = 0;
-  int have = 0;
-  for (size_t k = 0; k < t->n_pauses; k++) {
-    ib_time s = p[k].start, e = p[k].end == IB_TIME_NONE ? b : p[k].end;
-    if (s == IB_TIME_NONE) continue;
-    if (pause_reversed(&p[k])) {
-      note_impossible(en, i);
-      continue;
-    }
-    if (s < a) s = a;
-    if (e > b) e = b;
-    if (e <= s) continue;
-    if (have && s <= cur_e) {
-      if (e > cur_e) cur_e = e;
-      continue;
-    }
-    if (have) total += open_s(cal, cur_s, cur_e);
-    cur_s = s;
-    cur_e = e;
-    have = 1;
-  }
-  if (have) total += open_s(cal, cur_s, cur_e);
-  free(copy);
+  int reversed = 0;
+  int64_t total = ib_calendar_union_open(cal, t->pauses, t->n_pauses, a, b,
+                                         NULL, &reversed);
+  if (reversed) note_impossible(en, i);
   return total;
 }
 
@@ -266,7 +225,7 @@ static void compare_reported(ib_kpi_measure *m, ib_verdict reported) {
  * `with_pauses`, never below 0. -1 on ENOMEM. */
 static int64_t span_time(engine *en, size_t i, const ib_calendar *cal,
                          ib_time a, ib_time b, int with_pauses) {
-  int64_t d = open_s(cal, a, b);
+  int64_t d = ib_calendar_open(cal, a, b);
   if (with_pauses) {
     int64_t paused = paused_open(en, i, cal, a, b);
     if (paused < 0) return -1;
@@ -334,7 +293,7 @@ static int explain(engine *en, size_t i, const ib_sla_cfg *sla,
   }
   if (!is_resolution && t->first_response_at == IB_TIME_NONE &&
       t->resolved_at != IB_TIME_NONE && theirs == IB_KPI_BREACHED &&
-      open_s(cal, a, en->end) > m->target_s) {
+      ib_calendar_open(cal, a, en->end) > m->target_s) {
     m->reason = IB_KPI_REASON_RESPONSE_FROM_RESOLUTION;
     return 0;
   }
