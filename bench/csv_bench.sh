@@ -14,6 +14,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench_lib.sh
+source "$root/bench/bench_lib.sh"
 bin=$(realpath "${1:-build/itsm-bridge}")
 plugins=$(realpath "${2:-build/plugins}")
 sizes=${SIZES:-"100000 1000000"}
@@ -34,33 +36,14 @@ wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":");
   s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
 rss_kib() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 
-median() {
-  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 declare -A rss
 summary=()
 for n in $sizes; do
   dir="$work/$n"
   mkdir -p "$dir"
   /usr/bin/python3 "$root/config/sample/generate.py" --rows "$n" --out-dir "$dir"
-  cat >"$dir/bench.cfg" <<EOF
-store = { path = "$dir/bench.db"; };
-timezone = "Europe/Paris";
-sources = (
-  { name = "bench"; plugin = "csv"; path = "$dir/tickets.csv";
-    delimiter = ";"; timezone = "Europe/Paris"; date_format = "%d/%m/%Y %H:%M";
-    columns = { id = "N° ticket"; title = "Objet"; kind = "Type"; priority = "Priorité";
-                status = "Statut"; service = "Service"; group = "Groupe";
-                created = "Ouvert le"; first_response = "Pris en charge le";
-                resolved = "Résolu le"; closed = "Clos le";
-                pause_start = "En attente le"; pause_end = "Reprise le";
-                updated = "Mis à jour le"; };
-    priorities = ( ("Critique", "P1"), ("Haute", "P2"), ("Moyenne", "P3"), ("Basse", "P4") );
-    statuses = ( ("Nouveau", "new"), ("En cours", "open"), ("En attente", "pending"),
-                 ("Résolu", "resolved"), ("Clos", "closed"), ("Annulé", "cancelled") );
-    kinds = ( ("Incident", "incident"), ("Demande", "request") ); }
-);
-EOF
+  { echo "store = { path = \"$dir/bench.db\"; };"
+    export_source "$dir/tickets.csv" updated; } >"$dir/bench.cfg"
   syncs=() imports=() ratios=() rsss=()
   printf '%-10s %6s %10s %10s %8s %9s\n' rows round sync_s import_s ratio rss_MiB
   for ((r = 1; r <= rounds; r++)); do

@@ -25,6 +25,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 bin=$(realpath "${1:-$root/build/itsm-bridge}")
 base=${2:-}
 [ -n "$base" ] && base=$(realpath "$base")
@@ -71,9 +73,6 @@ run() {
   awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
       for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%s ", s }
     /Maximum resident set size/ { print $2 }' "$dir/time.txt" >"$work/last"
-}
-median() {
-  sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 

@@ -18,6 +18,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench_lib.sh
+source "$root/bench/bench_lib.sh"
 bin=$(realpath "${1:-build/itsm-bridge}")
 plugins=$(realpath "${2:-build/plugins}")
 rows=${ROWS:-100000}
@@ -39,24 +41,7 @@ psql_q() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 "$@"; }
 /usr/bin/python3 "$root/config/sample/generate.py" --rows "$rows" --out-dir "$work"
 # The source of csv_bench.sh without "updated" (as resync_bench.sh): the
 # plugin cannot skip rows behind the watermark, a re-sync compares them all.
-source_cfg() {
-  cat <<CFG
-timezone = "Europe/Paris";
-sources = (
-  { name = "bench"; plugin = "csv"; path = "$work/tickets.csv";
-    delimiter = ";"; timezone = "Europe/Paris"; date_format = "%d/%m/%Y %H:%M";
-    columns = { id = "N° ticket"; title = "Objet"; kind = "Type"; priority = "Priorité";
-                status = "Statut"; service = "Service"; group = "Groupe";
-                created = "Ouvert le"; first_response = "Pris en charge le";
-                resolved = "Résolu le"; closed = "Clos le";
-                pause_start = "En attente le"; pause_end = "Reprise le"; };
-    priorities = ( ("Critique", "P1"), ("Haute", "P2"), ("Moyenne", "P3"), ("Basse", "P4") );
-    statuses = ( ("Nouveau", "new"), ("En cours", "open"), ("En attente", "pending"),
-                 ("Résolu", "resolved"), ("Clos", "closed"), ("Annulé", "cancelled") );
-    kinds = ( ("Incident", "incident"), ("Demande", "request") ); }
-);
-CFG
-}
+source_cfg() { export_source "$work/tickets.csv"; }
 { echo "store = { path = \"$work/bench.db\"; };"; source_cfg; } >"$work/sq.cfg"
 { echo "store = { url = \"postgresql://$PGUSER@127.0.0.1:$PGPORT/bench\"; };"; source_cfg; } >"$work/pg.cfg"
 
@@ -74,9 +59,6 @@ expect() { # $1: sq or pg, $2: the summary's counts
     { echo "$1: expected '$rows read, $2': $(cat "$work/$1.out")" >&2; exit 1; }
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b / a }'; }
-median() {
-  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 first_ratios=() again_ratios=()
 printf '%-6s %10s %10s %8s %10s %10s %8s\n' round sq_first pg_first ratio \

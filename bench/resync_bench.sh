@@ -15,6 +15,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench_lib.sh
+source "$root/bench/bench_lib.sh"
 bin=$(realpath "${1:-build/itsm-bridge}")
 plugins=$(realpath "${2:-build/plugins}")
 rows=${ROWS:-300000}
@@ -24,23 +26,8 @@ rounds=${ROUNDS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 "$root/config/sample/generate.py" --rows "$rows" --out-dir "$work"
-cat >"$work/bench.cfg" <<CFG
-store = { path = "$work/bench.db"; };
-timezone = "Europe/Paris";
-sources = (
-  { name = "bench"; plugin = "csv"; path = "$work/tickets.csv";
-    delimiter = ";"; timezone = "Europe/Paris"; date_format = "%d/%m/%Y %H:%M";
-    columns = { id = "N° ticket"; title = "Objet"; kind = "Type"; priority = "Priorité";
-                status = "Statut"; service = "Service"; group = "Groupe";
-                created = "Ouvert le"; first_response = "Pris en charge le";
-                resolved = "Résolu le"; closed = "Clos le";
-                pause_start = "En attente le"; pause_end = "Reprise le"; };
-    priorities = ( ("Critique", "P1"), ("Haute", "P2"), ("Moyenne", "P3"), ("Basse", "P4") );
-    statuses = ( ("Nouveau", "new"), ("En cours", "open"), ("En attente", "pending"),
-                 ("Résolu", "resolved"), ("Clos", "closed"), ("Annulé", "cancelled") );
-    kinds = ( ("Incident", "incident"), ("Demande", "request") ); }
-);
-CFG
+{ echo "store = { path = \"$work/bench.db\"; };"
+  export_source "$work/tickets.csv"; } >"$work/bench.cfg"
 
 # Wall seconds of one sync; its summary line goes to $work/last.out.
 timed_sync() {
@@ -49,9 +36,6 @@ timed_sync() {
   "$bin" -c "$work/bench.cfg" --plugin-dir "$plugins" sync >"$work/last.out"
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
-}
-median() {
-  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 firsts=() seconds=()
