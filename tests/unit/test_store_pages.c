@@ -114,6 +114,17 @@ static const char *title_of(ib_store *st, const char *id, char *buf,
   return buf;
 }
 
+/* Page 1 (T1 "one") committed, page 2 begun with T2 titled `title`. */
+static void one_page_then_another(ib_store *st, const char *title) {
+  char err[512];
+  ib_put_counts done;
+  assert_int_equal(ib_store_begin(st, err, sizeof err), 0);
+  put(st, "T1", "one");
+  commit(st, &done);
+  assert_int_equal(ib_store_begin(st, err, sizeof err), 0);
+  put(st, "T2", title);
+}
+
 static void counts_come_back_later(void **state) {
   fixture *f = *state;
   char err[512];
@@ -144,13 +155,9 @@ static void counts_come_back_later(void **state) {
 
 static void reads_in_a_page_see_it(void **state) {
   fixture *f = *state;
-  char err[512], buf[64];
+  char buf[64];
   ib_put_counts done;
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T1", "one");
-  commit(f->st, &done);
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T2", "two");
+  one_page_then_another(f->st, "two");
   /* A read waits for the first page and writes this one's records. */
   assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "one");
   assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "two");
@@ -166,11 +173,7 @@ static void rollback_forgets_the_open_page(void **state) {
   fixture *f = *state;
   char err[512], buf[64];
   ib_put_counts done;
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T1", "one");
-  commit(f->st, &done);
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T2", "two");
+  one_page_then_another(f->st, "two");
   assert_int_equal(
       ib_store_set_watermark(f->st, "desk", 1790000000, err, sizeof err), 0);
   ib_store_rollback(f->st);
@@ -206,12 +209,7 @@ static void the_callers_strings_are_copied(void **state) {
 static void close_writes_the_page_handed_over(void **state) {
   fixture *f = *state;
   char err[512], buf[64];
-  ib_put_counts done;
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T1", "one");
-  commit(f->st, &done);
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T2", "never committed");
+  one_page_then_another(f->st, "never committed");
   ib_store_close(f->st);
   f->st = ib_store_open(&f->cfg, err, sizeof err);
   assert_non_null(f->st);
@@ -233,11 +231,7 @@ static void a_refused_page_is_reported_once(void **state) {
                    NULL, NULL, NULL),
       SQLITE_OK);
   sqlite3_close(db);
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T1", "one");
-  commit(f->st, &done);
-  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
-  put(f->st, "T2", "two");
+  one_page_then_another(f->st, "two");
   put(f->st, "T3", "three");
   assert_int_equal(
       ib_store_set_watermark(f->st, "desk", 1790000000, err, sizeof err), 0);
