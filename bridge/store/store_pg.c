@@ -1956,6 +1956,31 @@ static size_t *tracked_rows(const pg_held *held, size_t n, size_t *count) {
   return rows;
 }
 
+/* The keyed writes that end a page of one table, in one statement each:
+ * the digests of records equal field by field (digests_stmt, page rows
+ * `digest`), the raw digests of unchanged records read from another raw
+ * form (raws_stmt, old->raws) and the seen marks of a --full run
+ * (seen_stmt, `tracked`); then the page's outcomes join the tally. */
+static int page_key_writes(pg_store *st, const pg_held *held, size_t n,
+                           const old_rows *old, size_t n_update,
+                           const size_t *digest, size_t n_digest,
+                           const size_t *tracked, size_t n_tracked,
+                           const int stmt[3], char *err, size_t errlen,
+                           const char *what) {
+  if ((n_digest > 0 && run_keys(st, stmt[0], 4, held, digest, n_digest, NULL,
+                                NULL, NULL, NULL, err, errlen, what)) ||
+      (old->n_raws > 0 &&
+       run_keys(st, stmt[1], 4, held, old->raws, old->n_raws, NULL, NULL, NULL,
+                NULL, err, errlen, what)) ||
+      (n_tracked > 0 && run_keys(st, stmt[2], 2, held, tracked, n_tracked, NULL,
+                                 NULL, NULL, NULL, err, errlen, what)))
+    return -1;
+  st->tally.added += (int64_t)old->n_fresh;
+  st->tally.changed += (int64_t)n_update;
+  st->tally.unchanged += (int64_t)(n - old->n_fresh - n_update);
+  return 0;
+}
+
 static int flush_tickets(pg_store *st, char *err, size_t errlen) {
   pg_page *pg = &st->page;
   size_t n = pg->tickets.n;
@@ -2000,19 +2025,11 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
                     err, errlen, what) ||
        exec_static(st, UPDATE_STAGED_TICKETS, err, errlen, what)))
     goto fail;
-  if ((n_digest > 0 &&
-       run_keys(st, STMT_PAGE_TICKET_DIGESTS, 4, pg->ticket_held, digest,
-                n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
-      (old.n_raws > 0 &&
-       run_keys(st, STMT_PAGE_TICKET_RAWS, 4, pg->ticket_held, old.raws,
-                old.n_raws, NULL, NULL, NULL, NULL, err, errlen, what)) ||
-      (n_tracked > 0 &&
-       run_keys(st, STMT_PAGE_SEEN_TICKETS, 2, pg->ticket_held, tracked,
-                n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
+  static const int keyed[3] = {STMT_PAGE_TICKET_DIGESTS, STMT_PAGE_TICKET_RAWS,
+                               STMT_PAGE_SEEN_TICKETS};
+  if (page_key_writes(st, pg->ticket_held, n, &old, n_update, digest, n_digest,
+                      tracked, n_tracked, keyed, err, errlen, what))
     goto fail;
-  st->tally.added += (int64_t)old.n_fresh;
-  st->tally.changed += (int64_t)n_update;
-  st->tally.unchanged += (int64_t)(n - old.n_fresh - n_update);
   rc = 0;
 fail:
   old_rows_free(&old);
@@ -2083,19 +2100,11 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
                     n_update, err, errlen, what) ||
        exec_static(st, UPDATE_STAGED_OUTAGES, err, errlen, what)))
     goto fail;
-  if ((n_digest > 0 &&
-       run_keys(st, STMT_PAGE_OUTAGE_DIGESTS, 4, pg->outage_held, digest,
-                n_digest, NULL, NULL, NULL, NULL, err, errlen, what)) ||
-      (old.n_raws > 0 &&
-       run_keys(st, STMT_PAGE_OUTAGE_RAWS, 4, pg->outage_held, old.raws,
-                old.n_raws, NULL, NULL, NULL, NULL, err, errlen, what)) ||
-      (n_tracked > 0 &&
-       run_keys(st, STMT_PAGE_SEEN_OUTAGES, 2, pg->outage_held, tracked,
-                n_tracked, NULL, NULL, NULL, NULL, err, errlen, what)))
+  static const int keyed[3] = {STMT_PAGE_OUTAGE_DIGESTS, STMT_PAGE_OUTAGE_RAWS,
+                               STMT_PAGE_SEEN_OUTAGES};
+  if (page_key_writes(st, pg->outage_held, n, &old, n_update, digest, n_digest,
+                      tracked, n_tracked, keyed, err, errlen, what))
     goto fail;
-  st->tally.added += (int64_t)old.n_fresh;
-  st->tally.changed += (int64_t)n_update;
-  st->tally.unchanged += (int64_t)(n - old.n_fresh - n_update);
   rc = 0;
 fail:
   old_rows_free(&old);
