@@ -357,8 +357,9 @@ ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
   if (in->only_ids != NULL && !wanted(in, in->row_id)) return IB_OK;
   /* Updated before the last sync: not read at all (as without digests). */
   int well_formed = rec->problem == NULL && rec->n_fields == in->n_header;
-  if (well_formed && in->col_index[COL_UPDATED] >= 0 &&
-      in->since != IB_TIME_NONE) {
+  int trimmed = well_formed && in->col_index[COL_UPDATED] >= 0 &&
+                in->since != IB_TIME_NONE;
+  if (trimmed) {
     for (size_t i = 0; i < rec->n_fields; i++)
       rec->fields[i] = trim(rec->fields[i]);
     if (unchanged(in, rec)) {
@@ -385,8 +386,8 @@ ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
                   "%zu fields where the header has %zu; check quotes and "
                   "that the delimiter is '%c'",
                   rec->n_fields, in->n_header, in->delim);
-  for (size_t i = 0; i < rec->n_fields; i++)
-    rec->fields[i] = trim(rec->fields[i]); /* again: trimming is idempotent */
+  for (size_t i = 0; !trimmed && i < rec->n_fields; i++)
+    rec->fields[i] = trim(rec->fields[i]);
   ib_status st = in->records == CSV_RECORDS_TICKETS
                      ? process_ticket(in, rec, where, raw)
                      : process_outage(in, rec, where, raw);
