@@ -208,9 +208,30 @@ typedef struct sq_store {
   char bg_err[512];
   ib_put_counts confirmed; /* outcomes of written pages not given back */
   atomic_int bg_flag;      /* bg_failed, readable without the mutex */
+  /* The checkpointer: while pages are written behind, a second connection
+   * copies the committed WAL frames into the database file on its own
+   * thread (the writer's connection does not checkpoint then), so that the
+   * copy overlaps the writing instead of stalling it every 1000 WAL pages.
+   * A checkpoint that cannot finish only leaves frames for the next one
+   * and for the close. */
+  sqlite3 *ckpt_db; /* owned: its connection; NULL: none (the writer's
+                       connection checkpoints as usual) */
+  pthread_t ckpt;
+  int ckpt_due;      /* a page was committed since the last checkpoint */
+  int ckpt_stopping; /* close: the checkpointer ends */
+  /* The WAL restarts from its beginning only at a commit whose transaction
+   * began with every frame copied; a writer that always begins its next
+   * page before the copy ends would grow it to the size of the load. Past
+   * WAL_CATCH_UP_FRAMES the writer waits for a copy begun after its
+   * commit: its next page then restarts the WAL. */
+  int wal_frames;                 /* frames in the WAL after the last commit
+                                     (the connection's owner's) */
+  unsigned ckpt_asked, ckpt_done; /* checkpoints asked / ended, by number */
 } sq_store;
 
 static void sq_close(ib_store *base);
+static void stop_checkpointer(sq_store *st);
+#define WAL_CATCH_UP_FRAMES 4096 /* 16 MiB of 4 KiB pages */
 
 /* Before an operation that is not a recorded write: waits until the writer
  * thread is idle and reports a page it failed to write; a read (SETTLE_READ)
@@ -546,6 +567,7 @@ static void sq_close(ib_store *base) {
     char err[256]; /* on failure the next writable open builds them */
     (void)exec(st, PERIOD_INDEXES, err, sizeof err);
   }
+  stop_checkpointer(st); /* it copied the last pages meanwhile */
   if (st->db) sqlite3_close(st->db);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
   free(st->fresh_source);
@@ -820,9 +842,9 @@ static int write_ticket(sq_store *st, int stmt, const ib_ticket_row *t,
  * A stored row without a digest (a store migrated from schema 2) is loaded
  * once and compared field by field; an equal one only gets its digest. */
 static int put_ticket_now(ib_store *base, const ib_ticket_row *t,
-                          int track_seen, char *err, size_t errlen) {
+                          int64_t digest, int track_seen, char *err,
+                          size_t errlen) {
   sq_store *st = (sq_store *)base;
-  int64_t digest = ib_ticket_digest(t);
   ib_stored_digest stored;
   int rc = -1;
   ib_ticket_set old = {0};      /* owned: ib_ticket_set_free */
@@ -896,9 +918,9 @@ static int write_outage(sq_store *st, int stmt, const ib_outage_row *o,
 }
 
 static int put_outage_now(ib_store *base, const ib_outage_row *o,
-                          int track_seen, char *err, size_t errlen) {
+                          int64_t digest, int track_seen, char *err,
+                          size_t errlen) {
   sq_store *st = (sq_store *)base;
-  int64_t digest = ib_outage_digest(o);
   ib_stored_digest stored;
   int rc = -1;
   ib_outage_row old = {0}; /* strings owned: free_outage_strings */
@@ -1835,6 +1857,8 @@ typedef struct sq_op {
   sq_op_kind kind;
   int track_seen; /* OP_TICKET, OP_OUTAGE */
   size_t row;     /* OP_TICKET, OP_OUTAGE: index in the page's rows */
+  int64_t digest; /* OP_TICKET, OP_OUTAGE: the row's (computed by the
+                     calling thread, which otherwise waits for the writer) */
   const char *source, *id, *position, *reason;
   ib_time at; /* OP_WATERMARK: the watermark; OP_PUT_REJECTED: now */
 } sq_op;
@@ -1888,11 +1912,11 @@ static int run_op(sq_store *st, const sq_page *p, const sq_op *op, char *err,
                   size_t errlen) {
   switch (op->kind) {
     case OP_TICKET:
-      return put_ticket_now(&st->base, &p->tickets.rows[op->row],
+      return put_ticket_now(&st->base, &p->tickets.rows[op->row], op->digest,
                             op->track_seen, err, errlen);
     case OP_OUTAGE:
-      return put_outage_now(&st->base, &p->outages[op->row], op->track_seen,
-                            err, errlen);
+      return put_outage_now(&st->base, &p->outages[op->row], op->digest,
+                            op->track_seen, err, errlen);
     case OP_WATERMARK:
       return set_watermark_now(&st->base, op->source, op->at, err, errlen);
     case OP_PUT_REJECTED:
@@ -1966,6 +1990,13 @@ static void *worker_main(void *arg) {
       atomic_store(&st->bg_flag, 1);
     } else {
       counts_add(&st->confirmed, &done);
+      st->ckpt_due = 1;
+      if (st->ckpt_db != NULL && st->wal_frames > WAL_CATCH_UP_FRAMES) {
+        unsigned want = ++st->ckpt_asked;
+        pthread_cond_broadcast(&st->cv);
+        while ((int)(st->ckpt_done - want) < 0 && !st->ckpt_stopping)
+          pthread_cond_wait(&st->cv, &st->mu);
+      }
     }
     st->handed = NULL;
     pthread_cond_broadcast(&st->cv);
@@ -2046,7 +2077,9 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   sq_store *st = (sq_store *)base;
   int now = must_run_now(st, err, errlen);
   if (now)
-    return now < 0 ? -1 : put_ticket_now(base, t, track_seen, err, errlen);
+    return now < 0 ? -1
+                   : put_ticket_now(base, t, ib_ticket_digest(t), track_seen,
+                                    err, errlen);
   sq_page *p = st->filling;
   size_t rows = p->tickets.n;
   ib_ticket_row *r = ib_ticket_set_add(&p->tickets);
@@ -2071,6 +2104,7 @@ static int sq_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
   }
   op->row = rows;
   op->track_seen = track_seen;
+  op->digest = ib_ticket_digest(t);
   return 0;
 nomem_op:
   p->n--;
@@ -2084,7 +2118,9 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
   sq_store *st = (sq_store *)base;
   int now = must_run_now(st, err, errlen);
   if (now)
-    return now < 0 ? -1 : put_outage_now(base, o, track_seen, err, errlen);
+    return now < 0 ? -1
+                   : put_outage_now(base, o, ib_outage_digest(o), track_seen,
+                                    err, errlen);
   sq_page *p = st->filling;
   if (p->n_outages == p->cap_outages) {
     size_t cap = p->cap_outages ? p->cap_outages * 2 : 256;
@@ -2103,6 +2139,7 @@ static int sq_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
   if (op == NULL) return page_oom(st, "outage", o->id, err, errlen);
   op->row = p->n_outages++;
   op->track_seen = track_seen;
+  op->digest = ib_outage_digest(o);
   return 0;
 }
 
@@ -2199,8 +2236,78 @@ static int sq_begin(ib_store *base, char *err, size_t errlen) {
   return 0;
 }
 
-/* Starts the writer thread; -1 when it cannot be (the caller writes the
- * page itself). */
+/* Copies the committed WAL frames into the database file whenever a page
+ * was committed, until close. */
+static void *checkpointer_main(void *arg) {
+  sq_store *st = arg;
+  pthread_mutex_lock(&st->mu);
+  for (;;) {
+    while (!st->ckpt_due && !st->ckpt_stopping)
+      pthread_cond_wait(&st->cv, &st->mu);
+    if (!st->ckpt_due) break; /* stopping, nothing left to copy */
+    st->ckpt_due = 0;
+    unsigned asked = st->ckpt_asked;
+    pthread_mutex_unlock(&st->mu);
+    /* PASSIVE: copies what no reader or writer holds back, waits for
+     * nobody; what it could not copy waits for the next page or the
+     * close. */
+    (void)sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL,
+                                    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_lock(&st->mu);
+    st->ckpt_done = asked;
+    pthread_cond_broadcast(&st->cv);
+  }
+  pthread_mutex_unlock(&st->mu);
+  return NULL;
+}
+
+static int wal_committed(void *arg, sqlite3 *db, const char *name, int frames) {
+  (void)db;
+  (void)name;
+  ((sq_store *)arg)->wal_frames = frames;
+  return SQLITE_OK;
+}
+
+/* Opens the checkpointer's connection and thread, and turns the writer's
+ * own checkpoints off; without them (no connection, no thread) the
+ * writer's connection checkpoints as before. The writer is idle. */
+static void start_checkpointer(sq_store *st) {
+  if (sqlite3_open_v2(st->path, &st->ckpt_db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    sqlite3_close(st->ckpt_db);
+    st->ckpt_db = NULL;
+    return;
+  }
+  sqlite3_busy_timeout(st->ckpt_db, 1000);
+  /* A connection learns the file is in WAL mode when it first reads it:
+   * until then a checkpoint does nothing. */
+  if (sqlite3_exec(st->ckpt_db, "PRAGMA journal_mode", NULL, NULL, NULL) !=
+          SQLITE_OK ||
+      pthread_create(&st->ckpt, NULL, checkpointer_main, st) != 0) {
+    sqlite3_close(st->ckpt_db);
+    st->ckpt_db = NULL;
+    return;
+  }
+  sqlite3_wal_hook(st->db, wal_committed, st); /* replaces autocheckpoint */
+}
+
+/* Ends the checkpointer after the copy in progress (close); the writer is
+ * stopped. */
+static void stop_checkpointer(sq_store *st) {
+  if (st->ckpt_db == NULL) return;
+  pthread_mutex_lock(&st->mu);
+  st->ckpt_stopping = 1;
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  pthread_join(st->ckpt, NULL);
+  sqlite3_close(st->ckpt_db);
+  st->ckpt_db = NULL;
+  if (st->db) sqlite3_wal_autocheckpoint(st->db, 1000);
+}
+
+/* Starts the writer thread, and the checkpointer with it; -1 when the
+ * writer cannot be started (the caller writes the page itself). */
 static int start_worker(sq_store *st) {
   if (st->has_worker) return 0;
   /* Ctrl-C and the like stay with the calling thread (its waits and
@@ -2213,6 +2320,7 @@ static int start_worker(sq_store *st) {
     sigdelset(&all, faults[i]);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   int rc = pthread_create(&st->worker, NULL, worker_main, st);
+  if (rc == 0) start_checkpointer(st);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) return -1;
   st->has_worker = 1;
@@ -2245,8 +2353,10 @@ static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
   if (st->filling != NULL && st->filling->n > 0 && st->has_worker) {
     st->handed = st->filling; /* the writer's now */
     st->filling = NULL;
-    pthread_cond_broadcast(&st->cv);
+  } else {
+    st->ckpt_due = 1; /* a direct page was committed (if any) */
   }
+  pthread_cond_broadcast(&st->cv);
   pthread_mutex_unlock(&st->mu);
   page_free(st->filling); /* empty, or written above */
   st->filling = NULL;
