@@ -1109,14 +1109,76 @@ static int stream(pg_store *st, int stmt, int n, const char *const *values,
   return rc;
 }
 
-/* What ib_store_raw_digests reads (store_sqlite.c), through a cursor,
- * RAWS_BATCH rows a round trip: one result per batch rather than one per
- * row (single-row mode), memory bounded by the batch. */
-#define RAWS_BATCH 20000
-#define RAWS_FETCH "FETCH 20000 FROM ib_raws" /* RAWS_BATCH rows */
-#define RAWS_CURSOR(table)                                                 \
-  "DECLARE ib_raws NO SCROLL CURSOR FOR SELECT id, raw_digest FROM " table \
-  " WHERE source=$1 AND deleted_at IS NULL AND raw_digest IS NOT NULL"
+/* What ib_store_raw_digests reads (store_sqlite.c), streamed by one COPY
+ * TO STDOUT: the server scans while the client fills its map, one row in
+ * memory at a time. COPY takes no parameters: the source goes through a
+ * session setting (set_config, a parameter), read once by the subquery. */
+#define RAWS_COPY(table)                                                  \
+  "COPY (SELECT id, raw_digest FROM " table                               \
+  " WHERE source=(SELECT"                                                 \
+  " pg_catalog.current_setting('itsm_bridge.raw_source')) AND deleted_at" \
+  " IS NULL AND raw_digest IS NOT NULL) TO STDOUT"
+
+/* Decodes a COPY text field in place (backslash escapes: \b \f \n \r \t
+ * \v, octal \NNN, \xHH, any other character as itself); returns its
+ * end. */
+static char *copy_unescape(char *field) {
+  char *out = field;
+  for (const char *p = field; *p;) {
+    if (*p != '\\' || p[1] == '\0') {
+      *out++ = *p++;
+      continue;
+    }
+    p++;
+    char c = *p++;
+    switch (c) {
+      case 'b': *out++ = '\b'; break;
+      case 'f': *out++ = '\f'; break;
+      case 'n': *out++ = '\n'; break;
+      case 'r': *out++ = '\r'; break;
+      case 't': *out++ = '\t'; break;
+      case 'v': *out++ = '\v'; break;
+      case 'x': {
+        int v = 0, n = 0;
+        for (; n < 2 && strchr("0123456789abcdefABCDEF", *p) && *p; n++, p++)
+          v = v * 16 + (*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+        if (n == 0)
+          *out++ = 'x';
+        else
+          *out++ = (char)v;
+        break;
+      }
+      default:
+        if (c >= '0' && c <= '7') {
+          int v = c - '0';
+          for (int n = 1; n < 3 && *p >= '0' && *p <= '7'; n++, p++)
+            v = v * 8 + (*p - '0');
+          *out++ = (char)v;
+        } else {
+          *out++ = c;
+        }
+    }
+  }
+  *out = '\0';
+  return out;
+}
+
+/* One COPY row "id<TAB>digest\n" (modified in place) to each(); -1 when
+ * it is not such a row. */
+static int raw_row(char *row, int len, ib_raw_digest_fn each, void *ctx,
+                   int *stop) {
+  if (len <= 0 || row[len - 1] != '\n') return -1;
+  row[len - 1] = '\0';
+  char *tab = strchr(row, '\t');
+  if (tab == NULL) return -1;
+  *tab = '\0';
+  char *end = NULL;
+  long long digest = strtoll(tab + 1, &end, 10);
+  if (end == tab + 1 || *end != '\0') return -1;
+  copy_unescape(row);
+  *stop = each(ctx, row, (uint64_t)digest);
+  return 0;
+}
 
 static int pg_raw_digests(ib_store *base, const char *source,
                           ib_record_type type, ib_raw_digest_fn each, void *ctx,
@@ -1124,38 +1186,36 @@ static int pg_raw_digests(ib_store *base, const char *source,
   if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   static const char what[] = "reading the records' raw digests";
-  const char *v[1] = {source};
-  /* A cursor lives in a transaction: the sync's own, or one of its own. */
-  int own_tx = PQtransactionStatus(st->conn) == PQTRANS_IDLE;
-  int rc = -1, stop = 0;
-  if (own_tx && exec_static(st, "BEGIN", err, errlen, what)) return -1;
-  /* Every row is wanted: plan for all of them (a cursor is planned for
-   * its first tenth by default, which picks the key index over a scan). */
-  if (exec_static(st, "SET LOCAL cursor_tuple_fraction = 1", err, errlen,
-                  what) ||
-      exec_params(st,
-                  type == IB_RECORD_OUTAGE ? RAWS_CURSOR("outages")
-                                           : RAWS_CURSOR("tickets"),
-                  1, v, NULL, err, errlen, what))
-    goto done;
-  for (;;) {
-    PGresult *res = NULL;
-    if (exec_params(st, RAWS_FETCH, 0, NULL, &res, err, errlen, what))
-      goto done;
-    int n = PQntuples(res);
-    for (int i = 0; i < n && stop == 0; i++)
-      stop = each(ctx, PQgetvalue(res, i, 0), (uint64_t)get_int(res, i, 1));
-    PQclear(res);
-    if (stop != 0 || n < RAWS_BATCH) break;
+  const char *v[2] = {"itsm_bridge.raw_source", source};
+  int rc = -1, stop = 0, bad = 0;
+  if (exec_params(st, "SELECT pg_catalog.set_config($1, $2, false)", 2, v, NULL,
+                  err, errlen, what))
+    return -1;
+  PGresult *res =
+      PQexec(st->conn, type == IB_RECORD_OUTAGE ? RAWS_COPY("outages")
+                                                : RAWS_COPY("tickets"));
+  int ok = res && PQresultStatus(res) == PGRES_COPY_OUT;
+  if (!ok) pg_fail(st, res, err, errlen, what);
+  PQclear(res);
+  if (!ok) return -1;
+  /* Every row is read, also after a stop: the connection must be drained. */
+  char *row = NULL; /* owned: PQfreemem */
+  int len;
+  while ((len = PQgetCopyData(st->conn, &row, 0)) > 0) {
+    if (stop == 0 && !bad && raw_row(row, len, each, ctx, &stop) != 0) bad = 1;
+    PQfreemem(row);
   }
-  rc = exec_static(st, "CLOSE ib_raws", err, errlen, what);
-done:
-  if (own_tx) {
-    char ignored[256]; /* a failed read already says what failed */
-    if (exec_static(st, rc == 0 ? "COMMIT" : "ROLLBACK",
-                    rc == 0 ? err : ignored, rc == 0 ? errlen : sizeof ignored,
-                    what) != 0)
-      rc = -1;
+  if (len == -2) pg_fail(st, NULL, err, errlen, what);
+  rc = len == -1 ? 0 : -1;
+  while ((res = PQgetResult(st->conn)) != NULL) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+      rc = pg_fail(st, res, err, errlen, what);
+    PQclear(res);
+  }
+  if (rc == 0 && bad) {
+    snprintf(err, errlen, "store %s: %s: the server sent a malformed row",
+             st->url, what);
+    rc = -1;
   }
   return rc != 0 ? -1 : stop;
 }
