@@ -810,6 +810,48 @@ static int reads_only(int stmt) {
   "raw_digest=s.raw_digest FROM "                            \
   "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"
 
+/* Prepares the statements (a read-only connection: those that read) in
+ * one round trip: pipeline mode, one sync point; a statement refused
+ * names itself (those after it are aborted with it). */
+static int prepare_all(pg_store *st, int readonly, char *err, size_t errlen) {
+  int sent[STMT_COUNT], n = 0, rc = 0;
+  char what[96] = "preparing the statements";
+  if (!PQenterPipelineMode(st->conn))
+    return pg_fail(st, NULL, err, errlen, what);
+  for (int i = 0; i < STMT_COUNT; i++) {
+    if (readonly && !reads_only(i)) continue;
+    if (!PQsendPrepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL)) {
+      snprintf(what, sizeof what, "preparing statement %s", stmts[i].name);
+      return pg_fail(st, NULL, err, errlen, what); /* the connection is lost */
+    }
+    sent[n++] = i;
+  }
+  if (!PQpipelineSync(st->conn)) return pg_fail(st, NULL, err, errlen, what);
+  /* Each statement's result then NULL, then the sync point: bounded. */
+  for (int k = 0, nulls = 0; nulls <= n;) {
+    PGresult *res = PQgetResult(st->conn);
+    if (res == NULL) {
+      nulls++;
+      continue;
+    }
+    ExecStatusType rs = PQresultStatus(res);
+    if (rs == PGRES_PIPELINE_SYNC) {
+      PQclear(res);
+      break;
+    }
+    if (rs != PGRES_COMMAND_OK && rc == 0) {
+      snprintf(what, sizeof what, "preparing statement %s",
+               stmts[sent[k < n ? k : n - 1]].name);
+      rc = pg_fail(st, res, err, errlen, what);
+    }
+    k++;
+    PQclear(res);
+  }
+  if (!PQexitPipelineMode(st->conn) && rc == 0)
+    rc = pg_fail(st, NULL, err, errlen, what);
+  return rc;
+}
+
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen) {
   char why[256];
@@ -866,18 +908,7 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                          err, errlen, "creating the seen table")) {
     goto fail;
   }
-  for (int i = 0; i < STMT_COUNT; i++) {
-    if (readonly && !reads_only(i)) continue;
-    PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
-    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-      char what[96];
-      snprintf(what, sizeof what, "preparing statement %s", stmts[i].name);
-      pg_fail(st, res, err, errlen, what);
-      PQclear(res);
-      goto fail;
-    }
-    PQclear(res);
-  }
+  if (prepare_all(st, readonly, err, errlen)) goto fail;
   return &st->base;
 fail:
   pg_close(&st->base);
