@@ -1634,10 +1634,13 @@ static int pg_put_alert_state(ib_store *base, const ib_alert_state *a,
 }
 
 /* ---- writing: a page of records at a time ----
- * A put copies its record into the handle's page; the page is written when
- * it is full, before a second put of a record it holds, before any read or
- * marking (store.c calls flush), and in commit. One query looks the page's
- * keys up (arrays as parameters, one primary-key probe each) and sends back
+ * A put copies its record into the handle's open page; the page is
+ * written by the writer thread after commit, or at once when it is full,
+ * before a second put of a record it holds, before any read or marking
+ * (store.c calls flush; see "write-behind pages"). One query looks the
+ * page's keys up (arrays as parameters, one primary-key probe each; none
+ * for the new records of a first load, see "first loads without lookups")
+ * and sends back
  * only the new records and the stored rows of those whose digest differs,
  * is missing or that are marked deleted; unchanged records cost nothing
  * more. New records are COPYed straight into the tables; the others are
