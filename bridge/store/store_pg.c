@@ -487,7 +487,6 @@ typedef struct pg_page {
   copy_buf copy; /* reused by every COPY of the page */
   pg_op *ops;    /* owned: the other writes, in call order */
   size_t n_ops, cap_ops;
-  ib_put_counts tally; /* what the written puts of the page did */
 } pg_page;
 
 /* The ids of one table of the fresh source written in this process, as
@@ -507,13 +506,17 @@ typedef struct pg_store {
   int in_page;      /* between begin and commit / rollback */
   int direct;       /* the open page writes at once, in this thread, in a
                        transaction open on the connection */
+  int parts_handed; /* the open page handed full parts of it to the writer,
+                       which keeps its transaction open */
+  int page_broken;  /* a part of the open page failed: commit refuses */
 
   /* Owned by whichever thread the mutex last handed them to: the writer
    * from a hand-over until it sets `handed` back to NULL, the calling
    * thread otherwise. */
-  PGconn *conn;     /* owned: PQfinish (also releases the advisory lock) */
-  int64_t run_id;   /* the run last begun: changes are recorded under it */
-  pg_page pages[2]; /* owned: page_free; double-buffered */
+  PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
+  int64_t run_id;      /* the run last begun: changes are recorded under it */
+  ib_put_counts tally; /* what the written records of the open page did */
+  pg_page pages[2];    /* owned: page_free; double-buffered */
   /* Whether fresh_source had no ticket (fresh[0]) / outage (fresh[1])
    * stored when this store met it first (-1: not asked yet, 0 also once
    * `written` grew past its bound), and the ids written since. */
@@ -527,6 +530,7 @@ typedef struct pg_store {
   pthread_mutex_t mu; /* guards what follows */
   pthread_cond_t cv;  /* signalled when any of it changes */
   pg_page *handed;    /* the page the writer writes; NULL when idle */
+  int handed_final;   /* handed is the last part of its page: COMMIT */
   int stopping;       /* close: the writer ends once idle */
   int bg_failed;      /* a page failed: bg_err not yet reported */
   char bg_err[512];
@@ -2276,8 +2280,8 @@ static size_t *tracked_rows(const pg_held *held, size_t n, size_t *count) {
  * `digest`), the raw digests of unchanged records read from another raw
  * form (raws_stmt, old->raws) and the seen marks of a --full run
  * (seen_stmt, `tracked`); then the page's outcomes join the tally. */
-static int page_key_writes(pg_store *st, pg_page *pg, const pg_held *held,
-                           size_t n, const old_rows *old, size_t n_update,
+static int page_key_writes(pg_store *st, const pg_held *held, size_t n,
+                           const old_rows *old, size_t n_update,
                            const size_t *digest, size_t n_digest,
                            const size_t *tracked, size_t n_tracked,
                            const int stmt[3], char *err, size_t errlen,
@@ -2290,9 +2294,9 @@ static int page_key_writes(pg_store *st, pg_page *pg, const pg_held *held,
       (n_tracked > 0 && run_keys(st, stmt[2], 2, held, tracked, n_tracked, NULL,
                                  NULL, NULL, NULL, err, errlen, what)))
     return -1;
-  pg->tally.added += (int64_t)old->n_fresh;
-  pg->tally.changed += (int64_t)n_update;
-  pg->tally.unchanged += (int64_t)(n - old->n_fresh - n_update);
+  st->tally.added += (int64_t)old->n_fresh;
+  st->tally.changed += (int64_t)n_update;
+  st->tally.unchanged += (int64_t)(n - old->n_fresh - n_update);
   return 0;
 }
 
@@ -2341,8 +2345,8 @@ static int flush_tickets(pg_store *st, pg_page *pg, char *err, size_t errlen) {
     goto fail;
   static const int keyed[3] = {STMT_PAGE_TICKET_DIGESTS, STMT_PAGE_TICKET_RAWS,
                                STMT_PAGE_SEEN_TICKETS};
-  if (page_key_writes(st, pg, pg->ticket_held, n, &old, n_update, digest,
-                      n_digest, tracked, n_tracked, keyed, err, errlen, what))
+  if (page_key_writes(st, pg->ticket_held, n, &old, n_update, digest, n_digest,
+                      tracked, n_tracked, keyed, err, errlen, what))
     goto fail;
   rc = 0;
 fail:
@@ -2415,8 +2419,8 @@ static int flush_outages(pg_store *st, pg_page *pg, char *err, size_t errlen) {
     goto fail;
   static const int keyed[3] = {STMT_PAGE_OUTAGE_DIGESTS, STMT_PAGE_OUTAGE_RAWS,
                                STMT_PAGE_SEEN_OUTAGES};
-  if (page_key_writes(st, pg, pg->outage_held, n, &old, n_update, digest,
-                      n_digest, tracked, n_tracked, keyed, err, errlen, what))
+  if (page_key_writes(st, pg->outage_held, n, &old, n_update, digest, n_digest,
+                      tracked, n_tracked, keyed, err, errlen, what))
     goto fail;
   rc = 0;
 fail:
@@ -2557,23 +2561,29 @@ static void rollback_now(pg_store *st) {
     PQclear(PQexec(st->conn, "ROLLBACK"));
 }
 
-/* One page as one transaction: *done gets what its records did; the page
- * is emptied either way. */
-static int write_page(pg_store *st, pg_page *pg, ib_put_counts *done, char *err,
-                      size_t errlen) {
-  memset(&pg->tally, 0, sizeof pg->tally);
-  int rc = exec_static(st, "BEGIN", err, errlen, "starting a transaction") ||
-                   page_write(st, pg, err, errlen) ||
-                   commit_now(st, err, errlen)
+/* Opens the page's transaction unless its earlier parts did. */
+static int begin_now(pg_store *st, char *err, size_t errlen) {
+  if (PQtransactionStatus(st->conn) != PQTRANS_IDLE) return 0;
+  return exec_static(st, "BEGIN", err, errlen, "starting a transaction");
+}
+
+/* Writes one part of a page in its transaction, opened by its first part;
+ * the last part (final) commits it, and *done gets what the page's
+ * records did. A failure rolls the whole page back. The part is emptied
+ * either way. */
+static int write_part(pg_store *st, pg_page *pg, int final, ib_put_counts *done,
+                      char *err, size_t errlen) {
+  int rc = begin_now(st, err, errlen) || page_write(st, pg, err, errlen) ||
+                   (final && commit_now(st, err, errlen))
                ? -1
                : 0;
   if (rc) {
     page_clear(pg);
     rollback_now(st);
-  } else {
-    *done = pg->tally;
+  } else if (final) {
+    *done = st->tally;
   }
-  memset(&pg->tally, 0, sizeof pg->tally);
+  if (rc || final) memset(&st->tally, 0, sizeof st->tally);
   return rc;
 }
 
@@ -2591,10 +2601,11 @@ static void *worker_main(void *arg) {
       pthread_cond_wait(&st->cv, &st->mu);
     if (st->handed == NULL) break; /* stopping, and idle */
     pg_page *pg = st->handed;
+    int final = st->handed_final;
     pthread_mutex_unlock(&st->mu);
     char err[512] = "";
     ib_put_counts done = {0};
-    int rc = write_page(st, pg, &done, err, sizeof err);
+    int rc = write_part(st, pg, final, &done, err, sizeof err);
     pthread_mutex_lock(&st->mu);
     if (rc != 0) {
       st->bg_failed = 1;
@@ -2650,6 +2661,7 @@ static int take_bg_error(pg_store *st, char *err, size_t errlen) {
     atomic_store(&st->bg_flag, 0);
   }
   pthread_mutex_unlock(&st->mu);
+  if (failed && st->in_page) st->page_broken = 1; /* it must roll back */
   return failed ? -1 : 0;
 }
 
@@ -2671,21 +2683,23 @@ static int page_holds(const pg_page *pg) {
 /* The open page writes at once from now on: BEGIN, then what it holds.
  * The writer is idle. */
 static int go_direct(pg_store *st, char *err, size_t errlen) {
-  if (exec_static(st, "BEGIN", err, errlen, "starting a transaction"))
-    return -1;
+  if (begin_now(st, err, errlen)) return -1;
   st->direct = 1; /* rollback now ends the transaction */
   return page_write(st, st->filling, err, errlen);
 }
 
 static int settle(pg_store *st, int mode, char *err, size_t errlen) {
   if (take_bg_error(st, err, errlen)) return -1;
-  if (!st->in_page) /* records put outside a page: in autocommit */
-    return page_holds(st->filling) ? page_write(st, st->filling, err, errlen)
-                                   : 0;
+  if (!st->in_page) { /* records put outside a page: in autocommit */
+    int rc =
+        page_holds(st->filling) ? page_write(st, st->filling, err, errlen) : 0;
+    memset(&st->tally, 0, sizeof st->tally);
+    return rc;
+  }
   if (st->direct) /* a read sees the records held */
     return page_write(st, st->filling, err, errlen);
-  if (mode == SETTLE_READ && !page_holds(st->filling))
-    return 0; /* nothing held to see: read outside the page */
+  if (mode == SETTLE_READ && !page_holds(st->filling) && !st->parts_handed)
+    return 0; /* nothing written nor held to see: read outside the page */
   return go_direct(st, err, errlen);
 }
 
@@ -2705,11 +2719,14 @@ static int must_run_now(pg_store *st, char *err, size_t errlen) {
   return st->direct;
 }
 
-/* Before holding one more record of (source, id): the page is written
- * when it is full or already holds that record (the second put must
- * compare with the first) -- at once, the page becoming direct. A put
- * outside a page is held until the next call that reads (store.c's
- * flush) or the next commit, in autocommit. */
+static int hand_over(pg_store *st, int final);
+
+/* Before holding one more record of (source, id): what the page holds is
+ * written when it is full or already holds that record (the second put
+ * must compare with the first): handed to the writer as a part of the
+ * page (in the page's transaction, which the writer keeps open), or, in a
+ * direct page, at once. A put outside a page is held until the next call
+ * that reads (store.c's flush) or the next commit, in autocommit. */
 static int page_make_room(pg_store *st, const ib_key_set *keys,
                           const char *source, const char *id, char *err,
                           size_t errlen) {
@@ -2720,7 +2737,24 @@ static int page_make_room(pg_store *st, const ib_key_set *keys,
       pg->bytes < PG_PAGE_BYTES && !ib_key_set_has(keys, source, id))
     return 0;
   if (now || !st->in_page) return page_write(st, pg, err, errlen);
-  return take_bg_error(st, err, errlen) || go_direct(st, err, errlen) ? -1 : 0;
+  if (take_bg_error(st, err, errlen)) return -1;
+  if (hand_over(st, 0) == 0) return 0;
+  return go_direct(st, err, errlen); /* no writer thread */
+}
+
+/* Hands the open page (final: its last part, to commit) to the writer,
+ * which is idle; the caller fills the other page. -1 when the writer
+ * cannot be started (nothing handed). */
+static int hand_over(pg_store *st, int final) {
+  if (start_worker(st) != 0) return -1;
+  pthread_mutex_lock(&st->mu);
+  st->handed = st->filling; /* the writer's now */
+  st->handed_final = final;
+  st->filling = st->filling == &st->pages[0] ? &st->pages[1] : &st->pages[0];
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  if (!final) st->parts_handed = 1;
+  return 0;
 }
 
 /* A page opens without touching the connection: the writer may still be
@@ -2735,7 +2769,7 @@ static int pg_begin(ib_store *base, char *err, size_t errlen) {
       take_bg_error(st, err, errlen))
     return -1;
   page_clear(st->filling);
-  memset(&st->filling->tally, 0, sizeof st->filling->tally);
+  st->parts_handed = st->page_broken = 0;
   if (st->readonly) {
     if (take_bg_error(st, err, errlen) ||
         exec_static(st, "BEGIN", err, errlen, "starting a transaction"))
@@ -2759,30 +2793,36 @@ static int pg_commit(ib_store *base, ib_put_counts *done, char *err,
     return -1;
   }
   if (take_bg_error(st, err, errlen)) return -1; /* the page is dropped */
+  if (st->page_broken) {
+    snprintf(err, errlen,
+             "store %s: committing: a part of this page failed (reported "
+             "before); roll back",
+             st->url);
+    return -1;
+  }
   pg_page *pg = st->filling;
   ib_put_counts page = {0};
-  int hand_over = 0;
+  int handing = 0;
   if (st->direct) {
     if (page_write(st, pg, err, errlen) || commit_now(st, err, errlen))
       return -1;
-    page = pg->tally;
-    memset(&pg->tally, 0, sizeof pg->tally);
-  } else if (page_holds(pg)) {
-    hand_over = start_worker(st) == 0;
-    if (!hand_over && write_page(st, pg, &page, err, errlen)) return -1;
+    page = st->tally;
+    memset(&st->tally, 0, sizeof st->tally);
+  } else if (page_holds(pg) || st->parts_handed) {
+    handing = 1;
+    if (start_worker(st) != 0) { /* no writer: written here */
+      handing = 0;
+      if (write_part(st, pg, 1, &page, err, errlen)) return -1;
+    }
   }
   /* The writer is idle: what it wrote before is all in `confirmed`. */
   pthread_mutex_lock(&st->mu);
   counts_add(&st->confirmed, &page);
   if (done) *done = st->confirmed;
   memset(&st->confirmed, 0, sizeof st->confirmed);
-  if (hand_over) {
-    st->handed = pg; /* the writer's now */
-    st->filling = pg == &st->pages[0] ? &st->pages[1] : &st->pages[0];
-    pthread_cond_broadcast(&st->cv);
-  }
   pthread_mutex_unlock(&st->mu);
-  st->in_page = st->direct = 0;
+  if (handing) hand_over(st, 1); /* started above: cannot fail */
+  st->in_page = st->direct = st->parts_handed = 0;
   return 0;
 }
 
@@ -2792,9 +2832,9 @@ static void pg_rollback(ib_store *base) {
   pg_store *st = (pg_store *)base;
   wait_idle(st);
   page_clear(st->filling);
-  memset(&st->filling->tally, 0, sizeof st->filling->tally);
-  st->in_page = st->direct = 0;
-  rollback_now(st);
+  st->in_page = st->direct = st->parts_handed = st->page_broken = 0;
+  rollback_now(st); /* also a transaction the parts handed over opened */
+  memset(&st->tally, 0, sizeof st->tally);
 }
 
 static int pg_finish_pages(ib_store *base, ib_put_counts *done, char *err,

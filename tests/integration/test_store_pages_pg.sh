@@ -30,6 +30,6 @@ out=$(cd "$work" && TZDIR=/usr/share/zoneinfo \
   { echo "$out"; fail "test_store_pages on the PostgreSQL store"; }
 echo "$out"
 # Both groups ran: the PostgreSQL one is not skipped silently.
-[ "$(grep -c '^\[  PASSED  \] 7 test(s)\.' <<<"$out")" = 2 ] ||
-  fail "expected the 7 tests to pass on SQLite and on PostgreSQL"
+[ "$(grep -c '^\[  PASSED  \] 10 test(s)\.' <<<"$out")" = 2 ] ||
+  fail "expected the 10 tests to pass on SQLite and on PostgreSQL"
 echo "PASS"

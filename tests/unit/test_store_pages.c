@@ -257,28 +257,27 @@ static void close_writes_the_page_handed_over(void **state) {
   assert_string_equal(title_of(f->st, "T2", buf, sizeof buf), "");
 }
 
-/* Makes the store refuse to insert ticket T3 (a trigger). */
-static void refuse_t3(fixture *f) {
+/* Makes the store refuse to insert ticket `id` (a trigger). */
+static void refuse(fixture *f, const char *id) {
+  char sql[512];
   if (f->pg_url) {
-    assert_int_equal(
-        pg_exec(f->pg_url,
-                "CREATE FUNCTION itsm_bridge_store.refuse() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'refused by "
-                "test'; END$$; CREATE TRIGGER refuse BEFORE INSERT ON "
-                "itsm_bridge_store.tickets FOR EACH ROW WHEN (NEW.id = 'T3') "
-                "EXECUTE FUNCTION itsm_bridge_store.refuse()"),
-        0);
+    snprintf(sql, sizeof sql,
+             "CREATE FUNCTION itsm_bridge_store.refuse() RETURNS trigger "
+             "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'refused by "
+             "test'; END$$; CREATE TRIGGER refuse BEFORE INSERT ON "
+             "itsm_bridge_store.tickets FOR EACH ROW WHEN (NEW.id = '%s') "
+             "EXECUTE FUNCTION itsm_bridge_store.refuse()",
+             id);
+    assert_int_equal(pg_exec(f->pg_url, sql), 0);
     return;
   }
   sqlite3 *db;
+  snprintf(sql, sizeof sql,
+           "CREATE TRIGGER refuse BEFORE INSERT ON tickets WHEN NEW.id = "
+           "'%s' BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+           id);
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-  assert_int_equal(
-      sqlite3_exec(db,
-                   "CREATE TRIGGER refuse BEFORE INSERT ON tickets WHEN "
-                   "NEW.id = 'T3' BEGIN SELECT RAISE(ABORT, 'refused by "
-                   "test'); END",
-                   NULL, NULL, NULL),
-      SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
 }
 
@@ -286,7 +285,7 @@ static void a_refused_page_is_reported_once(void **state) {
   fixture *f = *state;
   char err[512] = "", buf[64];
   ib_put_counts done = {0};
-  refuse_t3(f);
+  refuse(f, "T3");
   one_page_then_another(f->st, "two");
   put(f->st, "T3", "three");
   assert_int_equal(
@@ -382,6 +381,65 @@ static void an_id_twice_in_a_page_and_in_two_pages(void **state) {
   assert_string_equal(changes_of(f->st, "T3", buf, sizeof buf), "");
 }
 
+/* More records in one page than PostgreSQL holds at a time (PG_PAGE_ROWS,
+ * 10,000): written in parts, one transaction. */
+#define MANY 10010
+
+static void a_page_of_many_records(void **state) {
+  fixture *f = *state;
+  char err[512], buf[64], id[16];
+  ib_put_counts done, sum = {0};
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  for (int i = 0; i < MANY; i++) {
+    snprintf(id, sizeof id, "T%d", i);
+    put(f->st, id, "many");
+  }
+  put(f->st, "T5", "five"); /* written in the page's first part */
+  commit(f->st, &done);
+  add_counts(&sum, &done);
+  finish(f->st, &done);
+  add_counts(&sum, &done);
+  assert_int_equal(sum.added, MANY);
+  assert_int_equal(sum.changed, 1);
+  assert_int_equal(sum.unchanged, 0);
+  assert_string_equal(title_of(f->st, "T5", buf, sizeof buf), "five");
+  assert_string_equal(title_of(f->st, "T10009", buf, sizeof buf), "many");
+}
+
+/* A part refused: nothing of its page is stored, its first part included,
+ * whether the refusal comes from the part written while the caller fills
+ * the page (T5) or from the last (T10005); reported once. */
+static void a_refused_part_drops_its_page(fixture *f, const char *id) {
+  char err[512] = "", buf[64], tid[16];
+  ib_put_counts done = {0};
+  refuse(f, id);
+  assert_int_equal(ib_store_begin(f->st, err, sizeof err), 0);
+  int rc = 0;
+  for (int i = 0; i < MANY && rc == 0; i++) {
+    snprintf(tid, sizeof tid, "T%d", i);
+    rc = try_put(f->st, tid, "many", err, sizeof err);
+  }
+  if (rc == 0) rc = ib_store_commit(f->st, &done, err, sizeof err);
+  if (rc == 0)
+    rc = ib_store_finish_pages(f->st, &done, err, sizeof err);
+  else
+    ib_store_rollback(f->st);
+  assert_int_equal(rc, -1);
+  assert_non_null(strstr(err, "refused by test"));
+  finish(f->st, &done); /* reported once */
+  assert_int_equal(done.added, 0);
+  assert_string_equal(title_of(f->st, "T1", buf, sizeof buf), "");
+  assert_string_equal(title_of(f->st, "T10009", buf, sizeof buf), "");
+}
+
+static void a_refused_first_part(void **state) {
+  a_refused_part_drops_its_page(*state, "T5");
+}
+
+static void a_refused_last_part(void **state) {
+  a_refused_part_drops_its_page(*state, "T10005");
+}
+
 #define PAGE_TESTS(setup_fn)                                                   \
   cmocka_unit_test_setup_teardown(counts_come_back_later, setup_fn, teardown), \
       cmocka_unit_test_setup_teardown(reads_in_a_page_see_it, setup_fn,        \
@@ -395,7 +453,12 @@ static void an_id_twice_in_a_page_and_in_two_pages(void **state) {
       cmocka_unit_test_setup_teardown(a_refused_page_is_reported_once,         \
                                       setup_fn, teardown),                     \
       cmocka_unit_test_setup_teardown(an_id_twice_in_a_page_and_in_two_pages,  \
-                                      setup_fn, teardown)
+                                      setup_fn, teardown),                     \
+      cmocka_unit_test_setup_teardown(a_page_of_many_records, setup_fn,        \
+                                      teardown),                               \
+      cmocka_unit_test_setup_teardown(a_refused_first_part, setup_fn,          \
+                                      teardown),                               \
+      cmocka_unit_test_setup_teardown(a_refused_last_part, setup_fn, teardown)
 
 int main(void) {
   const struct CMUnitTest sqlite_tests[] = {PAGE_TESTS(setup)};
