@@ -91,9 +91,10 @@ typedef struct ib_put_counts {
  * and write them later, a page at a time: both record every write of the
  * page (puts, watermark, rejected records, seen marks) and write the page
  * on a second thread after commit (PostgreSQL set-based: COPY and keyed
- * lookups); a page that must be written before its commit (a read or
- * another write inside it, a record put twice, a PostgreSQL page of very
- * many records) is written at once and committed by commit itself. A
+ * lookups; a page of very many records, or holding a record put twice,
+ * in parts of one transaction); a page that must be written before its
+ * commit (a read or another write inside it) is written at once and
+ * committed by commit itself. A
  * put's failure may then be reported by a later call, and what each
  * record did is only known once it is written.
  *

@@ -2453,10 +2453,14 @@ static int held_reserve(pg_held **held, size_t *cap, size_t n) {
  * double-buffered). One page at a time: commit first waits for the
  * previous one and gives back what the pages written meanwhile did. A page
  * that fails is not stored, its error is reported by the next call (once)
- * and the page open then is dropped by the caller. A page that must be
- * written before its commit (full, a record put twice, a read or another
- * write inside it) becomes direct: written at once by this thread in a
- * transaction it opens, committed by commit itself. Every other call
+ * and the page open then is dropped by the caller. A page full
+ * (PG_PAGE_ROWS, PG_PAGE_BYTES) or holding a record put again is handed
+ * over in parts: the writer writes each in the page's transaction, which
+ * it keeps open until the last part, handed by commit, commits it (a part
+ * that fails rolls the whole page back, and commit then refuses it). A
+ * page that must be written before its commit (a read or another write
+ * inside it) becomes direct: written at once by this thread in the page's
+ * transaction, committed by commit itself. Every other call
  * waits until the writer is idle (settle). The writer calls only this
  * file's write path, libpq and store_rows.c's pure helpers: nothing of
  * tz.c, which is not thread-safe. */
