@@ -88,22 +88,25 @@ typedef struct ib_put_counts {
 } ib_put_counts;
 
 /* Puts happen between begin and commit. A backend may hold the records put
- * and write them later, a page at a time (PostgreSQL writes them set-based
- * when it holds many, before any other call that reads or marks records,
- * and at the latest in commit; SQLite records every write of the page and
- * writes the page on a second thread after commit): a put's failure may
- * then be reported by a later call, and what each record did is only
- * known once it is written.
+ * and write them later, a page at a time: both record every write of the
+ * page (puts, watermark, rejected records, seen marks) and write the page
+ * on a second thread after commit (PostgreSQL set-based: COPY and keyed
+ * lookups; a page of very many records, or holding a record put twice,
+ * in parts of one transaction); a page that must be written before its
+ * commit (a read or another write inside it) is written at once and
+ * committed by commit itself. A
+ * put's failure may then be reported by a later call, and what each
+ * record did is only known once it is written.
  *
  * commit ends the page: it is durable, or has failed, at the latest when
  * the next commit, ib_store_finish_pages or any other store call returns.
  * *done (when not NULL) gets what the records of the pages written since
- * the last report did -- this page's (PostgreSQL), or the previous pages'
- * (SQLite: this page's come with the next commit or finish_pages); one
- * count per record put, so that a page's records are confirmed exactly
- * when their counts come back. When commit fails nothing of this page is
- * stored (call rollback) and *done is left alone; the failure may be that
- * of a page committed before (its records are not stored, and no page
+ * the last report did -- usually the previous pages' (this page's come
+ * with the next commit or finish_pages; a page written at once, with its
+ * commit); one count per record put, so that a page's records are
+ * confirmed exactly when their counts come back. When commit fails nothing of
+ * this page is stored (call rollback) and *done is left alone; the failure may
+ * be that of a page committed before (its records are not stored, and no page
  * after it is), then reported once. A page is one transaction: never
  * half-written; a watermark set in it is stored with it or not at all.
  * rollback forgets the page being filled (a page already committed is not

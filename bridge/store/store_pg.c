@@ -4,13 +4,21 @@
  * with migrations, comparing writes a page of records at a time (COPY and
  * keyed lookups: see the writing section) and the change history,
  * watermarks, sync runs, an advisory lock for one sync at a time, and bulk
- * loads for the KPI engine and exporters.
+ * loads for the KPI engine and exporters. A sync's pages are written
+ * behind, on one writer thread per store (see "write-behind pages"): the
+ * connection is used by one thread at a time, handed over through the
+ * store's mutex.
  * Must never put data into SQL text (prepared statements only), never accept
  * or print a password, and know nothing of plugins, HTTP or KPI rules.
+ * Nothing the writer thread runs may call tz.c (not thread-safe) or touch
+ * process-wide state.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +125,8 @@ enum {
   STMT_PAGE_OUTAGE_DIGESTS,
   STMT_PAGE_OUTAGE_RAWS,
   STMT_PAGE_SEEN_OUTAGES,
+  STMT_ANY_TICKETS,
+  STMT_ANY_OUTAGES,
   STMT_HISTORY_FOUND,
   STMT_HISTORY,
   STMT_LATE_CHANGES,
@@ -257,6 +267,14 @@ static const pg_stmt stmts[STMT_COUNT] = {
                                 "INSERT INTO pg_temp.seen(tbl,source,id) "
                                 "SELECT 'o',k.source,k.id" PAGE_KEY_PAIRS
                                 " ON CONFLICT DO NOTHING"},
+    /* Whether the source has any row stored (deleted ones included): a
+     * source without any needs no page lookups (source_fresh). */
+    [STMT_ANY_TICKETS] = {"ib_any_tickets",
+                          "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
+                          "source=$1)"},
+    [STMT_ANY_OUTAGES] = {"ib_any_outages",
+                          "SELECT EXISTS(SELECT 1 FROM outages WHERE "
+                          "source=$1)"},
     [STMT_HISTORY_FOUND] = {"ib_history_found",
                             "SELECT EXISTS(SELECT 1 FROM tickets WHERE "
                             "source=$1 AND id=$2) OR EXISTS(SELECT 1 FROM "
@@ -430,6 +448,22 @@ typedef struct copy_buf {
   int oom; /* a row did not fit: the COPY is aborted */
 } copy_buf;
 
+/* A write of a page other than a put (watermark, rejected records, seen
+ * marks), recorded in call order and run after the page's records. Texts
+ * borrowed from the page's string blocks. */
+typedef enum pg_op_kind {
+  OP_WATERMARK,
+  OP_PUT_REJECTED,
+  OP_DROP_REJECTED,
+  OP_MARK_SEEN
+} pg_op_kind;
+
+typedef struct pg_op {
+  pg_op_kind kind;
+  const char *source, *id, *position, *reason;
+  ib_time at; /* OP_WATERMARK: the watermark; OP_PUT_REJECTED: now */
+} pg_op;
+
 /* What a held record brings besides its row. */
 typedef struct pg_held {
   const char *source; /* its key: borrowed from the row */
@@ -450,22 +484,72 @@ typedef struct pg_page {
   ib_key_set ticket_keys; /* the keys held: borrowed from the sets */
   ib_key_set outage_keys;
   size_t bytes;  /* text and pauses held, for PG_PAGE_BYTES */
-  copy_buf copy; /* reused by every COPY of the handle */
+  copy_buf copy; /* reused by every COPY of the page */
+  pg_op *ops;    /* owned: the other writes, in call order */
+  size_t n_ops, cap_ops;
 } pg_page;
 
+/* The ids of one table of the fresh source written in this process, as
+ * 64-bit hashes (open addressing, 0 = empty slot): a record whose hash is
+ * not there cannot be stored yet. A hash hit only costs a lookup. */
+typedef struct id_hashes {
+  uint64_t *slots; /* owned: free */
+  size_t cap, n;   /* cap: a power of two, or 0 */
+} id_hashes;
+
 typedef struct pg_store {
-  ib_store base;       /* first: store.c dispatches through base.ops */
+  ib_store base;    /* first: store.c dispatches through base.ops */
+  char *url;        /* owned: free; for messages (it holds no password) */
+  int readonly;     /* opened by ib_store_open_readonly */
+  pg_page *filling; /* the open page: one of pages[], whichever the writer
+                       does not hold */
+  int in_page;      /* between begin and commit / rollback */
+  int direct;       /* the open page writes at once, in this thread, in a
+                       transaction open on the connection */
+  int parts_handed; /* the open page handed full parts of it to the writer,
+                       which keeps its transaction open */
+  int page_broken;  /* a part of the open page failed: commit refuses */
+
+  /* Owned by whichever thread the mutex last handed them to: the writer
+   * from a hand-over until it sets `handed` back to NULL, the calling
+   * thread otherwise. */
   PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
-  char *url;           /* owned: free; for messages (it holds no password) */
   int64_t run_id;      /* the run last begun: changes are recorded under it */
-  pg_page page;        /* owned: page_free */
-  ib_put_counts tally; /* what the written puts of the transaction did */
+  ib_put_counts tally; /* what the written records of the open page did */
+  pg_page pages[2];    /* owned: page_free; double-buffered */
+  /* Whether fresh_source had no ticket (fresh[0]) / outage (fresh[1])
+   * stored when this store met it first (-1: not asked yet, 0 also once
+   * `written` grew past its bound), and the ids written since. */
+  char *fresh_source; /* owned: free */
+  int fresh[2];
+  id_hashes written[2]; /* owned: free slots */
+
+  /* The writer thread (see "write-behind pages"). */
+  int has_worker; /* `worker` was started: joined by close */
+  pthread_t worker;
+  pthread_mutex_t mu; /* guards what follows */
+  pthread_cond_t cv;  /* signalled when any of it changes */
+  pg_page *handed;    /* the page the writer writes; NULL when idle */
+  int handed_final;   /* handed is the last part of its page: COMMIT */
+  int stopping;       /* close: the writer ends once idle */
+  int bg_failed;      /* a page failed: bg_err not yet reported */
+  char bg_err[512];
+  ib_put_counts confirmed; /* outcomes of written pages not given back */
+  atomic_int bg_flag;      /* bg_failed, readable without the mutex */
 } pg_store;
 
 /* The writing section, at the end of the file. */
-static int pg_flush(ib_store *base, char *err, size_t errlen);
 static void page_clear(pg_page *pg);
 static void page_free(pg_page *pg);
+/* Before a call that is not a recorded write: waits until the writer is
+ * idle and reports a page it failed to write (once); in an open page, a
+ * read (SETTLE_READ) when the page holds anything, or any write
+ * (SETTLE_WRITE), first makes the page direct: BEGIN, then its held
+ * records and writes, so that the call sees and joins them. */
+enum { SETTLE_READ, SETTLE_WRITE };
+static int settle(pg_store *st, int mode, char *err, size_t errlen);
+static void stop_worker(pg_store *st);
+static void fresh_forget(pg_store *st);
 
 /* ---- errors ---- */
 
@@ -730,6 +814,48 @@ static int reads_only(int stmt) {
   "raw_digest=s.raw_digest FROM "                            \
   "pg_temp.stage_outages s WHERE o.source=s.source AND o.id=s.id"
 
+/* Prepares the statements (a read-only connection: those that read) in
+ * one round trip: pipeline mode, one sync point; a statement refused
+ * names itself (those after it are aborted with it). */
+static int prepare_all(pg_store *st, int readonly, char *err, size_t errlen) {
+  int sent[STMT_COUNT], n = 0, rc = 0;
+  char what[96] = "preparing the statements";
+  if (!PQenterPipelineMode(st->conn))
+    return pg_fail(st, NULL, err, errlen, what);
+  for (int i = 0; i < STMT_COUNT; i++) {
+    if (readonly && !reads_only(i)) continue;
+    if (!PQsendPrepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL)) {
+      snprintf(what, sizeof what, "preparing statement %s", stmts[i].name);
+      return pg_fail(st, NULL, err, errlen, what); /* the connection is lost */
+    }
+    sent[n++] = i;
+  }
+  if (!PQpipelineSync(st->conn)) return pg_fail(st, NULL, err, errlen, what);
+  /* Each statement's result then NULL, then the sync point: bounded. */
+  for (int k = 0, nulls = 0; nulls <= n;) {
+    PGresult *res = PQgetResult(st->conn);
+    if (res == NULL) {
+      nulls++;
+      continue;
+    }
+    ExecStatusType rs = PQresultStatus(res);
+    if (rs == PGRES_PIPELINE_SYNC) {
+      PQclear(res);
+      break;
+    }
+    if (rs != PGRES_COMMAND_OK && rc == 0) {
+      snprintf(what, sizeof what, "preparing statement %s",
+               stmts[sent[k < n ? k : n - 1]].name);
+      rc = pg_fail(st, res, err, errlen, what);
+    }
+    k++;
+    PQclear(res);
+  }
+  if (!PQexitPipelineMode(st->conn) && rc == 0)
+    rc = pg_fail(st, NULL, err, errlen, what);
+  return rc;
+}
+
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen) {
   char why[256];
@@ -754,6 +880,12 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
     return NULL;
   }
   st->base.ops = &pg_ops;
+  st->readonly = readonly;
+  st->filling = &st->pages[0];
+  st->fresh[0] = st->fresh[1] = -1;
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_cond_init(&st->cv, NULL);
+  atomic_init(&st->bg_flag, 0);
   if (connect_db(st, cfg->url, err, errlen)) goto fail;
   if (readonly) {
     int version;
@@ -780,30 +912,28 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                          err, errlen, "creating the seen table")) {
     goto fail;
   }
-  for (int i = 0; i < STMT_COUNT; i++) {
-    if (readonly && !reads_only(i)) continue;
-    PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
-    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-      char what[96];
-      snprintf(what, sizeof what, "preparing statement %s", stmts[i].name);
-      pg_fail(st, res, err, errlen, what);
-      PQclear(res);
-      goto fail;
-    }
-    PQclear(res);
-  }
+  if (prepare_all(st, readonly, err, errlen)) goto fail;
   return &st->base;
 fail:
   pg_close(&st->base);
   return NULL;
 }
 
+/* Lets the writer finish the page handed over (it commits it), drops
+ * the open page, then ends the session. */
 static void pg_close(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st == NULL) return;
+  stop_worker(st);
   if (st->conn) PQfinish(st->conn); /* ends the session: frees the lock */
-  page_free(&st->page);
+  page_free(&st->pages[0]);
+  page_free(&st->pages[1]);
+  free(st->fresh_source);
+  free(st->written[0].slots);
+  free(st->written[1].slots);
   free(st->url);
+  pthread_cond_destroy(&st->cv);
+  pthread_mutex_destroy(&st->mu);
   free(st);
 }
 
@@ -811,6 +941,7 @@ static void pg_close(ib_store *base) {
 
 static int pg_lock_sync(ib_store *base, char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
   uint64_t key = name_key(PG_SYNC_LOCK_NAME);
   char k[PG_INT_LEN], hi[PG_INT_LEN], lo[PG_INT_LEN];
   fmt_int(k, (int64_t)key);
@@ -849,67 +980,30 @@ static int pg_lock_sync(ib_store *base, char *err, size_t errlen) {
   return -1;
 }
 
-/* ---- transactions ---- */
-
-static int pg_begin(ib_store *base, char *err, size_t errlen) {
-  pg_store *st = (pg_store *)base;
-  page_clear(&st->page);
-  memset(&st->tally, 0, sizeof st->tally);
-  return exec_static(st, "BEGIN", err, errlen, "starting a transaction");
-}
-
-/* Writes the page held, then commits; *done gets what the transaction's
- * puts did. */
-static int pg_commit(ib_store *base, ib_put_counts *done, char *err,
-                     size_t errlen) {
-  pg_store *st = (pg_store *)base;
-  if (pg_flush(base, err, errlen)) return -1;
-  PGresult *res = PQexec(st->conn, "COMMIT");
-  ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-  if (rs != PGRES_COMMAND_OK) {
-    pg_fail(st, res, err, errlen, "committing");
-    PQclear(res);
-    return -1;
-  }
-  /* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
-  int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
-  PQclear(res);
-  if (rolled_back) {
-    snprintf(err, errlen,
-             "store %s: committing: the transaction had failed and was "
-             "rolled back",
-             st->url);
-    return -1;
-  }
-  if (done) *done = st->tally;
-  memset(&st->tally, 0, sizeof st->tally);
-  return 0;
-}
-
-static void pg_rollback(ib_store *base) {
-  pg_store *st = (pg_store *)base;
-  page_clear(&st->page);
-  memset(&st->tally, 0, sizeof st->tally);
-  if (st->conn && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
-    PQclear(PQexec(st->conn, "ROLLBACK"));
-}
+/* ---- transactions: begin, commit and rollback are in the write-behind
+ * section at the end of the file ---- */
 
 /* REPEATABLE READ: every statement until end_read sees the snapshot of
  * the first one, so tickets and their pauses come from one commit. */
 static int pg_begin_read(ib_store *base, char *err, size_t errlen) {
-  return exec_static((pg_store *)base,
-                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
+  pg_store *st = (pg_store *)base;
+  if (settle(st, st->in_page ? SETTLE_WRITE : SETTLE_READ, err, errlen))
+    return -1;
+  if (st->in_page) return 0; /* the page's transaction, direct by now */
+  return exec_static(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
                      errlen, "starting a read transaction");
 }
 
 static void pg_end_read(ib_store *base) {
-  pg_rollback(base); /* read only: nothing to keep */
+  pg_store *st = (pg_store *)base;
+  /* Read only: nothing to keep; a read inside a page joined the page. */
+  if (!st->in_page) pg_rollback(base);
 }
 
 /* ---- writing (the page of records: at the end of the file) ---- */
 
-static int pg_set_watermark(ib_store *base, const char *source, ib_time wm,
-                            char *err, size_t errlen) {
+static int set_watermark_now(ib_store *base, const char *source, ib_time wm,
+                             char *err, size_t errlen) {
   if (wm == IB_TIME_NONE) return 0;
   char w[PG_INT_LEN];
   const char *v[2] = {source, time_param(w, wm)};
@@ -919,6 +1013,7 @@ static int pg_set_watermark(ib_store *base, const char *source, ib_time wm,
 
 static int pg_reset_watermark(ib_store *base, const char *source, char *err,
                               size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_WRITE, err, errlen)) return -1;
   const char *v[1] = {source};
   return run((pg_store *)base, STMT_RESET_WM, 1, v, NULL, err, errlen,
              "resetting the watermark");
@@ -926,11 +1021,13 @@ static int pg_reset_watermark(ib_store *base, const char *source, char *err,
 
 static int pg_run_begin(ib_store *base, const char *source, int full,
                         int64_t *run_id, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_WRITE, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   char now[PG_INT_LEN];
   fmt_int(now, (int64_t)time(NULL));
   const char *v[3] = {source, full ? "t" : "f", now};
   PGresult *res = NULL;
+  fresh_forget(st); /* others may have written since the last run */
   if (run(st, STMT_RUN_BEGIN, 3, v, &res, err, errlen, "recording the run"))
     return -1;
   *run_id = st->run_id = get_int(res, 0, 0);
@@ -941,6 +1038,7 @@ static int pg_run_begin(ib_store *base, const char *source, int full,
 static int pg_run_end(ib_store *base, int64_t run_id, int ok, int64_t read,
                       int64_t stored, int64_t rejected, const char *error,
                       char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_WRITE, err, errlen)) return -1;
   char id[PG_INT_LEN], now[PG_INT_LEN], r[PG_INT_LEN], s[PG_INT_LEN],
       x[PG_INT_LEN];
   fmt_int(id, run_id);
@@ -956,6 +1054,7 @@ static int pg_run_end(ib_store *base, int64_t run_id, int ok, int64_t read,
 static int pg_mark_unseen_deleted(ib_store *base, const char *source,
                                   ib_time now, int64_t *count, char *err,
                                   size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_WRITE, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   char n[PG_INT_LEN], iso[IB_ISO_LEN], run_id[PG_INT_LEN];
   ib_format_iso8601(now, iso);
@@ -981,8 +1080,8 @@ static int pg_mark_unseen_deleted(ib_store *base, const char *source,
   return 0;
 }
 
-static int pg_mark_seen(ib_store *base, const char *source, const char *id,
-                        char *err, size_t errlen) {
+static int mark_seen_now(ib_store *base, const char *source, const char *id,
+                         char *err, size_t errlen) {
   const char *v[2] = {source, id};
   return exec_params((pg_store *)base,
                      "INSERT INTO pg_temp.seen(tbl,source,id) VALUES"
@@ -992,6 +1091,7 @@ static int pg_mark_seen(ib_store *base, const char *source, const char *id,
 
 static int pg_count_unseen(ib_store *base, const char *source, int64_t *unseen,
                            int64_t *live, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   const char *v[1] = {source};
   PGresult *res = NULL;
@@ -1044,52 +1144,113 @@ static int stream(pg_store *st, int stmt, int n, const char *const *values,
   return rc;
 }
 
-/* What ib_store_raw_digests reads (store_sqlite.c), through a cursor,
- * RAWS_BATCH rows a round trip: one result per batch rather than one per
- * row (single-row mode), memory bounded by the batch. */
-#define RAWS_BATCH 20000
-#define RAWS_FETCH "FETCH 20000 FROM ib_raws" /* RAWS_BATCH rows */
-#define RAWS_CURSOR(table)                                                 \
-  "DECLARE ib_raws NO SCROLL CURSOR FOR SELECT id, raw_digest FROM " table \
-  " WHERE source=$1 AND deleted_at IS NULL AND raw_digest IS NOT NULL"
+/* What ib_store_raw_digests reads (store_sqlite.c), streamed by one COPY
+ * TO STDOUT: the server scans while the client fills its map, one row in
+ * memory at a time. COPY takes no parameters: the source goes through a
+ * session setting (set_config, a parameter), read once by the subquery. */
+#define RAWS_COPY(table)                                                  \
+  "COPY (SELECT id, raw_digest FROM " table                               \
+  " WHERE source=(SELECT"                                                 \
+  " pg_catalog.current_setting('itsm_bridge.raw_source')) AND deleted_at" \
+  " IS NULL AND raw_digest IS NOT NULL) TO STDOUT"
+
+/* Decodes a COPY text field in place (backslash escapes: \b \f \n \r \t
+ * \v, octal \NNN, \xHH, any other character as itself); returns its
+ * end. */
+static char *copy_unescape(char *field) {
+  char *out = field;
+  for (const char *p = field; *p;) {
+    if (*p != '\\' || p[1] == '\0') {
+      *out++ = *p++;
+      continue;
+    }
+    p++;
+    char c = *p++;
+    switch (c) {
+      case 'b': *out++ = '\b'; break;
+      case 'f': *out++ = '\f'; break;
+      case 'n': *out++ = '\n'; break;
+      case 'r': *out++ = '\r'; break;
+      case 't': *out++ = '\t'; break;
+      case 'v': *out++ = '\v'; break;
+      case 'x': {
+        int v = 0, n = 0;
+        for (; n < 2 && strchr("0123456789abcdefABCDEF", *p) && *p; n++, p++)
+          v = v * 16 + (*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+        if (n == 0)
+          *out++ = 'x';
+        else
+          *out++ = (char)v;
+        break;
+      }
+      default:
+        if (c >= '0' && c <= '7') {
+          int v = c - '0';
+          for (int n = 1; n < 3 && *p >= '0' && *p <= '7'; n++, p++)
+            v = v * 8 + (*p - '0');
+          *out++ = (char)v;
+        } else {
+          *out++ = c;
+        }
+    }
+  }
+  *out = '\0';
+  return out;
+}
+
+/* One COPY row "id<TAB>digest\n" (modified in place) to each(); -1 when
+ * it is not such a row. */
+static int raw_row(char *row, int len, ib_raw_digest_fn each, void *ctx,
+                   int *stop) {
+  if (len <= 0 || row[len - 1] != '\n') return -1;
+  row[len - 1] = '\0';
+  char *tab = strchr(row, '\t');
+  if (tab == NULL) return -1;
+  *tab = '\0';
+  char *end = NULL;
+  long long digest = strtoll(tab + 1, &end, 10);
+  if (end == tab + 1 || *end != '\0') return -1;
+  copy_unescape(row);
+  *stop = each(ctx, row, (uint64_t)digest);
+  return 0;
+}
 
 static int pg_raw_digests(ib_store *base, const char *source,
                           ib_record_type type, ib_raw_digest_fn each, void *ctx,
                           char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   static const char what[] = "reading the records' raw digests";
-  const char *v[1] = {source};
-  /* A cursor lives in a transaction: the sync's own, or one of its own. */
-  int own_tx = PQtransactionStatus(st->conn) == PQTRANS_IDLE;
-  int rc = -1, stop = 0;
-  if (own_tx && exec_static(st, "BEGIN", err, errlen, what)) return -1;
-  /* Every row is wanted: plan for all of them (a cursor is planned for
-   * its first tenth by default, which picks the key index over a scan). */
-  if (exec_static(st, "SET LOCAL cursor_tuple_fraction = 1", err, errlen,
-                  what) ||
-      exec_params(st,
-                  type == IB_RECORD_OUTAGE ? RAWS_CURSOR("outages")
-                                           : RAWS_CURSOR("tickets"),
-                  1, v, NULL, err, errlen, what))
-    goto done;
-  for (;;) {
-    PGresult *res = NULL;
-    if (exec_params(st, RAWS_FETCH, 0, NULL, &res, err, errlen, what))
-      goto done;
-    int n = PQntuples(res);
-    for (int i = 0; i < n && stop == 0; i++)
-      stop = each(ctx, PQgetvalue(res, i, 0), (uint64_t)get_int(res, i, 1));
-    PQclear(res);
-    if (stop != 0 || n < RAWS_BATCH) break;
+  const char *v[2] = {"itsm_bridge.raw_source", source};
+  int rc = -1, stop = 0, bad = 0;
+  if (exec_params(st, "SELECT pg_catalog.set_config($1, $2, false)", 2, v, NULL,
+                  err, errlen, what))
+    return -1;
+  PGresult *res =
+      PQexec(st->conn, type == IB_RECORD_OUTAGE ? RAWS_COPY("outages")
+                                                : RAWS_COPY("tickets"));
+  int ok = res && PQresultStatus(res) == PGRES_COPY_OUT;
+  if (!ok) pg_fail(st, res, err, errlen, what);
+  PQclear(res);
+  if (!ok) return -1;
+  /* Every row is read, also after a stop: the connection must be drained. */
+  char *row = NULL; /* owned: PQfreemem */
+  int len;
+  while ((len = PQgetCopyData(st->conn, &row, 0)) > 0) {
+    if (stop == 0 && !bad && raw_row(row, len, each, ctx, &stop) != 0) bad = 1;
+    PQfreemem(row);
   }
-  rc = exec_static(st, "CLOSE ib_raws", err, errlen, what);
-done:
-  if (own_tx) {
-    char ignored[256]; /* a failed read already says what failed */
-    if (exec_static(st, rc == 0 ? "COMMIT" : "ROLLBACK",
-                    rc == 0 ? err : ignored, rc == 0 ? errlen : sizeof ignored,
-                    what) != 0)
-      rc = -1;
+  if (len == -2) pg_fail(st, NULL, err, errlen, what);
+  rc = len == -1 ? 0 : -1;
+  while ((res = PQgetResult(st->conn)) != NULL) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+      rc = pg_fail(st, res, err, errlen, what);
+    PQclear(res);
+  }
+  if (rc == 0 && bad) {
+    snprintf(err, errlen, "store %s: %s: the server sent a malformed row",
+             st->url, what);
+    rc = -1;
   }
   return rc != 0 ? -1 : stop;
 }
@@ -1152,6 +1313,7 @@ static int pause_row(void *ctx, const PGresult *res) {
 
 static int pg_load_tickets(ib_store *base, ib_time from, ib_time to,
                            ib_ticket_set *out, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   ticket_load l = {.out = out};
   size_t first = out->n;
@@ -1213,6 +1375,7 @@ static int outage_row(void *ctx, const PGresult *res) {
 static int pg_history(ib_store *base, const char *source, const char *id,
                       ib_change_list *out, int *found, char *err,
                       size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   const char *v[2] = {source, id};
   PGresult *res = NULL;
@@ -1242,6 +1405,7 @@ static int pg_history(ib_store *base, const char *source, const char *id,
 
 static int pg_put_edition(ib_store *base, const ib_edition_rec *e, char *err,
                           size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_WRITE, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   PGresult *res = NULL;
   /* The chain must not fork: the new edition names the current last one
@@ -1275,6 +1439,7 @@ static int pg_put_edition(ib_store *base, const ib_edition_rec *e, char *err,
 
 static int pg_editions(ib_store *base, ib_edition_list *out, char *err,
                        size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   PGresult *res = NULL;
   if (run(st, STMT_EDITIONS, 0, NULL, &res, err, errlen,
@@ -1306,6 +1471,7 @@ static int pg_editions(ib_store *base, ib_edition_list *out, char *err,
 
 static int pg_late_changes(ib_store *base, ib_time from, ib_time to,
                            ib_late_change_list *out, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   char fb[PG_INT_LEN], tb[PG_INT_LEN], from_iso[IB_ISO_LEN], to_iso[IB_ISO_LEN];
   ib_format_iso8601(from, from_iso);
@@ -1346,6 +1512,7 @@ static int pg_late_changes(ib_store *base, ib_time from, ib_time to,
 
 static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
                            ib_outage_set *out, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   int oom = 0;
   char tb[PG_INT_LEN], fb[PG_INT_LEN];
@@ -1363,6 +1530,7 @@ static int pg_load_outages(ib_store *base, ib_time from, ib_time to,
 
 static int pg_source_state(ib_store *base, const char *source, int counts,
                            ib_source_state *out, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   const char *v[2] = {source, counts ? "true" : "false"};
   PGresult *res = NULL;
@@ -1387,17 +1555,17 @@ static int pg_source_state(ib_store *base, const char *source, int counts,
   return 0;
 }
 
-static int pg_put_rejected(ib_store *base, const char *source, const char *id,
-                           const char *position, const char *reason,
-                           ib_time now, char *err, size_t errlen) {
+static int put_rejected_now(ib_store *base, const char *source, const char *id,
+                            const char *position, const char *reason,
+                            ib_time now, char *err, size_t errlen) {
   char nb[PG_INT_LEN];
   const char *v[5] = {source, id, position, reason, time_param(nb, now)};
   return run((pg_store *)base, STMT_PUT_REJECTED, 5, v, NULL, err, errlen,
              "recording a rejected record");
 }
 
-static int pg_drop_rejected(ib_store *base, const char *source, const char *id,
-                            char *err, size_t errlen) {
+static int drop_rejected_now(ib_store *base, const char *source, const char *id,
+                             char *err, size_t errlen) {
   const char *v[2] = {source, id};
   return run((pg_store *)base, STMT_DROP_REJECTED, 2, v, NULL, err, errlen,
              "clearing a rejected record");
@@ -1405,6 +1573,7 @@ static int pg_drop_rejected(ib_store *base, const char *source, const char *id,
 
 static int pg_list_rejected(ib_store *base, const char *source,
                             ib_string_list *out, char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   const char *v[1] = {source};
   PGresult *res = NULL;
@@ -1423,6 +1592,7 @@ static int pg_list_rejected(ib_store *base, const char *source,
 
 static int pg_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
                            size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_READ, err, errlen)) return -1;
   pg_store *st = (pg_store *)base;
   PGresult *res = NULL;
   if (exec_params(st,
@@ -1451,6 +1621,7 @@ static int pg_alert_states(ib_store *base, ib_alert_state_list *out, char *err,
 
 static int pg_put_alert_state(ib_store *base, const ib_alert_state *a,
                               char *err, size_t errlen) {
+  if (settle((pg_store *)base, SETTLE_WRITE, err, errlen)) return -1;
   char sb[PG_INT_LEN], lb[PG_INT_LEN];
   const char *v[6] = {a->rule,
                       a->webhook,
@@ -1467,10 +1638,13 @@ static int pg_put_alert_state(ib_store *base, const ib_alert_state *a,
 }
 
 /* ---- writing: a page of records at a time ----
- * A put copies its record into the handle's page; the page is written when
- * it is full, before a second put of a record it holds, before any read or
- * marking (store.c calls flush), and in commit. One query looks the page's
- * keys up (arrays as parameters, one primary-key probe each) and sends back
+ * A put copies its record into the handle's open page; the page is
+ * written by the writer thread after commit, or at once when it is full,
+ * before a second put of a record it holds, before any read or marking
+ * (store.c calls flush; see "write-behind pages"). One query looks the
+ * page's keys up (arrays as parameters, one primary-key probe each; none
+ * for the new records of a first load, see "first loads without lookups")
+ * and sends back
  * only the new records and the stored rows of those whose digest differs,
  * is missing or that are marked deleted; unchanged records cost nothing
  * more. New records are COPYed straight into the tables; the others are
@@ -1613,15 +1787,18 @@ static void page_free(pg_page *pg) {
   ib_key_set_free(&pg->ticket_keys);
   ib_key_set_free(&pg->outage_keys);
   free(pg->copy.data);
+  free(pg->ops);
   memset(pg, 0, sizeof *pg);
 }
 
-/* Forgets the held records, keeping the buffers that are worth keeping. */
+/* Forgets the held records and writes (not the tally), keeping the
+ * buffers that are worth keeping. */
 static void page_clear(pg_page *pg) {
   ib_ticket_set_free(&pg->tickets);
   ib_outage_set_free(&pg->outages);
   ib_key_set_clear(&pg->ticket_keys);
   ib_key_set_clear(&pg->outage_keys);
+  pg->n_ops = 0;
   pg->bytes = 0;
   pg->copy.len = 0;
   pg->copy.oom = 0;
@@ -1710,29 +1887,30 @@ typedef struct old_rows {
   int bad; /* the server sent a row number out of range */
 } old_rows;
 
-/* Sorts the page's records the server named (page rows in column 0, "new"
- * in column 1 of res) into old->fresh and old->cand. -1 on ENOMEM. */
-static int split_page(old_rows *old, const PGresult *res, size_t page_n) {
+/* Sorts the records the server named (rows in column 0: ranks in `asked`,
+ * the page rows looked up; "new" in column 1 of res) into old->fresh
+ * (allocated by the caller for the whole page), old->raws and old->cand.
+ * -1 on ENOMEM. */
+static int split_page(old_rows *old, const PGresult *res, const size_t *asked,
+                      size_t n_asked) {
   size_t rows = (size_t)PQntuples(res);
-  old->fresh = malloc((rows + 1) * sizeof *old->fresh);
   old->cand = malloc((rows + 1) * sizeof *old->cand);
   old->rows = malloc((rows + 1) * sizeof *old->rows);
   old->raws = malloc((rows + 1) * sizeof *old->raws);
-  if (old->fresh == NULL || old->cand == NULL || old->rows == NULL ||
-      old->raws == NULL)
-    return -1;
+  if (old->cand == NULL || old->rows == NULL || old->raws == NULL) return -1;
   for (size_t i = 0; i < rows; i++) {
-    int64_t row = get_int(res, (int)i, 0);
-    if (row < 0 || (uint64_t)row >= page_n) {
+    int64_t k = get_int(res, (int)i, 0);
+    if (k < 0 || (uint64_t)k >= n_asked) {
       old->bad = 1;
       return 0;
     }
+    size_t row = asked[k];
     if (PQgetvalue(res, (int)i, 1)[0] == 't')
-      old->fresh[old->n_fresh++] = (size_t)row;
+      old->fresh[old->n_fresh++] = row;
     else if (PQgetvalue(res, (int)i, 2)[0] == 't')
-      old->raws[old->n_raws++] = (size_t)row;
+      old->raws[old->n_raws++] = row;
     else
-      old->cand[old->n_cand++] = (size_t)row;
+      old->cand[old->n_cand++] = row;
   }
   return 0;
 }
@@ -1764,24 +1942,167 @@ static int old_outage_row(void *ctx, const PGresult *res) {
   return 0;
 }
 
-/* Asks which records of the page are new or to compare (split_page), then
- * loads the stored rows of the latter through on_row (stmt). */
-static int page_lookup(pg_store *st, const pg_held *held, size_t n,
+/* ---- first loads without lookups ----
+ * A source that had no row of a table stored when this store met it first
+ * (in this run: pg_run_begin forgets) cannot have any but those written
+ * since through this handle, which holds the sync lock: a record whose id
+ * is not among them is new without asking the server. Their ids are kept
+ * as 64-bit hashes, at most PG_FRESH_MAX_IDS per table (then every record
+ * is looked up again: memory stays bounded); a hash hit, true or not, is
+ * looked up as before. Used by whoever owns the connection. */
+#define PG_FRESH_MAX_IDS ((size_t)1 << 21) /* 32 MiB of slots at most */
+
+static uint64_t id_hash(const char *id) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a, then a finaliser */
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h ? h : 1; /* 0 marks an empty slot */
+}
+
+/* Adds h: 1 when it was not there, 0 when it was, -1 when the set is full
+ * (PG_FRESH_MAX_IDS) or out of memory. */
+static int hashes_add(id_hashes *set, uint64_t h) {
+  if (2 * (set->n + 1) > set->cap) {
+    if (set->n + 1 > PG_FRESH_MAX_IDS) return -1;
+    size_t cap = set->cap ? 2 * set->cap : 4096;
+    uint64_t *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL) return -1;
+    for (size_t i = 0; i < set->cap; i++) {
+      if (set->slots[i] == 0) continue;
+      size_t j = (size_t)set->slots[i] & (cap - 1);
+      while (slots[j] != 0) j = (j + 1) & (cap - 1);
+      slots[j] = set->slots[i];
+    }
+    free(set->slots);
+    set->slots = slots;
+    set->cap = cap;
+  }
+  size_t j = (size_t)h & (set->cap - 1);
+  while (set->slots[j] != 0) {
+    if (set->slots[j] == h) return 0;
+    j = (j + 1) & (set->cap - 1);
+  }
+  set->slots[j] = h;
+  set->n++;
+  return 1;
+}
+
+static void hashes_clear(id_hashes *set) {
+  if (set->slots) memset(set->slots, 0, set->cap * sizeof *set->slots);
+  set->n = 0;
+}
+
+/* Forgets what is known of the source last met (a new run may follow
+ * other writers). */
+static void fresh_forget(pg_store *st) {
+  free(st->fresh_source);
+  st->fresh_source = NULL;
+  st->fresh[0] = st->fresh[1] = -1;
+  hashes_clear(&st->written[0]);
+  hashes_clear(&st->written[1]);
+}
+
+/* Whether `source` had no row in `table` (0 tickets, 1 outages) when this
+ * store met it first: 1 or 0, -1 with err on a server error. */
+static int source_fresh(pg_store *st, int table, const char *source, char *err,
+                        size_t errlen, const char *what) {
+  if (st->fresh_source == NULL || strcmp(st->fresh_source, source) != 0) {
+    fresh_forget(st);
+    if ((st->fresh_source = strdup(source)) == NULL)
+      return 0; /* then every record is looked up: still right */
+  }
+  if (st->fresh[table] < 0) {
+    const char *v[1] = {source};
+    PGresult *res = NULL;
+    if (run(st, table ? STMT_ANY_OUTAGES : STMT_ANY_TICKETS, 1, v, &res, err,
+            errlen, what))
+      return -1;
+    st->fresh[table] = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 'f';
+    PQclear(res);
+  }
+  return st->fresh[table];
+}
+
+/* Sorts the page's n records into those known to be new (fresh[], the
+ * fresh source's records whose ids were not written before) and those to
+ * look up (ask[]), both in page order; both arrays hold n. */
+static int fresh_split(pg_store *st, int table, const pg_held *held, size_t n,
+                       size_t *fresh, size_t *n_fresh, size_t *ask,
+                       size_t *n_ask, char *err, size_t errlen,
+                       const char *what) {
+  int f = source_fresh(st, table, held[0].source, err, errlen, what);
+  if (f < 0) return -1;
+  *n_fresh = *n_ask = 0;
+  for (size_t i = 0; i < n; i++) {
+    int added = 0;
+    if (f > 0 && strcmp(held[i].source, st->fresh_source) == 0) {
+      added = hashes_add(&st->written[table], id_hash(held[i].id));
+      if (added < 0) { /* full: look everything up from now on */
+        st->fresh[table] = f = 0;
+        added = 0;
+      }
+    }
+    if (added)
+      fresh[(*n_fresh)++] = i;
+    else
+      ask[(*n_ask)++] = i;
+  }
+  return 0;
+}
+
+static int cmp_row(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts the page's records into new ones (old->fresh), unchanged ones
+ * whose raw digest is to store (old->raws) and those to compare
+ * (old->cand): the fresh source's new records without asking
+ * (fresh_split), the others by asking the server (split_page); then loads
+ * the stored rows of the latter through on_row (old_stmt). */
+static int page_lookup(pg_store *st, int table, const pg_held *held, size_t n,
                        int probe_stmt, int old_stmt, row_fn on_row,
                        old_rows *old, int *oom, char *err, size_t errlen,
                        const char *what) {
+  size_t *ask = malloc((n + 1) * sizeof *ask); /* owned: free */
+  size_t n_ask = 0, n_known = 0;
   PGresult *res = NULL;
-  if (run_keys(st, probe_stmt, 4, held, NULL, n, NULL, NULL, NULL, &res, err,
+  int rc = -1;
+  *oom = 0;
+  old->fresh = malloc((n + 1) * sizeof *old->fresh);
+  if (ask == NULL || old->fresh == NULL) {
+    *oom = 1;
+    rc = 0;
+    goto done;
+  }
+  if (fresh_split(st, table, held, n, old->fresh, &n_known, ask, &n_ask, err,
+                  errlen, what))
+    goto done;
+  old->n_fresh = n_known;
+  rc = 0;
+  if (n_ask == 0) goto done;
+  rc = -1;
+  if (run_keys(st, probe_stmt, 4, held, ask, n_ask, NULL, NULL, NULL, &res, err,
                errlen, what))
-    return -1;
-  *oom = split_page(old, res, n) != 0;
+    goto done;
+  *oom = split_page(old, res, ask, n_ask) != 0;
   PQclear(res);
-  if (*oom || old->bad || old->n_cand == 0) return 0;
+  rc = 0;
+  /* New records are written in page order (as before: one lookup). */
+  if (n_known > 0 && old->n_fresh > n_known)
+    qsort(old->fresh, old->n_fresh, sizeof *old->fresh, cmp_row);
+  if (*oom || old->bad || old->n_cand == 0) goto done;
   if (run_keys(st, old_stmt, 2, held, old->cand, old->n_cand, on_row, old, oom,
                NULL, err, errlen, what))
-    return -1;
-  if (!*oom && old->n != old->n_cand) old->bad = 1; /* one row each */
-  return 0;
+    rc = -1;
+  else if (!*oom && old->n != old->n_cand)
+    old->bad = 1; /* one row each */
+done:
+  free(ask);
+  return rc;
 }
 
 static void old_rows_free(old_rows *old) {
@@ -1841,11 +2162,10 @@ static int settle_outage(pg_page *pg, const old_rows *old, size_t i,
 /* Settles every loaded row, COPYing the changes of those that differ;
  * *update and *digest get the page rows to rewrite and those whose digest
  * only is missing (owned by the caller: free). */
-static int settle_page(pg_store *st, const old_rows *old, settle_fn settle,
-                       size_t **update, size_t *n_update, size_t **digest,
-                       size_t *n_digest, char *err, size_t errlen,
-                       const char *what) {
-  pg_page *pg = &st->page;
+static int settle_page(pg_store *st, pg_page *pg, const old_rows *old,
+                       settle_fn settle_one, size_t **update, size_t *n_update,
+                       size_t **digest, size_t *n_digest, char *err,
+                       size_t errlen, const char *what) {
   copy_buf *b = &pg->copy;
   int failed = 0;
   *update = malloc((old->n + 1) * sizeof **update);
@@ -1865,7 +2185,7 @@ static int settle_page(pg_store *st, const old_rows *old, settle_fn settle,
     ib_change_list changes = {0}; /* owned: ib_change_list_free */
     ib_put_step step;
     const char *source, *id;
-    if (settle(pg, old, i, &changes, &step, &source, &id) != 0) {
+    if (settle_one(pg, old, i, &changes, &step, &source, &id) != 0) {
       failed = 1;
     } else if (step == IB_STEP_UPDATE) {
       (*update)[(*n_update)++] = old->rows[i];
@@ -1882,10 +2202,9 @@ static int settle_page(pg_store *st, const old_rows *old, settle_fn settle,
 /* Page rows `rows` (n) of the held tickets COPYed by `tickets_sql` and
  * their pauses by `pauses_sql` (the store's tables for new records, the
  * staging tables for changed ones: the same columns). */
-static int copy_tickets(pg_store *st, const char *tickets_sql,
+static int copy_tickets(pg_store *st, pg_page *pg, const char *tickets_sql,
                         const char *pauses_sql, const size_t *rows, size_t n,
                         char *err, size_t errlen, const char *what) {
-  pg_page *pg = &st->page;
   copy_buf *b = &pg->copy;
   size_t n_pauses = 0;
   int failed = 0;
@@ -1981,8 +2300,7 @@ static int page_key_writes(pg_store *st, const pg_held *held, size_t n,
   return 0;
 }
 
-static int flush_tickets(pg_store *st, char *err, size_t errlen) {
-  pg_page *pg = &st->page;
+static int flush_tickets(pg_store *st, pg_page *pg, char *err, size_t errlen) {
   size_t n = pg->tickets.n;
   if (n == 0) return 0;
   char what[256];
@@ -1993,7 +2311,7 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
   size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
   size_t n_update = 0, n_digest = 0, n_tracked = 0;
   int oom = 0, rc = -1;
-  if (page_lookup(st, pg->ticket_held, n, STMT_PAGE_TICKETS,
+  if (page_lookup(st, 0, pg->ticket_held, n, STMT_PAGE_TICKETS,
                   STMT_PAGE_OLD_TICKETS, old_ticket_row, &old, &oom, err,
                   errlen, what))
     goto fail;
@@ -2009,18 +2327,18 @@ static int flush_tickets(pg_store *st, char *err, size_t errlen) {
     goto fail;
   }
   ib_rows_sort_pauses(&old_set, 0);
-  if (old.n > 0 && settle_page(st, &old, settle_ticket, &update, &n_update,
+  if (old.n > 0 && settle_page(st, pg, &old, settle_ticket, &update, &n_update,
                                &digest, &n_digest, err, errlen, what))
     goto fail;
   /* New records go straight into the tables; changed ones through the
    * staging tables into an UPDATE. */
-  if (old.n_fresh > 0 && copy_tickets(st, "COPY tickets" TICKET_COLUMNS,
+  if (old.n_fresh > 0 && copy_tickets(st, pg, "COPY tickets" TICKET_COLUMNS,
                                       "COPY pauses" PAUSE_COLUMNS, old.fresh,
                                       old.n_fresh, err, errlen, what))
     goto fail;
   if (n_update > 0 &&
       (exec_static(st, STAGE_TICKETS, err, errlen, what) ||
-       copy_tickets(st, "COPY pg_temp.stage_tickets" TICKET_COLUMNS,
+       copy_tickets(st, pg, "COPY pg_temp.stage_tickets" TICKET_COLUMNS,
                     "COPY pg_temp.stage_pauses" PAUSE_COLUMNS, update, n_update,
                     err, errlen, what) ||
        exec_static(st, UPDATE_STAGED_TICKETS, err, errlen, what)))
@@ -2041,9 +2359,9 @@ fail:
 }
 
 /* Page rows `rows` (n) of the held outages COPYed by `sql`. */
-static int copy_outages(pg_store *st, const char *sql, const size_t *rows,
-                        size_t n, char *err, size_t errlen, const char *what) {
-  pg_page *pg = &st->page;
+static int copy_outages(pg_store *st, pg_page *pg, const char *sql,
+                        const size_t *rows, size_t n, char *err, size_t errlen,
+                        const char *what) {
   copy_buf *b = &pg->copy;
   int failed = 0;
   if (copy_start(st, sql, err, errlen, what)) return -1;
@@ -2065,8 +2383,7 @@ static int copy_outages(pg_store *st, const char *sql, const size_t *rows,
   return copy_finish(st, b, failed, err, errlen, what);
 }
 
-static int flush_outages(pg_store *st, char *err, size_t errlen) {
-  pg_page *pg = &st->page;
+static int flush_outages(pg_store *st, pg_page *pg, char *err, size_t errlen) {
   size_t n = pg->outages.n;
   if (n == 0) return 0;
   char what[256];
@@ -2077,7 +2394,7 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
   size_t *update = NULL, *digest = NULL, *tracked = NULL; /* owned: free */
   size_t n_update = 0, n_digest = 0, n_tracked = 0;
   int oom = 0, rc = -1;
-  if (page_lookup(st, pg->outage_held, n, STMT_PAGE_OUTAGES,
+  if (page_lookup(st, 1, pg->outage_held, n, STMT_PAGE_OUTAGES,
                   STMT_PAGE_OLD_OUTAGES, old_outage_row, &old, &oom, err,
                   errlen, what))
     goto fail;
@@ -2087,16 +2404,16 @@ static int flush_outages(pg_store *st, char *err, size_t errlen) {
              old.bad ? "the server sent an unknown row" : "out of memory");
     goto fail;
   }
-  if (old.n > 0 && settle_page(st, &old, settle_outage, &update, &n_update,
+  if (old.n > 0 && settle_page(st, pg, &old, settle_outage, &update, &n_update,
                                &digest, &n_digest, err, errlen, what))
     goto fail;
   if (old.n_fresh > 0 &&
-      copy_outages(st, "COPY outages" OUTAGE_COLUMNS, old.fresh, old.n_fresh,
-                   err, errlen, what))
+      copy_outages(st, pg, "COPY outages" OUTAGE_COLUMNS, old.fresh,
+                   old.n_fresh, err, errlen, what))
     goto fail;
   if (n_update > 0 &&
       (exec_static(st, STAGE_OUTAGES, err, errlen, what) ||
-       copy_outages(st, "COPY pg_temp.stage_outages" OUTAGE_COLUMNS, update,
+       copy_outages(st, pg, "COPY pg_temp.stage_outages" OUTAGE_COLUMNS, update,
                     n_update, err, errlen, what) ||
        exec_static(st, UPDATE_STAGED_OUTAGES, err, errlen, what)))
     goto fail;
@@ -2115,15 +2432,6 @@ fail:
   return rc;
 }
 
-/* Writes the held records; they are forgotten either way (a failure fails
- * the transaction: the caller rolls back). */
-static int pg_flush(ib_store *base, char *err, size_t errlen) {
-  pg_store *st = (pg_store *)base;
-  int rc = flush_tickets(st, err, errlen) || flush_outages(st, err, errlen);
-  page_clear(&st->page);
-  return rc ? -1 : 0;
-}
-
 /* Grows a held-record array to hold row `n`. */
 static int held_reserve(pg_held **held, size_t *cap, size_t n) {
   if (n < *cap) return 0;
@@ -2135,17 +2443,455 @@ static int held_reserve(pg_held **held, size_t *cap, size_t n) {
   return 0;
 }
 
-/* Before holding one more record of (source, id): writes the page when it
- * is full or already holds that record (the second put must compare with
- * the first). */
+/* ---- write-behind pages ----
+ * Between begin and commit a page holds its records (puts) and, in call
+ * order, its other writes (watermark, rejected records, seen marks), with
+ * copies of their texts, without touching the connection; commit hands the
+ * page to the writer thread, which runs BEGIN, the page's records (lookup,
+ * COPY, UPDATE, pauses, digests, seen marks), its other writes and COMMIT
+ * (ROLLBACK on error), while the caller fills the other page (pages[] is
+ * double-buffered). One page at a time: commit first waits for the
+ * previous one and gives back what the pages written meanwhile did. A page
+ * that fails is not stored, its error is reported by the next call (once)
+ * and the page open then is dropped by the caller. A page full
+ * (PG_PAGE_ROWS, PG_PAGE_BYTES) or holding a record put again is handed
+ * over in parts: the writer writes each in the page's transaction, which
+ * it keeps open until the last part, handed by commit, commits it (a part
+ * that fails rolls the whole page back, and commit then refuses it). A
+ * page that must be written before its commit (a read or another write
+ * inside it) becomes direct: written at once by this thread in the page's
+ * transaction, committed by commit itself. Every other call
+ * waits until the writer is idle (settle). The writer calls only this
+ * file's write path, libpq and store_rows.c's pure helpers: nothing of
+ * tz.c, which is not thread-safe. */
+
+/* Writes the page's held records, then its recorded writes, in the
+ * transaction open on the connection; both are forgotten either way (a
+ * failure fails the transaction: the caller rolls back). */
+static int run_ops(pg_store *st, const pg_page *pg, char *err, size_t errlen);
+static int page_write(pg_store *st, pg_page *pg, char *err, size_t errlen) {
+  int rc = flush_tickets(st, pg, err, errlen) ||
+           flush_outages(st, pg, err, errlen) || run_ops(st, pg, err, errlen);
+  page_clear(pg);
+  return rc ? -1 : 0;
+}
+
+/* A copy of text in the page's string blocks; NULL stays NULL. */
+static const char *op_text(pg_page *pg, const char *text, int *oom) {
+  if (text == NULL || *oom) return NULL;
+  size_t n = strlen(text);
+  char *copy = ib_ticket_set_strdup(&pg->tickets, text, n);
+  if (copy == NULL) *oom = 1;
+  pg->bytes += n + 1;
+  return copy;
+}
+
+/* Records one write of texts (source, id[, position, reason]) and a time. */
+static int record_op(pg_store *st, pg_op_kind kind, const char *source,
+                     const char *id, const char *position, const char *reason,
+                     ib_time at, char *err, size_t errlen) {
+  pg_page *pg = st->filling;
+  if (pg->n_ops == pg->cap_ops) {
+    size_t cap = pg->cap_ops ? 2 * pg->cap_ops : 64;
+    pg_op *ops = realloc(pg->ops, cap * sizeof *ops);
+    if (ops == NULL) goto nomem;
+    pg->ops = ops;
+    pg->cap_ops = cap;
+  }
+  int oom = 0;
+  pg_op op = {.kind = kind, .at = at};
+  op.source = op_text(pg, source, &oom);
+  op.id = op_text(pg, id, &oom);
+  op.position = op_text(pg, position, &oom);
+  op.reason = op_text(pg, reason, &oom);
+  if (oom) goto nomem;
+  pg->ops[pg->n_ops++] = op;
+  return 0;
+nomem:
+  snprintf(err, errlen, "store %s: out of memory holding a write of %s",
+           st->url, id ? id : source);
+  return -1;
+}
+
+static int run_ops(pg_store *st, const pg_page *pg, char *err, size_t errlen) {
+  ib_store *base = &st->base;
+  for (size_t i = 0; i < pg->n_ops; i++) {
+    const pg_op *op = &pg->ops[i];
+    int rc = 0;
+    switch (op->kind) {
+      case OP_WATERMARK:
+        rc = set_watermark_now(base, op->source, op->at, err, errlen);
+        break;
+      case OP_PUT_REJECTED:
+        rc = put_rejected_now(base, op->source, op->id, op->position,
+                              op->reason, op->at, err, errlen);
+        break;
+      case OP_DROP_REJECTED:
+        rc = drop_rejected_now(base, op->source, op->id, err, errlen);
+        break;
+      case OP_MARK_SEEN:
+        rc = mark_seen_now(base, op->source, op->id, err, errlen);
+        break;
+    }
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* Ends the transaction open on the connection with COMMIT. */
+static int commit_now(pg_store *st, char *err, size_t errlen) {
+  PGresult *res = PQexec(st->conn, "COMMIT");
+  ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (rs != PGRES_COMMAND_OK) {
+    pg_fail(st, res, err, errlen, "committing");
+    PQclear(res);
+    return -1;
+  }
+  /* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
+  int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+  PQclear(res);
+  if (rolled_back) {
+    snprintf(err, errlen,
+             "store %s: committing: the transaction had failed and was "
+             "rolled back",
+             st->url);
+    return -1;
+  }
+  return 0;
+}
+
+static void rollback_now(pg_store *st) {
+  if (st->conn && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+    PQclear(PQexec(st->conn, "ROLLBACK"));
+}
+
+/* Opens the page's transaction unless its earlier parts did. */
+static int begin_now(pg_store *st, char *err, size_t errlen) {
+  if (PQtransactionStatus(st->conn) != PQTRANS_IDLE) return 0;
+  return exec_static(st, "BEGIN", err, errlen, "starting a transaction");
+}
+
+/* Writes one part of a page in its transaction, opened by its first part;
+ * the last part (final) commits it, and *done gets what the page's
+ * records did. A failure rolls the whole page back. The part is emptied
+ * either way. */
+static int write_part(pg_store *st, pg_page *pg, int final, ib_put_counts *done,
+                      char *err, size_t errlen) {
+  int rc = begin_now(st, err, errlen) || page_write(st, pg, err, errlen) ||
+                   (final && commit_now(st, err, errlen))
+               ? -1
+               : 0;
+  if (rc) {
+    page_clear(pg);
+    rollback_now(st);
+  } else if (final) {
+    *done = st->tally;
+  }
+  if (rc || final) memset(&st->tally, 0, sizeof st->tally);
+  return rc;
+}
+
+static void counts_add(ib_put_counts *to, const ib_put_counts *c) {
+  to->added += c->added;
+  to->changed += c->changed;
+  to->unchanged += c->unchanged;
+}
+
+static void *worker_main(void *arg) {
+  pg_store *st = arg;
+  pthread_mutex_lock(&st->mu);
+  for (;;) {
+    while (st->handed == NULL && !st->stopping)
+      pthread_cond_wait(&st->cv, &st->mu);
+    if (st->handed == NULL) break; /* stopping, and idle */
+    pg_page *pg = st->handed;
+    int final = st->handed_final;
+    pthread_mutex_unlock(&st->mu);
+    char err[512] = "";
+    ib_put_counts done = {0};
+    int rc = write_part(st, pg, final, &done, err, sizeof err);
+    pthread_mutex_lock(&st->mu);
+    if (rc != 0) {
+      st->bg_failed = 1;
+      snprintf(st->bg_err, sizeof st->bg_err, "%s", err);
+      atomic_store(&st->bg_flag, 1);
+    } else {
+      counts_add(&st->confirmed, &done);
+    }
+    st->handed = NULL;
+    pthread_cond_broadcast(&st->cv);
+  }
+  pthread_mutex_unlock(&st->mu);
+  return NULL;
+}
+
+/* Starts the writer thread; -1 when it cannot be (the caller writes the
+ * page itself). */
+static int start_worker(pg_store *st) {
+  if (st->has_worker) return 0;
+  /* Ctrl-C and the like stay with the calling thread (its waits and
+   * handlers); only faults reach the writer. */
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int faults[] = {SIGSEGV, SIGBUS,  SIGFPE,
+                               SIGILL,  SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    sigdelset(&all, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&st->worker, NULL, worker_main, st);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) return -1;
+  st->has_worker = 1;
+  return 0;
+}
+
+static void wait_idle(pg_store *st) {
+  if (!st->has_worker) return;
+  pthread_mutex_lock(&st->mu);
+  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
+  pthread_mutex_unlock(&st->mu);
+}
+
+/* Waits until idle; a page that failed in the background is reported
+ * once (-1 with its error). */
+static int take_bg_error(pg_store *st, char *err, size_t errlen) {
+  if (!st->has_worker) return 0;
+  pthread_mutex_lock(&st->mu);
+  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
+  int failed = st->bg_failed;
+  if (failed) {
+    snprintf(err, errlen, "%s", st->bg_err);
+    st->bg_failed = 0;
+    atomic_store(&st->bg_flag, 0);
+  }
+  pthread_mutex_unlock(&st->mu);
+  if (failed && st->in_page) st->page_broken = 1; /* it must roll back */
+  return failed ? -1 : 0;
+}
+
+/* Ends the writer once idle (close): the page handed over is written. */
+static void stop_worker(pg_store *st) {
+  if (!st->has_worker) return;
+  pthread_mutex_lock(&st->mu);
+  st->stopping = 1;
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  pthread_join(st->worker, NULL);
+  st->has_worker = 0;
+}
+
+static int page_holds(const pg_page *pg) {
+  return pg->tickets.n > 0 || pg->outages.n > 0 || pg->n_ops > 0;
+}
+
+/* The open page writes at once from now on: BEGIN, then what it holds.
+ * The writer is idle. */
+static int go_direct(pg_store *st, char *err, size_t errlen) {
+  if (begin_now(st, err, errlen)) return -1;
+  st->direct = 1; /* rollback now ends the transaction */
+  return page_write(st, st->filling, err, errlen);
+}
+
+static int settle(pg_store *st, int mode, char *err, size_t errlen) {
+  if (take_bg_error(st, err, errlen)) return -1;
+  if (!st->in_page) { /* records put outside a page: in autocommit */
+    int rc =
+        page_holds(st->filling) ? page_write(st, st->filling, err, errlen) : 0;
+    memset(&st->tally, 0, sizeof st->tally);
+    return rc;
+  }
+  if (st->direct) /* a read sees the records held */
+    return page_write(st, st->filling, err, errlen);
+  if (mode == SETTLE_READ && !page_holds(st->filling) && !st->parts_handed)
+    return 0; /* nothing written nor held to see: read outside the page */
+  return go_direct(st, err, errlen);
+}
+
+/* store.c's flush, before every call that reads or marks records. */
+static int pg_flush(ib_store *base, char *err, size_t errlen) {
+  return settle((pg_store *)base, SETTLE_READ, err, errlen);
+}
+
+/* Before holding a record or recording a write: 1 when the caller must
+ * run a write at once (outside a page, or in a direct one), 0 when it may
+ * hold it, -1 with err when a page failed in the background. */
+static int must_run_now(pg_store *st, char *err, size_t errlen) {
+  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
+      take_bg_error(st, err, errlen))
+    return -1;
+  if (!st->in_page) return settle(st, SETTLE_WRITE, err, errlen) ? -1 : 1;
+  return st->direct;
+}
+
+static int hand_over(pg_store *st, int final);
+
+/* Before holding one more record of (source, id): what the page holds is
+ * written when it is full or already holds that record (the second put
+ * must compare with the first): handed to the writer as a part of the
+ * page (in the page's transaction, which the writer keeps open), or, in a
+ * direct page, at once. A put outside a page is held until the next call
+ * that reads (store.c's flush) or the next commit, in autocommit. */
 static int page_make_room(pg_store *st, const ib_key_set *keys,
                           const char *source, const char *id, char *err,
                           size_t errlen) {
-  pg_page *pg = &st->page;
+  int now = must_run_now(st, err, errlen);
+  if (now < 0) return -1;
+  pg_page *pg = st->filling;
   if (pg->tickets.n + pg->outages.n < PG_PAGE_ROWS &&
       pg->bytes < PG_PAGE_BYTES && !ib_key_set_has(keys, source, id))
     return 0;
-  return pg_flush(&st->base, err, errlen);
+  if (now || !st->in_page) return page_write(st, pg, err, errlen);
+  if (take_bg_error(st, err, errlen)) return -1;
+  if (hand_over(st, 0) == 0) return 0;
+  return go_direct(st, err, errlen); /* no writer thread */
+}
+
+/* Hands the open page (final: its last part, to commit) to the writer,
+ * which is idle; the caller fills the other page. -1 when the writer
+ * cannot be started (nothing handed). */
+static int hand_over(pg_store *st, int final) {
+  if (start_worker(st) != 0) return -1;
+  pthread_mutex_lock(&st->mu);
+  st->handed = st->filling; /* the writer's now */
+  st->handed_final = final;
+  st->filling = st->filling == &st->pages[0] ? &st->pages[1] : &st->pages[0];
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  if (!final) st->parts_handed = 1;
+  return 0;
+}
+
+/* A page opens without touching the connection: the writer may still be
+ * writing the previous one. A read-only store writes at once. */
+static int pg_begin(ib_store *base, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  if (st->in_page) {
+    snprintf(err, errlen, "store %s: a transaction is already open", st->url);
+    return -1;
+  }
+  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
+      take_bg_error(st, err, errlen))
+    return -1;
+  page_clear(st->filling);
+  st->parts_handed = st->page_broken = 0;
+  if (st->readonly) {
+    if (take_bg_error(st, err, errlen) ||
+        exec_static(st, "BEGIN", err, errlen, "starting a transaction"))
+      return -1;
+    st->in_page = st->direct = 1;
+    return 0;
+  }
+  st->in_page = 1;
+  st->direct = 0;
+  return 0;
+}
+
+/* Waits for the previous page, hands this one to the writer and returns;
+ * *done gets what the pages written since the last report did. A direct
+ * page is written and committed here. */
+static int pg_commit(ib_store *base, ib_put_counts *done, char *err,
+                     size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  if (!st->in_page) {
+    snprintf(err, errlen, "store %s: no transaction to commit", st->url);
+    return -1;
+  }
+  if (take_bg_error(st, err, errlen)) return -1; /* the page is dropped */
+  if (st->page_broken) {
+    snprintf(err, errlen,
+             "store %s: committing: a part of this page failed (reported "
+             "before); roll back",
+             st->url);
+    return -1;
+  }
+  pg_page *pg = st->filling;
+  ib_put_counts page = {0};
+  int handing = 0;
+  if (st->direct) {
+    if (page_write(st, pg, err, errlen) || commit_now(st, err, errlen))
+      return -1;
+    page = st->tally;
+    memset(&st->tally, 0, sizeof st->tally);
+  } else if (page_holds(pg) || st->parts_handed) {
+    handing = 1;
+    if (start_worker(st) != 0) { /* no writer: written here */
+      handing = 0;
+      if (write_part(st, pg, 1, &page, err, errlen)) return -1;
+    }
+  }
+  /* The writer is idle: what it wrote before is all in `confirmed`. */
+  pthread_mutex_lock(&st->mu);
+  counts_add(&st->confirmed, &page);
+  if (done) *done = st->confirmed;
+  memset(&st->confirmed, 0, sizeof st->confirmed);
+  pthread_mutex_unlock(&st->mu);
+  if (handing) hand_over(st, 1); /* started above: cannot fail */
+  st->in_page = st->direct = st->parts_handed = 0;
+  return 0;
+}
+
+/* Drops the open page; the page handed over before it is not affected
+ * (its error, if any, stays for the next call). */
+static void pg_rollback(ib_store *base) {
+  pg_store *st = (pg_store *)base;
+  wait_idle(st);
+  page_clear(st->filling);
+  st->in_page = st->direct = st->parts_handed = st->page_broken = 0;
+  rollback_now(st); /* also a transaction the parts handed over opened */
+  memset(&st->tally, 0, sizeof st->tally);
+}
+
+static int pg_finish_pages(ib_store *base, ib_put_counts *done, char *err,
+                           size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  if (take_bg_error(st, err, errlen)) return -1;
+  pthread_mutex_lock(&st->mu);
+  if (done) *done = st->confirmed;
+  memset(&st->confirmed, 0, sizeof st->confirmed);
+  pthread_mutex_unlock(&st->mu);
+  return 0;
+}
+
+static int pg_set_watermark(ib_store *base, const char *source, ib_time wm,
+                            char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  if (wm == IB_TIME_NONE) return 0;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1 : set_watermark_now(base, source, wm, err, errlen);
+  return record_op(st, OP_WATERMARK, source, NULL, NULL, NULL, wm, err, errlen);
+}
+
+static int pg_put_rejected(ib_store *base, const char *source, const char *id,
+                           const char *position, const char *reason,
+                           ib_time now_t, char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1
+                   : put_rejected_now(base, source, id, position, reason, now_t,
+                                      err, errlen);
+  return record_op(st, OP_PUT_REJECTED, source, id, position, reason, now_t,
+                   err, errlen);
+}
+
+static int pg_drop_rejected(ib_store *base, const char *source, const char *id,
+                            char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now)
+    return now < 0 ? -1 : drop_rejected_now(base, source, id, err, errlen);
+  return record_op(st, OP_DROP_REJECTED, source, id, NULL, NULL, IB_TIME_NONE,
+                   err, errlen);
+}
+
+static int pg_mark_seen(ib_store *base, const char *source, const char *id,
+                        char *err, size_t errlen) {
+  pg_store *st = (pg_store *)base;
+  int now = must_run_now(st, err, errlen);
+  if (now) return now < 0 ? -1 : mark_seen_now(base, source, id, err, errlen);
+  return record_op(st, OP_MARK_SEEN, source, id, NULL, NULL, IB_TIME_NONE, err,
+                   errlen);
 }
 
 static char *held_text(ib_ticket_set *set, size_t *bytes, const char *text,
@@ -2161,9 +2907,10 @@ static char *held_text(ib_ticket_set *set, size_t *bytes, const char *text,
 static int pg_put_ticket(ib_store *base, const ib_ticket_row *t, int track_seen,
                          char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
-  pg_page *pg = &st->page;
-  if (page_make_room(st, &pg->ticket_keys, t->source, t->id, err, errlen))
+  if (page_make_room(st, &st->filling->ticket_keys, t->source, t->id, err,
+                     errlen))
     return -1;
+  pg_page *pg = st->filling;
   ib_ticket_row *r = NULL;
   int oom = 0;
   if (held_reserve(&pg->ticket_held, &pg->ticket_held_cap, pg->tickets.n) ||
@@ -2205,9 +2952,10 @@ nomem:
 static int pg_put_outage(ib_store *base, const ib_outage_row *o, int track_seen,
                          char *err, size_t errlen) {
   pg_store *st = (pg_store *)base;
-  pg_page *pg = &st->page;
-  if (page_make_room(st, &pg->outage_keys, o->source, o->id, err, errlen))
+  if (page_make_room(st, &st->filling->outage_keys, o->source, o->id, err,
+                     errlen))
     return -1;
+  pg_page *pg = st->filling;
   if (held_reserve(&pg->outage_held, &pg->outage_held_cap, pg->outages.n))
     goto nomem;
   ib_outage_row *r = ib_outage_set_add(&pg->outages);
@@ -2251,6 +2999,7 @@ static const ib_store_ops pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .finish_pages = pg_finish_pages,
     .flush = pg_flush,
     .put_ticket = pg_put_ticket,
     .put_outage = pg_put_outage,
