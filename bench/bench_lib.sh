@@ -36,3 +36,11 @@ CFG
 median() {
   sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# quiesce_disk: writes out the dirty pages earlier commands left in the
+# page cache before the next timed command, so that their writeback (tens
+# of MiB after an import or a first sync) is not charged to whichever
+# command happens to run next. Call it right before each timed command.
+quiesce_disk() {
+  sync
+}

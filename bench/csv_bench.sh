@@ -6,7 +6,9 @@
 # the machine's load hits both alike. Prints each round, then per size the
 # median sync time, rows/s, peak RSS, the median .import time and the
 # median of the per-round ratios sync/.import (issue 13's goal: <= 1.0).
-# Prints figures only; asserts nothing about speed.
+# Each timed command starts with the page cache written out (quiesce_disk),
+# so that neither pays for the writeback of the one before. Prints figures
+# only; asserts nothing about speed.
 #
 #   bench/csv_bench.sh [BIN] [PLUGIN_DIR]     (run from the repository root)
 #   defaults: build/itsm-bridge build/plugins; SIZES="100000 1000000" and
@@ -29,6 +31,7 @@ trap 'rm -rf "$work"' EXIT
 # seconds.fraction of a command's wall time, and its peak RSS in KiB
 measure() { # measure LOG -- command...
   local log=$1; shift 2
+  quiesce_disk
   /usr/bin/time -v -o "$log" "$@" >/dev/null 2>>"$log.err" || {
     cat "$log.err" >&2; return 1; }
 }

@@ -48,6 +48,7 @@ source_cfg() { export_source "$work/tickets.csv"; }
 # Wall seconds of one sync of $1 (sq or pg); its summary goes to $work/$1.out.
 timed_sync() {
   local t0 t1
+  quiesce_disk
   t0=$(date +%s.%N)
   "$bin" -c "$work/$1.cfg" --plugin-dir "$plugins" sync >"$work/$1.out" ||
     { echo "$1 sync failed: $(cat "$work/$1.out")" >&2; return 1; }

@@ -32,6 +32,7 @@ trap 'rm -rf "$work"' EXIT
 # Wall seconds of one sync; its summary line goes to $work/last.out.
 timed_sync() {
   local t0 t1
+  quiesce_disk
   t0=$(date +%s.%N)
   "$bin" -c "$work/bench.cfg" --plugin-dir "$plugins" sync >"$work/last.out"
   t1=$(date +%s.%N)

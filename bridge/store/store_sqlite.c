@@ -18,9 +18,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "page_writer.h"
 #include "store_backend.h"
 #include "store_rows.h"
 #include "tz.h"
@@ -189,31 +188,20 @@ typedef struct sq_store {
   int readonly;
 
   /* Write-behind pages (see "write-behind pages" below). The fields up to
-   * `mu` belong to the calling thread; the sqlite3 connection, tally,
-   * fresh_* and the statements belong to whichever thread the mutex last
-   * handed them to: the worker from a hand-over until it sets `handed`
-   * back to NULL, the calling thread otherwise. */
+   * `writer` belong to the calling thread; the sqlite3 connection, tally,
+   * fresh_* and the statements belong to the writer from a hand-over until
+   * it is idle again, to the calling thread otherwise (page_writer.h). */
   struct sq_page *filling; /* owned: the open page's recorded writes */
   int in_page;             /* between begin and commit / rollback */
   int direct;              /* the open page writes at once, in this thread,
                               in a transaction open on the connection */
-  int has_worker;          /* `worker` was started: joined by close */
-  pthread_t worker;
-  pthread_mutex_t mu;     /* guards what follows */
-  pthread_cond_t cv;      /* signalled when any of it changes */
-  struct sq_page *handed; /* owned by the worker: the page it writes; NULL
-                             when idle */
-  int stopping;           /* close: the worker ends once idle */
-  int bg_failed;          /* a page failed: bg_err not yet reported */
-  char bg_err[512];
-  ib_put_counts confirmed; /* outcomes of written pages not given back */
-  atomic_int bg_flag;      /* bg_failed, readable without the mutex */
-  /* The checkpointer: while pages are written behind, a second connection
-   * copies the committed WAL frames into the database file on its own
-   * thread (the writer's connection does not checkpoint then), so that the
-   * copy overlaps the writing instead of stalling it every 1000 WAL pages.
-   * A checkpoint that cannot finish only leaves frames for the next one
-   * and for the close. */
+  ib_page_writer writer;   /* its page handed over: owned by it */
+  /* The checkpointer (its fields below are guarded by writer.mu): while pages
+   * are written behind, a second connection copies the committed WAL frames
+   * into the database file on its own thread (the writer's connection does not
+   * checkpoint then), so that the copy overlaps the writing instead of stalling
+   * it every 1000 WAL pages. A checkpoint that cannot finish only leaves frames
+   * for the next one and for the close. */
   sqlite3 *ckpt_db; /* owned: its connection; NULL: none (the writer's
                        connection checkpoints as usual) */
   pthread_t ckpt;
@@ -240,8 +228,9 @@ static void stop_checkpointer(sq_store *st);
  * this thread, so that it sees and joins them (the page is then direct). */
 enum { SETTLE_READ, SETTLE_WRITE };
 static int settle(sq_store *st, int mode, char *err, size_t errlen);
-static void wait_idle(sq_store *st);
-static void stop_worker(sq_store *st);
+static int write_handed(void *store, void *page, int final, ib_put_counts *done,
+                        char *err, size_t errlen);
+static void page_written(ib_page_writer *w, void *store, int ok);
 struct sq_page;
 static void page_free(struct sq_page *p);
 
@@ -497,9 +486,7 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
   }
   st->base.ops = &sq_ops;
   st->lock_fd = -1;
-  pthread_mutex_init(&st->mu, NULL);
-  pthread_cond_init(&st->cv, NULL);
-  atomic_init(&st->bg_flag, 0);
+  ib_page_writer_init(&st->writer, st, write_handed, page_written);
   /* A store that does not exist yet is created empty, as a reading
    * command always did: kpi on a fresh installation reports no tickets
    * rather than failing. */
@@ -563,7 +550,7 @@ static void sq_close(ib_store *base) {
   if (st == NULL) return;
   /* The page handed over is written whole (or not at all); one still
    * open was never committed: dropped. */
-  stop_worker(st);
+  ib_page_writer_stop(&st->writer);
   if (st->db && st->in_page) sq_rollback(base);
   page_free(st->filling);
   for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
@@ -576,8 +563,7 @@ static void sq_close(ib_store *base) {
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
   free(st->fresh_source);
   free(st->path);
-  pthread_cond_destroy(&st->cv);
-  pthread_mutex_destroy(&st->mu);
+  ib_page_writer_destroy(&st->writer);
   free(st);
 }
 
@@ -671,7 +657,7 @@ static int sq_begin_read(ib_store *base, char *err, size_t errlen) {
 }
 static void sq_end_read(ib_store *base) {
   sq_store *st = (sq_store *)base;
-  wait_idle(st);
+  ib_page_writer_wait_idle(&st->writer);
   /* nothing was written: ending it is enough */
   if (!st->in_page && !sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1969,69 +1955,26 @@ static int write_page(sq_store *st, const sq_page *p, ib_put_counts *done,
   return 0;
 }
 
-static void counts_add(ib_put_counts *to, const ib_put_counts *c) {
-  to->added += c->added;
-  to->changed += c->changed;
-  to->unchanged += c->unchanged;
+/* The writer's callbacks (page_writer.h): a page handed over is written
+ * as one transaction, then freed; after each page written the checkpointer
+ * is due, and past WAL_CATCH_UP_FRAMES the writer waits for its copy. */
+static int write_handed(void *store, void *page, int final, ib_put_counts *done,
+                        char *err, size_t errlen) {
+  (void) final; /* every page handed over is whole */
+  int rc = write_page(store, page, done, err, errlen);
+  page_free(page);
+  return rc;
 }
 
-static void *worker_main(void *arg) {
-  sq_store *st = arg;
-  pthread_mutex_lock(&st->mu);
-  for (;;) {
-    while (st->handed == NULL && !st->stopping)
-      pthread_cond_wait(&st->cv, &st->mu);
-    if (st->handed == NULL) break; /* stopping, and idle */
-    sq_page *p = st->handed;
-    pthread_mutex_unlock(&st->mu);
-    char err[512] = "";
-    ib_put_counts done = {0};
-    int rc = write_page(st, p, &done, err, sizeof err);
-    page_free(p);
-    pthread_mutex_lock(&st->mu);
-    if (rc != 0) {
-      st->bg_failed = 1;
-      snprintf(st->bg_err, sizeof st->bg_err, "%s", err);
-      atomic_store(&st->bg_flag, 1);
-    } else {
-      counts_add(&st->confirmed, &done);
-      st->ckpt_due = 1;
-      if (st->ckpt_db != NULL && st->wal_frames > WAL_CATCH_UP_FRAMES) {
-        unsigned want = ++st->ckpt_asked;
-        pthread_cond_broadcast(&st->cv);
-        while ((int)(st->ckpt_done - want) < 0 && !st->ckpt_stopping)
-          pthread_cond_wait(&st->cv, &st->mu);
-      }
-    }
-    st->handed = NULL;
-    pthread_cond_broadcast(&st->cv);
-  }
-  pthread_mutex_unlock(&st->mu);
-  return NULL;
-}
-
-static void wait_idle(sq_store *st) {
-  if (!st->has_worker) return;
-  pthread_mutex_lock(&st->mu);
-  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
-  pthread_mutex_unlock(&st->mu);
-}
-
-/* Waits until idle; a page that failed in the background is reported
- * once (-1 with its error). */
-static int take_bg_error(sq_store *st, char *err, size_t errlen) {
-  if (!st->has_worker) return 0;
-  int failed;
-  pthread_mutex_lock(&st->mu);
-  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
-  failed = st->bg_failed;
-  if (failed) {
-    snprintf(err, errlen, "%s", st->bg_err);
-    st->bg_failed = 0;
-    atomic_store(&st->bg_flag, 0);
-  }
-  pthread_mutex_unlock(&st->mu);
-  return failed ? -1 : 0;
+static void page_written(ib_page_writer *w, void *store, int ok) {
+  sq_store *st = store;
+  if (!ok) return;
+  st->ckpt_due = 1;
+  if (st->ckpt_db == NULL || st->wal_frames <= WAL_CATCH_UP_FRAMES) return;
+  unsigned want = ++st->ckpt_asked;
+  pthread_cond_broadcast(&w->cv);
+  while ((int)(st->ckpt_done - want) < 0 && !st->ckpt_stopping)
+    pthread_cond_wait(&w->cv, &w->mu);
 }
 
 /* The open page writes at once from now on: BEGIN, then what it recorded.
@@ -2048,7 +1991,7 @@ static int go_direct(sq_store *st, char *err, size_t errlen) {
 }
 
 static int settle(sq_store *st, int mode, char *err, size_t errlen) {
-  if (take_bg_error(st, err, errlen)) return -1;
+  if (ib_page_writer_take_error(&st->writer, err, errlen)) return -1;
   if (!st->in_page || st->direct) return 0;
   if (mode == SETTLE_READ && (st->filling == NULL || st->filling->n == 0))
     return 0; /* nothing recorded to see: read outside the page */
@@ -2059,14 +2002,16 @@ static int settle(sq_store *st, int mode, char *err, size_t errlen) {
  * page, or in a direct one), 0 when it may record it, -1 with err when a
  * page failed in the background. */
 static int must_run_now(sq_store *st, char *err, size_t errlen) {
-  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
-      take_bg_error(st, err, errlen))
+  if (ib_page_writer_may_have_failed(&st->writer) &&
+      ib_page_writer_take_error(&st->writer, err, errlen))
     return -1;
   if (!st->in_page) return settle(st, SETTLE_WRITE, err, errlen) ? -1 : 1;
   if (st->direct) return 1;
   if (st->filling->n >= PAGE_MAX_OPS || st->filling->bytes >= PAGE_MAX_BYTES)
-    return take_bg_error(st, err, errlen) || go_direct(st, err, errlen) ? -1
-                                                                        : 1;
+    return ib_page_writer_take_error(&st->writer, err, errlen) ||
+                   go_direct(st, err, errlen)
+               ? -1
+               : 1;
   return 0;
 }
 
@@ -2221,8 +2166,8 @@ static int sq_begin(ib_store *base, char *err, size_t errlen) {
     snprintf(err, errlen, "store %s: a transaction is already open", st->path);
     return -1;
   }
-  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
-      take_bg_error(st, err, errlen))
+  if (ib_page_writer_may_have_failed(&st->writer) &&
+      ib_page_writer_take_error(&st->writer, err, errlen))
     return -1;
   if (st->readonly || !sqlite3_threadsafe()) {
     if (settle(st, SETTLE_WRITE, err, errlen) ||
@@ -2245,24 +2190,24 @@ static int sq_begin(ib_store *base, char *err, size_t errlen) {
  * was committed, until close. */
 static void *checkpointer_main(void *arg) {
   sq_store *st = arg;
-  pthread_mutex_lock(&st->mu);
+  pthread_mutex_lock(&st->writer.mu);
   for (;;) {
     while (!st->ckpt_due && !st->ckpt_stopping)
-      pthread_cond_wait(&st->cv, &st->mu);
+      pthread_cond_wait(&st->writer.cv, &st->writer.mu);
     if (!st->ckpt_due) break; /* stopping, nothing left to copy */
     st->ckpt_due = 0;
     unsigned asked = st->ckpt_asked;
-    pthread_mutex_unlock(&st->mu);
+    pthread_mutex_unlock(&st->writer.mu);
     /* PASSIVE: copies what no reader or writer holds back, waits for
      * nobody; what it could not copy waits for the next page or the
      * close. */
     (void)sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL,
                                     SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    pthread_mutex_lock(&st->mu);
+    pthread_mutex_lock(&st->writer.mu);
     st->ckpt_done = asked;
-    pthread_cond_broadcast(&st->cv);
+    pthread_cond_broadcast(&st->writer.cv);
   }
-  pthread_mutex_unlock(&st->mu);
+  pthread_mutex_unlock(&st->writer.mu);
   return NULL;
 }
 
@@ -2289,7 +2234,7 @@ static void start_checkpointer(sq_store *st) {
    * until then a checkpoint does nothing. */
   if (sqlite3_exec(st->ckpt_db, "PRAGMA journal_mode", NULL, NULL, NULL) !=
           SQLITE_OK ||
-      pthread_create(&st->ckpt, NULL, checkpointer_main, st) != 0) {
+      ib_page_writer_spawn(&st->ckpt, checkpointer_main, st) != 0) {
     sqlite3_close(st->ckpt_db);
     st->ckpt_db = NULL;
     return;
@@ -2301,10 +2246,10 @@ static void start_checkpointer(sq_store *st) {
  * stopped. */
 static void stop_checkpointer(sq_store *st) {
   if (st->ckpt_db == NULL) return;
-  pthread_mutex_lock(&st->mu);
+  pthread_mutex_lock(&st->writer.mu);
   st->ckpt_stopping = 1;
-  pthread_cond_broadcast(&st->cv);
-  pthread_mutex_unlock(&st->mu);
+  pthread_cond_broadcast(&st->writer.cv);
+  pthread_mutex_unlock(&st->writer.mu);
   pthread_join(st->ckpt, NULL);
   sqlite3_close(st->ckpt_db);
   st->ckpt_db = NULL;
@@ -2314,21 +2259,9 @@ static void stop_checkpointer(sq_store *st) {
 /* Starts the writer thread, and the checkpointer with it; -1 when the
  * writer cannot be started (the caller writes the page itself). */
 static int start_worker(sq_store *st) {
-  if (st->has_worker) return 0;
-  /* Ctrl-C and the like stay with the calling thread (its waits and
-   * handlers); only faults reach the writer. */
-  sigset_t all, old;
-  sigfillset(&all);
-  static const int faults[] = {SIGSEGV, SIGBUS,  SIGFPE,
-                               SIGILL,  SIGABRT, SIGTRAP};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-    sigdelset(&all, faults[i]);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int rc = pthread_create(&st->worker, NULL, worker_main, st);
-  if (rc == 0) start_checkpointer(st);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc != 0) return -1;
-  st->has_worker = 1;
+  if (st->writer.started) return 0;
+  if (ib_page_writer_start(&st->writer) != 0) return -1;
+  start_checkpointer(st);
   return 0;
 }
 
@@ -2341,7 +2274,8 @@ static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
     snprintf(err, errlen, "store %s: no transaction to commit", st->path);
     return -1;
   }
-  if (take_bg_error(st, err, errlen)) return -1; /* the page is dropped */
+  if (ib_page_writer_take_error(&st->writer, err, errlen))
+    return -1; /* the page is dropped */
   ib_put_counts page = {0};
   if (st->direct) {
     if (exec(st, "COMMIT", err, errlen)) return -1;
@@ -2350,19 +2284,17 @@ static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
   } else if (st->filling->n > 0 && start_worker(st) != 0) {
     if (write_page(st, st->filling, &page, err, errlen)) return -1;
   }
-  /* The writer is idle: what it wrote before is all in `confirmed`. */
-  pthread_mutex_lock(&st->mu);
-  counts_add(&st->confirmed, &page);
-  if (done) *done = st->confirmed;
-  memset(&st->confirmed, 0, sizeof st->confirmed);
-  if (st->filling != NULL && st->filling->n > 0 && st->has_worker) {
-    st->handed = st->filling; /* the writer's now */
+  /* The writer is idle: it has given the outcomes of what it wrote. */
+  ib_page_writer_take_counts(&st->writer, &page, done);
+  if (st->filling != NULL && st->filling->n > 0 && st->writer.started) {
+    ib_page_writer_hand(&st->writer, st->filling, 1); /* the writer's now */
     st->filling = NULL;
-  } else {
+  } else if (st->ckpt_db != NULL) {
+    pthread_mutex_lock(&st->writer.mu);
     st->ckpt_due = 1; /* a direct page was committed (if any) */
+    pthread_cond_broadcast(&st->writer.cv);
+    pthread_mutex_unlock(&st->writer.mu);
   }
-  pthread_cond_broadcast(&st->cv);
-  pthread_mutex_unlock(&st->mu);
   page_free(st->filling); /* empty, or written above */
   st->filling = NULL;
   st->in_page = st->direct = 0;
@@ -2373,7 +2305,7 @@ static int sq_commit(ib_store *base, ib_put_counts *done, char *err,
  * (its error, if any, stays for the next call). */
 static void sq_rollback(ib_store *base) {
   sq_store *st = (sq_store *)base;
-  wait_idle(st);
+  ib_page_writer_wait_idle(&st->writer);
   page_free(st->filling);
   st->filling = NULL;
   st->in_page = st->direct = 0;
@@ -2385,23 +2317,9 @@ static void sq_rollback(ib_store *base) {
 static int sq_finish_pages(ib_store *base, ib_put_counts *done, char *err,
                            size_t errlen) {
   sq_store *st = (sq_store *)base;
-  if (take_bg_error(st, err, errlen)) return -1;
-  pthread_mutex_lock(&st->mu);
-  if (done) *done = st->confirmed;
-  memset(&st->confirmed, 0, sizeof st->confirmed);
-  pthread_mutex_unlock(&st->mu);
+  if (ib_page_writer_take_error(&st->writer, err, errlen)) return -1;
+  ib_page_writer_take_counts(&st->writer, NULL, done);
   return 0;
-}
-
-/* Ends the writer once idle (close). */
-static void stop_worker(sq_store *st) {
-  if (!st->has_worker) return;
-  pthread_mutex_lock(&st->mu);
-  st->stopping = 1;
-  pthread_cond_broadcast(&st->cv);
-  pthread_mutex_unlock(&st->mu);
-  pthread_join(st->worker, NULL);
-  st->has_worker = 0;
 }
 
 static const ib_store_ops sq_ops = {
