@@ -36,8 +36,7 @@ static void *writer_main(void *arg) {
   ib_page_writer *w = arg;
   pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (w->handed == NULL && !w->stopping)
-      pthread_cond_wait(&w->cv, &w->mu);
+    while (w->handed == NULL && !w->stopping) pthread_cond_wait(&w->cv, &w->mu);
     if (w->handed == NULL) break; /* stopping, and idle */
     void *page = w->handed;
     int final = w->handed_final;

@@ -16,9 +16,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <libpq-fe.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +23,7 @@
 #include <unistd.h>
 
 #include "pg_url.h"
+#include "page_writer.h"
 #include "store_backend.h"
 #include "tz.h"
 
@@ -510,9 +508,8 @@ typedef struct pg_store {
                        which keeps its transaction open */
   int page_broken;  /* a part of the open page failed: commit refuses */
 
-  /* Owned by whichever thread the mutex last handed them to: the writer
-   * from a hand-over until it sets `handed` back to NULL, the calling
-   * thread otherwise. */
+  /* Owned by the writer from a hand-over until it is idle again, by the
+   * calling thread otherwise (page_writer.h). */
   PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
   int64_t run_id;      /* the run last begun: changes are recorded under it */
   ib_put_counts tally; /* what the written records of the open page did */
@@ -524,18 +521,7 @@ typedef struct pg_store {
   int fresh[2];
   id_hashes written[2]; /* owned: free slots */
 
-  /* The writer thread (see "write-behind pages"). */
-  int has_worker; /* `worker` was started: joined by close */
-  pthread_t worker;
-  pthread_mutex_t mu; /* guards what follows */
-  pthread_cond_t cv;  /* signalled when any of it changes */
-  pg_page *handed;    /* the page the writer writes; NULL when idle */
-  int handed_final;   /* handed is the last part of its page: COMMIT */
-  int stopping;       /* close: the writer ends once idle */
-  int bg_failed;      /* a page failed: bg_err not yet reported */
-  char bg_err[512];
-  ib_put_counts confirmed; /* outcomes of written pages not given back */
-  atomic_int bg_flag;      /* bg_failed, readable without the mutex */
+  ib_page_writer writer; /* see "write-behind pages" */
 } pg_store;
 
 /* The writing section, at the end of the file. */
@@ -548,7 +534,8 @@ static void page_free(pg_page *pg);
  * records and writes, so that the call sees and joins them. */
 enum { SETTLE_READ, SETTLE_WRITE };
 static int settle(pg_store *st, int mode, char *err, size_t errlen);
-static void stop_worker(pg_store *st);
+static int write_handed(void *store, void *page, int final, ib_put_counts *done,
+                        char *err, size_t errlen);
 static void fresh_forget(pg_store *st);
 
 /* ---- errors ---- */
@@ -883,9 +870,7 @@ ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
   st->readonly = readonly;
   st->filling = &st->pages[0];
   st->fresh[0] = st->fresh[1] = -1;
-  pthread_mutex_init(&st->mu, NULL);
-  pthread_cond_init(&st->cv, NULL);
-  atomic_init(&st->bg_flag, 0);
+  ib_page_writer_init(&st->writer, st, write_handed, NULL);
   if (connect_db(st, cfg->url, err, errlen)) goto fail;
   if (readonly) {
     int version;
@@ -924,7 +909,7 @@ fail:
 static void pg_close(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st == NULL) return;
-  stop_worker(st);
+  ib_page_writer_stop(&st->writer);
   if (st->conn) PQfinish(st->conn); /* ends the session: frees the lock */
   page_free(&st->pages[0]);
   page_free(&st->pages[1]);
@@ -932,8 +917,7 @@ static void pg_close(ib_store *base) {
   free(st->written[0].slots);
   free(st->written[1].slots);
   free(st->url);
-  pthread_cond_destroy(&st->cv);
-  pthread_mutex_destroy(&st->mu);
+  ib_page_writer_destroy(&st->writer);
   free(st);
 }
 
@@ -2591,93 +2575,19 @@ static int write_part(pg_store *st, pg_page *pg, int final, ib_put_counts *done,
   return rc;
 }
 
-static void counts_add(ib_put_counts *to, const ib_put_counts *c) {
-  to->added += c->added;
-  to->changed += c->changed;
-  to->unchanged += c->unchanged;
+/* The writer's callback (page_writer.h). */
+static int write_handed(void *store, void *page, int final, ib_put_counts *done,
+                        char *err, size_t errlen) {
+  return write_part(store, page, final, done, err, errlen);
 }
 
-static void *worker_main(void *arg) {
-  pg_store *st = arg;
-  pthread_mutex_lock(&st->mu);
-  for (;;) {
-    while (st->handed == NULL && !st->stopping)
-      pthread_cond_wait(&st->cv, &st->mu);
-    if (st->handed == NULL) break; /* stopping, and idle */
-    pg_page *pg = st->handed;
-    int final = st->handed_final;
-    pthread_mutex_unlock(&st->mu);
-    char err[512] = "";
-    ib_put_counts done = {0};
-    int rc = write_part(st, pg, final, &done, err, sizeof err);
-    pthread_mutex_lock(&st->mu);
-    if (rc != 0) {
-      st->bg_failed = 1;
-      snprintf(st->bg_err, sizeof st->bg_err, "%s", err);
-      atomic_store(&st->bg_flag, 1);
-    } else {
-      counts_add(&st->confirmed, &done);
-    }
-    st->handed = NULL;
-    pthread_cond_broadcast(&st->cv);
-  }
-  pthread_mutex_unlock(&st->mu);
-  return NULL;
-}
-
-/* Starts the writer thread; -1 when it cannot be (the caller writes the
- * page itself). */
-static int start_worker(pg_store *st) {
-  if (st->has_worker) return 0;
-  /* Ctrl-C and the like stay with the calling thread (its waits and
-   * handlers); only faults reach the writer. */
-  sigset_t all, old;
-  sigfillset(&all);
-  static const int faults[] = {SIGSEGV, SIGBUS,  SIGFPE,
-                               SIGILL,  SIGABRT, SIGTRAP};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-    sigdelset(&all, faults[i]);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int rc = pthread_create(&st->worker, NULL, worker_main, st);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc != 0) return -1;
-  st->has_worker = 1;
-  return 0;
-}
-
-static void wait_idle(pg_store *st) {
-  if (!st->has_worker) return;
-  pthread_mutex_lock(&st->mu);
-  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
-  pthread_mutex_unlock(&st->mu);
-}
-
-/* Waits until idle; a page that failed in the background is reported
- * once (-1 with its error). */
+/* Waits until the writer is idle; a page it failed to write is reported
+ * once (-1 with its error), and the open page, part of whose transaction
+ * it may have been, must roll back. */
 static int take_bg_error(pg_store *st, char *err, size_t errlen) {
-  if (!st->has_worker) return 0;
-  pthread_mutex_lock(&st->mu);
-  while (st->handed != NULL) pthread_cond_wait(&st->cv, &st->mu);
-  int failed = st->bg_failed;
-  if (failed) {
-    snprintf(err, errlen, "%s", st->bg_err);
-    st->bg_failed = 0;
-    atomic_store(&st->bg_flag, 0);
-  }
-  pthread_mutex_unlock(&st->mu);
-  if (failed && st->in_page) st->page_broken = 1; /* it must roll back */
-  return failed ? -1 : 0;
-}
-
-/* Ends the writer once idle (close): the page handed over is written. */
-static void stop_worker(pg_store *st) {
-  if (!st->has_worker) return;
-  pthread_mutex_lock(&st->mu);
-  st->stopping = 1;
-  pthread_cond_broadcast(&st->cv);
-  pthread_mutex_unlock(&st->mu);
-  pthread_join(st->worker, NULL);
-  st->has_worker = 0;
+  if (ib_page_writer_take_error(&st->writer, err, errlen) == 0) return 0;
+  if (st->in_page) st->page_broken = 1;
+  return -1;
 }
 
 static int page_holds(const pg_page *pg) {
@@ -2716,7 +2626,7 @@ static int pg_flush(ib_store *base, char *err, size_t errlen) {
  * run a write at once (outside a page, or in a direct one), 0 when it may
  * hold it, -1 with err when a page failed in the background. */
 static int must_run_now(pg_store *st, char *err, size_t errlen) {
-  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
+  if (ib_page_writer_may_have_failed(&st->writer) &&
       take_bg_error(st, err, errlen))
     return -1;
   if (!st->in_page) return settle(st, SETTLE_WRITE, err, errlen) ? -1 : 1;
@@ -2750,13 +2660,9 @@ static int page_make_room(pg_store *st, const ib_key_set *keys,
  * which is idle; the caller fills the other page. -1 when the writer
  * cannot be started (nothing handed). */
 static int hand_over(pg_store *st, int final) {
-  if (start_worker(st) != 0) return -1;
-  pthread_mutex_lock(&st->mu);
-  st->handed = st->filling; /* the writer's now */
-  st->handed_final = final;
+  if (ib_page_writer_start(&st->writer) != 0) return -1;
+  ib_page_writer_hand(&st->writer, st->filling, final); /* the writer's now */
   st->filling = st->filling == &st->pages[0] ? &st->pages[1] : &st->pages[0];
-  pthread_cond_broadcast(&st->cv);
-  pthread_mutex_unlock(&st->mu);
   if (!final) st->parts_handed = 1;
   return 0;
 }
@@ -2769,7 +2675,7 @@ static int pg_begin(ib_store *base, char *err, size_t errlen) {
     snprintf(err, errlen, "store %s: a transaction is already open", st->url);
     return -1;
   }
-  if (atomic_load_explicit(&st->bg_flag, memory_order_relaxed) &&
+  if (ib_page_writer_may_have_failed(&st->writer) &&
       take_bg_error(st, err, errlen))
     return -1;
   page_clear(st->filling);
@@ -2814,17 +2720,13 @@ static int pg_commit(ib_store *base, ib_put_counts *done, char *err,
     memset(&st->tally, 0, sizeof st->tally);
   } else if (page_holds(pg) || st->parts_handed) {
     handing = 1;
-    if (start_worker(st) != 0) { /* no writer: written here */
+    if (ib_page_writer_start(&st->writer) != 0) { /* no writer: here */
       handing = 0;
       if (write_part(st, pg, 1, &page, err, errlen)) return -1;
     }
   }
-  /* The writer is idle: what it wrote before is all in `confirmed`. */
-  pthread_mutex_lock(&st->mu);
-  counts_add(&st->confirmed, &page);
-  if (done) *done = st->confirmed;
-  memset(&st->confirmed, 0, sizeof st->confirmed);
-  pthread_mutex_unlock(&st->mu);
+  /* The writer is idle: it has given the outcomes of what it wrote. */
+  ib_page_writer_take_counts(&st->writer, &page, done);
   if (handing) hand_over(st, 1); /* started above: cannot fail */
   st->in_page = st->direct = st->parts_handed = 0;
   return 0;
@@ -2834,7 +2736,7 @@ static int pg_commit(ib_store *base, ib_put_counts *done, char *err,
  * (its error, if any, stays for the next call). */
 static void pg_rollback(ib_store *base) {
   pg_store *st = (pg_store *)base;
-  wait_idle(st);
+  ib_page_writer_wait_idle(&st->writer);
   page_clear(st->filling);
   st->in_page = st->direct = st->parts_handed = st->page_broken = 0;
   rollback_now(st); /* also a transaction the parts handed over opened */
@@ -2845,10 +2747,7 @@ static int pg_finish_pages(ib_store *base, ib_put_counts *done, char *err,
                            size_t errlen) {
   pg_store *st = (pg_store *)base;
   if (take_bg_error(st, err, errlen)) return -1;
-  pthread_mutex_lock(&st->mu);
-  if (done) *done = st->confirmed;
-  memset(&st->confirmed, 0, sizeof st->confirmed);
-  pthread_mutex_unlock(&st->mu);
+  ib_page_writer_take_counts(&st->writer, NULL, done);
   return 0;
 }
 
