@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "pg_url.h"
+#include "hash64.h"
 #include "page_writer.h"
 #include "store_backend.h"
 #include "tz.h"
@@ -1937,12 +1938,7 @@ static int old_outage_row(void *ctx, const PGresult *res) {
 #define PG_FRESH_MAX_IDS ((size_t)1 << 21) /* 32 MiB of slots at most */
 
 static uint64_t id_hash(const char *id) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a, then a finaliser */
-  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-    h = (h ^ *p) * 1099511628211ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
+  uint64_t h = ib_hash64(0, id, strlen(id));
   return h ? h : 1; /* 0 marks an empty slot */
 }
 
