@@ -5,9 +5,9 @@
  * keyed lookups: see the writing section) and the change history,
  * watermarks, sync runs, an advisory lock for one sync at a time, and bulk
  * loads for the KPI engine and exporters. A sync's pages are written
- * behind, on one writer thread per store (see "write-behind pages"): the
- * connection is used by one thread at a time, handed over through the
- * store's mutex.
+ * behind, on one writer thread per store (page_writer.c; see "write-behind
+ * pages"): the connection is used by one thread at a time, handed over
+ * through the writer's mutex.
  * Must never put data into SQL text (prepared statements only), never accept
  * or print a password, and know nothing of plugins, HTTP or KPI rules.
  * Nothing the writer thread runs may call tz.c (not thread-safe) or touch

@@ -4,9 +4,10 @@
  * watermarks, sync runs, the
  * one-sync-at-a-time file lock, and loading rows for the KPI engine and
  * exporters. Prepared statements only; WAL journal. A sync's pages are
- * written behind, on one writer thread per writable store (see
- * "write-behind pages"): the connection is used by one thread at a time,
- * handed over through the store's mutex.
+ * written behind, on one writer thread per writable store (page_writer.c;
+ * see "write-behind pages"): the connection is used by one thread at a
+ * time, handed over through the writer's mutex; a checkpointer thread with
+ * its own connection copies the WAL into the database meanwhile.
  * Must not know about plugins, HTTP or KPI rules; reached via store.c only.
  * Nothing the writer thread runs may call tz.c (not thread-safe) or touch
  * process-wide state.
