@@ -211,16 +211,17 @@ typedef struct sq_store {
   /* The WAL restarts from its beginning only at a commit whose transaction
    * began with every frame copied; a writer that always begins its next
    * page before the copy ends would grow it to the size of the load. Past
-   * WAL_CATCH_UP_FRAMES the writer waits for a copy begun after its
+   * WAL_CATCH_UP_BYTES the writer waits for a copy begun after its
    * commit: its next page then restarts the WAL. */
-  int wal_frames;                 /* frames in the WAL after the last commit
-                                     (the connection's owner's) */
+  int wal_frames;   /* frames in the WAL after the last commit (the
+                       connection's owner's) */
+  int wal_catch_up; /* WAL_CATCH_UP_BYTES in frames of this store's pages */
   unsigned ckpt_asked, ckpt_done; /* checkpoints asked / ended, by number */
 } sq_store;
 
 static void sq_close(ib_store *base);
 static void stop_checkpointer(sq_store *st);
-#define WAL_CATCH_UP_FRAMES 4096 /* 16 MiB of 4 KiB pages */
+#define WAL_CATCH_UP_BYTES (16 * 1024 * 1024)
 
 /* Before an operation that is not a recorded write: waits until the writer
  * thread is idle and reports a page it failed to write; a read (SETTLE_READ)
@@ -515,7 +516,12 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_busy_timeout(st->db, 10000);
+    /* 16 KiB pages for a new store (an existing one keeps its own: the
+     * size only applies before the first table): a first load of 300,000
+     * rows took about 13 % less time than with 4 KiB pages, re-syncs and
+     * month KPIs no more. */
     rc = exec(st,
+              "PRAGMA page_size=16384;"
               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
               "PRAGMA foreign_keys=ON;",
               err, errlen) ||
@@ -1958,7 +1964,7 @@ static int write_page(sq_store *st, const sq_page *p, ib_put_counts *done,
 
 /* The writer's callbacks (page_writer.h): a page handed over is written
  * as one transaction, then freed; after each page written the checkpointer
- * is due, and past WAL_CATCH_UP_FRAMES the writer waits for its copy. */
+ * is due, and past WAL_CATCH_UP_BYTES the writer waits for its copy. */
 static int write_handed(void *store, void *page, int final, ib_put_counts *done,
                         char *err, size_t errlen) {
   (void) final; /* every page handed over is whole */
@@ -1971,7 +1977,7 @@ static void page_written(ib_page_writer *w, void *store, int ok) {
   sq_store *st = store;
   if (!ok) return;
   st->ckpt_due = 1;
-  if (st->ckpt_db == NULL || st->wal_frames <= WAL_CATCH_UP_FRAMES) return;
+  if (st->ckpt_db == NULL || st->wal_frames <= st->wal_catch_up) return;
   unsigned want = ++st->ckpt_asked;
   pthread_cond_broadcast(&w->cv);
   while ((int)(st->ckpt_done - want) < 0 && !st->ckpt_stopping)
@@ -2231,6 +2237,14 @@ static void start_checkpointer(sq_store *st) {
     return;
   }
   sqlite3_busy_timeout(st->ckpt_db, 1000);
+  sqlite3_stmt *q = NULL;
+  int page_size = 0;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &q, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW)
+    page_size = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  st->wal_catch_up = WAL_CATCH_UP_BYTES / (page_size > 0 ? page_size : 4096);
   /* A connection learns the file is in WAL mode when it first reads it:
    * until then a checkpoint does nothing. */
   if (sqlite3_exec(st->ckpt_db, "PRAGMA journal_mode", NULL, NULL, NULL) !=

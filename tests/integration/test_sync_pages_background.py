@@ -20,7 +20,8 @@ the next store call returns). Checked with the real csv.so:
   checkpointer thread: the writer waits for a copy once the WAL passes
   16 MiB, so that its next page starts the WAL over (never above 24 MiB
   here, where it would otherwise grow to the size of the load); the store
-  is whole afterwards.
+  is whole afterwards and has 16 KiB pages, while a store created with
+  4 KiB pages keeps them.
 """
 import csv
 import os
@@ -272,5 +273,20 @@ with tempfile.TemporaryDirectory() as d:
     check(0 < biggest <= 24 << 20,
           f"the WAL never grew past 24 MiB ({biggest >> 20} MiB at most)")
     check(scalar(w_db, "PRAGMA integrity_check") == "ok", "the store is whole")
+    check(scalar(w_db, "PRAGMA page_size") == 16384, "a new store has 16 KiB pages")
+
+    # A store created with 4 KiB pages (by an earlier version) keeps them.
+    old_db = os.path.join(d, "old.db")
+    con = sqlite3.connect(old_db)
+    con.executescript("PRAGMA page_size=4096; PRAGMA journal_mode=WAL; "
+                      "CREATE TABLE kept(x);")
+    con.close()
+    o_cfg = os.path.join(d, "old.cfg")
+    generated_config(o_cfg, old_db, big, 1000)
+    rc, out, err = run(o_cfg, "sync")
+    check(rc == 0 and scalar(old_db, "SELECT count(*) FROM tickets") == rows
+          and scalar(old_db, "PRAGMA page_size") == 4096
+          and scalar(old_db, "PRAGMA integrity_check") == "ok",
+          f"a store with 4 KiB pages keeps them and syncs ({summary(out, 'big')} {err.strip()})")
 
 finish()
