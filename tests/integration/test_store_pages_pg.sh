@@ -14,16 +14,7 @@ source "$IB_SOURCE_DIR/tests/support/pg_server.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 unit="$IB_BINARY_DIR/tests/test_store_pages"
 [ -x "$unit" ] || fail "no $unit: build the tests first"
-work=$(mktemp -d)
-cleanup() {
-  pg_server_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-pg_server_start || fail "could not start a throwaway PostgreSQL server"
-export PGPASSFILE="$work/no-pgpass"
-export PGPASSWORD=$PG_TEST_PASSWORD
+pg_server_session
 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE ib_pages" >/dev/null
 out=$(cd "$work" && TZDIR=/usr/share/zoneinfo \
   IB_PAGES_PG_URL="postgresql://$PGUSER@127.0.0.1:$PGPORT/ib_pages" "$unit" 2>&1) ||

@@ -28,17 +28,8 @@ source "$IB_SOURCE_DIR/tests/support/pg_server.sh"
 # shellcheck source=pgstore_lib.sh
 source "$IB_SOURCE_DIR/tests/integration/pgstore_lib.sh"
 
-work=$(mktemp -d)
-cleanup() {
-  pg_server_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-pg_server_start || fail "could not start a throwaway PostgreSQL server"
+pg_server_session
 cd "$work"
-export PGPASSFILE="$work/no-pgpass"
-export PGPASSWORD=$PG_TEST_PASSWORD
 for db in ib_bg ib_last ib_twice; do q -c "CREATE DATABASE $db" >/dev/null; done
 url() { echo "postgresql://$PGUSER@127.0.0.1:$PGPORT/$1"; }
 qs() { # qs DB SQL: one value, on the store's schema

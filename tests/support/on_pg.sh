@@ -12,16 +12,7 @@ script=$1 var=$2 db=$3
 source "$IB_SOURCE_DIR/tests/support/pg_server.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-work=$(mktemp -d)
-cleanup() {
-  pg_server_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-pg_server_start || fail "could not start a throwaway PostgreSQL server"
-export PGPASSFILE="$work/no-pgpass"
-export PGPASSWORD=$PG_TEST_PASSWORD
+pg_server_session
 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null
 env "$var=postgresql://$PGUSER@127.0.0.1:$PGPORT/$db" \
   /usr/bin/python3 "$IB_SOURCE_DIR/tests/integration/$script" ||

@@ -98,3 +98,17 @@ pg_server_stop() {
   fi
   PG_SERVER_DIR=
 }
+
+# pg_server_session: what a test that needs nothing more at exit starts
+# with: a temporary directory in $work, removed at exit with the server;
+# the server started (or the test fails, never skips); libpq pointed at it
+# with the superuser's password and never the caller's ~/.pgpass.
+pg_server_session() {
+  work=$(mktemp -d)
+  trap 'pg_server_stop; rm -rf "$work"' EXIT
+  pg_server_start || {
+    echo "FAIL: could not start a throwaway PostgreSQL server" >&2
+    exit 1
+  }
+  export PGPASSFILE="$work/no-pgpass" PGPASSWORD=$PG_TEST_PASSWORD
+}
