@@ -18,7 +18,8 @@ Checked with the real csv.so:
   not skipped; a record listed as rejected that comes back as stored leaves
   the list;
 * a source of 25,000 rows (more than one batch of the PostgreSQL store's
-  read) is skipped whole.
+  read) is skipped whole; the same rows in another order, one new and one
+  edited among them, give exactly one new and one changed.
 
 Runs on SQLite; with IB_RAW_PG_URL (test_sync_raw_digests_pg.sh) on the
 PostgreSQL store.
@@ -192,5 +193,20 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and "bulk: 25000 read, 0 new, 0 changed, 25000 unchanged" in out
           and same_bytes(err) == 25000,
           f"bulk re-sync: all 25,000 skipped ({out.strip()}; plugin says {same_bytes(err)})")
+    # The same rows in another order (the store's order no longer guesses
+    # right), with one new row in the middle and one edited: each row still
+    # compared with its own stored digest.
+    shuffled = [row(f"K{i}") for i in range(25000)]
+    shuffled.reverse()
+    shuffled = shuffled[:12000] + [row("K-new")] + shuffled[12000:]
+    shuffled[500] = row("K24500", title="Edited K24500")
+    write(bulk_csv, HEADER + "".join(shuffled[:7000] + sorted(shuffled[7000:])))
+    rc, out, err = run(bulk_cfg, "-v", "sync")
+    check(rc == 0 and "bulk: 25001 read, 1 new, 1 changed, 24999 unchanged" in out
+          and same_bytes(err) == 24999,
+          f"bulk in another order: one new, one changed ({out.strip()}; "
+          f"plugin says {same_bytes(err)})")
+    check(db.scalar("SELECT title FROM tickets WHERE source = 'bulk' AND id = 'K24500'")
+          == "Edited K24500", "the edited row stored")
 
 finish()

@@ -84,12 +84,14 @@ static void test_map(void **state) {
     assert_int_equal(ib_raw_map_put(&m, id, (uint64_t)i * 2 + 1), 0);
   }
   assert_int_equal(m.n, N);
-  assert_true((m.mask + 1) * 3 >= (size_t)N * 4); /* at most 3/4 full */
   for (int i = 0; i < N; i++) {
     snprintf(id, sizeof id, "INC%07d", i);
     assert_true(ib_raw_map_matches(&m, id, (uint64_t)i * 2 + 1));
     assert_false(ib_raw_map_matches(&m, id, (uint64_t)i * 2 + 3));
   }
+  /* Asking each twice needed the index: at most 3/4 full. */
+  assert_non_null(m.slots);
+  assert_true((m.mask + 1) * 3 >= (size_t)N * 4);
   assert_false(ib_raw_map_matches(&m, "INC9999999", 1));
   assert_false(ib_raw_map_matches(&m, "INC0000001", 0)); /* 0: none */
   ib_raw_map_forget(&m, "INC0000001");
@@ -102,6 +104,74 @@ static void test_map(void **state) {
   ib_raw_map_free(&m);
   assert_false(ib_raw_map_matches(&m, "INC0000003", 7)); /* empty map */
   ib_raw_map_forget(&m, "INC0000003");
+}
+
+/* The export's order is the store's: answered without an index; a record
+ * out of that order (new, moved, removed) is found by the index, and the
+ * records after it are again expected in order. */
+static void test_map_order(void **state) {
+  (void)state;
+  ib_raw_map m = {0};
+  char id[32];
+  enum { N = 5000 };
+  for (int i = 0; i < N; i++) {
+    snprintf(id, sizeof id, "REQ%05d", i);
+    assert_int_equal(ib_raw_map_put(&m, id, (uint64_t)i + 100), 0);
+  }
+  for (int i = 0; i < N / 2; i++) {
+    snprintf(id, sizeof id, "REQ%05d", i);
+    assert_true(ib_raw_map_matches(&m, id, (uint64_t)i + 100));
+  }
+  assert_null(m.slots); /* in order: no index */
+  /* A changed record at its place: no match, and no index either. */
+  snprintf(id, sizeof id, "REQ%05d", N / 2);
+  assert_false(ib_raw_map_matches(&m, id, 1));
+  assert_null(m.slots);
+  /* Written in this run: forgotten, even asked again at its place. */
+  ib_raw_map_forget(&m, id);
+  m.next = N / 2;
+  assert_false(ib_raw_map_matches(&m, id, (uint64_t)N / 2 + 100));
+  /* A record the store does not hold, then the rest in order. */
+  assert_false(ib_raw_map_matches(&m, "NEW00001", 7));
+  assert_non_null(m.slots);
+  for (int i = N / 2 + 1; i < N; i++) {
+    snprintf(id, sizeof id, "REQ%05d", i);
+    assert_true(ib_raw_map_matches(&m, id, (uint64_t)i + 100));
+  }
+  /* Backwards: every one by the index, each still with its own digest. */
+  for (int i = N - 1; i > N / 2; i--) {
+    snprintf(id, sizeof id, "REQ%05d", i);
+    assert_true(ib_raw_map_matches(&m, id, (uint64_t)i + 100));
+    assert_false(ib_raw_map_matches(&m, id, (uint64_t)i + 101));
+  }
+  /* Forgotten out of order. */
+  snprintf(id, sizeof id, "REQ%05d", 10);
+  ib_raw_map_forget(&m, id);
+  assert_false(ib_raw_map_matches(&m, id, 110));
+  /* Puts after the index exists are indexed too, duplicates included. */
+  assert_int_equal(ib_raw_map_put(&m, "LATE1", 9), 0);
+  assert_true(ib_raw_map_matches(&m, "LATE1", 9));
+  snprintf(id, sizeof id, "REQ%05d", 20);
+  assert_int_equal(ib_raw_map_put(&m, id, 120), 0);
+  assert_false(ib_raw_map_matches(&m, id, 120));
+  ib_raw_map_free(&m);
+}
+
+/* Two records with one key, put before any index exists: once the index
+ * is built, neither is trusted, wherever they are asked. */
+static void test_map_duplicate_before_index(void **state) {
+  (void)state;
+  ib_raw_map m = {0};
+  assert_int_equal(ib_raw_map_put(&m, "A", 1), 0);
+  assert_int_equal(ib_raw_map_put(&m, "B", 2), 0);
+  assert_int_equal(ib_raw_map_put(&m, "A", 3), 0);
+  assert_true(ib_raw_map_matches(&m, "B", 2));
+  assert_non_null(m.slots);
+  assert_false(ib_raw_map_matches(&m, "A", 1));
+  assert_false(ib_raw_map_matches(&m, "A", 3));
+  m.next = 0;
+  assert_false(ib_raw_map_matches(&m, "A", 1));
+  ib_raw_map_free(&m);
 }
 
 static void test_raw_key(void **state) {
@@ -118,6 +188,8 @@ int main(void) {
       cmocka_unit_test(test_hash_distinguishes),
       cmocka_unit_test(test_hash_avalanche),
       cmocka_unit_test(test_map),
+      cmocka_unit_test(test_map_order),
+      cmocka_unit_test(test_map_duplicate_before_index),
       cmocka_unit_test(test_raw_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
