@@ -92,13 +92,17 @@ struct ib_string_block {
 char *ib_ticket_set_strdup(ib_ticket_set *set, const char *text, size_t len) {
   ib_string_block *b = set->strings;
   if (b == NULL || b->size - b->used < len + 1) {
-    size_t size =
-        len + 1 > IB_STRING_BLOCK_SIZE ? len + 1 : IB_STRING_BLOCK_SIZE;
-    ib_string_block *nb = malloc(sizeof *nb + size);
-    if (nb == NULL) return NULL;
+    ib_string_block *nb = set->spare;
+    if (nb != NULL && nb->size >= len + 1) {
+      set->spare = nb->next;
+    } else {
+      size_t size =
+          len + 1 > IB_STRING_BLOCK_SIZE ? len + 1 : IB_STRING_BLOCK_SIZE;
+      if ((nb = malloc(sizeof *nb + size)) == NULL) return NULL;
+      nb->size = size;
+    }
     nb->next = b;
     nb->used = 0;
-    nb->size = size;
     set->strings = b = nb;
   }
   char *out = b->data + b->used;
@@ -108,14 +112,31 @@ char *ib_ticket_set_strdup(ib_ticket_set *set, const char *text, size_t len) {
   return out;
 }
 
+static void free_blocks(ib_string_block *b) {
+  while (b) {
+    ib_string_block *next = b->next;
+    free(b);
+    b = next;
+  }
+}
+
+void ib_ticket_set_clear(ib_ticket_set *set) {
+  for (size_t i = 0; i < set->n; i++) free(set->rows[i].pauses);
+  set->n = 0;
+  while (set->strings) {
+    ib_string_block *b = set->strings;
+    set->strings = b->next;
+    b->next = set->spare;
+    set->spare = b;
+  }
+}
+
 void ib_ticket_set_free(ib_ticket_set *set) {
+  free_blocks(set->spare);
+  set->spare = NULL;
   if (set->strings) {
     for (size_t i = 0; i < set->n; i++) free(set->rows[i].pauses);
-    while (set->strings) {
-      ib_string_block *b = set->strings;
-      set->strings = b->next;
-      free(b);
-    }
+    free_blocks(set->strings);
     free(set->rows);
     memset(set, 0, sizeof *set);
     return;

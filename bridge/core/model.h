@@ -103,6 +103,7 @@ typedef struct ib_ticket_set {
   size_t n;
   size_t cap;
   ib_string_block *strings;
+  ib_string_block *spare; /* emptied blocks kept by ib_ticket_set_clear */
 } ib_ticket_set;
 
 /* Copies len bytes of text (plus a NUL) into the set's string blocks.
@@ -119,6 +120,10 @@ typedef struct ib_outage_set {
 ib_ticket_row *ib_ticket_set_add(ib_ticket_set *set);
 ib_outage_row *ib_outage_set_add(ib_outage_set *set);
 void ib_ticket_set_free(ib_ticket_set *set);
+/* Empties a set of block strings for reuse: its rows' pauses are freed,
+ * its row array and string blocks kept (a page refilled without new
+ * allocations). */
+void ib_ticket_set_clear(ib_ticket_set *set);
 void ib_outage_set_free(ib_outage_set *set);
 
 /* A growable list of owned strings (ids). */

@@ -197,6 +197,9 @@ typedef struct sq_store {
   int direct;              /* the open page writes at once, in this thread,
                               in a transaction open on the connection */
   ib_page_writer writer;   /* its page handed over: owned by it */
+  struct sq_page *spare;   /* owned, guarded by writer.mu: a page written
+                              and emptied, refilled by the next begin
+                              without new allocations */
   /* The checkpointer (its fields below are guarded by writer.mu): while pages
    * are written behind, a second connection copies the committed WAL frames
    * into the database file on its own thread (the writer's connection does not
@@ -560,6 +563,7 @@ static void sq_close(ib_store *base) {
   ib_page_writer_stop(&st->writer);
   if (st->db && st->in_page) sq_rollback(base);
   page_free(st->filling);
+  page_free(st->spare);
   for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   if (st->db && st->rebuild_period) {
     char err[256]; /* on failure the next writable open builds them */
@@ -1880,6 +1884,24 @@ static void page_free(sq_page *p) {
   free(p);
 }
 
+/* Gives a written page back emptied, to be refilled by the next begin
+ * (one kept; any other freed). Its arrays and string blocks stay
+ * allocated: a load of many pages allocates and faults in their memory
+ * once, not once per page. */
+static void page_recycle(sq_store *st, sq_page *p) {
+  p->n = 0;
+  ib_ticket_set_clear(&p->tickets);
+  p->n_outages = 0;
+  p->bytes = 0;
+  pthread_mutex_lock(&st->writer.mu);
+  if (st->spare == NULL) {
+    st->spare = p;
+    p = NULL;
+  }
+  pthread_mutex_unlock(&st->writer.mu);
+  page_free(p);
+}
+
 /* A copy of text in the page's blocks; NULL stays NULL. *oom on ENOMEM. */
 static const char *page_text(sq_page *p, const char *text, int *oom) {
   if (text == NULL || *oom) return NULL;
@@ -1969,7 +1991,7 @@ static int write_handed(void *store, void *page, int final, ib_put_counts *done,
                         char *err, size_t errlen) {
   (void) final; /* every page handed over is whole */
   int rc = write_page(store, page, done, err, errlen);
-  page_free(page);
+  page_recycle(store, page);
   return rc;
 }
 
@@ -2184,7 +2206,12 @@ static int sq_begin(ib_store *base, char *err, size_t errlen) {
     st->in_page = st->direct = 1;
     return 0;
   }
-  if ((st->filling = calloc(1, sizeof *st->filling)) == NULL) {
+  pthread_mutex_lock(&st->writer.mu);
+  st->filling = st->spare;
+  st->spare = NULL;
+  pthread_mutex_unlock(&st->writer.mu);
+  if (st->filling == NULL &&
+      (st->filling = calloc(1, sizeof *st->filling)) == NULL) {
     snprintf(err, errlen, "store %s: out of memory", st->path);
     return -1;
   }

@@ -345,6 +345,24 @@ static ib_status process_outage(csv_instance *in, const csv_record *rec,
   return emitted(in, st, o.updated_at != IB_TIME_NONE ? o.updated_at : o.start);
 }
 
+/* "line N" into buf (size >= 26), without printf: it is built for every
+ * row converted. */
+static void line_position(char *buf, size_t size, uint64_t line) {
+  char digits[20];
+  size_t n = 0;
+  do {
+    digits[n++] = (char)('0' + line % 10);
+    line /= 10;
+  } while (line > 0);
+  if (size < sizeof "line " + n) {
+    buf[0] = '\0';
+    return;
+  }
+  memcpy(buf, "line ", 5);
+  for (size_t i = 0; i < n; i++) buf[5 + i] = digits[n - 1 - i];
+  buf[5 + n] = '\0';
+}
+
 ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
   char where[32];
   /* The row as read, before trimming touches it. */
@@ -379,7 +397,7 @@ ib_status csv_process_record(csv_instance *in, const csv_record *rec) {
     in->row_id = NULL;
     return IB_OK;
   }
-  snprintf(where, sizeof where, "line %llu", (unsigned long long)rec->line);
+  line_position(where, sizeof where, rec->line);
   if (rec->problem != NULL) return reject(in, where, "%s", rec->problem);
   if (rec->n_fields != in->n_header)
     return reject(in, where,
