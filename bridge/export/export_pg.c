@@ -9,7 +9,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "export.h"
 #include "export_rows.h"
 #include "pg_url.h"
+#include "pq_lib.h"
 #include "tz.h"
 
 #define PG_DEFAULT_SCHEMA "itsm_bridge"
@@ -523,7 +523,11 @@ static int schema_name_ok(const char *s) {
 /* Refuses a URL (or conninfo) that carries a password: it would end up in
  * shell history, process lists and configuration files. */
 static int check_url(pg_ctx *c, const char *url) {
-  char why[256];
+  char why[384];
+  if (ib_pq_load(why, sizeof why) != 0) {
+    set_err(c, "postgres: %s", why);
+    return -1;
+  }
   switch (ib_pg_url_check(url, why, sizeof why)) {
     case IB_PG_URL_OK: return 0;
     case IB_PG_URL_INVALID:

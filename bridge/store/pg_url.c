@@ -5,8 +5,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pg_url.h"
+#include "pq_lib.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -15,7 +15,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "pg_url.h"
+#include "pq_lib.h"
 #include "hash64.h"
 #include "page_writer.h"
 #include "store_backend.h"
@@ -846,7 +846,11 @@ static int prepare_all(pg_store *st, int readonly, char *err, size_t errlen) {
 
 ib_store *ib_store_pg_open(const ib_store_cfg *cfg, int readonly, char *err,
                            size_t errlen) {
-  char why[256];
+  char why[384];
+  if (ib_pq_load(why, sizeof why) != 0) {
+    snprintf(err, errlen, "store: %s", why);
+    return NULL;
+  }
   switch (ib_pg_url_check(cfg->url, why, sizeof why)) {
     case IB_PG_URL_OK: break;
     case IB_PG_URL_INVALID:

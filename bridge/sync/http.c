@@ -9,8 +9,9 @@
 #define _GNU_SOURCE
 #include "http.h"
 
+#include "curl_lib.h"
+
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -198,6 +199,11 @@ int ib_http_check_url(const char *url, char *why, size_t len) {
              "has no https:// scheme: write it in full, e.g. "
              "\"https://host.example.com\" (a bare host:port would be read as "
              "plain http, credentials in clear)");
+    return -1;
+  }
+  char lib[384]; /* URLs are read by libcurl */
+  if (ib_curl_load(lib, sizeof lib) != 0) {
+    snprintf(why, len, "cannot be checked: %s", lib);
     return -1;
   }
   u = curl_url();
@@ -976,6 +982,11 @@ ib_http_client *ib_http_client_new(const ib_http_config *cfg, char *err,
 
   if (!cfg) {
     snprintf(err, errlen, "http: no configuration given");
+    return NULL;
+  }
+  char why[384];
+  if (ib_curl_load(why, sizeof why) != 0) {
+    snprintf(err, errlen, "%s: %s", label, why);
     return NULL;
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <libpq-fe.h>
+#include "pq_lib.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
