@@ -514,6 +514,7 @@ typedef struct pg_store {
   /* Owned by the writer from a hand-over until it is idle again, by the
    * calling thread otherwise (page_writer.h). */
   PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
+  int locks_held;      /* a lock of the store's (take_lock) was taken */
   int64_t run_id;      /* the run last begun: changes are recorded under it */
   ib_put_counts tally; /* what the written records of the open page did */
   pg_page pages[2];    /* owned: page_free; double-buffered */
@@ -908,12 +909,18 @@ fail:
 }
 
 /* Lets the writer finish the page handed over (it commits it), drops
- * the open page, then ends the session. */
+ * the open page, then ends the session. The locks taken are released
+ * first, so that they are free when close returns: the server ends the
+ * session only some time after PQfinish, and a check run right after
+ * another would otherwise find the notification lock still held. */
 static void pg_close(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st == NULL) return;
   ib_page_writer_stop(&st->writer);
-  if (st->conn) PQfinish(st->conn); /* ends the session: frees the lock */
+  if (st->conn && st->locks_held && PQstatus(st->conn) == CONNECTION_OK &&
+      PQtransactionStatus(st->conn) == PQTRANS_IDLE) /* else: session end */
+    PQclear(PQexec(st->conn, "SELECT pg_catalog.pg_advisory_unlock_all()"));
+  if (st->conn) PQfinish(st->conn); /* ends the session: frees the locks */
   page_free(&st->pages[0]);
   page_free(&st->pages[1]);
   free(st->fresh_source);
@@ -953,6 +960,7 @@ static ib_store_lock_status take_lock(pg_store *st, const pg_lock_kind *kind,
   int got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
   PQclear(res);
   if (got) {
+    st->locks_held = 1;
     /* Autocommit: visible to a refused process at once. */
     char pid[PG_INT_LEN], now[PG_INT_LEN];
     fmt_int(pid, (int64_t)getpid());
