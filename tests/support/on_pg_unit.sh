@@ -20,6 +20,8 @@ exe="$IB_BINARY_DIR/tests/$unit"
 [ -x "$exe" ] || fail "no $exe: build the tests first"
 pg_server_session
 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null
+# $work: the temp dir pg_server_session made.
+# shellcheck disable=SC2154
 out=$(cd "$work" && env TZDIR=/usr/share/zoneinfo \
   "$var=postgresql://$PGUSER@127.0.0.1:$PGPORT/$db" "$exe" 2>&1) ||
   { echo "$out"; fail "$unit on the PostgreSQL store"; }
