@@ -4,12 +4,18 @@
  * JSON), and sends each newly firing alert, each alert still firing after
  * `repeat`, and each alert that stopped firing once to its webhooks,
  * keeping per (rule, webhook) state in the store so that a failed delivery
- * is retried at the next check. Must not evaluate rules itself (alerts.c),
- * build message bodies or talk HTTP (notify.c), nor know SQL.
+ * is retried at the next check. The state is read, the messages sent and
+ * the state written under the store's notification lock
+ * (ib_store_lock_notify), so that two checks that overlap (cron, a slow
+ * webhook) never send the same message twice: the one that finds the lock
+ * taken only prints. Must not evaluate rules itself (alerts.c), build
+ * message bodies or talk HTTP (notify.c), nor know SQL.
  *
  * Exit: 0 nothing fires, 3 something fires, 1 a runtime failure (store,
  * or a webhook delivery that failed -- the alerts are still printed and
- * the message stays pending), 2 usage or configuration.
+ * the message stays pending), 2 usage or configuration. A check that only
+ * prints because another one is sending exits as if it had sent (0 or 3):
+ * it did not fail, the other one delivers.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -31,7 +37,8 @@ static const char check_usage[] =
     "configuration's timezone, prints what fires, and notifies the rules'\n"
     "webhooks: a newly firing alert once, again after alerts.repeat while it\n"
     "still fires, and once more when it stops (\"resolved\"). A webhook that\n"
-    "fails gets the message at the next check.\n"
+    "fails gets the message at the next check. While another check is\n"
+    "sending, this one only prints (and says so on stderr, unless -q).\n"
     "  --as-of ISO     evaluate as if now were ISO (default: now)\n"
     "  --format FMT    table (default) or json (itsm-bridge.check/1)\n"
     "  --no-notify     print only: send nothing and leave the notification\n"
@@ -255,7 +262,7 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   ib_cli_closed_months closed;      /* owned here */
   memset(&closed, 0, sizeof closed);
   char err[1024] = "", month[2 * IB_ISO_LEN + 2];
-  int rc = IB_EXIT_USAGE, json = 0;
+  int rc = IB_EXIT_USAGE, json = 0, notify = 0;
 
   if (parse_opts(argc, argv, &o) != 0) goto done;
   if (o.help) {
@@ -282,6 +289,19 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   rc = IB_EXIT_FAILURE;
   st = o.no_notify ? ib_cli_open_store_to_read(cfg) : ib_cli_open_store(cfg);
   if (st == NULL) goto done;
+  /* Before the states are read: what this check reads, another one that
+   * is sending may be about to change. */
+  if (!o.no_notify) {
+    ib_store_lock_status lk = ib_store_lock_notify(st, err, sizeof err);
+    if (lk == IB_STORE_LOCK_FAILED) {
+      fprintf(stderr, "check: %s\n", err);
+      goto done;
+    }
+    notify = lk == IB_STORE_LOCK_TAKEN;
+    /* Not an error (-q: errors only): the other check delivers. */
+    if (!notify && !cli->quiet)
+      fprintf(stderr, "check: %s: this one only prints\n", err);
+  }
   ib_kpi_query q = {.from = from, .to = to, .as_of = as_of};
   last_success = ib_cli_last_successes("check", cfg, st);
   if (last_success == NULL) goto done;
@@ -305,7 +325,7 @@ int ib_cmd_check(const ib_cli *cli, int argc, char **argv) {
   }
 
   int delivery_failed = 0;
-  for (size_t i = 0; !o.no_notify && i < set.n; i++) {
+  for (size_t i = 0; notify && i < set.n; i++) {
     const ib_alert *a = &set.items[i];
     for (size_t k = 0; k < a->rule->n_notify; k++) {
       int r = notify_one(st, cfg, a, &cfg->alerts.webhooks[a->rule->notify[k]],

@@ -61,8 +61,14 @@ void ib_store_close(ib_store *st) {
   if (st) st->ops->close(st);
 }
 
-int ib_store_lock_sync(ib_store *st, char *err, size_t errlen) {
+ib_store_lock_status ib_store_lock_sync(ib_store *st, char *err,
+                                        size_t errlen) {
   return st->ops->lock_sync(st, err, errlen);
+}
+
+ib_store_lock_status ib_store_lock_notify(ib_store *st, char *err,
+                                          size_t errlen) {
+  return st->ops->lock_notify(st, err, errlen);
 }
 
 int ib_store_load_tickets(ib_store *st, ib_time from, ib_time to,

@@ -29,11 +29,27 @@ ib_store *ib_store_open_readonly(const ib_store_cfg *cfg, char *err,
                                  size_t errlen);
 void ib_store_close(ib_store *st);
 
-/* One sync at a time per store: takes an exclusive lock held until close.
- * On refusal err says "another sync is running (pid N, since T)". On an
- * empty SQLite store it also drops the period indexes, built once at close
- * (a first sync's bulk load; store_sqlite.c PERIOD_INDEXES). */
-int ib_store_lock_sync(ib_store *st, char *err, size_t errlen);
+/* What asking for one of the store's locks gave. Both locks are exclusive,
+ * never waited for, held until ib_store_close, and independent of each
+ * other (a check notifies while a sync runs). Their holder is written
+ * beside them (SQLite: in the lock file "<pid> <since>"; PostgreSQL: in
+ * table sync_lock), so that a refusal names it. */
+typedef enum ib_store_lock_status {
+  IB_STORE_LOCK_FAILED = -1, /* the lock could not be asked for: err says why */
+  IB_STORE_LOCK_TAKEN = 0,
+  IB_STORE_LOCK_BUSY = 1, /* another process holds it: err names it */
+} ib_store_lock_status;
+
+/* One sync at a time per store. When busy err says "another sync is running
+ * (pid N, since T)". On an empty SQLite store it also drops the period
+ * indexes, built once at close (a first sync's bulk load; store_sqlite.c
+ * PERIOD_INDEXES). */
+ib_store_lock_status ib_store_lock_sync(ib_store *st, char *err, size_t errlen);
+/* One check sending notifications at a time per store (cmd_check.c: it
+ * reads the alert states, posts, and writes them back under it). When busy
+ * err says "another check is sending notifications (pid N, since T)". */
+ib_store_lock_status ib_store_lock_notify(ib_store *st, char *err,
+                                          size_t errlen);
 
 /* ---- reading (KPI, exports) ---- */
 

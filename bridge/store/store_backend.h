@@ -16,7 +16,8 @@
 /* One entry per public function of store.h, same meaning and contract. */
 typedef struct ib_store_ops {
   void (*close)(ib_store *st);
-  int (*lock_sync)(ib_store *st, char *err, size_t errlen);
+  ib_store_lock_status (*lock_sync)(ib_store *st, char *err, size_t errlen);
+  ib_store_lock_status (*lock_notify)(ib_store *st, char *err, size_t errlen);
   int (*load_tickets)(ib_store *st, ib_time from, ib_time to,
                       ib_ticket_set *out, char *err, size_t errlen);
   int (*load_outages)(ib_store *st, ib_time from, ib_time to,
@@ -76,6 +77,11 @@ typedef struct ib_store_ops {
   int (*put_alert_state)(ib_store *st, const ib_alert_state *s, char *err,
                          size_t errlen);
 } ib_store_ops;
+
+/* What a refusal of each lock says its holder does: "another " HOLDER
+ * " (pid N, since T)" (store.h). */
+#define IB_SYNC_LOCK_HOLDER "sync is running"
+#define IB_NOTIFY_LOCK_HOLDER "check is sending notifications"
 
 /* Every backend's handle starts with this, so store.c can dispatch. */
 struct ib_store {

@@ -3,11 +3,11 @@
  * same tables and behaviour as store_sqlite.c, in schema itsm_bridge_store,
  * with migrations, comparing writes a page of records at a time (COPY and
  * keyed lookups: see the writing section) and the change history,
- * watermarks, sync runs, an advisory lock for one sync at a time, and bulk
- * loads for the KPI engine and exporters. A sync's pages are written
- * behind, on one writer thread per store (page_writer.c; see "write-behind
- * pages"): the connection is used by one thread at a time, handed over
- * through the writer's mutex.
+ * watermarks, sync runs, advisory locks for one sync and one check
+ * notifying at a time, and bulk loads for the KPI engine and exporters. A
+ * sync's pages are written behind, on one writer thread per store
+ * (page_writer.c; see "write-behind pages"): the connection is used by one
+ * thread at a time, handed over through the writer's mutex.
  * Must never put data into SQL text (prepared statements only), never accept
  * or print a password, and know nothing of plugins, HTTP or KPI rules.
  * Nothing the writer thread runs may call tz.c (not thread-safe) or touch
@@ -34,6 +34,7 @@
 #define PG_CONNECT_TIMEOUT_S "10" /* the URL's connect_timeout wins */
 /* Advisory lock keys are derived from these names (FNV-1a, 64 bits). */
 #define PG_SYNC_LOCK_NAME "itsm-bridge sync"
+#define PG_NOTIFY_LOCK_NAME "itsm-bridge notify"
 #define PG_MIGRATE_LOCK_NAME "itsm-bridge store migration"
 #define PG_INT_LEN 24 /* an int64 in decimal, with sign and NUL */
 
@@ -65,8 +66,9 @@ static const char *const migrations[] = {
     " records_read bigint, records_stored bigint, records_rejected bigint,"
     " error text);"
     "CREATE INDEX sync_runs_source ON sync_runs(source, id);"
-    /* Who holds the sync lock: the client's pid, which pg_locks cannot
-     * tell, written when the lock is taken. */
+    /* Who holds an advisory lock, one row per key (the sync lock, and the
+     * notification lock, which needs no new table): the client's pid,
+     * which pg_locks cannot tell, written when the lock is taken. */
     "CREATE TABLE sync_lock(lock_key bigint PRIMARY KEY, pid bigint NOT NULL,"
     " since bigint NOT NULL, backend_pid integer NOT NULL);",
     /* 2: records a source sent that could not be stored (store_sqlite.c) */
@@ -512,6 +514,7 @@ typedef struct pg_store {
   /* Owned by the writer from a hand-over until it is idle again, by the
    * calling thread otherwise (page_writer.h). */
   PGconn *conn;        /* owned: PQfinish (also releases the advisory lock) */
+  int locks_held;      /* a lock of the store's (take_lock) was taken */
   int64_t run_id;      /* the run last begun: changes are recorded under it */
   ib_put_counts tally; /* what the written records of the open page did */
   pg_page pages[2];    /* owned: page_free; double-buffered */
@@ -910,12 +913,18 @@ fail:
 }
 
 /* Lets the writer finish the page handed over (it commits it), drops
- * the open page, then ends the session. */
+ * the open page, then ends the session. The locks taken are released
+ * first, so that they are free when close returns: the server ends the
+ * session only some time after PQfinish, and a check run right after
+ * another would otherwise find the notification lock still held. */
 static void pg_close(ib_store *base) {
   pg_store *st = (pg_store *)base;
   if (st == NULL) return;
   ib_page_writer_stop(&st->writer);
-  if (st->conn) PQfinish(st->conn); /* ends the session: frees the lock */
+  if (st->conn && st->locks_held && PQstatus(st->conn) == CONNECTION_OK &&
+      PQtransactionStatus(st->conn) == PQTRANS_IDLE) /* else: session end */
+    PQclear(PQexec(st->conn, "SELECT pg_catalog.pg_advisory_unlock_all()"));
+  if (st->conn) PQfinish(st->conn); /* ends the session: frees the locks */
   page_free(&st->pages[0]);
   page_free(&st->pages[1]);
   free(st->fresh_source);
@@ -926,36 +935,53 @@ static void pg_close(ib_store *base) {
   free(st);
 }
 
-/* ---- the sync lock ---- */
+/* ---- the store's locks (store.h) ---- */
 
-static int pg_lock_sync(ib_store *base, char *err, size_t errlen) {
-  pg_store *st = (pg_store *)base;
-  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
-  uint64_t key = name_key(PG_SYNC_LOCK_NAME);
-  char k[PG_INT_LEN], hi[PG_INT_LEN], lo[PG_INT_LEN];
+/* A session-level advisory lock per kind, each with its own key, so that
+ * the locks never stand in each other's way; the holder's client pid and
+ * time noted in sync_lock under the same key for a refusal to quote. */
+typedef struct pg_lock_kind {
+  const char *name;   /* the key's name (name_key) */
+  const char *what;   /* "sync", "notification": for errors */
+  const char *holder; /* store_backend.h: IB_*_LOCK_HOLDER */
+} pg_lock_kind;
+static const pg_lock_kind pg_sync_lock = {PG_SYNC_LOCK_NAME, "sync",
+                                          IB_SYNC_LOCK_HOLDER};
+static const pg_lock_kind pg_notify_lock = {PG_NOTIFY_LOCK_NAME, "notification",
+                                            IB_NOTIFY_LOCK_HOLDER};
+
+static ib_store_lock_status take_lock(pg_store *st, const pg_lock_kind *kind,
+                                      char *err, size_t errlen) {
+  if (settle(st, SETTLE_WRITE, err, errlen)) return IB_STORE_LOCK_FAILED;
+  uint64_t key = name_key(kind->name);
+  char k[PG_INT_LEN], hi[PG_INT_LEN], lo[PG_INT_LEN], what[64];
   fmt_int(k, (int64_t)key);
   PGresult *res = NULL;
   const char *kv[1] = {k};
-  if (run(st, STMT_LOCK, 1, kv, &res, err, errlen, "taking the sync lock"))
-    return -1;
+  snprintf(what, sizeof what, "taking the %s lock", kind->what);
+  if (run(st, STMT_LOCK, 1, kv, &res, err, errlen, what))
+    return IB_STORE_LOCK_FAILED;
   int got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
   PQclear(res);
   if (got) {
-    /* Autocommit: visible to a refused sync at once. */
+    st->locks_held = 1;
+    /* Autocommit: visible to a refused process at once. */
     char pid[PG_INT_LEN], now[PG_INT_LEN];
     fmt_int(pid, (int64_t)getpid());
     fmt_int(now, (int64_t)time(NULL));
     const char *nv[3] = {k, pid, now};
-    return run(st, STMT_LOCK_NOTE, 3, nv, NULL, err, errlen,
-               "noting the sync lock's holder");
+    snprintf(what, sizeof what, "noting the %s lock's holder", kind->what);
+    return run(st, STMT_LOCK_NOTE, 3, nv, NULL, err, errlen, what)
+               ? IB_STORE_LOCK_FAILED
+               : IB_STORE_LOCK_TAKEN;
   }
   /* pg_locks shows a bigint key as its high and low halves. */
   snprintf(hi, sizeof hi, "%" PRIu64, key >> 32);
   snprintf(lo, sizeof lo, "%" PRIu64, key & 0xffffffffu);
   const char *hv[3] = {k, hi, lo};
-  if (run(st, STMT_LOCK_HOLDER, 3, hv, &res, err, errlen,
-          "finding who holds the sync lock"))
-    return -1;
+  snprintf(what, sizeof what, "finding who holds the %s lock", kind->what);
+  if (run(st, STMT_LOCK_HOLDER, 3, hv, &res, err, errlen, what))
+    return IB_STORE_LOCK_FAILED;
   long holder = 0;
   char since[IB_ISO_LEN] = "unknown time";
   if (PQntuples(res) == 1) {
@@ -964,9 +990,19 @@ static int pg_lock_sync(ib_store *base, char *err, size_t errlen) {
     if (t != IB_TIME_NONE) ib_format_iso8601(t, since);
   }
   PQclear(res);
-  snprintf(err, errlen, "another sync is running (pid %ld, since %s)", holder,
+  snprintf(err, errlen, "another %s (pid %ld, since %s)", kind->holder, holder,
            since);
-  return -1;
+  return IB_STORE_LOCK_BUSY;
+}
+
+static ib_store_lock_status pg_lock_sync(ib_store *base, char *err,
+                                         size_t errlen) {
+  return take_lock((pg_store *)base, &pg_sync_lock, err, errlen);
+}
+
+static ib_store_lock_status pg_lock_notify(ib_store *base, char *err,
+                                           size_t errlen) {
+  return take_lock((pg_store *)base, &pg_notify_lock, err, errlen);
 }
 
 /* ---- transactions: begin, commit and rollback are in the write-behind
@@ -2892,6 +2928,7 @@ nomem:
 static const ib_store_ops pg_ops = {
     .close = pg_close,
     .lock_sync = pg_lock_sync,
+    .lock_notify = pg_lock_notify,
     .load_tickets = pg_load_tickets,
     .load_outages = pg_load_outages,
     .source_state = pg_source_state,

@@ -1,13 +1,13 @@
 /*
  * store_sqlite.c -- the SQLite store backend (store = { path = ...; }):
  * schema and migrations, comparing upserts and the change history,
- * watermarks, sync runs, the
- * one-sync-at-a-time file lock, and loading rows for the KPI engine and
- * exporters. Prepared statements only; WAL journal. A sync's pages are
- * written behind, on one writer thread per writable store (page_writer.c;
- * see "write-behind pages"): the connection is used by one thread at a
- * time, handed over through the writer's mutex; a checkpointer thread with
- * its own connection copies the WAL into the database meanwhile.
+ * watermarks, sync runs, the file locks (one sync, one check notifying at a
+ * time), and loading rows for the KPI engine and exporters. Prepared
+ * statements only; WAL journal. A sync's pages are written behind, on one
+ * writer thread per writable store (page_writer.c; see "write-behind
+ * pages"): the connection is used by one thread at a time, handed over
+ * through the writer's mutex; a checkpointer thread with its own
+ * connection copies the WAL into the database meanwhile.
  * Must not know about plugins, HTTP or KPI rules; reached via store.c only.
  * Nothing the writer thread runs may call tz.c (not thread-safe) or touch
  * process-wide state.
@@ -177,7 +177,8 @@ typedef struct sq_store {
   ib_store base; /* first: store.c dispatches through base.ops */
   sqlite3 *db;
   char *path;
-  int lock_fd;
+  int lock_fd;   /* the sync lock's file, once taken */
+  int notify_fd; /* the notification lock's file, once taken */
   sqlite3_stmt *stmt[STMT_COUNT];
   int64_t run_id;      /* the run last begun: changes are recorded under it */
   ib_put_counts tally; /* what the puts of the open transaction did */
@@ -491,6 +492,7 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
   }
   st->base.ops = &sq_ops;
   st->lock_fd = -1;
+  st->notify_fd = -1;
   ib_page_writer_init(&st->writer, st, write_handed, page_written);
   /* A store that does not exist yet is created empty, as a reading
    * command always did: kpi on a fresh installation reports no tickets
@@ -572,45 +574,86 @@ static void sq_close(ib_store *base) {
   stop_checkpointer(st); /* it copied the last pages meanwhile */
   if (st->db) sqlite3_close(st->db);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
+  if (st->notify_fd >= 0) close(st->notify_fd);
   free(st->fresh_source);
   free(st->path);
   ib_page_writer_destroy(&st->writer);
   free(st);
 }
 
-static int sq_lock_sync(ib_store *base, char *err, size_t errlen) {
-  sq_store *st = (sq_store *)base;
-  if (settle(st, SETTLE_WRITE, err, errlen)) return -1;
-  char lockpath[4096];
-  snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
-  int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+/* The store's locks (store.h): one file each beside the database, flock'ed
+ * exclusively and holding "<pid> <since>" for a refusal to quote. Separate
+ * files, so that the locks never stand in each other's way. */
+typedef struct sq_lock_kind {
+  const char *suffix; /* appended to the database path */
+  const char *holder; /* store_backend.h: IB_*_LOCK_HOLDER */
+} sq_lock_kind;
+static const sq_lock_kind sq_sync_lock = {".lock", IB_SYNC_LOCK_HOLDER};
+static const sq_lock_kind sq_notify_lock = {".notify.lock",
+                                            IB_NOTIFY_LOCK_HOLDER};
+
+static void lock_path(const sq_store *st, const sq_lock_kind *k, char *path,
+                      size_t len) {
+  snprintf(path, len, "%s%s", st->path, k->suffix);
+}
+
+/* Takes lock k into *fd_out (owned by the store: closed by sq_close). */
+static ib_store_lock_status take_lock(sq_store *st, const sq_lock_kind *k,
+                                      int *fd_out, char *err, size_t errlen) {
+  if (*fd_out >= 0) return IB_STORE_LOCK_TAKEN; /* already ours */
+  char path[4096];
+  lock_path(st, k, path, sizeof path);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     snprintf(err, errlen, "store %s: cannot open lock file %s: %s", st->path,
-             lockpath, strerror(errno));
-    return -1;
+             path, strerror(errno));
+    return IB_STORE_LOCK_FAILED;
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char info[128] = "";
-    ssize_t n = pread(fd, info, sizeof info - 1, 0);
-    info[n > 0 ? n : 0] = '\0';
-    long pid = 0;
-    char since[64] = "unknown time";
-    if (sscanf(info, "%ld %63s", &pid, since) < 1) pid = 0;
-    snprintf(err, errlen, "another sync is running (pid %ld, since %s)", pid,
-             since);
+    ib_store_lock_status busy = IB_STORE_LOCK_BUSY;
+    if (errno != EWOULDBLOCK) {
+      snprintf(err, errlen, "store %s: cannot lock %s: %s", st->path, path,
+               strerror(errno));
+      busy = IB_STORE_LOCK_FAILED;
+    } else {
+      char info[128] = "";
+      ssize_t n = pread(fd, info, sizeof info - 1, 0);
+      info[n > 0 ? n : 0] = '\0';
+      long pid = 0;
+      char since[64] = "unknown time";
+      if (sscanf(info, "%ld %63s", &pid, since) < 1) pid = 0;
+      snprintf(err, errlen, "another %s (pid %ld, since %s)", k->holder, pid,
+               since);
+    }
     close(fd);
-    return -1;
+    return busy;
   }
   char info[128], iso[IB_ISO_LEN];
   ib_format_iso8601((ib_time)time(NULL), iso);
   int len = snprintf(info, sizeof info, "%ld %s\n", (long)getpid(), iso);
   if (ftruncate(fd, 0) != 0 || pwrite(fd, info, (size_t)len, 0) != len) {
-    snprintf(err, errlen, "store %s: cannot write lock file: %s", st->path,
-             strerror(errno));
+    snprintf(err, errlen, "store %s: cannot write lock file %s: %s", st->path,
+             path, strerror(errno));
     close(fd);
-    return -1;
+    return IB_STORE_LOCK_FAILED;
   }
-  st->lock_fd = fd;
+  *fd_out = fd;
+  return IB_STORE_LOCK_TAKEN;
+}
+
+static ib_store_lock_status sq_lock_notify(ib_store *base, char *err,
+                                           size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  return take_lock(st, &sq_notify_lock, &st->notify_fd, err, errlen);
+}
+
+static ib_store_lock_status sq_lock_sync(ib_store *base, char *err,
+                                         size_t errlen) {
+  sq_store *st = (sq_store *)base;
+  if (settle(st, SETTLE_WRITE, err, errlen)) return IB_STORE_LOCK_FAILED;
+  ib_store_lock_status got =
+      take_lock(st, &sq_sync_lock, &st->lock_fd, err, errlen);
+  if (got != IB_STORE_LOCK_TAKEN) return got;
   /* A first sync (no ticket stored yet) loads without tickets_period and
    * builds it once at the end (PERIOD_INDEXES). tickets_reversed stays:
    * it holds only the few rows resolved "before" their creation, so
@@ -627,7 +670,7 @@ static int sq_lock_sync(ib_store *base, char *err, size_t errlen) {
       exec(st, "DROP INDEX IF EXISTS tickets_period;", err, errlen) == 0)
     st->rebuild_period = 1;
   err[0] = '\0'; /* keeping the indexes is no failure */
-  return 0;
+  return IB_STORE_LOCK_TAKEN;
 }
 
 /* ---- binding helpers ---- */
@@ -1713,7 +1756,7 @@ static int sq_source_state(ib_store *base, const char *source, int counts,
     /* A run without an end is either killed or still going: the sync
      * lock tells which (held only while a sync runs). */
     char lockpath[4096];
-    snprintf(lockpath, sizeof lockpath, "%s.lock", st->path);
+    lock_path(st, &sq_sync_lock, lockpath, sizeof lockpath);
     int fd = open(lockpath, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
@@ -2367,6 +2410,7 @@ static int sq_finish_pages(ib_store *base, ib_put_counts *done, char *err,
 static const ib_store_ops sq_ops = {
     .close = sq_close,
     .lock_sync = sq_lock_sync,
+    .lock_notify = sq_lock_notify,
     .load_tickets = sq_load_tickets,
     .load_outages = sq_load_outages,
     .source_state = sq_source_state,
