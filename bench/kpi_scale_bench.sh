@@ -67,11 +67,15 @@ run() {
   local v
   v=$(sqlite3 "$dir/store.db" 'PRAGMA user_version')
   if [ "$tag" = base ]; then sqlite3 "$dir/store.db" "PRAGMA user_version=$base_schema"; fi
+  # Wall time from the shell's clock (GNU time prints hundredths, too
+  # coarse for runs of about 0.1 s); the peak RSS from GNU time.
+  local t0 t1
+  t0=$(date +%s.%N)
   nice -n 10 /usr/bin/time -v "$b" -c "$dir/bench.cfg" "${kpi_args[@]}" \
     >"$dir/kpi-$tag.json" 2>"$dir/time.txt" || { cat "$dir/time.txt" >&2; return 1; }
+  t1=$(date +%s.%N)
   if [ "$tag" = base ]; then sqlite3 "$dir/store.db" "PRAGMA user_version=$v"; fi
-  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
-      for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%s ", s }
+  awk -F': ' -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f ", b - a }
     /Maximum resident set size/ { print $2 }' "$dir/time.txt" >"$work/last"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
@@ -96,7 +100,7 @@ for ((r = 1; r <= rounds; r++)); do
   run "$bin" big
   read -r tb kb <"$work/last"
   scale+=("$(ratio "$tb" "$ts")") rss_big+=("$kb") rss_small+=("$ks")
-  printf '%-6d %9.2f %9.2f %7.3f %9.1f' "$r" "$ts" "$tb" "${scale[-1]}" \
+  printf '%-6d %9.3f %9.3f %7.3f %9.1f' "$r" "$ts" "$tb" "${scale[-1]}" \
     "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
   if [ -n "$base" ]; then
     run "$base" small
@@ -104,7 +108,7 @@ for ((r = 1; r <= rounds; r++)); do
     run "$base" big
     read -r ob _ <"$work/last"
     scale_base+=("$(ratio "$ob" "$os")")
-    printf ' %10.2f %10.2f %10.3f' "$os" "$ob" "${scale_base[-1]}"
+    printf ' %10.3f %10.3f %10.3f' "$os" "$ob" "${scale_base[-1]}"
   fi
   echo
 done
@@ -134,7 +138,7 @@ for ((r = 1; r <= rounds; r++)); do
   run "$base" whole
   read -r tbs _ <"$work/last"
   rel+=("$(ratio "$tn" "$tbs")")
-  printf '%-6d %9.2f %9.2f %7.3f\n' "$r" "$tn" "$tbs" "${rel[-1]}"
+  printf '%-6d %9.3f %9.3f %7.3f\n' "$r" "$tn" "$tbs" "${rel[-1]}"
 done
 cmp -s "$work/whole/kpi-new.json" "$work/whole/kpi-base.json" ||
   echo "note: the base binary's figures differ from this one's" >&2
