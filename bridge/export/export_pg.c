@@ -21,9 +21,8 @@
 #include "tz.h"
 
 #define PG_DEFAULT_SCHEMA "itsm_bridge"
-#define PG_IDENT_MAX 63           /* PostgreSQL's NAMEDATALEN - 1 */
-#define PG_CONNECT_TIMEOUT_S "10" /* the URL's connect_timeout wins */
-#define PG_VALUE_LEN 64           /* an int64, an instant or a number */
+#define PG_IDENT_MAX 63 /* PostgreSQL's NAMEDATALEN - 1 */
+#define PG_VALUE_LEN 64 /* an int64, an instant or a number */
 #define PG_ROW_LABEL_LEN 256
 #define PG_KEY_MAX 5
 #define PG_BATCH_ROWS 500 /* rows per pipelined round trip */
@@ -545,12 +544,7 @@ static int check_url(pg_ctx *c, const char *url) {
 }
 
 static int connect_db(pg_ctx *c, const char *url) {
-  /* Later keywords win: the URL may override the encoding and timeout. */
-  const char *const keys[] = {"client_encoding", "connect_timeout",
-                              "fallback_application_name", "dbname", NULL};
-  const char *const vals[] = {"UTF8", PG_CONNECT_TIMEOUT_S, "itsm-bridge", url,
-                              NULL};
-  c->conn = PQconnectdbParams(keys, vals, 1);
+  c->conn = ib_pg_connect(url);
   if (c->conn == NULL) {
     set_err(c, "postgres: out of memory while connecting");
     return -1;

@@ -10,6 +10,23 @@
 #include <stdio.h>
 #include <string.h>
 
+PGconn *ib_pg_connect(const char *url) {
+  /* Later keywords win: the URL's own come last (expand_dbname). */
+  static const char *const keys[] = {"client_encoding",
+                                     "connect_timeout",
+                                     "fallback_application_name",
+                                     "keepalives",
+                                     "keepalives_idle",
+                                     "keepalives_interval",
+                                     "keepalives_count",
+                                     "tcp_user_timeout",
+                                     "dbname",
+                                     NULL};
+  const char *const vals[] = {"UTF8", "10", "itsm-bridge", "1", "60",
+                              "10",   "6",  "120000",      url, NULL};
+  return PQconnectdbParams(keys, vals, 1);
+}
+
 ib_pg_url_verdict ib_pg_url_check(const char *url, char *why, size_t whylen) {
   char *perr = NULL; /* owned by libpq: PQfreemem */
   PQconninfoOption *opts = PQconninfoParse(url, &perr); /* PQconninfoFree */

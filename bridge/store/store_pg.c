@@ -31,7 +31,6 @@
 /* The store's tables live in their own schema, so that they never meet the
  * exporter's (schema itsm_bridge) or a team's own tables. */
 #define PG_STORE_SCHEMA "itsm_bridge_store"
-#define PG_CONNECT_TIMEOUT_S "10" /* the URL's connect_timeout wins */
 /* Advisory lock keys are derived from these names (FNV-1a, 64 bits). */
 #define PG_SYNC_LOCK_NAME "itsm-bridge sync"
 #define PG_NOTIFY_LOCK_NAME "itsm-bridge notify"
@@ -719,12 +718,7 @@ fail:
 }
 
 static int connect_db(pg_store *st, const char *url, char *err, size_t errlen) {
-  /* Later keywords win: the URL may override the encoding and timeout. */
-  const char *const keys[] = {"client_encoding", "connect_timeout",
-                              "fallback_application_name", "dbname", NULL};
-  const char *const vals[] = {"UTF8", PG_CONNECT_TIMEOUT_S, "itsm-bridge", url,
-                              NULL};
-  st->conn = PQconnectdbParams(keys, vals, 1);
+  st->conn = ib_pg_connect(url);
   if (st->conn == NULL) {
     snprintf(err, errlen, "store %s: out of memory while connecting", st->url);
     return -1;

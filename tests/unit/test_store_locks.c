@@ -88,8 +88,7 @@ static int teardown(void **state) {
   return 0;
 }
 
-typedef ib_store_lock_status (*lock_fn)(ib_store *st, char *err,
-                                        size_t errlen);
+typedef ib_store_lock_status (*lock_fn)(ib_store *st, char *err, size_t errlen);
 
 static void expect_taken(lock_fn lock, ib_store *st) {
   char err[512] = "";
@@ -175,8 +174,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_locks_independent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_frees, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_lock_file_unusable, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_lock_file_unusable, setup, teardown),
   };
   const struct CMUnitTest pg_tests[] = {
       cmocka_unit_test_setup_teardown(test_notify_busy_for_another, setup_pg,

@@ -18,8 +18,8 @@
 
 static const char *const math_names[] = {"cos", "sqrt", NULL};
 static void *math_slots[2];
-static ib_syslib math = IB_SYSLIB_INIT("libm.so.6", "the math library",
-                                       "libc6", math_names, math_slots);
+static ib_syslib math = IB_SYSLIB_INIT("libm.so.6", "the math library", "libc6",
+                                       math_names, math_slots);
 
 static void *load_in_thread(void *arg) {
   (void)arg;
@@ -49,15 +49,16 @@ static void loads_once(void **state) {
 static const char *const none_names[] = {"nothing", NULL};
 static void *none_slots[1];
 static ib_syslib none =
-    IB_SYSLIB_INIT("libib-no-such-library.so.9", "the test library",
-                   "ib-test", none_names, none_slots);
+    IB_SYSLIB_INIT("libib-no-such-library.so.9", "the test library", "ib-test",
+                   none_names, none_slots);
 
 static void missing_library(void **state) {
   (void)state;
   char err[384];
   assert_int_equal(ib_syslib_load(&none, err, sizeof err), -1);
-  assert_non_null(strstr(err, "cannot load the test library "
-                              "(libib-no-such-library.so.9)"));
+  assert_non_null(strstr(err,
+                         "cannot load the test library "
+                         "(libib-no-such-library.so.9)"));
   assert_non_null(strstr(err, "install the ib-test package"));
   assert_false(ib_syslib_ready(&none));
   /* The outcome is kept: the same line again, without retrying. */
@@ -68,8 +69,8 @@ static void missing_library(void **state) {
 
 static const char *const old_names[] = {"cos", "ib_not_in_libm", NULL};
 static void *old_slots[2];
-static ib_syslib old = IB_SYSLIB_INIT("libm.so.6", "the math library",
-                                      "libc6", old_names, old_slots);
+static ib_syslib old = IB_SYSLIB_INIT("libm.so.6", "the math library", "libc6",
+                                      old_names, old_slots);
 
 static void missing_symbol(void **state) {
   (void)state;
