@@ -19,13 +19,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "pq_lib.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "pq_lib.h"
 #include "store.h"
 
 typedef struct fixture {
