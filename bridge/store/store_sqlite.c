@@ -240,13 +240,16 @@ static void page_written(ib_page_writer *w, void *store, int ok);
 struct sq_page;
 static void page_free(struct sq_page *p);
 
-/* The period indexes (migration 7), created again by every writable open
- * when missing: a first sync into an empty store drops tickets_period and
- * builds it once at its end (sq_lock_sync, sq_close) -- an unsorted export
- * scatters its inserts over them, which made the first sync about twice
- * as slow, while one sorted build at the end costs a fraction of a second.
- * A sync killed before its end leaves them to the next writable open; a
- * reader meanwhile only scans (no query names an index). */
+/* The period indexes (migration 7), created again when missing by the
+ * next sync, once it holds the sync lock: a first sync into an empty store
+ * drops tickets_period and builds it once at its end (sq_lock_sync,
+ * sq_close) -- an unsorted export scatters its inserts over them, which
+ * made the first sync about twice as slow, while one sorted build at the
+ * end costs a fraction of a second. A sync killed before its end leaves
+ * them to the next sync; a reader meanwhile only scans (no query names an
+ * index). Not at every writable open: while a first sync loads, another
+ * process (a second sync, check, close) would wait for the write lock to
+ * build them in the middle of the load. */
 #define PERIOD_INDEXES                                                  \
   "CREATE INDEX IF NOT EXISTS tickets_period ON tickets(resolved_at, "  \
   "created_at);"                                                        \
@@ -530,8 +533,7 @@ ib_store *ib_store_sqlite_open(const ib_store_cfg *cfg, int readonly, char *err,
               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
               "PRAGMA foreign_keys=ON;",
               err, errlen) ||
-                 migrate(st, err, errlen) ||
-                 exec(st, PERIOD_INDEXES, err, errlen)
+                 migrate(st, err, errlen)
              ? -1
              : SQLITE_OK;
   } else {
@@ -568,7 +570,7 @@ static void sq_close(ib_store *base) {
   page_free(st->spare);
   for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   if (st->db && st->rebuild_period) {
-    char err[256]; /* on failure the next writable open builds them */
+    char err[256]; /* on failure the next sync builds them */
     (void)exec(st, PERIOD_INDEXES, err, sizeof err);
   }
   stop_checkpointer(st); /* it copied the last pages meanwhile */
@@ -654,6 +656,8 @@ static ib_store_lock_status sq_lock_sync(ib_store *base, char *err,
   ib_store_lock_status got =
       take_lock(st, &sq_sync_lock, &st->lock_fd, err, errlen);
   if (got != IB_STORE_LOCK_TAKEN) return got;
+  /* The period indexes a sync killed before its end left unbuilt. */
+  if (exec(st, PERIOD_INDEXES, err, errlen)) return IB_STORE_LOCK_FAILED;
   /* A first sync (no ticket stored yet) loads without tickets_period and
    * builds it once at the end (PERIOD_INDEXES). tickets_reversed stays:
    * it holds only the few rows resolved "before" their creation, so

@@ -221,9 +221,15 @@ with tempfile.TemporaryDirectory() as d:
         if n > 0:
             break
         time.sleep(0.01)
-    rc, out, err = run(lock_cfg, "sync")
+    # Paused while the second one runs: a fast machine would otherwise let
+    # it finish first. A stopped process still holds its lock.
     still_running = p.poll() is None
-    p.wait()
+    if still_running:
+        os.kill(p.pid, signal.SIGSTOP)
+    rc, out, err = run(lock_cfg, "sync")
+    if still_running:
+        os.kill(p.pid, signal.SIGCONT)
+    p.communicate(timeout=120)
     check(still_running and rc == 1 and
           f"another sync is running (pid {p.pid}, since 20" in err,
           f"second sync refused ({err.strip()})")
