@@ -132,11 +132,9 @@ void ib_ticket_set_clear(ib_ticket_set *set) {
 }
 
 void ib_ticket_set_free(ib_ticket_set *set) {
-  free_blocks(set->spare);
-  set->spare = NULL;
-  if (set->strings) {
-    for (size_t i = 0; i < set->n; i++) free(set->rows[i].pauses);
-    free_blocks(set->strings);
+  if (set->strings || set->spare) { /* block strings: clear, then free */
+    ib_ticket_set_clear(set);
+    free_blocks(set->spare);
     free(set->rows);
     memset(set, 0, sizeof *set);
     return;
